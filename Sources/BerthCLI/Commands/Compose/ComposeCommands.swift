@@ -1,0 +1,5 @@
+import ArgumentParser
+
+enum ComposeCommands {
+    static var all: [ParsableCommand.Type] { [] }
+}

@@ -1,0 +1,5 @@
+import ArgumentParser
+
+enum SystemCommands {
+    static var all: [ParsableCommand.Type] { [VersionCommand.self] }
+}

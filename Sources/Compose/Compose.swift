@@ -1,0 +1,3 @@
+// Compose owns turning compose files into a validated, normalized Project
+// and its service graph. It is pure: it reads files through a FileSystem
+// abstraction and never touches the runtime, the network or the image store.

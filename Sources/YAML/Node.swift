@@ -1,0 +1,133 @@
+// YAML owns turning bytes into a tree of Nodes that remember where they came
+// from (file:line:column), and turning a tree back into text. It knows
+// nothing about Compose: no key names, no schema. It never touches the
+// runtime or the network.
+import Diagnostics
+
+/// How a scalar was written. Compose cares: `"80:80"` and `80:80` differ.
+public enum ScalarStyle: String, Hashable, Sendable {
+    case plain, singleQuoted, doubleQuoted, literal, folded
+}
+
+/// One YAML node with its source position. Mappings keep key order.
+public struct Node: Hashable, Sendable {
+    public enum Kind: Hashable, Sendable {
+        case scalar(String, ScalarStyle)
+        case sequence([Node])
+        case mapping([Pair])
+    }
+
+    public struct Pair: Hashable, Sendable {
+        public var key: Node
+        public var value: Node
+        public init(key: Node, value: Node) {
+            self.key = key
+            self.value = value
+        }
+    }
+
+    public var kind: Kind
+    /// An explicit tag as written (`!reset`, `!override`, `!!str`, expanded
+    /// to `tag:yaml.org,2002:str`), or nil when none was written.
+    public var tag: String?
+    public var mark: Mark
+
+    public init(_ kind: Kind, tag: String? = nil, mark: Mark) {
+        self.kind = kind
+        self.tag = tag
+        self.mark = mark
+    }
+
+    // MARK: Builders (used by tests and by loaders that synthesize values)
+
+    public static func scalar(_ value: String, style: ScalarStyle = .plain,
+                              tag: String? = nil, mark: Mark = .synthetic("<generated>")) -> Node {
+        Node(.scalar(value, style), tag: tag, mark: mark)
+    }
+
+    public static func sequence(_ items: [Node], tag: String? = nil,
+                                mark: Mark = .synthetic("<generated>")) -> Node {
+        Node(.sequence(items), tag: tag, mark: mark)
+    }
+
+    public static func mapping(_ pairs: [Pair], tag: String? = nil,
+                               mark: Mark = .synthetic("<generated>")) -> Node {
+        Node(.mapping(pairs), tag: tag, mark: mark)
+    }
+
+    /// A mapping with plain string keys, in the given order.
+    public static func mapping(_ entries: KeyValuePairs<String, Node>,
+                               mark: Mark = .synthetic("<generated>")) -> Node {
+        Node(.mapping(entries.map { Pair(key: .scalar($0.key, mark: $0.value.mark), value: $0.value) }),
+             mark: mark)
+    }
+
+    // MARK: Accessors
+
+    /// The text of a scalar, or nil for collections.
+    public var scalarValue: String? {
+        if case let .scalar(v, _) = kind { return v }
+        return nil
+    }
+
+    public var scalarStyle: ScalarStyle? {
+        if case let .scalar(_, s) = kind { return s }
+        return nil
+    }
+
+    public var sequenceItems: [Node]? {
+        if case let .sequence(items) = kind { return items }
+        return nil
+    }
+
+    public var mappingPairs: [Pair]? {
+        if case let .mapping(pairs) = kind { return pairs }
+        return nil
+    }
+
+    public var isScalar: Bool { scalarValue != nil }
+    public var isSequence: Bool { sequenceItems != nil }
+    public var isMapping: Bool { mappingPairs != nil }
+
+    /// A plain, untagged `null`, `Null`, `NULL`, `~` or empty scalar
+    /// (YAML 1.2 core schema), or an explicit `!!null`.
+    public var isNull: Bool {
+        guard case let .scalar(v, style) = kind else { return false }
+        if tag == "tag:yaml.org,2002:null" { return true }
+        guard style == .plain, tag == nil else { return false }
+        return v.isEmpty || v == "~" || v == "null" || v == "Null" || v == "NULL"
+    }
+
+    /// The value for a plain-string key of a mapping (last one wins).
+    public subscript(key: String) -> Node? {
+        guard let pairs = mappingPairs else { return nil }
+        return pairs.last(where: { $0.key.scalarValue == key })?.value
+    }
+
+    /// The keys of a mapping as strings, in order (non-scalar keys skipped).
+    public var mappingKeys: [String] {
+        (mappingPairs ?? []).compactMap { $0.key.scalarValue }
+    }
+
+    /// Returns a copy of a mapping with `key` set to `value` (replacing in
+    /// place when present, appended otherwise). Non-mappings are unchanged.
+    public func setting(_ key: String, to value: Node) -> Node {
+        guard var pairs = mappingPairs else { return self }
+        if let i = pairs.lastIndex(where: { $0.key.scalarValue == key }) {
+            pairs[i].value = value
+        } else {
+            pairs.append(Pair(key: .scalar(key, mark: value.mark), value: value))
+        }
+        var copy = self
+        copy.kind = .mapping(pairs)
+        return copy
+    }
+
+    /// Returns a copy of a mapping without `key`.
+    public func removing(_ key: String) -> Node {
+        guard let pairs = mappingPairs else { return self }
+        var copy = self
+        copy.kind = .mapping(pairs.filter { $0.key.scalarValue != key })
+        return copy
+    }
+}

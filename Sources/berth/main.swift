@@ -1,0 +1,3 @@
+import BerthCLI
+
+await Berth.run()

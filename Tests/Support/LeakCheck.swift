@@ -1,0 +1,103 @@
+import Foundation
+
+/// Finds what a test left behind: mounts and processes under its directory,
+/// and berth-named kernel objects (links, nftables tables, cgroups, network
+/// namespaces) that did not exist before it started. Integration suites are
+/// `.serialized`, so a difference is this test's.
+public enum LeakCheck {
+    public struct Snapshot: Sendable {
+        var links: Set<String>
+        var nftTables: Set<String>
+        var cgroups: Set<String>
+
+        public static func take() -> Snapshot {
+            Snapshot(links: LeakCheck.berthLinks(), nftTables: LeakCheck.berthNFTTables(),
+                     cgroups: LeakCheck.berthCgroups())
+        }
+    }
+
+    public static func leaks(under directory: String, since before: Snapshot) -> [String] {
+        var found: [String] = []
+        found += mounts(under: directory).map { "mount \($0)" }
+        found += processes(referencing: directory).map { "process \($0)" }
+        let after = Snapshot.take()
+        found += after.links.subtracting(before.links).sorted().map { "link \($0)" }
+        found += after.nftTables.subtracting(before.nftTables).sorted().map { "nftables table \($0)" }
+        found += after.cgroups.subtracting(before.cgroups).sorted().map { "cgroup \($0)" }
+        return found
+    }
+
+    /// Mount points at or below `directory` (from /proc/self/mountinfo).
+    public static func mounts(under directory: String) -> [String] {
+        guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ")
+            guard fields.count > 4 else { return nil }
+            let point = unescapeMountPath(String(fields[4]))
+            return point == directory || point.hasPrefix(directory + "/") ? point : nil
+        }
+    }
+
+    /// Processes whose command line or root mentions `directory`.
+    public static func processes(referencing directory: String) -> [String] {
+        let me = ProcessInfo.processInfo.processIdentifier
+        guard let pids = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+        return pids.compactMap { Int32($0) }.filter { $0 != me }.compactMap { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
+            let cmd = String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+            if cmd.contains(directory) { return "\(pid) \(cmd)" }
+            if let cwd = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd"),
+               cwd.hasPrefix(directory) {
+                return "\(pid) \(cmd) (cwd \(cwd))"
+            }
+            return nil
+        }
+    }
+
+    /// Network links whose names look like berth's (`berth…`, `brt…`, `vb…`).
+    public static func berthLinks() -> Set<String> {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/sys/class/net")) ?? []
+        return Set(names.filter { isBerthName($0) })
+    }
+
+    public static func berthNFTTables() -> Set<String> {
+        guard let out = try? capture("/usr/sbin/nft", ["list", "tables"]) else { return [] }
+        return Set(out.split(separator: "\n").map(String.init).filter { isBerthName($0) })
+    }
+
+    /// cgroup directories named like berth's, on every v1 hierarchy and v2.
+    public static func berthCgroups() -> Set<String> {
+        var found: Set<String> = []
+        let base = "/sys/fs/cgroup"
+        let hierarchies = ((try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []).map { "\(base)/\($0)" } + [base]
+        for h in hierarchies {
+            for entry in (try? FileManager.default.contentsOfDirectory(atPath: h)) ?? [] where isBerthName(entry) {
+                found.insert("\(h)/\(entry)")
+            }
+        }
+        return found
+    }
+
+    static func isBerthName(_ s: String) -> Bool {
+        let lower = s.lowercased()
+        return lower.contains("berth") || lower.hasPrefix("brt") || lower.contains(" brt")
+    }
+
+    static func unescapeMountPath(_ s: String) -> String {
+        s.replacingOccurrences(of: "\\040", with: " ").replacingOccurrences(of: "\\011", with: "\t")
+            .replacingOccurrences(of: "\\012", with: "\n").replacingOccurrences(of: "\\134", with: "\\")
+    }
+
+    static func capture(_ path: String, _ args: [String]) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = args
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+}

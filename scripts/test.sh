@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The test command (README.md, .ci/run): installs what it needs, builds,
+# runs the unit tests, then the root integration tests one suite at a time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/deps.sh
+swift build --build-tests
+
+# Unit tests (pure, parallel), then integration tests (root, serialized).
+swift test --skip-build --skip IntegrationTests
+if [ -d Tests/IntegrationTests ]; then
+    swift test --skip-build --filter IntegrationTests --no-parallel
+fi
