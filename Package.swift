@@ -32,7 +32,6 @@ let package = Package(
         // MARK: Tests
         .target(name: "BerthTestSupport", path: "Tests/Support"),
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
-        .testTarget(name: "ComposeTests", dependencies: ["Compose", "YAML"]),
         .testTarget(name: "CLITests", dependencies: ["BerthCLI"]),
     ]
 )
