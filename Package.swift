@@ -22,6 +22,9 @@ let package = Package(
         .target(name: "YAML", dependencies: ["CYAML", "Diagnostics"]),
         .target(name: "Compose", dependencies: ["YAML", "Diagnostics"]),
 
+        // MARK: Orchestration
+        .target(name: "Engine", dependencies: ["Diagnostics"]),
+
         // MARK: CLI
         .target(name: "BerthCLI", dependencies: [
             "Diagnostics", "YAML", "Compose",
@@ -33,5 +36,6 @@ let package = Package(
         .target(name: "BerthTestSupport", path: "Tests/Support"),
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "CLITests", dependencies: ["BerthCLI"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
     ]
 )
