@@ -16,6 +16,7 @@ let package = Package(
     targets: [
         // MARK: Shared
         .target(name: "Diagnostics"),
+        .target(name: "Health"),
 
         // MARK: YAML + Compose (pure; no root)
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
@@ -37,5 +38,6 @@ let package = Package(
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "CLITests", dependencies: ["BerthCLI"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .testTarget(name: "HealthTests", dependencies: ["Health"]),
     ]
 )
