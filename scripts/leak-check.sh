@@ -24,7 +24,7 @@ fi
 c=$(find /sys/fs/cgroup -maxdepth 3 -type d -iname '*berth*' 2>/dev/null || true)
 [ -n "$c" ] && report "cgroups:"$'\n'"$c"
 
-p=$(ps -eo pid,args | grep -E '[b]erth-(monitor|dns)|berth-test-' | grep -v -E 'leak-check|swift-(build|test)' || true)
+p=$(ps -eo pid,args | grep -E '[b]erth-(monitor|dns)|[b]erth-test-' | grep -v -E 'leak-check|swift-(build|test)' || true)
 [ -n "$p" ] && report "processes:"$'\n'"$p"
 
 if [ "$leaks" -ne 0 ]; then
