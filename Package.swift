@@ -36,6 +36,7 @@ let package = Package(
         // MARK: Tests
         .target(name: "BerthTestSupport", path: "Tests/Support"),
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
+        .testTarget(name: "ComposeTests", dependencies: ["Compose", "YAML"]),
         .testTarget(name: "CLITests", dependencies: ["BerthCLI"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "HealthTests", dependencies: ["Health"]),
