@@ -102,6 +102,23 @@ struct Composer {
         DiagnosticsError(diagnostics + [Diagnostic(at: mark, message)])
     }
 
+    /// The key path of the collection being closed (the top frame is
+    /// already popped): `services.web.ports[1]`.
+    private func currentKeyPath() -> String {
+        var path = ""
+        for frame in stack {
+            switch frame.kind {
+            case .sequence:
+                path += "[\(frame.children.count)]"
+            case .mapping:
+                guard frame.children.count % 2 == 1, let key = frame.children.last else { continue }
+                let text = key.scalarValue ?? "?"
+                path += path.isEmpty ? text : "." + text
+            }
+        }
+        return path
+    }
+
     private mutating func add(_ node: Node, size: Int, height: Int) {
         guard !stack.isEmpty else {
             root = node
@@ -150,7 +167,8 @@ struct Composer {
             i += 2
             if Self.isMergeKey(key) {
                 if let previous = mergeKeyMark {
-                    diagnostics.append(Diagnostic(at: key.mark, "key \"<<\" already defined at \(previous)",
+                    diagnostics.append(Diagnostic(at: key.mark, keyPath: currentKeyPath(),
+                                                  "key \"<<\" already defined at \(previous)",
                                                   hint: "merge several maps with <<: [*a, *b]"))
                     continue
                 }
@@ -160,7 +178,8 @@ struct Composer {
             }
             let id = Self.identity(key)
             if let previous = seen[id] {
-                diagnostics.append(Diagnostic(at: key.mark, "key \(Self.describe(key)) already defined at \(previous)"))
+                diagnostics.append(Diagnostic(at: key.mark, keyPath: currentKeyPath(),
+                                              "key \(Self.describe(key)) already defined at \(previous)"))
                 continue
             }
             seen[id] = key.mark
@@ -196,13 +215,13 @@ struct Composer {
                 if case let .mapping(pairs) = item.kind {
                     sources.append(pairs)
                 } else {
-                    diagnostics.append(Diagnostic(at: item.mark,
+                    diagnostics.append(Diagnostic(at: item.mark, keyPath: currentKeyPath(),
                         "cannot merge \(Self.kindName(item)) into a mapping; each item of a \"<<\" list must be a mapping"))
                 }
             }
             return sources
         case .scalar:
-            diagnostics.append(Diagnostic(at: value.mark,
+            diagnostics.append(Diagnostic(at: value.mark, keyPath: currentKeyPath(),
                 "cannot merge \(Self.kindName(value)) into a mapping; \"<<\" takes a mapping or a list of mappings"))
             return []
         }

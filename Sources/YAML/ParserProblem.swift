@@ -79,6 +79,9 @@ struct ParserProblem {
         case "did not find expected '-' indicator":
             return Diagnostic(at: at, "expected a '- ' list item here (is the line indented consistently?)",
                               hint: contextText)
+        case "did not find expected <document start>":
+            return Diagnostic(at: at, "unexpected content after the end of the document",
+                              hint: "only one YAML document per file; check for a stray closing bracket or '...'")
         case "could not find expected ':'":
             return Diagnostic(at: at, "expected ':' after a key", hint: contextText)
         case "found undefined tag handle":

@@ -228,6 +228,8 @@ private func shape(_ node: Node) -> String {
                   message: "multiple YAML documents are not supported"),
         ErrorCase(description: "second document after explicit start", text: "---\na: 1\n--- \nb: 2\n",
                   line: 3, column: 1, message: "multiple YAML documents are not supported"),
+        ErrorCase(description: "content after the document", text: "{a: 1}}\n", line: 1, column: 7,
+                  message: "unexpected content after the end of the document"),
         ErrorCase(description: "tab indentation", text: "a:\n\tb: 1\n", line: 2, column: 1,
                   message: "tabs are not allowed for indentation"),
         ErrorCase(description: "tab after spaces", text: "a:\n  b: 1\n  \tc: 2\n", line: 3, column: 3,
@@ -251,6 +253,13 @@ private func shape(_ node: Node) -> String {
         let d = loadError(c.text)
         #expect(d?.mark == Mark(file: "f.yaml", line: c.line, column: c.column), "\(String(describing: d))")
         #expect(d?.message == c.message)
+    }
+
+    @Test func duplicateKeyNamesItsKeyPath() {
+        #expect(loadError("s:\n  web:\n    image: a\n    image: b\n")?.keyPath == "s.web")
+        #expect(loadError("x:\n- a: 1\n- {b: 1, b: 2}\n")?.keyPath == "x[1]")
+        #expect(loadError("a: 1\na: 2\n")?.keyPath == "")
+        #expect(loadError("a: 1\na: 2\n")?.description == "f.yaml:2:1: key \"a\" already defined at f.yaml:1:1")
     }
 
     @Test func allDuplicateKeysAreReportedTogether() throws {
