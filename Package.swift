@@ -31,7 +31,7 @@ let package = Package(
 
         // MARK: Tests
         .target(name: "BerthTestSupport", path: "Tests/Support"),
-        .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
+        .testTarget(name: "YAMLTests", dependencies: ["YAML", "BerthTestSupport"]),
         .testTarget(name: "ComposeTests", dependencies: ["Compose", "YAML"]),
         .testTarget(name: "CLITests", dependencies: ["BerthCLI"]),
     ]
