@@ -16,11 +16,15 @@ let package = Package(
     targets: [
         // MARK: Shared
         .target(name: "Diagnostics"),
+        .target(name: "Health"),
 
         // MARK: YAML + Compose (pure; no root)
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .target(name: "YAML", dependencies: ["CYAML", "Diagnostics"]),
         .target(name: "Compose", dependencies: ["YAML", "Diagnostics"]),
+
+        // MARK: Orchestration
+        .target(name: "Engine", dependencies: ["Diagnostics"]),
 
         // MARK: CLI
         .target(name: "BerthCLI", dependencies: [
@@ -32,7 +36,8 @@ let package = Package(
         // MARK: Tests
         .target(name: "BerthTestSupport", path: "Tests/Support"),
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "BerthTestSupport"]),
-        .testTarget(name: "ComposeTests", dependencies: ["Compose", "YAML"]),
         .testTarget(name: "CLITests", dependencies: ["BerthCLI"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .testTarget(name: "HealthTests", dependencies: ["Health"]),
     ]
 )
