@@ -8,6 +8,8 @@ let package = Package(
     name: "berth",
     products: [
         .executable(name: "berth", targets: ["berth"]),
+        // For fuzz/ and other packages that drive the loaders.
+        .library(name: "BerthCompose", targets: ["YAML", "Compose"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
