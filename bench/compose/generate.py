@@ -15,7 +15,6 @@ def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 200
     out = []
     w = out.append
-    w("name: bigstack")
     w("x-logging: &logging")
     w("  driver: json-file")
     w("  options:")
