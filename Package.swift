@@ -38,6 +38,7 @@ let package = Package(
         // MARK: Tests
         .target(name: "BerthTestSupport", path: "Tests/Support"),
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "BerthTestSupport"]),
+        .testTarget(name: "ComposeTests", dependencies: ["Compose", "YAML", "BerthTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["BerthCLI"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "HealthTests", dependencies: ["Health"]),
