@@ -30,8 +30,58 @@ public enum Validator {
                 check.diagnostics.append(Diagnostic(at: pair.key.mark, keyPath: path,
                     "has neither an image nor a build context", hint: "add \"image:\" or \"build:\""))
             }
+            check.diagnostics += crossFieldProblems(service, path: path)
+        }
+        for section in ["secrets", "configs"] {
+            for pair in merged[section]?.mappingPairs ?? [] {
+                guard let name = pair.key.scalarValue, pair.value.isMapping else { continue }
+                let sources = ["file", "environment", "external", "content"].filter {
+                    pair.value[$0] != nil && (section == "configs" || $0 != "content")
+                }
+                if sources.count != 1 {
+                    let options = section == "configs" ? "file, environment, content or external" : "file, environment or external"
+                    check.diagnostics.append(Diagnostic(at: pair.value.mark, keyPath: "\(section).\(name)",
+                        sources.isEmpty ? "must set one of \(options)" : "sets both \(sources.joined(separator: " and ")); use only one"))
+                }
+            }
         }
         return check.diagnostics
+    }
+
+    /// Rules the schema's shapes cannot say: long volume entries whose type
+    /// needs a source or forbids options, healthcheck test forms.
+    static func crossFieldProblems(_ service: Node, path: String) -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        for (i, volume) in (service["volumes"]?.sequenceItems ?? []).enumerated() where volume.isMapping {
+            let itemPath = "\(path).volumes[\(i)]"
+            guard let type = volume["type"]?.scalarValue else { continue }
+            if volume["target"] == nil {
+                out.append(Diagnostic(at: volume.mark, keyPath: itemPath, "missing required key \"target\""))
+            }
+            if type == "bind", volume["source"].map({ $0.isNull || $0.scalarValue == "" }) ?? true {
+                out.append(Diagnostic(at: volume.mark, keyPath: itemPath, "a bind mount needs a \"source\" path"))
+            }
+            if type == "tmpfs", let source = volume["source"], !source.isNull {
+                out.append(Diagnostic(at: source.mark, keyPath: "\(itemPath).source", "a tmpfs mount has no source"))
+            }
+            for option in ["bind", "volume", "tmpfs", "image"] where option != type {
+                if let node = volume[option] {
+                    out.append(Diagnostic(at: node.mark, keyPath: "\(itemPath).\(option)",
+                                          "\(option) options don't apply to a mount of type \(type)"))
+                }
+            }
+        }
+        if let test = service["healthcheck"]?["test"], let items = test.sequenceItems {
+            let first = items.first?.scalarValue
+            if !["NONE", "CMD", "CMD-SHELL"].contains(first ?? "") {
+                out.append(Diagnostic(at: (items.first ?? test).mark, keyPath: "\(path).healthcheck.test",
+                    "a test list starts with \"CMD\", \"CMD-SHELL\" or \"NONE\"",
+                    hint: "e.g. [\"CMD\", \"curl\", \"-f\", \"http://localhost\"] or a string run by the shell"))
+            } else if first != "NONE", items.count < 2 {
+                out.append(Diagnostic(at: test.mark, keyPath: "\(path).healthcheck.test", "\(first ?? "") needs a command"))
+            }
+        }
+        return out
     }
 }
 
