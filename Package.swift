@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "Compose", dependencies: ["YAML", "Diagnostics"]),
 
         // MARK: Orchestration
-        .target(name: "Engine", dependencies: ["Diagnostics"]),
+        .target(name: "Engine", dependencies: ["Diagnostics", "YAML", "Compose"]),
 
         // MARK: CLI
         .target(name: "BerthCLI", dependencies: [
@@ -40,7 +40,7 @@ let package = Package(
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "BerthTestSupport"]),
         .testTarget(name: "ComposeTests", dependencies: ["Compose", "YAML", "BerthTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["BerthCLI"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Compose", "YAML"]),
         .testTarget(name: "HealthTests", dependencies: ["Health"]),
     ]
 )
