@@ -38,7 +38,8 @@ let package = Package(
         // MARK: Tests
         .target(name: "BerthTestSupport", path: "Tests/Support"),
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "BerthTestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["BerthCLI"]),
+        .testTarget(name: "ComposeTests", dependencies: ["Compose", "YAML", "BerthTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["BerthCLI", "BerthTestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "HealthTests", dependencies: ["Health"]),
     ]
