@@ -19,7 +19,9 @@ public struct Berth: AsyncParsableCommand {
     /// The process entry point: parses, runs, and renders every error in one place.
     public static func run(arguments: [String]? = nil) async -> Never {
         do {
-            var command = try parseAsRoot(arguments)
+            // `berth -f x.yaml up` (docker compose word order) → `berth up -f x.yaml`.
+            let given = arguments ?? Array(CommandLine.arguments.dropFirst())
+            var command = try parseAsRoot(ProjectOptions.hoisted(given))
             if var async = command as? AsyncParsableCommand {
                 try await async.run()
             } else {
