@@ -42,8 +42,21 @@ public enum ComposeLoader {
             diagnostics += found
             if diagnostics.hasErrors || name == nil { throw DiagnosticsError(diagnostics) }
         }
-        try check([])
-        try check(Validator.validate(assembled.model))
+        let validation = Validator.validate(assembled.model)
+        if diagnostics.hasErrors || name == nil {
+            // Report schema errors together with the loader's own when the
+            // model is structurally whole, leaving out those about values
+            // that already have an error (a failed interpolation).
+            if !assembled.incomplete {
+                let failed = diagnostics.filter { $0.severity == .error }.map(\.keyPath)
+                diagnostics += validation.filter { v in
+                    !failed.contains { !$0.isEmpty && (v.keyPath == $0 || v.keyPath.hasPrefix($0 + ".")
+                        || v.keyPath.hasPrefix($0 + "[")) }
+                }
+            }
+            throw DiagnosticsError(diagnostics)
+        }
+        try check(validation)
         let (normalized, normalizeProblems) = Normalizer.normalize(assembled.model, context: NormalizeContext(
             workingDirectory: assembled.projectDirectory, homeDirectory: options.home,
             environment: assembled.environment))
@@ -79,6 +92,8 @@ public enum ComposeLoader {
         var diagnostics: [Diagnostic]
         /// Errors that count only for services that stay in the project.
         var serviceErrors: [String: [Diagnostic]]
+        /// A structural step failed; see `LoadSession.incomplete`.
+        var incomplete: Bool
     }
 
     /// Runs discovery, environment, per-file phases, merge, include and
@@ -126,7 +141,8 @@ public enum ComposeLoader {
             : options.profiles
         return AssembledModel(name: name, model: model, environment: environment, files: session.filesRead,
                               projectDirectory: projectDirectory, enabledProfiles: enabled,
-                              diagnostics: session.diagnostics, serviceErrors: session.serviceErrors)
+                              diagnostics: session.diagnostics, serviceErrors: session.serviceErrors,
+                              incomplete: session.incomplete)
     }
 
     /// The compose files to read, as absolute paths (`-` for stdin).
