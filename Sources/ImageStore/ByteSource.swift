@@ -177,7 +177,7 @@ struct LayerStream {
     init(file: any ByteSource, compression: LayerCompression) throws {
         blob = HashingSource(file)
         switch compression {
-        case .none: tar = HashingSource(blob)
+        case .uncompressed: tar = HashingSource(blob)
         case .gzip: tar = HashingSource(try GzipSource(blob))
         case .zstd: throw CorruptStream(description: "zstd-compressed layers are not supported by this build")
         }

@@ -54,7 +54,7 @@ struct Snapshotter: Sendable {
             if parents.isEmpty {
                 let root = try StoreFile.open(fs, berth_o_path() | O_DIRECTORY)
                 size = try body(root.fd, false)
-                if berth_syncfs(root.fd) != 0 { throw SystemError.current("syncfs", fs) }
+                try Snapshotter.sync(fs)
             } else {
                 for p in parents where !exists(p) {
                     throw ImageStoreError.corruptLayer(p, "parent snapshot is missing")
@@ -68,7 +68,7 @@ struct Snapshotter: Sendable {
                 do {
                     let root = try StoreFile.open(merged, berth_o_path() | O_DIRECTORY)
                     size = try body(root.fd, true)
-                    if berth_syncfs(root.fd) != 0 { throw SystemError.current("syncfs", merged) }
+                    try Snapshotter.sync(merged)
                 } catch {
                     _ = umount2(merged, Int32(MNT_DETACH))
                     throw error
@@ -97,6 +97,12 @@ struct Snapshotter: Sendable {
             try? StateFS.removeTree(temp)
             throw error
         }
+    }
+
+    /// One syncfs for the whole unpacked tree instead of an fsync per file.
+    static func sync(_ dir: String) throws {
+        let d = try StoreFile.open(dir, O_RDONLY | O_DIRECTORY)
+        if berth_syncfs(d.fd) != 0 { throw SystemError.current("syncfs", dir) }
     }
 
     private func link(_ chainID: Digest) throws {

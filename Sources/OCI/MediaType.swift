@@ -36,7 +36,7 @@ public enum MediaType {
     /// How a layer blob is compressed, or nil if `type` is not a layer type.
     public static func layerCompression(_ type: String) -> LayerCompression? {
         switch type {
-        case ociLayer, ociLayerNondistributable, dockerLayerTar: .none
+        case ociLayer, ociLayerNondistributable, dockerLayerTar: .uncompressed
         case ociLayerGzip, ociLayerNondistributableGzip, dockerLayerGzip, dockerLayerForeignGzip: .gzip
         case ociLayerZstd: .zstd
         default: nil
@@ -46,19 +46,19 @@ public enum MediaType {
 
 /// Compression of a layer blob.
 public enum LayerCompression: String, Sendable, Hashable {
-    case none, gzip, zstd
+    case uncompressed, gzip, zstd
 
     /// Detects compression from the first bytes of a blob.
     public static func sniff(_ prefix: [UInt8]) -> LayerCompression {
         if prefix.count >= 2 && prefix[0] == 0x1f && prefix[1] == 0x8b { return .gzip }
         if prefix.count >= 4 && prefix[0] == 0x28 && prefix[1] == 0xb5 && prefix[2] == 0x2f && prefix[3] == 0xfd { return .zstd }
-        return .none
+        return .uncompressed
     }
 
     /// The OCI layer media type for this compression.
     public var ociMediaType: String {
         switch self {
-        case .none: MediaType.ociLayer
+        case .uncompressed: MediaType.ociLayer
         case .gzip: MediaType.ociLayerGzip
         case .zstd: MediaType.ociLayerZstd
         }
