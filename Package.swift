@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "HealthTests", dependencies: ["Health"]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
-        .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "OCI"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["BerthTestSupport", "ImageStore", "OCI"]),
+        .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "OCI", "CZlib", "BerthTestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["BerthTestSupport", "ImageStore", "OCI", "CUnpack"]),
     ]
 )
