@@ -8,6 +8,8 @@ let package = Package(
     name: "berth",
     products: [
         .executable(name: "berth", targets: ["berth"]),
+        // For fuzz/ and other packages that drive the loaders.
+        .library(name: "BerthCompose", targets: ["YAML", "Compose"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -24,7 +26,7 @@ let package = Package(
         .target(name: "Compose", dependencies: ["YAML", "Diagnostics"]),
 
         // MARK: Orchestration
-        .target(name: "Engine", dependencies: ["Diagnostics"]),
+        .target(name: "Engine", dependencies: ["Diagnostics", "YAML", "Compose"]),
 
         // MARK: Images
         .target(name: "OCI", dependencies: ["Diagnostics", .product(name: "Crypto", package: "swift-crypto")]),
@@ -41,9 +43,10 @@ let package = Package(
 
         // MARK: Tests
         .target(name: "BerthTestSupport", path: "Tests/Support"),
-        .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
-        .testTarget(name: "CLITests", dependencies: ["BerthCLI"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .testTarget(name: "YAMLTests", dependencies: ["YAML", "BerthTestSupport"]),
+        .testTarget(name: "ComposeTests", dependencies: ["Compose", "YAML", "BerthTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["BerthCLI", "BerthTestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Compose", "YAML"]),
         .testTarget(name: "HealthTests", dependencies: ["Health"]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "OCI", "CZlib", "BerthTestSupport"]),
