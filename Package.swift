@@ -28,9 +28,15 @@ let package = Package(
         // MARK: Orchestration
         .target(name: "Engine", dependencies: ["Diagnostics", "YAML", "Compose"]),
 
+        // MARK: Images
+        .target(name: "OCI", dependencies: ["Diagnostics", .product(name: "Crypto", package: "swift-crypto")]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CUnpack"),
+        .target(name: "ImageStore", dependencies: ["OCI", "CZlib", "CUnpack", "Diagnostics"]),
+
         // MARK: CLI
         .target(name: "BerthCLI", dependencies: [
-            "Diagnostics", "YAML", "Compose",
+            "Diagnostics", "YAML", "Compose", "OCI", "ImageStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "berth", dependencies: ["BerthCLI"]),
@@ -42,5 +48,8 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["BerthCLI", "BerthTestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Compose", "YAML"]),
         .testTarget(name: "HealthTests", dependencies: ["Health"]),
+        .testTarget(name: "OCITests", dependencies: ["OCI"]),
+        .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "OCI", "CZlib", "BerthTestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["BerthTestSupport", "ImageStore", "OCI", "CUnpack"]),
     ]
 )
