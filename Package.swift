@@ -26,6 +26,11 @@ let package = Package(
         // MARK: Orchestration
         .target(name: "Engine", dependencies: ["Diagnostics"]),
 
+        // MARK: Runtime (C between clone and exec; Swift plans and drives it)
+        .target(name: "CRuntime"),
+        .target(name: "SystemCalls", dependencies: ["CRuntime", "Diagnostics"]),
+        .target(name: "Runtime", dependencies: ["CRuntime", "SystemCalls", "Diagnostics"]),
+
         // MARK: CLI
         .target(name: "BerthCLI", dependencies: [
             "Diagnostics", "YAML", "Compose",
@@ -39,5 +44,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["BerthCLI"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "HealthTests", dependencies: ["Health"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "SystemCalls"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["BerthTestSupport", "Runtime", "SystemCalls"]),
     ]
 )
