@@ -45,6 +45,6 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "HealthTests", dependencies: ["Health"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "SystemCalls"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["BerthTestSupport", "Runtime", "SystemCalls"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["BerthTestSupport", "Runtime", "SystemCalls", "Diagnostics"]),
     ]
 )

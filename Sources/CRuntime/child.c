@@ -34,6 +34,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include <grp.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -109,10 +110,13 @@ int brt_resolve(int rootfd, const char *path, int oflags) {
 // Opens `path` inside the root (O_PATH), creating missing directories (and the
 // last component as an empty file when `last_is_file`). Every component is
 // created with mkdirat/openat(O_EXCL|O_NOFOLLOW) in a parent that was itself
-// resolved inside the root, so creation never leaves the root either.
-int brt_resolve_create(int rootfd, const char *path, int last_is_file) {
+// resolved inside the root, so creation never leaves the root either. A
+// dangling symlink is followed (its text re-read with readlinkat and resolved
+// again inside the root), as runc and Docker create volume targets.
+static int resolve_create_depth(int rootfd, const char *path, int last_is_file, int depth) {
     int fd = brt_resolve(rootfd, path, 0);
     if (fd >= 0 || errno != ENOENT) return fd;
+    if (depth > 40) { errno = ELOOP; return -1; }
 
     char partial[4096];
     size_t len = strlen(path);
@@ -123,18 +127,18 @@ int brt_resolve_create(int rootfd, const char *path, int last_is_file) {
         if (i >= len) break;
         size_t start = i;
         while (i < len && path[i] != '/') i++;
-        int last = (i >= len) || ({ size_t j = i; while (j < len && path[j] == '/') j++; j >= len; });
-        // partial = path[0..i)
+        size_t j = i;
+        while (j < len && path[j] == '/') j++;
+        int last = j >= len;
         memcpy(partial, path, i);
         partial[i] = 0;
         int probe = brt_resolve(rootfd, partial, 0);
         if (probe >= 0) { close(probe); continue; }
         if (errno != ENOENT) return -1;
-        // parent = path[0..start)
         char parent[4096];
         memcpy(parent, path, start);
         parent[start] = 0;
-        int pfd = start == 0 ? brt_resolve(rootfd, "/", O_DIRECTORY) : brt_resolve(rootfd, parent, O_DIRECTORY);
+        int pfd = brt_resolve(rootfd, start == 0 ? "/" : parent, O_DIRECTORY);
         if (pfd < 0) return -1;
         char name[256];
         size_t nlen = i - start;
@@ -150,10 +154,37 @@ int brt_resolve_create(int rootfd, const char *path, int last_is_file) {
             rc = mkdirat(pfd, name, 0755);
         }
         int saved = errno;
+        if (rc < 0 && saved == EEXIST) {
+            // Exists but does not resolve: a dangling symlink. Follow its text.
+            char link[4096];
+            ssize_t n = readlinkat(pfd, name, link, sizeof link - 1);
+            close(pfd);
+            if (n < 0) { errno = ENOENT; return -1; }
+            link[n] = 0;
+            char next[4096];
+            size_t k = 0;
+            if (link[0] != '/') {          // relative to the symlink's directory
+                if (start + 1 >= sizeof next) { errno = ENAMETOOLONG; return -1; }
+                memcpy(next, path, start);
+                k = start;
+                if (k == 0) next[k++] = '/';
+            }
+            size_t rest = len - i;
+            if (k + (size_t)n + rest + 1 >= sizeof next) { errno = ENAMETOOLONG; return -1; }
+            memcpy(next + k, link, (size_t)n);
+            k += (size_t)n;
+            memcpy(next + k, path + i, rest);
+            next[k + rest] = 0;
+            return resolve_create_depth(rootfd, next, last_is_file, depth + 1);
+        }
         close(pfd);
-        if (rc < 0 && saved != EEXIST) { errno = saved; return -1; }
+        if (rc < 0) { errno = saved; return -1; }
     }
     return brt_resolve(rootfd, path, 0);
+}
+
+int brt_resolve_create(int rootfd, const char *path, int last_is_file) {
+    return resolve_create_depth(rootfd, path, last_is_file, 0);
 }
 
 // ---------------------------------------------------------------- mounts
@@ -180,6 +211,14 @@ static int bind_fd(int srcfd, int dstfd, int recursive, uint64_t attr, unsigned 
     return 0;
 }
 
+// A target that resolves to the container's root itself (e.g. a symlink to
+// "/" or "../../..") is refused: a mount there would hide under pivot_root.
+static int is_root(int rootfd, const struct stat *st) {
+    struct stat r;
+    if (fstat(rootfd, &r) < 0) return 0;
+    return r.st_dev == st->st_dev && r.st_ino == st->st_ino;
+}
+
 static void apply_mount(const struct brt_config *cfg, int rootfd, const struct brt_mount *m, int rfd) {
     if (m->kind == BRT_MOUNT_BIND) {
         int src = open(m->source, O_PATH | O_CLOEXEC);
@@ -190,6 +229,7 @@ static void apply_mount(const struct brt_config *cfg, int rootfd, const struct b
         if (dst < 0) brt_fail(rfd, BRT_STEP_MOUNT_RESOLVE, errno, m->target);
         struct stat dt;
         if (fstat(dst, &dt) < 0) brt_fail(rfd, BRT_STEP_MOUNT_RESOLVE, errno, m->target);
+        if (is_root(rootfd, &dt)) brt_fail(rfd, BRT_STEP_MOUNT_RESOLVE, EBUSY, m->target);
         if (S_ISDIR(st.st_mode) != S_ISDIR(dt.st_mode))
             brt_fail(rfd, BRT_STEP_MOUNT_RESOLVE, S_ISDIR(st.st_mode) ? ENOTDIR : EISDIR, m->target);
         if (bind_fd(src, dst, m->recursive, m->attr, m->propagation) < 0)
@@ -199,6 +239,9 @@ static void apply_mount(const struct brt_config *cfg, int rootfd, const struct b
     } else {
         int dst = brt_resolve_create(rootfd, m->target, 0);
         if (dst < 0) brt_fail(rfd, BRT_STEP_MOUNT_RESOLVE, errno, m->target);
+        struct stat dt;
+        if (fstat(dst, &dt) < 0) brt_fail(rfd, BRT_STEP_MOUNT_RESOLVE, errno, m->target);
+        if (is_root(rootfd, &dt)) brt_fail(rfd, BRT_STEP_MOUNT_RESOLVE, EBUSY, m->target);
         char p[32];
         brt_fd_path(p, dst);
         if (mount(m->source, p, m->fstype, m->flags, m->data) < 0)
@@ -268,7 +311,7 @@ static void setup_dev(const struct brt_config *cfg, int rootfd, int rfd) {
         close(f);
         int target = openat(dev, "console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (target < 0) brt_fail(rfd, BRT_STEP_CONSOLE, errno, "/dev/console");
-        if (bind_fd(cfg->stdio[0], target, 0, 0, 0) < 0) brt_fail(rfd, BRT_STEP_CONSOLE, errno, "/dev/console");
+        if (bind_fd(0, target, 0, 0, 0) < 0) brt_fail(rfd, BRT_STEP_CONSOLE, errno, "/dev/console");
         close(target);
     }
     close(dev);
@@ -436,12 +479,24 @@ static void set_identity_and_caps(const struct brt_config *cfg, int rfd) {
         brt_fail(rfd, BRT_STEP_CAPS, errno, "PR_CAP_AMBIENT_CLEAR_ALL");
 }
 
+// execve, retried briefly on ETXTBSY: another process forked while the file
+// was open for writing (e.g. being copied) may still hold that descriptor
+// for a moment.
+static void exec_retrying(const char *path, const struct brt_config *cfg) {
+    for (int i = 0; i < 100; i++) {
+        execve(path, cfg->argv, cfg->envp);
+        if (errno != ETXTBSY) return;
+        struct timespec ts = {0, 2 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 // Searches PATH (the container's) for argv[0] unless it contains a '/'.
 static _Noreturn void do_exec(const struct brt_config *cfg, int rfd) {
     const char *file = cfg->argv[0];
     if (!file || !*file) brt_fail(rfd, BRT_STEP_EXEC, ENOENT, "");
     if (strchr(file, '/')) {
-        execve(file, cfg->argv, cfg->envp);
+        exec_retrying(file, cfg);
         brt_fail(rfd, BRT_STEP_EXEC, errno, file);
     }
     const char *path = cfg->path_env ? cfg->path_env : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -458,7 +513,7 @@ static _Noreturn void do_exec(const struct brt_config *cfg, int rfd) {
             if (dlen == 0) { buf[n++] = '.'; } else { memcpy(buf, p, dlen); n = dlen; }
             buf[n++] = '/';
             memcpy(buf + n, file, flen + 1);
-            execve(buf, cfg->argv, cfg->envp);
+            exec_retrying(buf, cfg);
             last_err = errno;
             if (last_err == EACCES) saw_eacces = 1;
             if (last_err != ENOENT && last_err != ENOTDIR && last_err != EACCES) brt_fail(rfd, BRT_STEP_EXEC, last_err, buf);
@@ -521,11 +576,23 @@ int brt_wait_start(int start_fd) {
     return n == 1 ? 0 : -1;
 }
 
+// Moves the report pipe to fd 3 and closes every other inherited descriptor
+// (other threads' files included) before any setup work.
+static int keep_only_stdio_and_report(int rfd) {
+    if (rfd != 3) {
+        if (dup3(rfd, 3, O_CLOEXEC) < 0) brt_fail(rfd, BRT_STEP_CLOSE_FDS, errno, NULL);
+        rfd = 3;
+    }
+    if (syscall(SYS_close_range, 4U, ~0U, 0U) < 0) brt_fail(rfd, BRT_STEP_CLOSE_FDS, errno, NULL);
+    return rfd;
+}
+
 _Noreturn void brt_child_main(const struct brt_config *cfg, int rfd, int start_fd) {
     brt_reset_signals();
     if (brt_wait_start(start_fd) < 0) _exit(1);  // parent gave up: leave silently
     umask(0);
     setup_stdio(cfg, rfd);
+    rfd = keep_only_stdio_and_report(rfd);
     for (int i = 0; i < cfg->njoins; i++) {
         int fd = open(cfg->joins[i].path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) brt_fail(rfd, BRT_STEP_SETNS, errno, cfg->joins[i].path);
@@ -557,6 +624,7 @@ _Noreturn void brt_exec_child_main(const struct brt_config *cfg, int rfd, int st
     if (pid == 0) {
         umask(0);
         setup_stdio(cfg, rfd);
+        rfd = keep_only_stdio_and_report(rfd);
         brt_finish_process(cfg, rfd);
     }
     struct brt_report r;

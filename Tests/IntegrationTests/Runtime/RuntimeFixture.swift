@@ -1,7 +1,13 @@
 import BerthTestSupport
 import Foundation
 import Runtime
+import Testing
 import SystemCalls
+
+/// Every runtime integration test, in one serialized suite: the leak check
+/// compares global cgroup/mount state, so these tests must not overlap.
+@Suite(.serialized, .requiresRoot, .requiresTool("/bin/busybox"))
+struct RuntimeIntegrationTests {}
 
 /// A busybox root directory for one test (until the image store lands):
 /// /bin/busybox plus applet symlinks, /etc/passwd and /etc/group.
