@@ -38,6 +38,9 @@ public enum Sys {
         return OwnedDescriptor(fd)
     }
 
+    /// `O_PATH` (not exported by Glibc to Swift without _GNU_SOURCE).
+    public static let oPath: Int32 = 0o10000000
+
     /// RESOLVE_* flags for openat2.
     public struct Resolve: OptionSet, Sendable {
         public let rawValue: UInt64
