@@ -34,6 +34,11 @@ let package = Package(
         .systemLibrary(name: "CUnpack"),
         .target(name: "ImageStore", dependencies: ["OCI", "CZlib", "CUnpack", "Diagnostics"]),
 
+        // MARK: Runtime (C between clone and exec; Swift plans and drives it)
+        .target(name: "CRuntime"),
+        .target(name: "SystemCalls", dependencies: ["CRuntime", "Diagnostics"]),
+        .target(name: "Runtime", dependencies: ["CRuntime", "SystemCalls", "Diagnostics"]),
+
         // MARK: CLI
         .target(name: "BerthCLI", dependencies: [
             "Diagnostics", "YAML", "Compose", "OCI", "ImageStore",
@@ -50,6 +55,10 @@ let package = Package(
         .testTarget(name: "HealthTests", dependencies: ["Health"]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "OCI", "CZlib", "BerthTestSupport"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["BerthTestSupport", "ImageStore", "OCI", "CUnpack"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "SystemCalls"]),
+        // One target for every root integration suite (Tests/IntegrationTests/<Area>/).
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "BerthTestSupport", "Diagnostics", "ImageStore", "OCI", "CUnpack", "Runtime", "SystemCalls",
+        ]),
     ]
 )
