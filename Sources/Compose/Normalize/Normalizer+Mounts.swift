@@ -8,6 +8,11 @@ extension NormalizeRun {
         if let text = node.scalarValue, !node.isNull {
             switch PortSyntax.parse(text) {
             case let .success(specs):
+                expandedPorts += specs.count
+                guard expandedPorts <= Self.maxPorts else {
+                    error(node, path, "too many ports after expanding ranges (more than \(Self.maxPorts) in the project)")
+                    return [node]
+                }
                 return specs.map { spec in
                     var fields: [(String, Node)] = [("mode", .scalar("ingress", mark: node.mark))]
                     if let ip = spec.hostIP { fields.append(("host_ip", .string(ip, mark: node.mark))) }

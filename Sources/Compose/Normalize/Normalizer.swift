@@ -40,6 +40,10 @@ public enum Normalizer {
 struct NormalizeRun {
     let context: NormalizeContext
     var diagnostics: [Diagnostic] = []
+    /// Port entries produced so far; range expansion stops at `maxPorts`
+    /// so that a hostile file cannot make millions of nodes.
+    var expandedPorts = 0
+    static let maxPorts = 100_000
 
     mutating func error(_ node: Node, _ path: String, _ message: String, hint: String? = nil) {
         diagnostics.append(Diagnostic(at: node.mark, keyPath: path, message, hint: hint))
