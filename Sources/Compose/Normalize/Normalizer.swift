@@ -167,9 +167,15 @@ struct NormalizeRun {
     /// `context.environment` and stays null when that is unset.
     func environmentMap(_ node: Node) -> Node {
         var entries: [(Node, Node)] = []
-        func add(_ key: Node, _ value: Node) {
-            if let i = entries.firstIndex(where: { $0.0.scalarValue == key.scalarValue }) { entries.remove(at: i) }
-            entries.append((key, value))
+        var position: [String: Int] = [:]
+        func add(_ key: Node, _ value: Node) {   // a repeated name: the last value wins
+            let name = key.scalarValue ?? ""
+            if let i = position[name] {
+                entries[i] = (key, value)
+            } else {
+                position[name] = entries.count
+                entries.append((key, value))
+            }
         }
         func resolved(_ name: String, _ mark: Mark) -> Node {
             if let value = context.environment[name] { return .string(value, mark: mark) }
@@ -205,9 +211,15 @@ struct NormalizeRun {
     /// strings; a missing value is the empty string.
     func labelMap(_ node: Node) -> Node {
         var entries: [(Node, Node)] = []
-        func add(_ key: Node, _ value: Node) {
-            if let i = entries.firstIndex(where: { $0.0.scalarValue == key.scalarValue }) { entries.remove(at: i) }
-            entries.append((key, value))
+        var position: [String: Int] = [:]
+        func add(_ key: Node, _ value: Node) {   // a repeated name: the last value wins
+            let name = key.scalarValue ?? ""
+            if let i = position[name] {
+                entries[i] = (key, value)
+            } else {
+                position[name] = entries.count
+                entries.append((key, value))
+            }
         }
         if let items = node.sequenceItems {
             for item in items {
