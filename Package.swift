@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "Compose", dependencies: ["YAML", "Diagnostics"]),
 
         // MARK: Orchestration
-        .target(name: "Engine", dependencies: ["Diagnostics", "YAML", "Compose"]),
+        .target(name: "Engine", dependencies: ["Diagnostics", "YAML", "Compose", "Health"]),
 
         // MARK: Images
         .target(name: "OCI", dependencies: ["Diagnostics", .product(name: "Crypto", package: "swift-crypto")]),
