@@ -33,6 +33,35 @@ struct Composer {
         case complex(Node)
     }
 
+    /// The keys seen in one mapping. Compose mappings are small, where a
+    /// linear scan beats hashing; large ones switch to a dictionary.
+    private struct KeyIndex {
+        private var small: [(id: KeyIdentity, mark: Mark)] = []
+        private var large: [KeyIdentity: Mark]?
+
+        func mark(of id: KeyIdentity) -> Mark? {
+            if let large { return large[id] }
+            return small.first { $0.id == id }?.mark
+        }
+
+        /// Adds `id` unless present; true when it was added.
+        @discardableResult
+        mutating func insert(_ id: KeyIdentity, at mark: Mark) -> Bool {
+            if large == nil {
+                if small.contains(where: { $0.id == id }) { return false }
+                small.append((id, mark))
+                if small.count > 16 {
+                    large = Dictionary(small.map { ($0.id, $0.mark) }, uniquingKeysWith: { first, _ in first })
+                    small = []
+                }
+                return true
+            }
+            if large?[id] != nil { return false }
+            large?[id] = mark
+            return true
+        }
+    }
+
     private struct ExactText: Hashable {
         var text: String
         static func == (a: ExactText, b: ExactText) -> Bool { a.text.utf8.elementsEqual(b.text.utf8) }
@@ -168,7 +197,7 @@ struct Composer {
     private mutating func mappingPairs(_ children: [Node]) -> [Node.Pair] {
         var pairs: [Node.Pair] = []
         pairs.reserveCapacity(children.count / 2)
-        var seen: [KeyIdentity: Mark] = [:]
+        var seen = KeyIndex()
         var merges: [(index: Int, value: Node)] = []
         var mergeKeyMark: Mark?
         var i = 0
@@ -188,25 +217,25 @@ struct Composer {
                 continue
             }
             let id = Self.identity(key)
-            if let previous = seen[id] {
+            if let previous = seen.mark(of: id) {
                 diagnostics.append(Diagnostic(at: key.mark, keyPath: currentKeyPath(),
                                               "key \(Self.describe(key)) already defined at \(previous)"))
                 continue
             }
-            seen[id] = key.mark
+            seen.insert(id, at: key.mark)
             pairs.append(Node.Pair(key: key, value: value))
         }
         guard !merges.isEmpty else { return pairs }
 
         var result: [Node.Pair] = []
         result.reserveCapacity(pairs.count)
-        var taken = Set(seen.keys)
+        var taken = seen
         var next = 0
         for merge in merges {
             result.append(contentsOf: pairs[next..<merge.index])
             next = merge.index
             for source in mergeSources(merge.value) {
-                for pair in source where taken.insert(Self.identity(pair.key)).inserted {
+                for pair in source where taken.insert(Self.identity(pair.key), at: pair.key.mark) {
                     result.append(pair)
                 }
             }
