@@ -115,10 +115,15 @@ public enum ComposeLoader {
             projectDirectory = workingDirectory
         }
 
-        // Environment: --env-file (replacing .env), with the process environment on top.
-        let envFiles: [(path: String, required: Bool, mark: Mark?, keyPath: NodePath)] = options.envFiles.isEmpty
+        // Environment: --env-file (else COMPOSE_ENV_FILES, comma-separated),
+        // replacing .env, with the process environment on top.
+        var envFileNames = options.envFiles
+        if envFileNames.isEmpty, let variable = options.environment["COMPOSE_ENV_FILES"], !variable.isEmpty {
+            envFileNames = variable.split(separator: ",").map { String($0).trimmingBlanks() }.filter { !$0.isEmpty }
+        }
+        let envFiles: [(path: String, required: Bool, mark: Mark?, keyPath: NodePath)] = envFileNames.isEmpty
             ? [(PathRules.join(projectDirectory, ".env"), false, nil, .root)]
-            : options.envFiles.map { (PathRules.resolve($0, against: workingDirectory, home: options.home), true, nil, .root) }
+            : envFileNames.map { (PathRules.resolve($0, against: workingDirectory, home: options.home), true, nil, .root) }
         var environment = session.readEnvironmentFiles(envFiles, lookupFirst: options.environment)
         for (k, v) in options.environment { environment[k] = v }
 

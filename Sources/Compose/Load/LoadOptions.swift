@@ -14,7 +14,8 @@ public struct LoadOptions: Sendable {
     public var projectDirectory: String?
     /// `-p`; otherwise `COMPOSE_PROJECT_NAME`, the top-level `name:`, or the directory name.
     public var projectName: String?
-    /// `--env-file` (repeatable); replaces the default `.env` of the project directory.
+    /// `--env-file` (repeatable; else `COMPOSE_ENV_FILES`, comma-separated);
+    /// replaces the default `.env` of the project directory.
     public var envFiles: [String]
     /// `--profile` (repeatable); empty means `COMPOSE_PROFILES`.
     public var profiles: [String]

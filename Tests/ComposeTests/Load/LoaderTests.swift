@@ -150,6 +150,9 @@ import YAML
         #expect(project.model["services"]?["a"]?["image"]?.scalarValue == "img:two-1")
         #expect(loadErrors(loadOptions(files: ["c.yaml"]) { $0.envFiles = ["missing.env"] }, fs)
             == ["env file missing.env not found"])
+        let fromVariable = try assemble(loadOptions(files: ["c.yaml"], environment: ["COMPOSE_ENV_FILES": "one.env, two.env"]),
+                                        fileSystem: fs)
+        #expect(fromVariable.model["services"]?["a"]?["image"]?.scalarValue == "img:two-1")
     }
 
     @Test func errorsFromAllFilesAreCollected() {
