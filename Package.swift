@@ -26,11 +26,22 @@ let package = Package(
         .target(name: "Compose", dependencies: ["YAML", "Diagnostics"]),
 
         // MARK: Orchestration
-        .target(name: "Engine", dependencies: ["Diagnostics"]),
+        .target(name: "Engine", dependencies: ["Diagnostics", "YAML", "Compose"]),
+
+        // MARK: Images
+        .target(name: "OCI", dependencies: ["Diagnostics", .product(name: "Crypto", package: "swift-crypto")]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CUnpack"),
+        .target(name: "ImageStore", dependencies: ["OCI", "CZlib", "CUnpack", "Diagnostics"]),
+
+        // MARK: Runtime (C between clone and exec; Swift plans and drives it)
+        .target(name: "CRuntime"),
+        .target(name: "SystemCalls", dependencies: ["CRuntime", "Diagnostics"]),
+        .target(name: "Runtime", dependencies: ["CRuntime", "SystemCalls", "Diagnostics"]),
 
         // MARK: CLI
         .target(name: "BerthCLI", dependencies: [
-            "Diagnostics", "YAML", "Compose",
+            "Diagnostics", "YAML", "Compose", "OCI", "ImageStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "berth", dependencies: ["BerthCLI"]),
@@ -40,7 +51,14 @@ let package = Package(
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "BerthTestSupport"]),
         .testTarget(name: "ComposeTests", dependencies: ["Compose", "YAML", "BerthTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["BerthCLI", "BerthTestSupport"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Compose", "YAML"]),
         .testTarget(name: "HealthTests", dependencies: ["Health"]),
+        .testTarget(name: "OCITests", dependencies: ["OCI"]),
+        .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "OCI", "CZlib", "BerthTestSupport"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "SystemCalls"]),
+        // One target for every root integration suite (Tests/IntegrationTests/<Area>/).
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "BerthTestSupport", "Diagnostics", "ImageStore", "OCI", "CUnpack", "Runtime", "SystemCalls",
+        ]),
     ]
 )

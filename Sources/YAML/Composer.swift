@@ -26,9 +26,20 @@ struct Composer {
         var childHeight = 0
     }
 
+    /// How keys are compared for duplicates: scalar text byte for byte
+    /// (not by Swift's canonical equivalence), collections structurally.
     private enum KeyIdentity: Hashable {
-        case scalar(String)
+        case scalar(ExactText)
         case complex(Node)
+    }
+
+    private struct ExactText: Hashable {
+        var text: String
+        static func == (a: ExactText, b: ExactText) -> Bool { a.text.utf8.elementsEqual(b.text.utf8) }
+        func hash(into hasher: inout Hasher) {
+            var copy = text
+            copy.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        }
     }
 
     let file: String
@@ -138,7 +149,7 @@ struct Composer {
     }
 
     private static func identity(_ key: Node) -> KeyIdentity {
-        if case let .scalar(value, _) = key.kind { return .scalar(value) }
+        if case let .scalar(value, _) = key.kind { return .scalar(ExactText(text: value)) }
         return .complex(key.strippingMarks())
     }
 

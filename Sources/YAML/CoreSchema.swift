@@ -53,6 +53,20 @@ extension Node {
         return nil
     }
 
+    /// A boolean read the YAML 1.1 way, for the Compose fields that accept
+    /// `yes`/`no`/`on`/`off`/`y`/`n` (as docker compose does for typed
+    /// booleans): plain untagged scalars only; also the core-schema forms
+    /// and `!!bool`. Nil otherwise (quoted text is never a boolean).
+    public var yaml11BoolValue: Bool? {
+        if let b = boolValue { return b }
+        guard case let .scalar(text, .plain) = kind, tag == nil else { return nil }
+        switch text {
+        case "y", "Y", "yes", "Yes", "YES", "on", "On", "ON": return true
+        case "n", "N", "no", "No", "NO", "off", "Off", "OFF": return false
+        default: return nil
+        }
+    }
+
     /// True when a plain scalar with this text would load back as a string
     /// under the YAML 1.2 core schema *and* under YAML 1.1 (so `yes`, `no`,
     /// `on`, `off`, `y`, `n`, `22:22` and `1_000` are not safe), and when it

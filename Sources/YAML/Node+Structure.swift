@@ -1,13 +1,16 @@
 import Diagnostics
 
 extension Node {
-    /// True when both trees have the same kinds, scalar texts and styles,
+    /// True when both trees have the same kinds, scalar texts (byte for
+    /// byte) and styles,
     /// tags, and key order, ignoring marks.
     public func isStructurallyEqual(to other: Node) -> Bool {
         guard tag == other.tag else { return false }
         switch (kind, other.kind) {
         case let (.scalar(a, sa), .scalar(b, sb)):
-            return a == b && sa == sb
+            // Byte-exact: String's == treats canonically equivalent
+            // texts (é vs e + U+0301) as equal, YAML does not.
+            return sa == sb && a.utf8.elementsEqual(b.utf8)
         case let (.sequence(a), .sequence(b)):
             guard a.count == b.count else { return false }
             return zip(a, b).allSatisfy { $0.isStructurallyEqual(to: $1) }

@@ -25,7 +25,10 @@ struct ScalarAnalysis {
         var breakSpace = false, spaceBreak = false
         var previousSpace = false, previousBreak = false
 
-        if text.hasPrefix("---") || text.hasPrefix("...") { blockIndicators = true }
+        // Compare scalars, not Characters: "..." followed by a combining
+        // mark is still a document end marker to a YAML reader.
+        if scalars.count >= 3, scalars[0] == scalars[1], scalars[1] == scalars[2],
+           scalars[0] == "-" || scalars[0] == "." { blockIndicators = true }
         func isBreak(_ c: Unicode.Scalar) -> Bool {
             c == "\n" || c == "\r" || c.value == 0x85 || c.value == 0x2028 || c.value == 0x2029
         }

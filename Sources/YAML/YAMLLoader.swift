@@ -50,18 +50,11 @@ private struct EventReader {
                                               "out of memory initializing the YAML parser"))
         }
         defer { yaml_parser_delete(parser) }
-        // libyaml reads `size` bytes from the pointer; an empty buffer may
-        // have no base address, so hand it a valid empty string instead.
-        let empty: [UInt8] = [0]
-        try empty.withUnsafeBufferPointer { fallback in
-            let base = buffer.baseAddress ?? fallback.baseAddress
-            guard let base else {
-                throw DiagnosticsError(Diagnostic(at: Mark(file: source.file, line: 1, column: 1),
-                                                  "cannot read input"))
-            }
-            yaml_parser_set_input_string(parser, base, buffer.count)
-            yaml_parser_set_encoding(parser, YAML_UTF8_ENCODING)
+        guard let base = buffer.baseAddress, !buffer.isEmpty else {
+            return Node(.scalar("", .plain), mark: Mark(file: source.file, line: 1, column: 1))
         }
+        yaml_parser_set_input_string(parser, base, buffer.count)
+        yaml_parser_set_encoding(parser, YAML_UTF8_ENCODING)
         var composer = Composer(file: source.file, limits: limits)
         var documents = 0
         var event = yaml_event_t()

@@ -224,17 +224,6 @@ import Testing
         }
     }
 
-    @Test(arguments: [
-        (["-f", "a.yaml", "config"], ["config", "-f", "a.yaml"]),
-        (["compose", "-p", "x", "--file=a.yaml", "up", "-d"], ["compose", "up", "-p", "x", "--file=a.yaml", "-d"]),
-        (["config", "-f", "a.yaml"], ["config", "-f", "a.yaml"]),
-        (["-f"], ["-f"]),
-        (["--root", "/r", "ps"], ["--root", "/r", "ps"]),
-    ])
-    func hoistsProjectOptions(_ given: [String], _ expected: [String]) {
-        #expect(ProjectOptions.hoisted(given) == expected)
-    }
-
     @Test func projectOptionsParse() throws {
         let command = try #require(try Berth.parseAsRoot(
             ["config", "-f", "a.yaml", "--file", "b.yaml", "-p", "x", "--project-directory", "d",

@@ -128,6 +128,10 @@ func expectedAfterRoundTrip(_ node: Node, isKey: Bool = false) -> Node {
                    yaml: "v: !!str 1\n"),
         ScalarCase(description: "empty plain is null", text: "", style: .plain, yaml: "v:\n"),
         ScalarCase(description: "unicode kept", text: "héllo ✓", style: .plain, yaml: "v: héllo ✓\n"),
+        // Found by the fuzzer: "..." then a combining mark is one Character
+        // to Swift but still starts with a document end marker.
+        ScalarCase(description: "document end marker with combining mark", text: "...\u{65A}x", style: .plain,
+                   yaml: "v: \"...\u{65A}x\"\n"),
     ])
     func scalarStyles(_ c: ScalarCase) throws {
         let node = Node.mapping([Node.Pair(key: .scalar("v"), value: .scalar(c.text, style: c.style, tag: c.tag))])

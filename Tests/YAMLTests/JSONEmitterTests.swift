@@ -145,4 +145,14 @@ import YAML
         #expect(node["c"]?.boolValue == true)
         #expect(node["d"]?.boolValue == nil)
     }
+
+    @Test func yaml11Booleans() throws {
+        let node = try YAMLLoader.load("a: yes\nb: Off\nc: 'yes'\nd: true\ne: maybe\nf: !!str on\n", file: "f.yaml")
+        #expect(node["a"]?.yaml11BoolValue == true)
+        #expect(node["b"]?.yaml11BoolValue == false)
+        #expect(node["c"]?.yaml11BoolValue == nil)
+        #expect(node["d"]?.yaml11BoolValue == true)
+        #expect(node["e"]?.yaml11BoolValue == nil)
+        #expect(node["f"]?.yaml11BoolValue == nil)
+    }
 }

@@ -255,6 +255,12 @@ private func shape(_ node: Node) -> String {
         #expect(d?.message == c.message)
     }
 
+    @Test func canonicallyEquivalentKeysAreDistinct() throws {
+        // U+00E9 and e + U+0301 are equal Swift Strings but different YAML keys.
+        let root = try load("\u{E9}: 1\ne\u{301}: 2\n")
+        #expect(root.mappingPairs?.count == 2)
+    }
+
     @Test func duplicateKeyNamesItsKeyPath() {
         #expect(loadError("s:\n  web:\n    image: a\n    image: b\n")?.keyPath == "s.web")
         #expect(loadError("x:\n- a: 1\n- {b: 1, b: 2}\n")?.keyPath == "x[1]")

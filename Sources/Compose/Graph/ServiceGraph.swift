@@ -91,7 +91,7 @@ public struct ServiceGraph: Hashable, Sendable {
     /// Keys left out of the config hash, as docker compose leaves them out:
     /// they don't change the container (scale, build — tracked through the
     /// image —, pull policy, dependencies, profiles, develop) .
-    static let hashExcludedKeys: Set<String> = ["scale", "build", "pull_policy", "depends_on", "profiles", "develop"]
+    public static let hashExcludedKeys: Set<String> = ["scale", "build", "pull_policy", "depends_on", "profiles", "develop"]
 
     /// A stable hash of a service's normalized configuration: sha256 hex of
     /// a canonical encoding (mapping keys sorted, marks and quoting styles

@@ -13,7 +13,8 @@ public enum Profiles {
     ///   with `required: true`, transitively) are pulled in;
     /// - a disabled dependency with `required: false` is dropped from the
     ///   `depends_on` of an enabled service; a required one that is disabled
-    ///   (and not pulled in) is an error naming the profiles that enable it.
+    ///   (and not pulled in) is an error naming the profiles that enable it
+    ///   (and is dropped too, so later checks don't report it again).
     /// Other top-level sections are unchanged.
     public static func apply(_ normalized: Node, enabled: Set<String>, selectedServices: [String]) -> (Node, [Diagnostic]) {
         guard let servicesNode = normalized["services"], let pairs = servicesNode.mappingPairs else {
@@ -75,7 +76,6 @@ public enum Profiles {
                         diagnostics.append(Diagnostic(at: dep.key.mark, keyPath: "services.\(name).depends_on",
                             "service \"\(dep.name)\" is required by \"\(name)\" but is disabled",
                             hint: "enable profile\(enabling.count == 1 ? "" : "s") \(list), or set required: false"))
-                        kept.append(depPair)
                     }
                 }
                 var newDeps = deps

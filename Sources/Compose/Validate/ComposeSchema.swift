@@ -152,7 +152,7 @@ enum ComposeSchema {
         ], extensions: false, required: ["path"])]))]),
         "label_file": .stringOrList,
         "environment": .listOrDict,
-        "expose": .list(.either([.integer, .syntax(ExposeSyntax.check)])),
+        "expose": .list(.syntax(ExposeSyntax.check)),
         "extends": .either([.string, .object(["service": .string, "file": .string], extensions: false,
                                              required: ["service"])]),
         "provider": .object(["type": .string, "options": .dictionary(.either([.text, .list(.text)]))],

@@ -2,6 +2,7 @@
 enum Suggestion {
     /// The closest candidate to `word`, when close enough to be a likely typo.
     static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
+        guard word.count <= 64 else { return nil }
         let limit = max(1, min(3, word.count / 3))
         var best: (String, Int)? = nil
         for candidate in candidates.sorted() {

@@ -5,7 +5,8 @@ extension Validator {
     /// Checks names that must exist in a normalized tree: networks,
     /// volumes, secrets and configs used by services; services named by
     /// `depends_on`, `extends`, `links`, `network_mode: service:x` and
-    /// `volumes_from`; duplicate published host ports; dependency cycles.
+    /// `volumes_from`; duplicate published host ports and container names
+    /// (and a container name on a scaled service); dependency cycles.
     public static func checkReferences(_ normalized: Node) -> [Diagnostic] {
         var out: [Diagnostic] = []
         let services = normalized["services"]?.mappingPairs ?? []
@@ -26,6 +27,7 @@ extension Validator {
 
         var edges: [String: [String]] = [:]
         var published: [String: String] = [:]   // "ip:port/proto" → key path of first use
+        var containerNames: [String: String] = [:]   // container_name → service
 
         for pair in services {
             guard let name = pair.key.scalarValue, pair.value.isMapping else { continue }
@@ -33,6 +35,19 @@ extension Validator {
             let path = "services.\(name)"
             edges[name] = []
 
+            if let nameNode = service["container_name"], let containerName = nameNode.scalarValue, !nameNode.isNull {
+                if let other = containerNames[containerName] {
+                    out.append(Diagnostic(at: nameNode.mark, keyPath: "\(path).container_name",
+                                          "container name \"\(containerName)\" is already used by service \"\(other)\""))
+                } else {
+                    containerNames[containerName] = name
+                }
+                if let scale = service["scale"]?.scalarValue.flatMap(ScalarText.integer), scale > 1 {
+                    out.append(Diagnostic(at: nameNode.mark, keyPath: "\(path).container_name",
+                                          "a fixed container name cannot be used with \(scale) replicas",
+                                          hint: "remove container_name to scale the service"))
+                }
+            }
             for dep in service["depends_on"]?.mappingPairs ?? [] {
                 guard let depName = dep.key.scalarValue else { continue }
                 if serviceNames.contains(depName) {

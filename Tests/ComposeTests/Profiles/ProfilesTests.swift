@@ -44,6 +44,13 @@ import YAML
         #expect(diagnostics.map { d in var d = d; d.mark = nil; return d.description } == c.messages)
     }
 
+    @Test func disabledRequirementReportedOnce() {
+        let (normalized, _) = Normalizer.normalize(Self.project, context: testContext)
+        let (out, diagnostics) = Profiles.apply(normalized, enabled: ["debug"], selectedServices: [])
+        #expect(diagnostics.count == 1)
+        #expect(Validator.checkReferences(out).isEmpty)
+    }
+
     @Test func optionalDisabledDependencyIsDropped() {
         let (normalized, _) = Normalizer.normalize(Self.project, context: testContext)
         let (out, _) = Profiles.apply(normalized, enabled: [], selectedServices: [])

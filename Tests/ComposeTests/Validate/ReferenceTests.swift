@@ -73,6 +73,19 @@ import YAML
                 "d": ["image": "x", "depends_on": ["a"]],
             ],
         ], messages: ["services.a: dependency cycle: a → b → c → a"]),
+        Case(name: "container names", project: [
+            "services": [
+                "a": ["image": "x", "container_name": "app"],
+                "b": ["image": "x", "container_name": "app"],
+                "c": ["image": "x", "container_name": "solo", "deploy": ["replicas": "2"]],
+            ],
+        ], messages: [
+            #"services.b.container_name: container name "app" is already used by service "a""#,
+            "services.c.container_name: a fixed container name cannot be used with 2 replicas (remove container_name to scale the service)",
+        ]),
+        Case(name: "self dependency", project: [
+            "services": ["a": ["image": "x", "depends_on": ["a"]]],
+        ], messages: ["services.a: dependency cycle: a → a"]),
         Case(name: "extends in same file", project: [
             "services": ["a": ["image": "x", "extends": "base"], "b": ["image": "x", "extends": ["service": "a"]]],
         ], messages: [#"services.a.extends: extends undefined service "base""#]),

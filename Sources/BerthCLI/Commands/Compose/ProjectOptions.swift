@@ -38,36 +38,6 @@ struct ProjectOptions: ParsableArguments {
         return options
     }
 
-    /// Option names that take a value, as written before or after a Compose command.
-    static let valueOptions: Set<String> = ["-f", "--file", "-p", "--project-name", "--project-directory",
-                                            "--profile", "--env-file"]
-
-    /// Moves project options written before the command name after it, so
-    /// `berth -f a.yaml -p x config` and `berth compose -f a.yaml config`
-    /// parse like `berth config -f a.yaml -p x` (docker compose's word
-    /// order). Other arguments are left untouched.
-    static func hoisted(_ arguments: [String]) -> [String] {
-        var prefix: [String] = []
-        var i = 0
-        if arguments.first == "compose" { prefix.append("compose"); i = 1 }
-        var moved: [String] = []
-        while i < arguments.count {
-            let arg = arguments[i]
-            let name = arg.split(separator: "=", maxSplits: 1).first.map(String.init) ?? arg
-            guard arg.hasPrefix("-"), valueOptions.contains(name) else { break }
-            if arg.contains("=") || !(valueOptions.contains(arg)) {
-                moved.append(arg)
-                i += 1
-            } else {
-                guard i + 1 < arguments.count else { return arguments }
-                moved += [arg, arguments[i + 1]]
-                i += 2
-            }
-        }
-        guard !moved.isEmpty, i < arguments.count, !arguments[i].hasPrefix("-") else { return arguments }
-        return prefix + [arguments[i]] + moved + arguments[(i + 1)...]
-    }
-
     /// Loads the project and prints its warnings to stderr.
     func load(services: [String] = [], interpolate: Bool = true) throws -> LoadedProject {
         let project = try ComposeLoader.load(try loadOptions(services: services, interpolate: interpolate))
