@@ -172,11 +172,15 @@ public enum ComposeLoader {
                 PathRules.resolve(String($0), against: workingDirectory, home: options.home)
             }
         }
-        let (found, warnings) = Discovery.findDefaultFiles(from: workingDirectory, fileSystem: session.fileSystem)
+        // Discovery starts in --project-directory when given (as compose-go does).
+        let start = options.projectDirectory.map {
+            PathRules.resolve($0, against: workingDirectory, home: options.home)
+        } ?? workingDirectory
+        let (found, warnings) = Discovery.findDefaultFiles(from: start, fileSystem: session.fileSystem)
         session.diagnostics += warnings
         if found.isEmpty {
             throw DiagnosticsError(Diagnostic(at: nil,
-                "no configuration file provided: no \(Discovery.fileNames.joined(separator: ", ")) in \(workingDirectory) or its parents"))
+                "no configuration file provided: no \(Discovery.fileNames.joined(separator: ", ")) in \(start) or its parents"))
         }
         return found
     }
