@@ -28,6 +28,7 @@ public struct LoadOptions: Sendable {
     /// `~` in paths; default `HOME` from `environment`, else `/root`.
     public var homeDirectory: String?
 
+    /// Options with defaults: discovery, interpolation on, no profiles.
     public init(files: [String] = [], stdinText: String? = nil, workingDirectory: String,
                 projectDirectory: String? = nil, projectName: String? = nil, envFiles: [String] = [],
                 profiles: [String] = [], services: [String] = [], interpolate: Bool = true,
