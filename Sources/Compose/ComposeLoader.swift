@@ -115,10 +115,15 @@ public enum ComposeLoader {
             projectDirectory = workingDirectory
         }
 
-        // Environment: --env-file (replacing .env), with the process environment on top.
-        let envFiles: [(path: String, required: Bool, mark: Mark?, keyPath: NodePath)] = options.envFiles.isEmpty
+        // Environment: --env-file (else COMPOSE_ENV_FILES, comma-separated),
+        // replacing .env, with the process environment on top.
+        var envFileNames = options.envFiles
+        if envFileNames.isEmpty, let variable = options.environment["COMPOSE_ENV_FILES"], !variable.isEmpty {
+            envFileNames = variable.split(separator: ",").map { String($0).trimmingBlanks() }.filter { !$0.isEmpty }
+        }
+        let envFiles: [(path: String, required: Bool, mark: Mark?, keyPath: NodePath)] = envFileNames.isEmpty
             ? [(PathRules.join(projectDirectory, ".env"), false, nil, .root)]
-            : options.envFiles.map { (PathRules.resolve($0, against: workingDirectory, home: options.home), true, nil, .root) }
+            : envFileNames.map { (PathRules.resolve($0, against: workingDirectory, home: options.home), true, nil, .root) }
         var environment = session.readEnvironmentFiles(envFiles, lookupFirst: options.environment)
         for (k, v) in options.environment { environment[k] = v }
 
@@ -167,11 +172,15 @@ public enum ComposeLoader {
                 PathRules.resolve(String($0), against: workingDirectory, home: options.home)
             }
         }
-        let (found, warnings) = Discovery.findDefaultFiles(from: workingDirectory, fileSystem: session.fileSystem)
+        // Discovery starts in --project-directory when given (as compose-go does).
+        let start = options.projectDirectory.map {
+            PathRules.resolve($0, against: workingDirectory, home: options.home)
+        } ?? workingDirectory
+        let (found, warnings) = Discovery.findDefaultFiles(from: start, fileSystem: session.fileSystem)
         session.diagnostics += warnings
         if found.isEmpty {
             throw DiagnosticsError(Diagnostic(at: nil,
-                "no configuration file provided: no \(Discovery.fileNames.joined(separator: ", ")) in \(workingDirectory) or its parents"))
+                "no configuration file provided: no \(Discovery.fileNames.joined(separator: ", ")) in \(start) or its parents"))
         }
         return found
     }

@@ -43,6 +43,13 @@ import YAML
         #expect(project.model["services"]?["a"]?.flow == "{image: a, build: /work/App/ctx, user: me}")
     }
 
+    @Test func discoveryStartsInTheProjectDirectory() throws {
+        let fs = memoryFS(["/p/compose.yaml": "services: {a: {image: a}}\n", "/q/compose.yaml": "services: {b: {image: b}}\n"])
+        let project = try assemble(loadOptions(in: "/p") { $0.projectDirectory = "../q" }, fileSystem: fs)
+        #expect(project.files == ["/q/compose.yaml"])
+        #expect(project.name == "q")
+    }
+
     @Test func noFileFound() {
         let errors = loadErrors(loadOptions(), memoryFS(["/p/readme.md": "x"]))
         #expect(errors.count == 1)
@@ -150,6 +157,9 @@ import YAML
         #expect(project.model["services"]?["a"]?["image"]?.scalarValue == "img:two-1")
         #expect(loadErrors(loadOptions(files: ["c.yaml"]) { $0.envFiles = ["missing.env"] }, fs)
             == ["env file missing.env not found"])
+        let fromVariable = try assemble(loadOptions(files: ["c.yaml"], environment: ["COMPOSE_ENV_FILES": "one.env, two.env"]),
+                                        fileSystem: fs)
+        #expect(fromVariable.model["services"]?["a"]?["image"]?.scalarValue == "img:two-1")
     }
 
     @Test func errorsFromAllFilesAreCollected() {
