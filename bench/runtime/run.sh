@@ -6,7 +6,7 @@
 # Also compares three link modes of the driver: dynamic Swift stdlib,
 # -static-stdlib, and -static-executable.
 # Usage (root): bench/runtime/run.sh [RUNS]     → medians + ratios on stdout,
-#                                                 raw JSON in bench/runtime/results/
+#                                                 raw JSON in bench/results/ (ignored by git)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 RUNS=${1:-100}
@@ -54,18 +54,31 @@ cd - >/dev/null
 
 # Sanity: every runner works before timing.
 "$DYN" "$ROOT"; "$STD" "$ROOT"; "$EXE" "$ROOT"
-crun run --bundle "$WORK/bundle" berth-bench-crun
+# crun 1.8 refuses hybrid cgroup hosts whose v2 mount has a controller
+# ("cgroups in hybrid mode not supported", even with --cgroup-manager=disabled).
+# There crun runs in a mount namespace without the v2 mount; the wrapper's own
+# cost is measured as its own row ("wrapper only") so it can be subtracted.
+CRUN="crun run --bundle $WORK/bundle berth-bench-crun"
+WRAP_TRUE="true"
+if ! crun run --bundle "$WORK/bundle" berth-bench-crun 2>/dev/null; then
+    CRUN="unshare -m sh -c 'umount /sys/fs/cgroup/unified && exec crun run --bundle $WORK/bundle berth-bench-crun'"
+    WRAP_TRUE="unshare -m sh -c 'umount /sys/fs/cgroup/unified && exec true'"
+    sh -c "$CRUN"
+fi
 runc run --bundle "$WORK/bundle" berth-bench-runc
 
-mkdir -p bench/runtime/results
-OUT=bench/runtime/results/start-$(date -u +%Y%m%dT%H%M%SZ).json
-hyperfine -N --warmup 10 --runs "$RUNS" --export-json "$OUT" \
+mkdir -p bench/results
+OUT=bench/results/runtime-start-$(date -u +%Y%m%dT%H%M%SZ).json
+hyperfine --shell=none --warmup 10 --runs "$RUNS" --export-json "$OUT" \
     -n "berth (dynamic stdlib)" "$DYN $ROOT" \
     -n "berth (-static-stdlib)" "$STD $ROOT" \
     -n "berth (-static-executable)" "$EXE $ROOT" \
-    -n "crun run" "crun run --bundle $WORK/bundle berth-bench-crun" \
+    -n "berth (-static-executable, no cgroup)" "$EXE --no-cgroup $ROOT" \
+    -n "crun run" "$CRUN" \
+    -n "crun wrapper only" "$WRAP_TRUE" \
     -n "runc run" "runc run --bundle $WORK/bundle berth-bench-runc" >&2
 
+echo "crun invoked as: $CRUN"
 echo "medians (ms) and ratio to crun:"
 jq -r '(.results[] | select(.command == "crun run") | .median) as $crun
        | .results[] | "\(.command)\t\(.median * 1000 | . * 100 | round / 100) ms\t\(.median / $crun | . * 100 | round / 100)x"' "$OUT"
