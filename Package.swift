@@ -8,6 +8,8 @@ let package = Package(
     name: "berth",
     products: [
         .executable(name: "berth", targets: ["berth"]),
+        // For fuzz/ and other packages that drive the loaders.
+        .library(name: "BerthCompose", targets: ["YAML", "Compose"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -24,7 +26,13 @@ let package = Package(
         .target(name: "Compose", dependencies: ["YAML", "Diagnostics"]),
 
         // MARK: Orchestration
-        .target(name: "Engine", dependencies: ["Diagnostics"]),
+        .target(name: "Engine", dependencies: ["Diagnostics", "YAML", "Compose"]),
+
+        // MARK: Images
+        .target(name: "OCI", dependencies: ["Diagnostics", .product(name: "Crypto", package: "swift-crypto")]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CUnpack"),
+        .target(name: "ImageStore", dependencies: ["OCI", "CZlib", "CUnpack", "Diagnostics"]),
 
         // MARK: Runtime (C between clone and exec; Swift plans and drives it)
         .target(name: "CRuntime"),
@@ -34,18 +42,24 @@ let package = Package(
 
         // MARK: CLI
         .target(name: "BerthCLI", dependencies: [
-            "Diagnostics", "YAML", "Compose",
+            "Diagnostics", "YAML", "Compose", "OCI", "ImageStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "berth", dependencies: ["BerthCLI"]),
 
         // MARK: Tests
         .target(name: "BerthTestSupport", path: "Tests/Support"),
-        .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
-        .testTarget(name: "CLITests", dependencies: ["BerthCLI"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .testTarget(name: "YAMLTests", dependencies: ["YAML", "BerthTestSupport"]),
+        .testTarget(name: "ComposeTests", dependencies: ["Compose", "YAML", "BerthTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["BerthCLI", "BerthTestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Compose", "YAML"]),
         .testTarget(name: "HealthTests", dependencies: ["Health"]),
+        .testTarget(name: "OCITests", dependencies: ["OCI"]),
+        .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "OCI", "CZlib", "BerthTestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "SystemCalls"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["BerthTestSupport", "Runtime", "SystemCalls", "Diagnostics"]),
+        // One target for every root integration suite (Tests/IntegrationTests/<Area>/).
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "BerthTestSupport", "Diagnostics", "ImageStore", "OCI", "CUnpack", "Runtime", "SystemCalls",
+        ]),
     ]
 )
