@@ -38,6 +38,7 @@ let package = Package(
         .target(name: "CRuntime"),
         .target(name: "SystemCalls", dependencies: ["CRuntime", "Diagnostics"]),
         .target(name: "Runtime", dependencies: ["CRuntime", "SystemCalls", "Diagnostics"]),
+        .executableTarget(name: "berth-bench-spawn", dependencies: ["Runtime", "SystemCalls"]),
 
         // MARK: CLI
         .target(name: "BerthCLI", dependencies: [
