@@ -8,6 +8,7 @@ let package = Package(
     name: "berth",
     products: [
         .executable(name: "berth", targets: ["berth"]),
+        .executable(name: "berth-monitor", targets: ["berth-monitor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -22,9 +23,16 @@ let package = Package(
         .target(name: "YAML", dependencies: ["CYAML", "Diagnostics"]),
         .target(name: "Compose", dependencies: ["YAML", "Diagnostics"]),
 
+        // MARK: Runtime
+        .target(name: "CMonitor"),
+        .target(name: "Runtime", dependencies: ["Diagnostics", "CMonitor"]),
+        // Small and static: one per running container (goal ≤ 2 MB resident).
+        .executableTarget(name: "berth-monitor", dependencies: ["Runtime"],
+                          linkerSettings: [.unsafeFlags(["-static-executable"])]),
+
         // MARK: CLI
         .target(name: "BerthCLI", dependencies: [
-            "Diagnostics", "YAML", "Compose",
+            "Diagnostics", "YAML", "Compose", "Runtime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "berth", dependencies: ["BerthCLI"]),
@@ -34,5 +42,7 @@ let package = Package(
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "ComposeTests", dependencies: ["Compose", "YAML"]),
         .testTarget(name: "CLITests", dependencies: ["BerthCLI"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["BerthTestSupport", "Runtime"]),
     ]
 )
