@@ -9,6 +9,8 @@ let package = Package(
     products: [
         .executable(name: "berth", targets: ["berth"]),
         .executable(name: "berth-monitor", targets: ["berth-monitor"]),
+        // For fuzz/ and other packages that drive the loaders.
+        .library(name: "BerthCompose", targets: ["YAML", "Compose"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -17,32 +19,51 @@ let package = Package(
     targets: [
         // MARK: Shared
         .target(name: "Diagnostics"),
+        .target(name: "Health"),
 
         // MARK: YAML + Compose (pure; no root)
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .target(name: "YAML", dependencies: ["CYAML", "Diagnostics"]),
         .target(name: "Compose", dependencies: ["YAML", "Diagnostics"]),
 
-        // MARK: Runtime
+        // MARK: Orchestration
+        .target(name: "Engine", dependencies: ["Diagnostics", "YAML", "Compose"]),
+
+        // MARK: Images
+        .target(name: "OCI", dependencies: ["Diagnostics", .product(name: "Crypto", package: "swift-crypto")]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CUnpack"),
+        .target(name: "ImageStore", dependencies: ["OCI", "CZlib", "CUnpack", "Diagnostics"]),
+
+        // MARK: Runtime (C between clone and exec; Swift plans and drives it)
+        .target(name: "CRuntime"),
+        .target(name: "SystemCalls", dependencies: ["CRuntime", "Diagnostics"]),
         .target(name: "CMonitor"),
-        .target(name: "Runtime", dependencies: ["Diagnostics", "CMonitor"]),
+        .target(name: "Runtime", dependencies: ["CRuntime", "SystemCalls", "Diagnostics", "CMonitor"]),
         // Small and static: one per running container (goal ≤ 2 MB resident).
         .executableTarget(name: "berth-monitor", dependencies: ["Runtime"],
                           linkerSettings: [.unsafeFlags(["-static-executable"])]),
 
         // MARK: CLI
         .target(name: "BerthCLI", dependencies: [
-            "Diagnostics", "YAML", "Compose", "Runtime",
+            "Diagnostics", "YAML", "Compose", "OCI", "ImageStore", "Runtime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "berth", dependencies: ["BerthCLI"]),
 
         // MARK: Tests
         .target(name: "BerthTestSupport", path: "Tests/Support"),
-        .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
-        .testTarget(name: "ComposeTests", dependencies: ["Compose", "YAML"]),
-        .testTarget(name: "CLITests", dependencies: ["BerthCLI"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["BerthTestSupport", "Runtime"]),
+        .testTarget(name: "YAMLTests", dependencies: ["YAML", "BerthTestSupport"]),
+        .testTarget(name: "ComposeTests", dependencies: ["Compose", "YAML", "BerthTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["BerthCLI", "BerthTestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Compose", "YAML"]),
+        .testTarget(name: "HealthTests", dependencies: ["Health"]),
+        .testTarget(name: "OCITests", dependencies: ["OCI"]),
+        .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "OCI", "CZlib", "BerthTestSupport"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "SystemCalls"]),
+        // One target for every root integration suite (Tests/IntegrationTests/<Area>/).
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "BerthTestSupport", "Diagnostics", "ImageStore", "OCI", "CUnpack", "Runtime", "SystemCalls",
+        ]),
     ]
 )
