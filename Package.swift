@@ -8,6 +8,7 @@ let package = Package(
     name: "berth",
     products: [
         .executable(name: "berth", targets: ["berth"]),
+        .executable(name: "berth-monitor", targets: ["berth-monitor"]),
         // For fuzz/ and other packages that drive the loaders.
         .library(name: "BerthCompose", targets: ["YAML", "Compose"]),
     ],
@@ -37,12 +38,16 @@ let package = Package(
         // MARK: Runtime (C between clone and exec; Swift plans and drives it)
         .target(name: "CRuntime"),
         .target(name: "SystemCalls", dependencies: ["CRuntime", "Diagnostics"]),
-        .target(name: "Runtime", dependencies: ["CRuntime", "SystemCalls", "Diagnostics"]),
         .executableTarget(name: "berth-bench-spawn", dependencies: ["Runtime", "SystemCalls"]),
+        .target(name: "CMonitor"),
+        .target(name: "Runtime", dependencies: ["CRuntime", "SystemCalls", "Diagnostics", "CMonitor"]),
+        // Small and static: one per running container (goal ≤ 2 MB resident).
+        .executableTarget(name: "berth-monitor", dependencies: ["Runtime"],
+                          linkerSettings: [.unsafeFlags(["-static-executable"])]),
 
         // MARK: CLI
         .target(name: "BerthCLI", dependencies: [
-            "Diagnostics", "YAML", "Compose", "OCI", "ImageStore",
+            "Diagnostics", "YAML", "Compose", "OCI", "ImageStore", "Runtime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "berth", dependencies: ["BerthCLI"]),
