@@ -8,6 +8,7 @@ let package = Package(
     name: "berth",
     products: [
         .executable(name: "berth", targets: ["berth"]),
+        .executable(name: "berth-dns", targets: ["berth-dns"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -22,9 +23,15 @@ let package = Package(
         .target(name: "YAML", dependencies: ["CYAML", "Diagnostics"]),
         .target(name: "Compose", dependencies: ["YAML", "Diagnostics"]),
 
+        // MARK: Networking (bridge, veth, IPAM, nftables, DNS helper)
+        .systemLibrary(name: "CNFTables", pkgConfig: "libnftables", providers: [.apt(["libnftables-dev"])]),
+        .systemLibrary(name: "CNetlink"),
+        .target(name: "Networking", dependencies: ["CNFTables", "CNetlink", "Diagnostics"]),
+        .executableTarget(name: "berth-dns", dependencies: ["Networking"]),
+
         // MARK: CLI
         .target(name: "BerthCLI", dependencies: [
-            "Diagnostics", "YAML", "Compose",
+            "Diagnostics", "YAML", "Compose", "Networking",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "berth", dependencies: ["BerthCLI"]),
@@ -34,5 +41,7 @@ let package = Package(
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "ComposeTests", dependencies: ["Compose", "YAML"]),
         .testTarget(name: "CLITests", dependencies: ["BerthCLI"]),
+        .testTarget(name: "NetworkingTests", dependencies: ["Networking"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["BerthTestSupport", "Networking", "Diagnostics"]),
     ]
 )
