@@ -4,5 +4,6 @@
 #include <linux/rtnetlink.h>
 
 int setns(int fd, int nstype);
+int unshare(int flags);
 
 static const int berth_clone_newnet = 0x40000000; /* CLONE_NEWNET */
