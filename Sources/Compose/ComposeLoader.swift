@@ -71,8 +71,9 @@ public enum ComposeLoader {
         }
         try check(profileProblems + serviceProblems)
         try check(Validator.checkReferences(selected))
-        let project = try Project(normalized: selected)
-        return LoadedProject(name: name ?? "", project: project, normalized: selected,
+        let model = options.services.isEmpty ? selected : restrict(selected, to: options.services)
+        let project = try Project(normalized: model)
+        return LoadedProject(name: name ?? "", project: project, normalized: model,
                              warnings: diagnostics.filter { $0.severity == .warning }.sortedByPosition(),
                              files: assembled.files, environment: assembled.environment,
                              projectDirectory: assembled.projectDirectory, allProfiles: profiles(in: normalized),
@@ -148,6 +149,39 @@ public enum ComposeLoader {
                               projectDirectory: projectDirectory, enabledProfiles: enabled,
                               diagnostics: session.diagnostics, serviceErrors: session.serviceErrors,
                               incomplete: session.incomplete)
+    }
+
+    /// `model` with only `services` and what they depend on, transitively:
+    /// `depends_on`, `links`, `volumes_from` and `service:` in
+    /// `network_mode`/`ipc`/`pid` (compose-go's service dependencies).
+    /// Top-level resources are kept.
+    static func restrict(_ model: Node, to services: [String]) -> Node {
+        guard let servicesNode = model["services"], let pairs = servicesNode.mappingPairs else { return model }
+        func dependencies(_ service: Node) -> [String] {
+            var names = service["depends_on"]?.mappingKeys ?? []
+            for link in service["links"]?.sequenceItems ?? [] {
+                if let text = link.scalarValue { names.append(String(text.split(separator: ":").first ?? "")) }
+            }
+            for from in service["volumes_from"]?.sequenceItems ?? [] {
+                guard let text = from.scalarValue, !text.hasPrefix("container:") else { continue }
+                names.append(String(text.split(separator: ":").first ?? ""))
+            }
+            for key in ["network_mode", "ipc", "pid"] {
+                if let text = service[key]?.scalarValue, text.hasPrefix("service:") {
+                    names.append(String(text.dropFirst("service:".count)))
+                }
+            }
+            return names
+        }
+        var keep = Set<String>()
+        var queue = services
+        while let name = queue.popLast() {
+            guard keep.insert(name).inserted, let service = model["services"]?[name] else { continue }
+            queue += dependencies(service)
+        }
+        var restricted = servicesNode
+        restricted.kind = .mapping(pairs.filter { keep.contains($0.key.scalarValue ?? "") })
+        return model.setting("services", to: restricted)
     }
 
     /// The compose files to read, as absolute paths (`-` for stdin).

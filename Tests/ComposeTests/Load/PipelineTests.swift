@@ -80,6 +80,25 @@ import YAML
         #expect(withVariable.normalized["services"]?.mappingKeys.sorted() == ["db", "tool", "web"])
     }
 
+    @Test func selectedServicesAndTheirDependenciesOnly() throws {
+        let fs = memoryFS(["/p/compose.yaml": """
+        services:
+          web: {image: w, depends_on: [api], links: ['cache:c']}
+          api: {image: a, network_mode: 'service:net', volumes_from: ['data:ro', 'container:other']}
+          net: {image: n}
+          data: {image: d}
+          cache: {image: c}
+          other: {image: o}
+          tool: {image: t, profiles: [tools]}
+        """])
+        let web = try ComposeLoader.load(loadOptions(files: ["compose.yaml"]) { $0.services = ["web"] }, fileSystem: fs)
+        #expect(web.project.services.map(\.name) == ["api", "cache", "data", "net", "web"])
+        let tool = try ComposeLoader.load(loadOptions(files: ["compose.yaml"]) { $0.services = ["tool"] }, fileSystem: fs)
+        #expect(tool.normalized["services"]?.mappingKeys == ["tool"])
+        #expect(errors(loadOptions(files: ["compose.yaml"]) { $0.services = ["wbe"] }, fs)
+            == ["no such service: \"wbe\" (did you mean \"web\"?)"])
+    }
+
     /// STYLE.md: normalize → emit → load again → equal.
     @Test func roundTripsThroughTheEmitter() throws {
         let fs = memoryFS([
