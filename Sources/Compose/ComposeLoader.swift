@@ -118,10 +118,7 @@ public enum ComposeLoader {
 
         // Environment: --env-file (else COMPOSE_ENV_FILES, comma-separated),
         // replacing .env, with the process environment on top.
-        var envFileNames = options.envFiles
-        if envFileNames.isEmpty, let variable = options.environment["COMPOSE_ENV_FILES"], !variable.isEmpty {
-            envFileNames = variable.split(separator: ",").map { String($0).trimmingBlanks() }.filter { !$0.isEmpty }
-        }
+        let envFileNames = envFileNames(options)
         let envFiles: [(path: String, required: Bool, mark: Mark?, keyPath: NodePath)] = envFileNames.isEmpty
             ? [(PathRules.join(projectDirectory, ".env"), false, nil, .root)]
             : envFileNames.map { (PathRules.resolve($0, against: workingDirectory, home: options.home), true, nil, .root) }
@@ -184,6 +181,13 @@ public enum ComposeLoader {
         return model.setting("services", to: restricted)
     }
 
+    /// `--env-file` values, else `COMPOSE_ENV_FILES` (comma-separated).
+    static func envFileNames(_ options: LoadOptions) -> [String] {
+        if !options.envFiles.isEmpty { return options.envFiles }
+        guard let variable = options.environment["COMPOSE_ENV_FILES"], !variable.isEmpty else { return [] }
+        return variable.split(separator: ",").map { String($0).trimmingBlanks() }.filter { !$0.isEmpty }
+    }
+
     /// The compose files to read, as absolute paths (`-` for stdin).
     static func configFiles(_ options: LoadOptions, workingDirectory: String, session: LoadSession) throws -> [String] {
         if !options.files.isEmpty {
@@ -191,25 +195,30 @@ public enum ComposeLoader {
                 $0 == "-" ? LoadSession.stdinPath : PathRules.resolve($0, against: workingDirectory, home: options.home)
             }
         }
-        // COMPOSE_FILE from the process environment, else from the working directory's .env.
+        // --project-directory, when given, is where .env, COMPOSE_FILE's
+        // relative paths and discovery start (as compose-go does).
+        let start = options.projectDirectory.map {
+            PathRules.resolve($0, against: workingDirectory, home: options.home)
+        } ?? workingDirectory
+        // COMPOSE_FILE from the process environment, else from the env files
+        // (--env-file / COMPOSE_ENV_FILES, else the .env of `start`).
         var fileVariable = options.environment["COMPOSE_FILE"]
         var separator = options.environment["COMPOSE_PATH_SEPARATOR"]
         if fileVariable == nil {
-            let dotEnv = session.readEnvironmentFiles([(PathRules.join(workingDirectory, ".env"), false, nil, .root)],
-                                                      lookupFirst: options.environment)
+            let names = envFileNames(options)
+            let files: [(path: String, required: Bool, mark: Mark?, keyPath: NodePath)] = names.isEmpty
+                ? [(PathRules.join(start, ".env"), false, nil, .root)]
+                : names.map { (PathRules.resolve($0, against: workingDirectory, home: options.home), false, nil, .root) }
+            let dotEnv = session.readEnvironmentFiles(files, lookupFirst: options.environment)
             fileVariable = dotEnv["COMPOSE_FILE"]
             separator = separator ?? dotEnv["COMPOSE_PATH_SEPARATOR"]
         }
         if let value = fileVariable, !value.isEmpty {
             let sep = Character(separator.flatMap { $0.isEmpty ? nil : $0 } ?? ":")
             return value.split(separator: sep).map {
-                PathRules.resolve(String($0), against: workingDirectory, home: options.home)
+                PathRules.resolve(String($0), against: start, home: options.home)
             }
         }
-        // Discovery starts in --project-directory when given (as compose-go does).
-        let start = options.projectDirectory.map {
-            PathRules.resolve($0, against: workingDirectory, home: options.home)
-        } ?? workingDirectory
         let (found, warnings) = Discovery.findDefaultFiles(from: start, fileSystem: session.fileSystem)
         session.diagnostics += warnings
         if found.isEmpty {
