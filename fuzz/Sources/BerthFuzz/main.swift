@@ -1,8 +1,9 @@
-// The fuzz entry point: bytes → YAMLLoader → emitter round trip and JSON. libFuzzer provides `main`; build with -parse-as-library.
+// The fuzz entry point: bytes → YAMLLoader → emitter round trip and JSON →
+// Compose loader (in memory) → round trip of the normalized tree, graph.
+// libFuzzer provides `main`; build with -parse-as-library.
 // A thrown error is the expected outcome for bad input; a crash, a hang, a
 // sanitizer report or a broken round trip is a finding.
 @testable import YAML
-import Compose
 
 /// Small limits keep each execution fast; the loader must still fail
 /// cleanly when they are exceeded.
@@ -16,28 +17,8 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     }
     checkRoundTrip(node)
     _ = JSONEmitter.emit(node)
-    fuzzComposeLoader(bytes)
+    ComposeFuzzing.load(bytes)
     return 0
-}
-
-/// A small project tree the fuzzed file can refer to (extends, include,
-/// env_file, .env); the input itself is the compose file on "stdin".
-let fuzzFiles = InMemoryFileSystem([
-    "/fuzz/.env": "TAG=1.0\nNAME=fuzz\n",
-    "/fuzz/base.yaml": "services:\n  base: {image: busybox, environment: [A=1]}\n",
-    "/fuzz/inc/compose.yaml": "services:\n  inc: {image: busybox, env_file: x.env}\n",
-    "/fuzz/inc/x.env": "X=\"quoted $TAG\"\n",
-    "/fuzz/app.env": "APP=1\nexport B='b'\n",
-])
-
-/// The whole Compose pipeline (interpolation, merge, extends, include,
-/// env_file, validation, normalization, profiles, Project): any thrown
-/// error is fine, a crash is a finding.
-func fuzzComposeLoader(_ bytes: [UInt8]) {
-    let options = LoadOptions(files: ["-"], stdinText: String(decoding: bytes, as: UTF8.self),
-                              workingDirectory: "/fuzz", profiles: ["*"],
-                              environment: ["HOME": "/root", "PORT": "8080"], homeDirectory: "/root")
-    _ = try? ComposeLoader.load(options, fileSystem: fuzzFiles)
 }
 
 /// What the emitter promises: loading its output gives the same tree, with
