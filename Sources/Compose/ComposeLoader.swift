@@ -57,7 +57,12 @@ public enum ComposeLoader {
             throw DiagnosticsError(diagnostics)
         }
         try check(validation)
-        let (normalized, normalizeProblems) = Normalizer.normalize(assembled.model, context: NormalizeContext(
+        // env_file / label_file after validation, so their entries were checked.
+        let session = assembled.session
+        let before = session.diagnostics.count
+        let folded = session.foldEnvironmentFiles(assembled.model, environment: assembled.environment)
+        try check(Array(session.diagnostics[before...]))
+        let (normalized, normalizeProblems) = Normalizer.normalize(folded, context: NormalizeContext(
             workingDirectory: assembled.projectDirectory, homeDirectory: options.home,
             environment: assembled.environment))
         try check(normalizeProblems)
@@ -67,7 +72,7 @@ public enum ComposeLoader {
         // of a service left out by its profile does not matter).
         var serviceProblems: [Diagnostic] = []
         for service in selected["services"]?.mappingKeys ?? [] {
-            serviceProblems += assembled.serviceErrors[service] ?? []
+            serviceProblems += session.serviceErrors[service] ?? []
         }
         try check(profileProblems + serviceProblems)
         try check(Validator.checkReferences(selected))
@@ -95,11 +100,14 @@ public enum ComposeLoader {
         var serviceErrors: [String: [Diagnostic]]
         /// A structural step failed; see `LoadSession.incomplete`.
         var incomplete: Bool
+        /// The session, for the phases `load` runs after validation.
+        var session: LoadSession
     }
 
-    /// Runs discovery, environment, per-file phases, merge, include and
-    /// env_file folding. Throws only when no compose file can be found;
-    /// other problems are in `diagnostics`.
+    /// Runs discovery, environment, per-file phases, merge and include
+    /// (`env_file` folding of the main project comes after validation).
+    /// Throws only when no compose file can be found; other problems are in
+    /// `diagnostics`.
     static func assemble(_ options: LoadOptions, fileSystem: FileSystem) throws -> AssembledModel {
         let workingDirectory = PathRules.clean(options.workingDirectory)
         let session = LoadSession(fileSystem: fileSystem, home: options.home, workingDirectory: workingDirectory,
@@ -127,7 +135,7 @@ public enum ComposeLoader {
 
         var model = session.loadModel(files: files.map { ($0, nil, .root) }, projectDirectory: projectDirectory,
                                       explicitDirectory: options.projectDirectory != nil,
-                                      environment: environment, includeChain: files)
+                                      environment: environment, includeChain: files, foldEnvironment: false)
 
         let name = projectName(options, environment: environment, model: model, projectDirectory: projectDirectory,
                                session: session)
@@ -145,7 +153,7 @@ public enum ComposeLoader {
         return AssembledModel(name: name, model: model, environment: environment, files: session.filesRead,
                               projectDirectory: projectDirectory, enabledProfiles: enabled,
                               diagnostics: session.diagnostics, serviceErrors: session.serviceErrors,
-                              incomplete: session.incomplete)
+                              incomplete: session.incomplete, session: session)
     }
 
     /// `model` with only `services` and what they depend on, transitively:

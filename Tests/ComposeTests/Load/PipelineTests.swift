@@ -45,6 +45,13 @@ import YAML
             == ["compose.yaml:4:13: services.web.ports[0]: required variable \"P\" is missing a value: need P"])
     }
 
+    @Test func envFileEntriesAreSchemaChecked() {
+        let fs = memoryFS(["/p/compose.yaml": "services:\n  web:\n    image: x\n    env_file: [{path: a.env, requird: false}]\n"])
+        let found = errors(loadOptions(files: ["compose.yaml"]), fs)
+        #expect(found.count == 1)
+        #expect(found.first?.hasPrefix("compose.yaml:4:30: services.web.env_file[0]: unknown key \"requird\"") == true, "\(found)")
+    }
+
     @Test func structuralFailureSkipsValidation() {
         let fs = memoryFS(["/p/compose.yaml": "services:\n  web:\n    extends: {file: gone.yaml, service: base}\n"])
         // No "neither an image nor a build context" for the half-built service.
