@@ -19,7 +19,9 @@ public struct LoadOptions: Sendable {
     public var envFiles: [String]
     /// `--profile` (repeatable); empty means `COMPOSE_PROFILES`.
     public var profiles: [String]
-    /// Services named on the command line (their dependencies come along).
+    /// Services named on the command line: they are enabled whatever their
+    /// profiles, and the project then holds only them and what they depend
+    /// on (as `docker compose config web` shows).
     public var services: [String]
     /// `false` for `--no-interpolate`.
     public var interpolate: Bool

@@ -34,6 +34,19 @@ import YAML
         #expect(project.files == ["/p/x.yaml"])
     }
 
+    @Test func composeFileFromTheProjectDirectorysDotEnvOrEnvFiles() throws {
+        let fs = memoryFS([
+            "/p/app/.env": "COMPOSE_FILE=dev/compose.yaml\nIMAGE_NAME=test\n",
+            "/p/app/dev/compose.yaml": "services:\n  backend: {image: '${IMAGE_NAME}'}\n",
+            "/p/other.env": "COMPOSE_FILE=app/dev/compose.yaml\n",
+        ])
+        let project = try assemble(loadOptions { $0.projectDirectory = "app" }, fileSystem: fs)
+        #expect(project.files == ["/p/app/dev/compose.yaml"])
+        #expect(project.model["services"]?["backend"]?["image"]?.scalarValue == "test")
+        let fromEnvFile = try assemble(loadOptions { $0.envFiles = ["other.env"] }, fileSystem: fs)
+        #expect(fromEnvFile.files == ["/p/app/dev/compose.yaml"])
+    }
+
     @Test func discoveryFromASubdirectoryUsesTheFilesDirectory() throws {
         let fs = memoryFS(["/work/App/compose.yaml": "services: {a: {image: a, build: ./ctx}}\n",
                            "/work/App/compose.override.yaml": "services: {a: {user: me}}\n"])
