@@ -5,7 +5,7 @@ extension NormalizeRun {
     /// One `ports` entry → one or more long entries
     /// `{mode, host_ip?, target, published?, protocol}` (ranges expand).
     mutating func normalizePort(_ node: Node, in service: String, index: Int) -> [Node] {
-        func path() -> String { KeyPath.index("\(service).ports", index) }
+        func path() -> String { DiagnosticPath.index("\(service).ports", index) }
         if let text = node.scalarValue, !node.isNull {
             switch PortSyntax.parse(text) {
             case let .success(specs):
@@ -46,7 +46,7 @@ extension NormalizeRun {
     /// One `volumes` entry → long syntax. Short binds resolve their source
     /// and get `bind.create_host_path: true`; named volumes get `volume: {}`.
     mutating func normalizeVolume(_ node: Node, in service: String, index: Int) -> Node {
-        func path() -> String { KeyPath.index("\(service).volumes", index) }
+        func path() -> String { DiagnosticPath.index("\(service).volumes", index) }
         if let text = node.scalarValue, !node.isNull {
             switch VolumeSyntax.parse(text) {
             case let .failure(e):

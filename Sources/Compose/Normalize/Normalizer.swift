@@ -98,7 +98,7 @@ struct NormalizeRun {
             guard let name = pair.key.scalarValue else { return pair }
             var p = pair
             let value = pair.value.isNull ? Node.mapping([], mark: pair.value.mark) : pair.value
-            p.value = transform(name, value, KeyPath.join(path, name))
+            p.value = transform(name, value, DiagnosticPath.join(path, name))
             return p
         })
         return out

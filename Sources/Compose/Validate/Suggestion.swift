@@ -35,7 +35,7 @@ enum Suggestion {
 }
 
 /// Key paths as diagnostics print them: `services.web.ports[1]`.
-enum KeyPath {
+enum DiagnosticPath {
     static func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
     static func index(_ path: String, _ i: Int) -> String { "\(path)[\(i)]" }
 }

@@ -105,8 +105,8 @@ struct ShapeCheck {
         var out = ""
         for component in components {
             switch component {
-            case let .key(k): out = KeyPath.join(out, k)
-            case let .index(i): out = KeyPath.index(out, i)
+            case let .key(k): out = DiagnosticPath.join(out, k)
+            case let .index(i): out = DiagnosticPath.index(out, i)
             }
         }
         return out
