@@ -114,7 +114,7 @@ extension NormalizeRun {
                 guard let sep else { continue }
                 var ip = String(text[text.index(after: sep)...])
                 if ip.hasPrefix("["), ip.hasSuffix("]") { ip = String(ip.dropFirst().dropLast()) }
-                add(.scalar(String(text[..<sep]), mark: item.mark), [.string(ip, mark: item.mark)])
+                add(.string(String(text[..<sep]), mark: item.mark), [.string(ip, mark: item.mark)])
             }
         } else if let pairs = node.mappingPairs {
             for pair in pairs {

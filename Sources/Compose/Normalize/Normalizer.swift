@@ -185,9 +185,9 @@ struct NormalizeRun {
             for item in items {
                 guard let text = item.scalarValue else { continue }
                 if let eq = text.firstIndex(of: "=") {
-                    add(.scalar(String(text[..<eq]), mark: item.mark), .string(String(text[text.index(after: eq)...]), mark: item.mark))
+                    add(.string(String(text[..<eq]), mark: item.mark), .string(String(text[text.index(after: eq)...]), mark: item.mark))
                 } else {
-                    add(.scalar(text, mark: item.mark), resolved(text, item.mark))
+                    add(.string(text, mark: item.mark), resolved(text, item.mark))
                 }
             }
         } else if let pairs = node.mappingPairs {
@@ -225,9 +225,9 @@ struct NormalizeRun {
             for item in items {
                 guard let text = item.scalarValue else { continue }
                 if let eq = text.firstIndex(of: "=") {
-                    add(.scalar(String(text[..<eq]), mark: item.mark), .string(String(text[text.index(after: eq)...]), mark: item.mark))
+                    add(.string(String(text[..<eq]), mark: item.mark), .string(String(text[text.index(after: eq)...]), mark: item.mark))
                 } else {
-                    add(.scalar(text, mark: item.mark), .string("", mark: item.mark))
+                    add(.string(text, mark: item.mark), .string("", mark: item.mark))
                 }
             }
         } else if let pairs = node.mappingPairs {

@@ -105,7 +105,7 @@ import YAML
     func schemaTreesNormalizeToAFixedPoint(_ seed: Int) throws {
         var g = Generator(state: UInt64(seed) &+ 0x5eed)
         var valid = 0
-        for _ in 0..<100 {
+        for _ in 0..<50 {
             guard case let .object(project) = ComposeSchema.project, let serviceShape = project.fields["services"],
                   case let .nullable(.dictionary(service)) = serviceShape else {
                 Issue.record("schema shape changed")
@@ -126,21 +126,25 @@ import YAML
             #expect(Validator.validate(normalized).filter { $0.severity == .error }.map(\.description) == [], "\(render(root))")
             let (again, _) = Normalizer.normalize(normalized, context: testContext)
             #expect(render(again) == render(normalized), "\(render(root))")
+            // Through YAML text and back (what `berth config` prints must load the same).
+            let reloaded = try YAMLLoader.load(try YAMLEmitter.emit(normalized), file: "normalized.yaml")
+            let (fromText, _) = Normalizer.normalize(reloaded, context: testContext)
+            #expect(render(fromText) == render(normalized), "\(render(root))")
             _ = Validator.checkReferences(normalized)
             if let project = try? Project(normalized: normalized) {
                 #expect(project.services.count == 2)
             }
         }
-        print("schema trees: \(valid) of 100 valid (seed \(seed))")
-        #expect(valid > 10)
+        print("schema trees: \(valid) of 50 valid (seed \(seed))")
+        #expect(valid > 25)
     }
 
     @Test(arguments: 0..<4)
     func everyPhaseSurvives(_ seed: Int) {
         var g = Generator(state: UInt64(seed) &* 7919)
         var validTrees = 0
-        defer { print("random trees: \(validTrees) of 150 valid (seed \(seed))") }
-        for _ in 0..<150 {
+        defer { print("random trees: \(validTrees) of 100 valid (seed \(seed))") }
+        for _ in 0..<100 {
             var services: [Node.Pair] = []
             for name in ["web", "db", "a"] where Bool.random(using: &g) {
                 var service = Self.node(&g, depth: 1)
