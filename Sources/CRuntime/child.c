@@ -404,6 +404,7 @@ static void setup_filesystem(const struct brt_config *cfg, int rfd) {
     unsigned long prop = cfg->root_propagation ? cfg->root_propagation : MS_SLAVE;
     if (mount(NULL, "/", NULL, MS_REC | prop, NULL) < 0) brt_fail(rfd, BRT_STEP_PROPAGATION, errno, "/");
     if (cfg->overlay_data) {
+        if (cfg->overlay_cwd && chdir(cfg->overlay_cwd) < 0) brt_fail(rfd, BRT_STEP_ROOTFS_MOUNT, errno, cfg->overlay_cwd);
         if (mount("overlay", cfg->rootfs, "overlay", 0, cfg->overlay_data) < 0)
             brt_fail(rfd, BRT_STEP_ROOTFS_MOUNT, errno, cfg->rootfs);
     } else {

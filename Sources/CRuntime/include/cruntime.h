@@ -133,6 +133,7 @@ struct brt_config {
     // filesystem (all only when CLONE_NEWNS is set)
     const char *rootfs;         // host directory that becomes /
     const char *overlay_data;   // non-NULL: mount overlay with this data on rootfs
+    const char *overlay_cwd;    // non-NULL: chdir here first (relative lowerdir= entries)
     int readonly_root;
     unsigned long root_propagation; // MS_SLAVE or MS_PRIVATE (applied MS_REC to /)
     int setup_dev;              // tmpfs /dev with the standard nodes

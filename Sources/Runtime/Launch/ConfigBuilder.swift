@@ -164,7 +164,11 @@ enum ConfigBuilder {
             throw LaunchPlanError("a hostname needs a private UTS namespace")
         }
         cfg.rootfs = UnsafePointer(arena.string(plan.rootfs.path))
+        if let data = plan.rootfs.overlayData, data.utf8.count > 4095 {
+            throw SystemError("mount overlay (options are \(data.utf8.count) bytes, over one page)", plan.rootfs.path, errno: E2BIG)
+        }
         cfg.overlay_data = arena.optionalString(plan.rootfs.overlayData)
+        cfg.overlay_cwd = arena.optionalString(plan.rootfs.overlayDirectory)
         cfg.readonly_root = plan.rootfs.readonly ? 1 : 0
         cfg.root_propagation = msSlave
         cfg.setup_dev = plan.dev.enabled ? 1 : 0

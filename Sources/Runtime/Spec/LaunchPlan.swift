@@ -82,6 +82,10 @@ public struct Rootfs: Sendable, Equatable {
         /// An overlay mounted on `path` inside the container's mount
         /// namespace (it disappears with the namespace). `lowerDirs` top-first.
         case overlay(lowerDirs: [String], upperDir: String, workDir: String)
+        /// Ready-made overlay mount data (e.g. `ImageStore.overlayMountOptions`,
+        /// whose short `l/…` lower dirs are relative to `directory`, where the
+        /// child changes directory before mounting).
+        case overlayOptions(data: String, directory: String?)
     }
 
     /// Host directory that becomes `/` (the overlay's mount point for `.overlay`).
@@ -101,10 +105,37 @@ public struct Rootfs: Sendable, Equatable {
         self.readonly = readonly
     }
 
+    /// An overlay from ready-made mount data (see `Source.overlayOptions`).
+    public init(overlayAt path: String, options: String, directory: String?, readonly: Bool = false) {
+        self.path = path
+        source = .overlayOptions(data: options, directory: directory)
+        self.readonly = readonly
+    }
+
     /// The overlay mount data (`lowerdir=…,upperdir=…,workdir=…`), nil for a directory.
     public var overlayData: String? {
-        guard case .overlay(let lower, let upper, let work) = source else { return nil }
-        return "lowerdir=\(lower.joined(separator: ":")),upperdir=\(upper),workdir=\(work)"
+        switch source {
+        case .directory: nil
+        case .overlay(let lower, let upper, let work):
+            "lowerdir=\(lower.map(Rootfs.escape).joined(separator: ":")),upperdir=\(Rootfs.escape(upper)),workdir=\(Rootfs.escape(work))"
+        case .overlayOptions(let data, _): data
+        }
+    }
+
+    /// Directory to mount the overlay from (relative lower dirs), if any.
+    public var overlayDirectory: String? {
+        if case .overlayOptions(_, let dir) = source { return dir }
+        return nil
+    }
+
+    /// overlayfs separates options with `,` and lower dirs with `:`; escape them.
+    static func escape(_ path: String) -> String {
+        var out = ""
+        for c in path {
+            if c == "\\" || c == ":" || c == "," { out.append("\\") }
+            out.append(c)
+        }
+        return out
     }
 }
 
