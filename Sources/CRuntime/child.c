@@ -602,6 +602,11 @@ static int keep_only_stdio_and_report(int rfd) {
 }
 
 _Noreturn void brt_child_main(const struct brt_config *cfg, int rfd, int start_fd) {
+    // Until execve this process is a copy of berth's binary: make it
+    // non-dumpable so no container process can open /proc/PID/exe (and write
+    // through it to the host binary, CVE-2019-5736) or ptrace it. execve of
+    // the container's program resets this.
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     brt_reset_signals();
     if (brt_wait_start(start_fd) < 0) _exit(1);  // parent gave up: leave silently
     umask(0);
@@ -628,6 +633,7 @@ _Noreturn void brt_child_main(const struct brt_config *cfg, int rfd, int start_f
 // only affects children). Reports the new pid, then exits.
 _Noreturn void brt_exec_child_main(const struct brt_config *cfg, int rfd, int start_fd, const int *ns_fds,
                                    const int *ns_types, int nns) {
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);   // see brt_child_main; inherited by the forked process
     brt_reset_signals();
     if (brt_wait_start(start_fd) < 0) _exit(1);
     for (int i = 0; i < nns; i++) {
