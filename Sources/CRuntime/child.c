@@ -35,6 +35,7 @@
 #include <unistd.h>
 #include <grp.h>
 #include <time.h>
+#include <sys/wait.h>
 
 #include "internal.h"
 
@@ -538,6 +539,45 @@ static _Noreturn void do_exec(const struct brt_config *cfg, int rfd) {
     brt_fail(rfd, BRT_STEP_EXEC, saw_eacces ? EACCES : last_err, file);
 }
 
+// `init: true`: this process (PID 1, already confined: identity, caps,
+// seccomp, cwd) forks the program and stays as its init, like tini: every
+// signal it can catch is forwarded to the program, every child is reaped,
+// and it exits with the program's status (128+N for a signal). The report
+// pipe is closed here, so EOF still means the program's execve succeeded.
+static void run_init(const struct brt_config *cfg, int rfd) {
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, NULL);
+    long pid = syscall(SYS_clone, (unsigned long)SIGCHLD, 0, 0, 0, 0);
+    if (pid < 0) brt_fail(rfd, BRT_STEP_FORK, errno, "init");
+    if (pid == 0) {
+        // The program gets its own process group (the terminal's foreground
+        // group with a tty), so ^C reaches it once, not via init as well.
+        setpgid(0, 0);
+        if (cfg->tty) tcsetpgrp(0, getpid());
+        return;   // unblock and exec in the caller
+    }
+    close(rfd);
+    for (;;) {
+        siginfo_t info;
+        int sig = sigwaitinfo(&all, &info);
+        if (sig < 0) continue;
+        if (sig != SIGCHLD) {
+            kill((pid_t)pid, sig);
+            continue;
+        }
+        for (;;) {
+            int status;
+            pid_t done = waitpid(-1, &status, WNOHANG);
+            if (done <= 0) break;
+            if (done == pid) {
+                if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+                if (WIFSIGNALED(status)) _exit(128 + WTERMSIG(status));
+            }
+        }
+    }
+}
+
 // The process part shared by spawn and exec: everything after namespaces and
 // mounts. Never returns.
 _Noreturn void brt_finish_process(const struct brt_config *cfg, int rfd) {
@@ -568,6 +608,7 @@ _Noreturn void brt_finish_process(const struct brt_config *cfg, int rfd) {
     }
     sigset_t none;
     sigemptyset(&none);
+    if (cfg->init_process) run_init(cfg, rfd);
     sigprocmask(SIG_SETMASK, &none, NULL);
     do_exec(cfg, rfd);
 }

@@ -163,3 +163,16 @@ import Testing
         #expect(Rootfs(directory: "/d").overlayData == nil)
     }
 }
+
+@Suite struct SignalNameTests {
+    @Test(arguments: [("SIGTERM", Int32(15)), ("TERM", 15), ("sigkill", 9), ("2", 2), ("SIGRTMIN+3", 37),
+                      ("RTMAX-1", 63), ("SIGUSR1", 10)])
+    func parses(_ c: (String, Int32)) {
+        #expect(SignalName.parse(c.0) == c.1)
+    }
+
+    @Test(arguments: ["SIGFOO", "0", "65", "RTMIN+40", ""])
+    func rejects(_ s: String) {
+        #expect(SignalName.parse(s) == nil)
+    }
+}

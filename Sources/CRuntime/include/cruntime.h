@@ -156,6 +156,8 @@ struct brt_config {
     uint64_t cap_permitted;
     int last_cap;               // /proc/sys/kernel/cap_last_cap, read by the parent
     int no_new_privs;
+    int init_process;           // PID 1 stays a tiny C init: forks the program, forwards
+                                // signals to it, reaps orphans, exits with its status
     const void *seccomp_filter; // struct sock_filter[], NULL = none
     unsigned short seccomp_len;
 };

@@ -153,6 +153,7 @@ enum ConfigBuilder {
             case .host: break
             }
         }
+        cfg.init_process = plan.initProcess ? 1 : 0
         cfg.clone_flags = flags
         cfg.new_cgroup_ns = (ns.cgroup && cgroupNamespaceSupported) ? 1 : 0
         cfg.joins = UnsafePointer(arena.array(joins.map { brt_ns_join(nstype: $0.0, path: UnsafePointer(arena.string($0.1))) }))

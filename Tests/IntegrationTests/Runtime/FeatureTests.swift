@@ -131,3 +131,30 @@ extension RuntimeIntegrationTests {
         }
     }
 }
+
+extension RuntimeIntegrationTests {
+    @Test func initReapsForwardsSignalsAndPassesTheExitCode() async throws {
+        try await withTestRoot { t in
+            let root = try BusyboxRoot(in: t)
+            var plan = Harness.plan("echo $$; (sleep 0.1 &); sleep 0.3; ls /proc | grep -c '^[0-9]'; exit 7", root: root, t: t)
+            plan.initProcess = true
+            let r = try Harness.run(plan)
+            #expect(r.status == .exited(7), "\(r.stderr)")
+            // The program is PID 2 under init; the orphaned sleep was reaped (init, sh, ls, grep).
+            #expect(r.stdout.split(separator: "\n").map(String.init) == ["2", "4"], "\(r.stdout)")
+
+            var trapped = Harness.plan("trap 'exit 9' TERM; echo ready; while true; do sleep 0.05; done", root: root, t: t)
+            trapped.initProcess = true
+            let out = try Sys.pipe()
+            let spawned = try Launcher.spawn(trapped, stdio: LaunchStdio(stdout: out.write.raw))
+            out.write.close()
+            var buf = [UInt8](repeating: 0, count: 6)
+            _ = read(out.read.raw, &buf, 6)
+            try Sys.kill(spawned.pid, SIGTERM)   // to PID 1 (init) from the host
+            let (_, raw) = try Sys.waitpid(spawned.pid)
+            if let fd = spawned.pidfd { close(fd) }
+            try spawned.cgroup?.destroy()
+            #expect(WaitStatus(raw: raw) == .exited(9), "init forwarded SIGTERM to the program")
+        }
+    }
+}

@@ -157,6 +157,12 @@ extension RuntimeIntegrationTests {
             let text = Harness.readAll(eout.read.raw)
             let (_, status) = try Sys.waitpid(pid)
             #expect(WaitStatus(raw: status) == .exited(0))
+            // `exec -w /proc/self/fd/N` cannot reach a host directory either.
+            for n in [3, 4, 5] {
+                var escape = ExecPlan(argv: ["ls"], sameAs: plan, cgroup: spawned.cgroup)
+                escape.cwd = "/proc/self/fd/\(n)"
+                #expect(throws: SystemError.self) { try Launcher.exec(into: spawned.pid, plan: escape, stdio: LaunchStdio()) }
+            }
             let lines = text.split(separator: "\n").map(String.init)
             let containerMnt = try Sys.readLink("/proc/\(spawned.pid)/ns/mnt")
             #expect(lines.count == 6, "\(text)")
