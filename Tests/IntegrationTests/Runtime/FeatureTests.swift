@@ -158,3 +158,32 @@ extension RuntimeIntegrationTests {
         }
     }
 }
+
+extension RuntimeIntegrationTests {
+    @Test func namespacesCanBeJoinedOrShared() async throws {
+        try await withTestRoot { t in
+            let root = try BusyboxRoot(in: t)
+            let first = Harness.plan("echo up; exec sleep 30", root: root, t: t)
+            let out = try Sys.pipe()
+            let a = try Launcher.spawn(first, stdio: LaunchStdio(stdout: out.write.raw))
+            out.write.close()
+            t.defer_("kill first container") {
+                try a.cgroup?.destroy()
+                _ = try? Sys.waitpid(a.pid)
+                if let fd = a.pidfd { close(fd) }
+            }
+            var buf = [UInt8](repeating: 0, count: 3)
+            _ = read(out.read.raw, &buf, 3)
+            var second = Harness.plan("readlink /proc/self/ns/net; readlink /proc/self/ns/ipc; readlink /proc/self/ns/uts", root: root, t: t)
+            second.namespaces.net = .join(path: "/proc/\(a.pid)/ns/net")
+            second.namespaces.ipc = .host
+            second.namespaces.uts = .join(path: "/proc/\(a.pid)/ns/uts")
+            second.hostname = nil
+            let r = try Harness.run(second)
+            #expect(r.status == .exited(0), "\(r.stderr)")
+            let lines = r.stdout.split(separator: "\n").map(String.init)
+            #expect(lines == [try Sys.readLink("/proc/\(a.pid)/ns/net"), try Sys.readLink("/proc/self/ns/ipc"),
+                              try Sys.readLink("/proc/\(a.pid)/ns/uts")])
+        }
+    }
+}
