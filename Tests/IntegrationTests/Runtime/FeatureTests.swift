@@ -187,3 +187,67 @@ extension RuntimeIntegrationTests {
         }
     }
 }
+
+extension RuntimeIntegrationTests {
+    @Test func devicesCgroupAllowsMknodButNotOpening() async throws {
+        try await withTestRoot { t in
+            let root = try BusyboxRoot(in: t)
+            let r = try Harness.run(Harness.plan("""
+            mknod /tmp/blk b 7 0 && echo made
+            head -c 1 /tmp/blk >/dev/null 2>&1; echo "open=$?"
+            mknod /tmp/fuse c 10 229 && cat /tmp/fuse 2>&1 | head -1
+            head -c 1 /dev/zero | wc -c
+            """, root: root, t: t))
+            #expect(r.status == .exited(0), "\(r.stderr)")
+            let lines = r.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.first == "made")
+            #expect(lines.contains("open=1"), "\(r.stdout)")
+            #expect(r.stdout.contains("Operation not permitted"), "fuse stays denied: \(r.stdout)")
+            #expect(lines.last == "1", "allowed devices still work")
+        }
+    }
+
+    /// A racer flips the volume target between a directory and a symlink
+    /// that tries to climb out; every start either mounts inside the rootfs
+    /// or is refused, and the host never sees the volume.
+    @Test func symlinkRaceOnTheMountTargetStaysInside() async throws {
+        try await withTestRoot { t in
+            let root = try BusyboxRoot(in: t)
+            let src = t.directory.appendingPathComponent("racesrc").path
+            try Sys.mkdirAll(src)
+            let marker = "race-\(t.prefix)"
+            try "x".write(toFile: "\(src)/\(marker)", atomically: true, encoding: .utf8)
+            let target = "\(root.path)/vol"
+            let stop = LockedFlag()
+            let racer = Thread {
+                while !stop.isSet {
+                    _ = mkdir(target, 0o755)
+                    _ = rmdir(target)
+                    _ = symlink("/../../../../etc", target)
+                    _ = unlink(target)
+                }
+            }
+            racer.start()
+            var plan = Harness.plan("true", root: root, t: t)
+            plan.mounts = [.bind(src, at: "/vol")]
+            var started = 0
+            for _ in 0..<30 {
+                if (try? Harness.run(plan)) != nil { started += 1 }
+            }
+            stop.set()
+            while !racer.isFinished { usleep(1000) }
+            #expect(started > 0)
+            #expect(!FileManager.default.fileExists(atPath: "/etc/\(marker)"))
+            #expect(!FileManager.default.fileExists(atPath: "/\(marker)"))
+            #expect(Harness.mounts(containing: "racesrc").isEmpty)
+            #expect(Harness.mounts(containing: " /etc ").filter { $0.contains(t.prefix) }.isEmpty)
+        }
+    }
+}
+
+final class LockedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}
