@@ -251,3 +251,27 @@ final class LockedFlag: @unchecked Sendable {
     var isSet: Bool { lock.withLock { value } }
     func set() { lock.withLock { value = true } }
 }
+
+extension RuntimeIntegrationTests {
+    @Test func etcFilesAreBoundFromTheCallersFiles() async throws {
+        try await withTestRoot { t in
+            let root = try BusyboxRoot(in: t)
+            // The image tries to redirect /etc/hosts at the host's passwd: it stays inside.
+            try FileManager.default.createSymbolicLink(atPath: "\(root.path)/etc/hosts", withDestinationPath: "/../../etc/group")
+            let dir = t.directory.path
+            try "127.0.0.1 localhost\n10.0.0.2 web\n".write(toFile: "\(dir)/hosts", atomically: true, encoding: .utf8)
+            try "web\n".write(toFile: "\(dir)/hostname", atomically: true, encoding: .utf8)
+            try "nameserver 10.0.0.1\n".write(toFile: "\(dir)/resolv.conf", atomically: true, encoding: .utf8)
+            var plan = Harness.plan("cat /etc/hosts /etc/hostname /etc/resolv.conf; echo x >> /etc/resolv.conf; echo rc=$?",
+                                    root: root, t: t)
+            plan.rootfs.readonly = true
+            plan.etcFiles = EtcFiles(hosts: "\(dir)/hosts", hostname: "\(dir)/hostname", resolvConf: "\(dir)/resolv.conf")
+            let hostGroup = try Sys.readFile("/etc/group")
+            let r = try Harness.run(plan)
+            #expect(r.status == .exited(0), "\(r.stderr)")
+            #expect(r.stdout == "127.0.0.1 localhost\n10.0.0.2 web\nweb\nnameserver 10.0.0.1\nrc=0\n")
+            #expect(try Sys.readFile("\(dir)/resolv.conf") == "nameserver 10.0.0.1\nx\n", "writable like Docker's")
+            #expect(try Sys.readFile("/etc/group") == hostGroup)
+        }
+    }
+}
