@@ -12,7 +12,7 @@
 // opened with openat2(RESOLVE_IN_ROOT) and mounted onto /proc/self/fd/N.
 //
 // Protocol (docs/architecture.md, "Parent ↔ child protocol"):
-//   1. parent: brt_clone() → child pid (+ pidfd), error pipe, start pipe.
+//   1. parent: brt_clone() → child pid (+ pidfd), error pipe, start socket.
 //   2. child: blocks reading the start pipe.
 //   3. parent: puts the pid in its cgroups, configures its netns, then
 //      brt_release(): one byte on the start pipe (closing it without the

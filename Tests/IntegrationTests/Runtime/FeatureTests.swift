@@ -275,3 +275,31 @@ extension RuntimeIntegrationTests {
         }
     }
 }
+
+extension RuntimeIntegrationTests {
+    struct HookFailure: Error {}
+
+    @Test func failuresBeforeStartLeaveNothingBehind() async throws {
+        try await withTestRoot { t in
+            let root = try BusyboxRoot(in: t)
+            let plan = Harness.plan("true", root: root, t: t)
+            // The hook throws: the child is killed and reaped, the cgroup removed.
+            var seen: Int32 = 0
+            #expect(throws: HookFailure.self) {
+                _ = try Launcher.spawn(plan, stdio: LaunchStdio()) { pid in
+                    seen = pid
+                    throw HookFailure()
+                }
+            }
+            #expect(seen > 0 && kill(seen, 0) == -1, "child reaped")
+            // The child dies before it is released: an error, not SIGPIPE in the caller.
+            #expect(throws: SystemError.self) {
+                _ = try Launcher.spawn(plan, stdio: LaunchStdio()) { pid in
+                    try Sys.kill(pid, SIGKILL)
+                    usleep(20_000)
+                }
+            }
+            #expect(Harness.cgroups(containing: t.prefix).isEmpty)
+        }
+    }
+}
