@@ -303,3 +303,35 @@ extension RuntimeIntegrationTests {
         }
     }
 }
+
+extension RuntimeIntegrationTests {
+    /// CVE-2019-5736: until execve the container's first process is a copy of
+    /// the host binary that started it. A process of another container
+    /// sharing its pid namespace sees it as PID 1 but can neither read nor
+    /// open its /proc/1/exe. (While the child still holds more capabilities
+    /// than the peeker, the kernel's capability check alone refuses this;
+    /// after the child's capset, its being non-dumpable is what keeps the
+    /// refusal — that later window is not reachable from a test.)
+    @Test func hostBinaryIsUnreachableBeforeExec() async throws {
+        try await withTestRoot { t in
+            let root = try BusyboxRoot(in: t)
+            var observed: RunResult?
+            var first = Harness.plan("true", root: root, t: t)
+            first.cgroup = nil
+            let spawned = try Launcher.spawn(first, stdio: LaunchStdio()) { pid in
+                var peek = Harness.plan("""
+                readlink /proc/1/exe >/dev/null 2>&1; echo "readlink=$?"
+                cat /proc/1/exe >/dev/null 2>&1; echo "read=$?"
+                echo x >> /proc/1/exe 2>/dev/null; echo "write=$?"
+                """, root: root, t: t)
+                peek.namespaces.pid = .join(path: "/proc/\(pid)/ns/pid")
+                observed = try Harness.run(peek)
+            }
+            let (_, raw) = try Sys.waitpid(spawned.pid)
+            if let fd = spawned.pidfd { close(fd) }
+            #expect(WaitStatus(raw: raw) == .exited(0))
+            let out = observed?.stdout ?? ""
+            #expect(out == "readlink=1\nread=1\nwrite=1\n", "\(out) \(observed?.stderr ?? "")")
+        }
+    }
+}
