@@ -164,15 +164,19 @@ import Testing
     }
 }
 
-@Suite struct SignalNameTests {
-    @Test(arguments: [("SIGTERM", Int32(15)), ("TERM", 15), ("sigkill", 9), ("2", 2), ("SIGRTMIN+3", 37),
-                      ("RTMAX-1", 63), ("SIGUSR1", 10)])
-    func parses(_ c: (String, Int32)) {
-        #expect(SignalName.parse(c.0) == c.1)
-    }
 
-    @Test(arguments: ["SIGFOO", "0", "65", "RTMIN+40", ""])
-    func rejects(_ s: String) {
-        #expect(SignalName.parse(s) == nil)
+@Suite struct LaunchPlanStopSignalTests {
+    @Test func stopSignalFromOverrideOrImage() throws {
+        var o = ContainerOverrides()
+        let image = ImageProcessConfig(cmd: ["true"], stopSignal: "SIGQUIT")
+        #expect(try LaunchPlan.make(imageConfig: image, overrides: o, rootfs: Rootfs(directory: "/r"), users: UserDatabase()).stopSignal == 3)
+        o.stopSignal = "9"
+        #expect(try LaunchPlan.make(imageConfig: image, overrides: o, rootfs: Rootfs(directory: "/r"), users: UserDatabase()).stopSignal == 9)
+        o.stopSignal = "SIGBOGUS"
+        #expect(throws: LaunchPlanError.self) {
+            try LaunchPlan.make(imageConfig: image, overrides: o, rootfs: Rootfs(directory: "/r"), users: UserDatabase())
+        }
+        #expect(try LaunchPlan.make(imageConfig: ImageProcessConfig(cmd: ["true"]), overrides: ContainerOverrides(),
+                                    rootfs: Rootfs(directory: "/r"), users: UserDatabase()).stopSignal == 15)
     }
 }
