@@ -237,6 +237,11 @@ static void apply_mount(const struct brt_config *cfg, int rootfd, const struct b
             brt_fail(rfd, BRT_STEP_MOUNT, errno, m->target);
         close(src);
         close(dst);
+    } else if (m->kind == BRT_MOUNT_SETATTR) {
+        int dst = brt_resolve(rootfd, m->target, O_DIRECTORY);
+        if (dst < 0) brt_fail(rfd, BRT_STEP_MOUNT_RESOLVE, errno, m->target);
+        if (sys_mount_setattr(dst, "", AT_EMPTY_PATH, m->attr, 0, 0) < 0) brt_fail(rfd, BRT_STEP_MOUNT, errno, m->target);
+        close(dst);
     } else {
         int dst = brt_resolve_create(rootfd, m->target, 0);
         if (dst < 0) brt_fail(rfd, BRT_STEP_MOUNT_RESOLVE, errno, m->target);

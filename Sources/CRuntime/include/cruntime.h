@@ -76,6 +76,9 @@ enum brt_mount_kind {
     BRT_MOUNT_BIND = 1,
     /// A new filesystem: mount(`source`, target, `fstype`, `flags`, `data`).
     BRT_MOUNT_FS = 2,
+    /// Set MOUNT_ATTR_* `attr` on the mount already at `target` (e.g. make a
+    /// tmpfs read-only after mounting things inside it).
+    BRT_MOUNT_SETATTR = 3,
 };
 
 /// One mount inside the container. `target` is an absolute path inside the

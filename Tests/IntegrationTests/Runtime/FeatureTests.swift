@@ -335,3 +335,26 @@ extension RuntimeIntegrationTests {
         }
     }
 }
+
+extension RuntimeIntegrationTests {
+    @Test func ownCgroupIsVisibleReadOnly() async throws {
+        try await withTestRoot { t in
+            let root = try BusyboxRoot(in: t)
+            var plan = Harness.plan("""
+            cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max
+            cat /proc/self/cgroup | grep -c ':/$'
+            echo 1 > /sys/fs/cgroup/pids/pids.max 2>/dev/null; echo "write=$?"
+            mkdir /sys/fs/cgroup/memory/sub 2>/dev/null; echo "mkdir=$?"
+            touch /sys/fs/cgroup/x 2>/dev/null; echo "tmpfs=$?"
+            ls /sys/fs/cgroup/memory | grep -c release_agent
+            """, root: root, t: t)
+            plan.cgroup?.limits.memory = 48 << 20
+            plan.cgroup?.limits.pidsLimit = 33
+            let r = try Harness.run(plan)
+            let lines = r.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.prefix(2) == ["50331648", "33"], "\(r.stdout) \(r.stderr)")
+            #expect((Int(lines.count > 2 ? lines[2] : "") ?? 0) >= 8, "every hierarchy is rooted at the container: \(r.stdout)")
+            #expect(lines.suffix(4) == ["write=1", "mkdir=1", "tmpfs=1", "0"], "\(r.stdout)")
+        }
+    }
+}
