@@ -77,3 +77,20 @@ import Testing
         #expect(r.overlayData == "lowerdir=/a\\:b:/c\\,d,upperdir=/u,workdir=/w")
     }
 }
+
+@Suite struct CgroupViewTests {
+    @Test func hybridHostGetsTmpfsPerHierarchyMountsThenReadOnly() {
+        let h = CgroupHierarchy(v1: ["cpu": "/sys/fs/cgroup/cpu,cpuacct", "cpuacct": "/sys/fs/cgroup/cpu,cpuacct",
+                                     "memory": "/sys/fs/cgroup/memory"], v2: "/sys/fs/cgroup/unified")
+        let m = ConfigBuilder.cgroupMounts(h)
+        #expect(m.map(\.type) == ["tmpfs", "cgroup", "cgroup", "cgroup2", "setattr"])
+        #expect(m.map(\.target) == ["/sys/fs/cgroup", "/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/memory",
+                                    "/sys/fs/cgroup/unified", "/sys/fs/cgroup"])
+        #expect(m[1].data == "cpu,cpuacct")
+    }
+
+    @Test func unifiedHostGetsOneCgroup2Mount() {
+        let m = ConfigBuilder.cgroupMounts(CgroupHierarchy(v1: [:], v2: "/sys/fs/cgroup"))
+        #expect(m.map(\.type) == ["cgroup2"] && m.map(\.target) == ["/sys/fs/cgroup"])
+    }
+}
