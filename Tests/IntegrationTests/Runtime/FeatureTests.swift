@@ -347,14 +347,18 @@ extension RuntimeIntegrationTests {
             mkdir /sys/fs/cgroup/memory/sub 2>/dev/null; echo "mkdir=$?"
             touch /sys/fs/cgroup/x 2>/dev/null; echo "tmpfs=$?"
             ls /sys/fs/cgroup/memory | grep -c release_agent
+            cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.shares /sys/fs/cgroup/cpuset/cpuset.cpus
             """, root: root, t: t)
             plan.cgroup?.limits.memory = 48 << 20
             plan.cgroup?.limits.pidsLimit = 33
+            plan.cgroup?.limits.cpus = 0.5
+            plan.cgroup?.limits.cpuShares = 512
+            plan.cgroup?.limits.cpusetCpus = "0"
             let r = try Harness.run(plan)
             let lines = r.stdout.split(separator: "\n").map(String.init)
             #expect(lines.prefix(2) == ["50331648", "33"], "\(r.stdout) \(r.stderr)")
             #expect((Int(lines.count > 2 ? lines[2] : "") ?? 0) >= 8, "every hierarchy is rooted at the container: \(r.stdout)")
-            #expect(lines.suffix(4) == ["write=1", "mkdir=1", "tmpfs=1", "0"], "\(r.stdout)")
+            #expect(lines.suffix(7) == ["write=1", "mkdir=1", "tmpfs=1", "0", "50000", "512", "0"], "\(r.stdout)")
         }
     }
 }
