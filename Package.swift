@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "HealthTests", dependencies: ["Health"]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "OCI", "CZlib", "BerthTestSupport"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "SystemCalls"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "SystemCalls", "CRuntime", "Diagnostics"]),
         .testTarget(name: "NetworkingTests", dependencies: ["Networking"]),
         // One target for every root integration suite (Tests/IntegrationTests/<Area>/).
         .testTarget(name: "IntegrationTests", dependencies: [
