@@ -181,9 +181,6 @@ extension DNSServer {
             writeError("usage: berth-dns <listen-ipv4> <records-file>\n")
             return 2
         }
-        // Whatever berth's caller let it inherit (pipes of a test runner, a
-        // terminal's sockets) must not be kept open for the helper's lifetime.
-        for fd in Int32(3)..<Int32(1024) { close(fd) }
         let s = DNSServer(listen: ip, records: arguments[2])
         do {
             try s.bind()

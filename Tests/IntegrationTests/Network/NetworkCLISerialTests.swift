@@ -2,9 +2,10 @@ import BerthTestSupport
 import Foundation
 import Testing
 
-/// `berth network …` end to end through the built binary.
-@Suite(.serialized, .requiresRoot, .requiresTool("/usr/sbin/nft"))
-struct NetworkCLISerialTests {
+/// `berth network …` end to end through the built binary. Part of
+/// NetworkSerialTests so that it never runs beside the other network tests
+/// (the leak check compares machine-wide snapshots).
+extension NetworkSerialTests {
     @Test func createListInspectRemove() async throws {
         try await withTestRoot { t in
             let name = "\(t.prefix)_net"
