@@ -8,7 +8,10 @@ let package = Package(
     name: "berth",
     products: [
         .executable(name: "berth", targets: ["berth"]),
+        .executable(name: "berth-monitor", targets: ["berth-monitor"]),
         .executable(name: "berth-dns", targets: ["berth-dns"]),
+        // For fuzz/ and other packages that drive the loaders.
+        .library(name: "BerthCompose", targets: ["YAML", "Compose"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -17,11 +20,28 @@ let package = Package(
     targets: [
         // MARK: Shared
         .target(name: "Diagnostics"),
+        .target(name: "Health"),
 
         // MARK: YAML + Compose (pure; no root)
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .target(name: "YAML", dependencies: ["CYAML", "Diagnostics"]),
         .target(name: "Compose", dependencies: ["YAML", "Diagnostics"]),
+
+        // MARK: Images
+        .target(name: "OCI", dependencies: ["Diagnostics", .product(name: "Crypto", package: "swift-crypto")]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CUnpack"),
+        .target(name: "ImageStore", dependencies: ["OCI", "CZlib", "CUnpack", "Diagnostics"]),
+
+        // MARK: Runtime (C between clone and exec; Swift plans and drives it)
+        .target(name: "CRuntime"),
+        .target(name: "SystemCalls", dependencies: ["CRuntime", "Diagnostics"]),
+        .target(name: "CMonitor"),
+        .target(name: "Runtime", dependencies: ["CRuntime", "SystemCalls", "Diagnostics", "CMonitor"]),
+        // Small and static: one per running container (goal ≤ 2 MB resident).
+        .executableTarget(name: "berth-monitor", dependencies: ["Runtime"],
+                          linkerSettings: [.unsafeFlags(["-static-executable"])]),
+        .executableTarget(name: "berth-bench-spawn", dependencies: ["Runtime", "SystemCalls"]),
 
         // MARK: Networking (bridge, veth, IPAM, nftables, DNS helper)
         .systemLibrary(name: "CNFTables", pkgConfig: "libnftables", providers: [.apt(["libnftables-dev"])]),
@@ -30,19 +50,31 @@ let package = Package(
         .executableTarget(name: "berth-dns", dependencies: ["Networking"]),
         .executableTarget(name: "berth-netbench", dependencies: ["Networking", "Diagnostics"], path: "bench/network/netbench"),
 
+        // MARK: Orchestration
+        .target(name: "Engine", dependencies: ["Diagnostics", "YAML", "Compose", "Health"]),
+
         // MARK: CLI
         .target(name: "BerthCLI", dependencies: [
-            "Diagnostics", "YAML", "Compose", "Networking",
+            "Diagnostics", "YAML", "Compose", "OCI", "ImageStore", "Runtime", "Networking", "Engine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "berth", dependencies: ["BerthCLI"]),
 
         // MARK: Tests
         .target(name: "BerthTestSupport", path: "Tests/Support"),
-        .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
-        .testTarget(name: "ComposeTests", dependencies: ["Compose", "YAML"]),
-        .testTarget(name: "CLITests", dependencies: ["BerthCLI"]),
+        .testTarget(name: "YAMLTests", dependencies: ["YAML", "BerthTestSupport"]),
+        .testTarget(name: "ComposeTests", dependencies: ["Compose", "YAML", "BerthTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["BerthCLI", "BerthTestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Compose", "YAML"]),
+        .testTarget(name: "HealthTests", dependencies: ["Health"]),
+        .testTarget(name: "OCITests", dependencies: ["OCI"]),
+        .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "OCI", "CZlib", "BerthTestSupport"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "SystemCalls"]),
         .testTarget(name: "NetworkingTests", dependencies: ["Networking"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["BerthTestSupport", "Networking", "Diagnostics"]),
+        // One target for every root integration suite (Tests/IntegrationTests/<Area>/).
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "BerthTestSupport", "Diagnostics", "ImageStore", "OCI", "CUnpack", "Runtime", "SystemCalls",
+            "Networking",
+        ]),
     ]
 )

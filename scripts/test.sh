@@ -12,3 +12,6 @@ swift test --skip-build --skip IntegrationTests
 if [ -d Tests/IntegrationTests ]; then
     swift test --skip-build --filter IntegrationTests --no-parallel
 fi
+
+# Nothing of berth may be left behind by the suite.
+./scripts/leak-check.sh

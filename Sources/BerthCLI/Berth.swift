@@ -19,7 +19,8 @@ public struct Berth: AsyncParsableCommand {
     /// The process entry point: parses, runs, and renders every error in one place.
     public static func run(arguments: [String]? = nil) async -> Never {
         do {
-            var command = try parseAsRoot(arguments)
+            let argv = GlobalOptions.hoist(arguments ?? Array(CommandLine.arguments.dropFirst()))
+            var command = try parseAsRoot(argv)
             if var async = command as? AsyncParsableCommand {
                 try await async.run()
             } else {
@@ -31,6 +32,53 @@ public struct Berth: AsyncParsableCommand {
             if let code { exitProcess(code) }
             exit(withError: error)
         }
+    }
+}
+
+/// docker compose accepts its global options before the subcommand
+/// (`berth -f a.yaml -p demo up`); ArgumentParser reads options after the
+/// subcommand that declares them. `hoist` moves leading global options
+/// behind the subcommand name (and behind `compose <sub>`).
+enum GlobalOptions {
+    static let withValue: Set<String> = [
+        "-f", "--file", "-p", "--project-name", "--project-directory", "--profile", "--env-file",
+        "--ansi", "--progress", "--root", "--parallel",
+    ]
+    static let flags: Set<String> = ["--dry-run", "--compatibility", "--all-resources"]
+
+    static func hoist(_ args: [String]) -> [String] {
+        if args.first == "compose" {
+            let rest = hoist(Array(args.dropFirst()))
+            return rest == Array(args.dropFirst()) ? args : ["compose"] + rest
+        }
+        var globals: [String] = []
+        var i = 0
+        while i < args.count {
+            let arg = args[i]
+            let name = arg.split(separator: "=", maxSplits: 1).first.map(String.init) ?? arg
+            if withValue.contains(name) {
+                if arg.contains("=") || i + 1 >= args.count {
+                    globals.append(arg)
+                    i += 1
+                } else {
+                    globals += [arg, args[i + 1]]
+                    i += 2
+                }
+            } else if flags.contains(arg) {
+                globals.append(arg)
+                i += 1
+            } else {
+                break
+            }
+        }
+        guard !globals.isEmpty, i < args.count else { return args }
+        var head = [args[i]]
+        i += 1
+        if head[0] == "compose", i < args.count, !args[i].hasPrefix("-") {
+            head.append(args[i])
+            i += 1
+        }
+        return head + globals + args[i...]
     }
 }
 

@@ -29,6 +29,13 @@ enum ErrorRendering {
         }
     }
 
+    /// Prints diagnostics that do not fail the command (warnings) to stderr.
+    static func renderWarnings(_ warnings: [Diagnostic]) {
+        for d in warnings {
+            writeStderr(prefix(d.severity) + d.description)
+        }
+    }
+
     private static func prefix(_ s: Diagnostic.Severity) -> String {
         s == .warning ? "warning: " : "error: "
     }

@@ -1,3 +1,6 @@
 // Compose owns turning compose files into a validated, normalized Project
 // and its service graph. It is pure: it reads files through a FileSystem
 // abstraction and never touches the runtime, the network or the image store.
+// Its model phases run in this order on YAML Nodes (marks survive):
+// Validator.validate → Normalizer.normalize → Profiles.apply →
+// Validator.checkReferences → Project(normalized:) → ServiceGraph.

@@ -8,7 +8,7 @@ import Testing
     }
 
     @Test func unknownFormatIsRejected() throws {
-        var command = try #require(try Berth.parseAsRoot(["version", "--format", "xml"]) as? VersionCommand)
+        let command = try #require(try Berth.parseAsRoot(["version", "--format", "xml"]) as? VersionCommand)
         #expect(throws: (any Error).self) { try command.run() }
     }
 }

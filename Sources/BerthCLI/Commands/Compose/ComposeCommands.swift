@@ -1,5 +1,17 @@
 import ArgumentParser
 
 enum ComposeCommands {
-    static var all: [ParsableCommand.Type] { [] }
+    /// The Compose commands. Each is available as `berth <cmd>` and as
+    /// `berth compose <cmd>`, so `docker compose` habits carry over.
+    static var subcommands: [ParsableCommand.Type] { [ConfigCommand.self] }
+
+    static var all: [ParsableCommand.Type] { subcommands + [ComposeGroupCommand.self] }
+}
+
+/// `berth compose …`: the same Compose commands under a `compose` group.
+struct ComposeGroupCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compose",
+        abstract: "Compose commands (also available directly as `berth <command>`).",
+        subcommands: ComposeCommands.subcommands)
 }

@@ -1,0 +1,60 @@
+/// Formats aggregated log lines the way `docker compose logs` / attached
+/// `up` do: `web-1  | text`, the name padded to the widest container name and
+/// colored per service (the same service always gets the same color).
+public struct LogPrefixer: Sendable {
+    public struct Options: Sendable {
+        public var color: Bool
+        public var timestamps: Bool
+        public var prefix: Bool
+
+        public init(color: Bool = true, timestamps: Bool = false, prefix: Bool = true) {
+            self.color = color
+            self.timestamps = timestamps
+            self.prefix = prefix
+        }
+    }
+
+    /// ANSI SGR codes cycled through in order of first appearance: cyan,
+    /// yellow, green, magenta, blue, then their bright variants.
+    static let palette = ["36", "33", "32", "35", "34", "96", "93", "92", "95", "94"]
+
+    public var options: Options
+    private var width: Int
+    private var colors: [String: String] = [:]
+
+    /// `names` are the container names known up front; the width grows if a
+    /// longer name shows up later (e.g. a scaled-up replica).
+    public init(names: [String], options: Options = Options()) {
+        self.options = options
+        self.width = names.map(\.count).max() ?? 0
+    }
+
+    /// Assigns colors by service, in the given order, so colors are stable
+    /// across runs of the same project.
+    public mutating func assignColors(services: [String]) {
+        for service in services where colors[service] == nil {
+            colors[service] = Self.palette[colors.count % Self.palette.count]
+        }
+    }
+
+    /// One output line (without trailing newline).
+    public mutating func format(container: String, service: String, line: String, timestamp: String? = nil) -> String {
+        width = max(width, container.count)
+        var text = line
+        if options.timestamps, let timestamp { text = timestamp + " " + text }
+        guard options.prefix else { return text }
+        let padded = container + String(repeating: " ", count: width - container.count)
+        let head = padded + "  | "
+        guard options.color else { return head + text }
+        if colors[service] == nil { assignColors(services: [service]) }
+        let code = colors[service] ?? "0"
+        return "\u{1B}[\(code)m" + head + "\u{1B}[0m" + text
+    }
+
+    /// A marker line for lifecycle events, e.g. `web-1 exited with code 1`.
+    public mutating func event(container: String, service: String, _ message: String) -> String {
+        guard options.color else { return message }
+        if colors[service] == nil { assignColors(services: [service]) }
+        return "\u{1B}[\(colors[service] ?? "0")m" + message + "\u{1B}[0m"
+    }
+}

@@ -1,0 +1,103 @@
+import Diagnostics
+import YAML
+
+/// A normalized compose project as plain values: what the engine plans
+/// from. Built by `init(normalized:)` from the tree `Normalizer` produced
+/// (after `Validator` and `Profiles`).
+public struct Project: Hashable, Sendable {
+    public var name: String
+    /// Sorted by name.
+    public var services: [ComposeService]
+    public var networks: [String: NetworkDefinition]
+    public var volumes: [String: VolumeDefinition]
+    public var secrets: [String: SecretDefinition]
+    public var configs: [String: ConfigDefinition]
+    /// Top-level `x-*` keys.
+    public var extensions: [String: Node]
+
+    public func service(named name: String) -> ComposeService? { services.first { $0.name == name } }
+
+    /// Reads a normalized tree. Throws when the tree is not a mapping, has
+    /// no project `name`, or holds a value of the wrong kind (which
+    /// validation reports first in a normal load).
+    public init(normalized root: Node) throws {
+        guard root.isMapping else {
+            throw DiagnosticsError(Diagnostic(at: root.mark, "a compose project must be a mapping"))
+        }
+        guard let name = root.string("name"), !name.isEmpty else {
+            throw DiagnosticsError(Diagnostic(at: root.mark, keyPath: "name", "the project has no name"))
+        }
+        var reader = ModelReader()
+        self.name = name
+        self.services = (root["services"]?.mappingPairs ?? []).compactMap { pair in
+            guard let serviceName = pair.key.scalarValue else { return nil }
+            return reader.service(serviceName, pair.value, keyMark: pair.key.mark)
+        }.sorted { $0.name < $1.name }
+        func section<T>(_ key: String, _ read: (Node) -> T) -> [String: T] {
+            var out: [String: T] = [:]
+            for pair in root[key]?.mappingPairs ?? [] {
+                guard let k = pair.key.scalarValue else { continue }
+                out[k] = read(pair.value)
+            }
+            return out
+        }
+        self.networks = section("networks") { reader.network($0) }
+        self.volumes = section("volumes") { reader.volume($0) }
+        self.secrets = section("secrets") { reader.secret($0) }
+        self.configs = section("configs") { reader.config($0) }
+        self.extensions = root.extensions
+        if !reader.diagnostics.isEmpty { throw DiagnosticsError(reader.diagnostics) }
+    }
+}
+
+public struct NetworkDefinition: Hashable, Sendable {
+    /// Set when the file names it (or when external: its key); otherwise the
+    /// engine names it `<project>_<key>`.
+    public var name: String?
+    public var driver: String?
+    public var driverOpts: [String: String]
+    public var external: Bool
+    public var `internal`: Bool
+    public var enableIPv4: Bool?
+    public var enableIPv6: Bool?
+    public var attachable: Bool
+    public var labels: [String: String]
+    public var ipam: IPAMSpec?
+}
+
+public struct IPAMSpec: Hashable, Sendable {
+    public struct Pool: Hashable, Sendable {
+        public var subnet: String?
+        public var ipRange: String?
+        public var gateway: String?
+        public var auxAddresses: [String: String]
+    }
+    public var driver: String?
+    public var config: [Pool]
+    public var options: [String: String]
+}
+
+public struct VolumeDefinition: Hashable, Sendable {
+    public var name: String?
+    public var driver: String?
+    public var driverOpts: [String: String]
+    public var external: Bool
+    public var labels: [String: String]
+}
+
+public struct SecretDefinition: Hashable, Sendable {
+    public var name: String?
+    public var file: String?
+    public var environment: String?
+    public var external: Bool
+    public var labels: [String: String]
+}
+
+public struct ConfigDefinition: Hashable, Sendable {
+    public var name: String?
+    public var file: String?
+    public var environment: String?
+    public var content: String?
+    public var external: Bool
+    public var labels: [String: String]
+}

@@ -1,0 +1,226 @@
+import Diagnostics
+import YAML
+
+/// What a scalar means once YAML's core schema (and the tag) is applied.
+/// Quoted scalars are always strings; plain ones may be null, booleans or
+/// numbers. Compose fields then decide what they accept.
+enum ScalarMeaning: Hashable, Sendable {
+    case null, bool(Bool), int(Int), float(Double), string
+
+    var description: String {
+        switch self {
+        case .null: "null"
+        case .bool: "a boolean"
+        case .int: "an integer"
+        case .float: "a number"
+        case .string: "a string"
+        }
+    }
+}
+
+extension Node {
+    /// YAML 1.2 core-schema resolution of a scalar (nil for collections).
+    var scalarMeaning: ScalarMeaning? {
+        guard case let .scalar(text, style) = kind else { return nil }
+        switch tag {
+        case "tag:yaml.org,2002:str": return .string
+        case "tag:yaml.org,2002:null": return .null
+        case "tag:yaml.org,2002:bool": return ScalarText.coreBool(text).map { .bool($0) } ?? .string
+        case "tag:yaml.org,2002:int": return ScalarText.integer(text).map { .int($0) } ?? .string
+        case "tag:yaml.org,2002:float": return Double(text).map { .float($0) } ?? .string
+        case nil: break
+        default: return .string
+        }
+        guard style == .plain else { return .string }
+        if let first = text.utf8.first, first == 0x2f
+            || ((first | 0x20) >= 0x61 && (first | 0x20) <= 0x7a && !"nNtTfFyYoO".utf8.contains(first)) {
+            return .string   // no null, bool or number starts with a letter like this or "/"
+        }
+        if isNull { return .null }
+        if let b = ScalarText.coreBool(text) { return .bool(b) }
+        if let i = ScalarText.integer(text) { return .int(i) }
+        if ScalarText.isCoreFloat(text), let d = Double(text) { return .float(d) }
+        return .string
+    }
+
+    /// A short description of what this node is, for messages.
+    var shapeDescription: String {
+        switch kind {
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        case let .scalar(text, _):
+            if isNull { return "null" }
+            return "\"\(text)\""
+        }
+    }
+}
+
+/// Parsers for the textual forms Compose uses inside scalars.
+enum ScalarText {
+    /// YAML 1.2 core booleans.
+    static func coreBool(_ s: String) -> Bool? {
+        switch s {
+        case "true", "True", "TRUE": true
+        case "false", "False", "FALSE": false
+        default: nil
+        }
+    }
+
+    /// Booleans as docker compose accepts them for boolean fields,
+    /// including YAML 1.1's yes/no/on/off/y/n.
+    static func composeBool(_ s: String) -> Bool? {
+        switch s {
+        case "true", "True", "TRUE", "yes", "Yes", "YES", "y", "Y", "on", "On", "ON": true
+        case "false", "False", "FALSE", "no", "No", "NO", "n", "N", "off", "Off", "OFF": false
+        default: nil
+        }
+    }
+
+    /// YAML 1.2 core integers: decimal with optional sign, `0o` octal, `0x` hex.
+    static func integer(_ s: String) -> Int? {
+        let u = s.utf8
+        guard let first = u.first else { return nil }
+        if first == 0x30, u.count > 2 {   // "0x…" / "0o…"
+            let second = u[u.index(after: u.startIndex)]
+            if second == 0x78 { return Int(s.dropFirst(2), radix: 16) }
+            if second == 0x6f { return Int(s.dropFirst(2), radix: 8) }
+        }
+        var digits = 0
+        for (i, c) in u.enumerated() {
+            if i == 0, c == 0x2d || c == 0x2b { continue }
+            guard c >= 0x30, c <= 0x39 else { return nil }
+            digits += 1
+        }
+        return digits > 0 ? Int(s) : nil
+    }
+
+    /// YAML 1.2 core floats (`1.5`, `-.5`, `1e3`, `.inf`, `.nan`).
+    static func isCoreFloat(_ s: String) -> Bool {
+        guard let first = s.utf8.first, first == 0x2e || first == 0x2d || first == 0x2b || (first >= 0x30 && first <= 0x39) else {
+            return false
+        }
+        if [".inf", ".Inf", ".INF", "+.inf", "-.inf", "+.Inf", "-.Inf", ".nan", ".NaN", ".NAN"].contains(s) {
+            return true
+        }
+        let chars = Array(s.utf8)
+        var i = 0, mantissaDigits = 0
+        if chars[0] == 0x2d || chars[0] == 0x2b { i = 1 }
+        while i < chars.count, chars[i] >= 48, chars[i] <= 57 { i += 1; mantissaDigits += 1 }
+        if i < chars.count, chars[i] == UInt8(ascii: ".") {
+            i += 1
+            while i < chars.count, chars[i] >= 48, chars[i] <= 57 { i += 1; mantissaDigits += 1 }
+        }
+        guard mantissaDigits > 0 else { return false }
+        if i < chars.count, chars[i] == UInt8(ascii: "e") || chars[i] == UInt8(ascii: "E") {
+            i += 1
+            if i < chars.count, chars[i] == UInt8(ascii: "-") || chars[i] == UInt8(ascii: "+") { i += 1 }
+            let start = i
+            while i < chars.count, chars[i] >= 48, chars[i] <= 57 { i += 1 }
+            if i == start { return false }
+        }
+        return i == chars.count
+    }
+
+    /// A byte size: a plain number of bytes or `{amount}{unit}` with units
+    /// b, k/kb, m/mb, g/gb (also t/p, an optional `i`, any case, binary
+    /// multiples as docker does). `-1` is accepted where `allowUnlimited`.
+    static func byteSize(_ raw: String, allowUnlimited: Bool = false) -> Int64? {
+        let s = raw.trimmingSpaces
+        if allowUnlimited, s == "-1" { return -1 }
+        let utf8 = Substring(s).utf8
+        let number = utf8.prefix(while: { ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2e })
+        guard let first = number.first, first != 0x2e, number.last != 0x2e,
+              number.count(where: { $0 == 0x2e }) <= 1,
+              let amount = Double(String(decoding: number, as: UTF8.self)) else { return nil }
+        var rest = utf8.dropFirst(number.count)
+        if rest.first == 0x20 { rest = rest.dropFirst() }
+        var unit = String(decoding: rest, as: UTF8.self).lowercased()
+        if unit.hasSuffix("b") { unit.removeLast() }
+        if unit.hasSuffix("i"), unit.count == 2 { unit.removeLast() }
+        let multiplier: Double
+        switch unit {
+        case "": multiplier = 1
+        case "k": multiplier = 1024
+        case "m": multiplier = 1024 * 1024
+        case "g": multiplier = 1024 * 1024 * 1024
+        case "t": multiplier = 1024 * 1024 * 1024 * 1024
+        case "p": multiplier = 1024 * 1024 * 1024 * 1024 * 1024
+        default: return nil
+        }
+        let bytes = amount * multiplier
+        guard bytes < 9.2e18 else { return nil }
+        return Int64(bytes)
+    }
+
+    /// Splits a command string into words like a POSIX shell would
+    /// (quotes and backslashes), without expanding anything. This is how
+    /// Compose turns `command: echo "a b"` into `["echo", "a b"]`.
+    static func shellWords(_ s: String) -> [String]? {
+        var words: [String] = []
+        var current = ""
+        var inWord = false
+        var quote: Character? = nil
+        var escaped = false
+        for c in s {
+            if escaped {
+                if quote == "\"", !["\"", "\\", "$", "`", "\n"].contains(c) { current.append("\\") }
+                if c != "\n" { current.append(c) }
+                escaped = false
+                inWord = true
+                continue
+            }
+            switch (quote, c) {
+            case ("'", "'"), ("\"", "\""):
+                quote = nil
+            case ("'", _):
+                current.append(c)
+            case (_, "\\"):
+                escaped = true
+            case ("\"", _):
+                current.append(c)
+            case (nil, "'"), (nil, "\""):
+                quote = c
+                inWord = true
+            case (nil, " "), (nil, "\t"), (nil, "\n"):
+                if inWord { words.append(current); current = ""; inWord = false }
+            default:
+                current.append(c)
+                inWord = true
+            }
+        }
+        if quote != nil || escaped { return nil }
+        if inWord { words.append(current) }
+        return words
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        guard let first = utf8.first, let last = utf8.last,
+              first == 0x20 || first == 0x09 || first == 0x0a || first == 0x0d
+                || last == 0x20 || last == 0x09 || last == 0x0a || last == 0x0d else { return self }
+        var s = Substring(self)
+        while let c = s.first, c == " " || c == "\t" || c == "\n" || c == "\r" { s = s.dropFirst() }
+        while let c = s.last, c == " " || c == "\t" || c == "\n" || c == "\r" { s = s.dropLast() }
+        return String(s)
+    }
+}
+
+extension Node {
+    /// A string scalar written so that a YAML reader reads it back as a
+    /// string: quoted when the plain form would mean null, a bool or a number.
+    static func string(_ value: String, mark: Mark) -> Node {
+        let plain = Node.scalar(value, mark: mark)
+        // Fast path: a first character that no null, bool or number starts with.
+        if let first = value.utf8.first, value.utf8.last != 0x20,
+           first == 0x2f || ((first | 0x20) >= 0x61 && (first | 0x20) <= 0x7a && !"nNtTfFyYoO".utf8.contains(first)) {
+            return plain
+        }
+        let needsQuotes = plain.scalarMeaning != .string || ScalarText.composeBool(value) != nil
+            || value.hasPrefix(" ") || value.hasSuffix(" ")
+        return needsQuotes ? .scalar(value, style: .doubleQuoted, mark: mark) : plain
+    }
+
+    static func integer(_ value: Int, mark: Mark) -> Node { .scalar(String(value), mark: mark) }
+    static func bool(_ value: Bool, mark: Mark) -> Node { .scalar(value ? "true" : "false", mark: mark) }
+}

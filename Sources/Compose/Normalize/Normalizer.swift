@@ -1,0 +1,241 @@
+import Diagnostics
+import YAML
+
+/// What normalization needs from outside the tree: where relative paths
+/// start, what `~` means, and the variables that fill `environment`
+/// entries written without a value.
+public struct NormalizeContext: Sendable {
+    /// The project directory; relative bind sources and build contexts are
+    /// resolved against it (the loader has usually made them absolute already).
+    public var workingDirectory: String
+    /// What `~` expands to.
+    public var homeDirectory: String
+    /// Variables for `environment: [NAME]` entries without `=`.
+    public var environment: [String: String]
+
+    public init(workingDirectory: String, homeDirectory: String, environment: [String: String]) {
+        self.workingDirectory = workingDirectory
+        self.homeDirectory = homeDirectory
+        self.environment = environment
+    }
+}
+
+/// Rewrites a merged, interpolated compose tree into the long forms
+/// `docker compose config` prints: ports, volumes, depends_on, build,
+/// healthcheck, environment/labels maps, networks (with the implicit
+/// `default`), secrets/configs, scale. Scalars of typed fields become
+/// canonical (`yes` → `true`, `90s` → `1m30s`, `512m` → bytes). Every
+/// rewritten node keeps the mark of the text it came from.
+public enum Normalizer {
+    /// Returns the normalized tree and the problems met on the way (a
+    /// malformed value is left as it was). Run `Validator.validate` first:
+    /// its messages are the complete ones.
+    public static func normalize(_ root: Node, context: NormalizeContext) -> (Node, [Diagnostic]) {
+        var run = NormalizeRun(context: context)
+        let node = run.normalizeProject(root)
+        return (node, run.diagnostics)
+    }
+}
+
+struct NormalizeRun {
+    let context: NormalizeContext
+    var diagnostics: [Diagnostic] = []
+
+    mutating func error(_ node: Node, _ path: String, _ message: String, hint: String? = nil) {
+        diagnostics.append(Diagnostic(at: node.mark, keyPath: path, message, hint: hint))
+    }
+
+    mutating func normalizeProject(_ input: Node) -> Node {
+        guard input.isMapping else { return input }
+        var root = input
+        var usesDefaultNetwork = false
+        if let services = root["services"], let pairs = services.mappingPairs {
+            var out = services
+            out.kind = .mapping(pairs.map { pair in
+                guard let name = pair.key.scalarValue, pair.value.isMapping else { return pair }
+                var p = pair
+                p.value = normalizeService(pair.value, path: "services.\(name)")
+                if p.value["networks"]?["default"] != nil { usesDefaultNetwork = true }
+                return p
+            })
+            root = root.setting("services", to: out)
+        }
+        for section in ["networks", "volumes"] {
+            guard let entries = root[section] else { continue }
+            root = root.setting(section, to: mapEntries(entries, path: section) { name, node, path in
+                self.normalizeResource(node, name: name, path: path)
+            })
+        }
+        for section in ["secrets", "configs"] {
+            guard let entries = root[section] else { continue }
+            root = root.setting(section, to: mapEntries(entries, path: section) { name, node, path in
+                var out = self.normalizeResource(node, name: name, path: path)
+                if let file = out["file"]?.scalarValue {
+                    out = out.setting("file", to: .scalar(self.resolvePath(file), mark: out["file"]?.mark ?? node.mark))
+                }
+                return out
+            })
+        }
+        if usesDefaultNetwork {
+            let networks = root["networks"].flatMap { $0.isNull ? nil : $0 } ?? .mapping([], mark: root.mark)
+            if networks["default"] == nil {
+                root = root.setting("networks", to: networks.setting("default", to: .mapping([], mark: root.mark)))
+            }
+        }
+        Canonicalizer.apply(&root, ComposeSchema.project)
+        return root
+    }
+
+    /// Applies `transform` to each value of a mapping (null → empty mapping first).
+    func mapEntries(_ node: Node, path: String, _ transform: (String, Node, String) -> Node) -> Node {
+        guard let pairs = node.mappingPairs else { return node }
+        var out = node
+        out.kind = .mapping(pairs.map { pair in
+            guard let name = pair.key.scalarValue else { return pair }
+            var p = pair
+            let value = pair.value.isNull ? Node.mapping([], mark: pair.value.mark) : pair.value
+            p.value = transform(name, value, KeyPath.join(path, name))
+            return p
+        })
+        return out
+    }
+
+    /// Top-level network/volume/secret/config: `external: {name: x}` (legacy)
+    /// → `external: true` + `name: x`; an external resource without a name
+    /// gets its key as name (the engine never prefixes external names);
+    /// labels list → map.
+    func normalizeResource(_ input: Node, name: String, path: String) -> Node {
+        guard input.isMapping else { return input }
+        var node = input
+        if let external = node["external"] {
+            var isExternal = false
+            if external.isMapping {
+                isExternal = true
+                if let legacyName = external["name"], node["name"] == nil {
+                    node = node.setting("name", to: legacyName)
+                }
+            } else if let text = external.scalarValue, ScalarText.composeBool(text) == true {
+                isExternal = true
+            }
+            node = node.setting("external", to: .bool(isExternal, mark: external.mark))
+            if isExternal, node["name"] == nil {
+                node = node.setting("name", to: .string(name, mark: external.mark))
+            }
+        }
+        if let labels = node["labels"] { node = node.setting("labels", to: labelMap(labels)) }
+        return node
+    }
+
+    // MARK: Paths
+
+    /// `~` → home; relative → against the working directory; cleaned.
+    func resolvePath(_ path: String) -> String {
+        var p = path
+        if p == "~" {
+            p = context.homeDirectory
+        } else if p.hasPrefix("~/") {
+            p = context.homeDirectory + "/" + p.dropFirst(2)
+        }
+        if !p.hasPrefix("/") { p = context.workingDirectory + "/" + p }
+        return Self.clean(p)
+    }
+
+    /// Lexical cleanup: `//` → `/`, drops `.`, applies `..`, no trailing `/`.
+    static func clean(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/") {
+            if part == "." { continue }
+            if part == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
+            parts.append(part)
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    /// Remote build contexts (git, http) are not paths.
+    static func isRemote(_ context: String) -> Bool {
+        context.contains("://") || context.hasPrefix("git@") || context.hasPrefix("github.com/")
+    }
+
+    // MARK: Maps from lists
+
+    /// `environment`/`args`: `["A=1", "B"]` or `{A: 1, B: null}` → map of
+    /// strings; an entry without a value takes the variable from
+    /// `context.environment` and stays null when that is unset.
+    func environmentMap(_ node: Node) -> Node {
+        var entries: [(Node, Node)] = []
+        func add(_ key: Node, _ value: Node) {
+            if let i = entries.firstIndex(where: { $0.0.scalarValue == key.scalarValue }) { entries.remove(at: i) }
+            entries.append((key, value))
+        }
+        func resolved(_ name: String, _ mark: Mark) -> Node {
+            if let value = context.environment[name] { return .string(value, mark: mark) }
+            return .scalar("null", mark: mark)
+        }
+        if let items = node.sequenceItems {
+            for item in items {
+                guard let text = item.scalarValue else { continue }
+                if let eq = text.firstIndex(of: "=") {
+                    add(.scalar(String(text[..<eq]), mark: item.mark), .string(String(text[text.index(after: eq)...]), mark: item.mark))
+                } else {
+                    add(.scalar(text, mark: item.mark), resolved(text, item.mark))
+                }
+            }
+        } else if let pairs = node.mappingPairs {
+            for pair in pairs {
+                guard let key = pair.key.scalarValue else { continue }
+                if pair.value.isNull {
+                    add(pair.key, resolved(key, pair.value.mark))
+                } else if let text = pair.value.scalarValue {
+                    add(pair.key, .string(text, mark: pair.value.mark))
+                } else {
+                    add(pair.key, pair.value)
+                }
+            }
+        } else {
+            return node
+        }
+        return Node(.mapping(entries.map { Node.Pair(key: $0.0, value: $0.1) }), tag: nil, mark: node.mark)
+    }
+
+    /// `labels`/`annotations`/`sysctls`: `["a=b", "c"]` or a map → map of
+    /// strings; a missing value is the empty string.
+    func labelMap(_ node: Node) -> Node {
+        var entries: [(Node, Node)] = []
+        func add(_ key: Node, _ value: Node) {
+            if let i = entries.firstIndex(where: { $0.0.scalarValue == key.scalarValue }) { entries.remove(at: i) }
+            entries.append((key, value))
+        }
+        if let items = node.sequenceItems {
+            for item in items {
+                guard let text = item.scalarValue else { continue }
+                if let eq = text.firstIndex(of: "=") {
+                    add(.scalar(String(text[..<eq]), mark: item.mark), .string(String(text[text.index(after: eq)...]), mark: item.mark))
+                } else {
+                    add(.scalar(text, mark: item.mark), .string("", mark: item.mark))
+                }
+            }
+        } else if let pairs = node.mappingPairs {
+            for pair in pairs {
+                let text = pair.value.isNull ? "" : (pair.value.scalarValue ?? "")
+                add(pair.key, pair.value.isScalar ? .string(text, mark: pair.value.mark) : pair.value)
+            }
+        } else {
+            return node
+        }
+        return Node(.mapping(entries.map { Node.Pair(key: $0.0, value: $0.1) }), tag: nil, mark: node.mark)
+    }
+
+    /// A string or a list → a list of strings.
+    func stringList(_ node: Node) -> Node {
+        if let text = node.scalarValue, !node.isNull { return .sequence([.string(text, mark: node.mark)], mark: node.mark) }
+        guard let items = node.sequenceItems else { return node }
+        return .sequence(items.map { item in item.scalarValue.map { Node.string($0, mark: item.mark) } ?? item }, mark: node.mark)
+    }
+}
+
+extension Node {
+    /// A mapping from string keys (each key carrying `mark`).
+    static func map(_ entries: [(String, Node)], mark: Mark) -> Node {
+        Node(.mapping(entries.map { Node.Pair(key: .scalar($0.0, mark: mark), value: $0.1) }), tag: nil, mark: mark)
+    }
+}

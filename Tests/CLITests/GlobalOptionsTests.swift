@@ -1,0 +1,27 @@
+import Testing
+@testable import BerthCLI
+
+@Suite struct GlobalOptionsTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        var input: [String]
+        var output: [String]
+        var testDescription: String { input.joined(separator: " ") }
+    }
+
+    @Test(arguments: [
+        Case(input: ["-f", "a.yaml", "config"], output: ["config", "-f", "a.yaml"]),
+        Case(input: ["-f", "a.yaml", "-p", "demo", "config", "--services"],
+             output: ["config", "-f", "a.yaml", "-p", "demo", "--services"]),
+        Case(input: ["--file=a.yaml", "--profile", "dev", "compose", "config", "-q"],
+             output: ["compose", "config", "--file=a.yaml", "--profile", "dev", "-q"]),
+        Case(input: ["config", "-f", "a.yaml"], output: ["config", "-f", "a.yaml"]),
+        Case(input: ["--version"], output: ["--version"]),
+        Case(input: ["-f"], output: ["-f"]),
+        Case(input: ["compose", "-p", "x", "--file=a.yaml", "up", "-d"],
+             output: ["compose", "up", "-p", "x", "--file=a.yaml", "-d"]),
+        Case(input: ["--root", "/r", "ps"], output: ["ps", "--root", "/r"]),
+    ])
+    func hoistsLeadingGlobalOptions(_ c: Case) {
+        #expect(GlobalOptions.hoist(c.input) == c.output)
+    }
+}
