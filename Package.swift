@@ -48,6 +48,7 @@ let package = Package(
         .systemLibrary(name: "CNetlink"),
         .target(name: "Networking", dependencies: ["CNFTables", "CNetlink", "Diagnostics"]),
         .executableTarget(name: "berth-dns", dependencies: ["Networking"]),
+        .executableTarget(name: "berth-netbench", dependencies: ["Networking", "Diagnostics"], path: "bench/network/netbench"),
 
         // MARK: Orchestration
         .target(name: "Engine", dependencies: ["Diagnostics", "YAML", "Compose", "Health"]),
