@@ -50,7 +50,9 @@ let package = Package(
         .executableTarget(name: "berth-dns", dependencies: ["Networking"]),
 
         // MARK: Orchestration
-        .target(name: "Engine", dependencies: ["Diagnostics", "YAML", "Compose", "Health"]),
+        .target(name: "Engine", dependencies: [
+            "Diagnostics", "YAML", "Compose", "Health", "OCI", "ImageStore", "Runtime", "Networking",
+        ]),
 
         // MARK: CLI
         .target(name: "BerthCLI", dependencies: [

@@ -132,6 +132,14 @@ public enum ContainerLaunch {
         if record.host.nanoCPUs > 0 { o.limits.cpus = Double(record.host.nanoCPUs) / 1e9 }
         if record.host.pidsLimit > 0 { o.limits.pidsLimit = record.host.pidsLimit }
         o.stopSignal = p.stopSignal
+        // `host` shares the host's network; `ns:<path>` joins a namespace
+        // berth pinned and wired before the start (compose services);
+        // anything else gets a new namespace with only loopback.
+        if record.host.networkMode == "host" {
+            o.namespaces.net = .host
+        } else if record.host.networkMode.hasPrefix("ns:") {
+            o.namespaces.net = .join(path: String(record.host.networkMode.dropFirst(3)))
+        }
         let rootfs: Rootfs
         if let ov = record.overlay {
             rootfs = Rootfs(overlayAt: record.rootfs, lowerDirs: ov.lowerDirs, upperDir: ov.upperDir, workDir: ov.workDir)
