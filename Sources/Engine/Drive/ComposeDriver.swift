@@ -61,6 +61,9 @@ public final class ComposeDriver: ContainerDriver, Sendable {
         let record = try makeRecord(svc, number: number, name: containerName)
         let created = try containers.create(record)
         do {
+            let fields = ConfigFields.flatten(svc.definition).sorted { $0.key < $1.key }
+                .map { "\($0.key)\t\($0.value.replacingOccurrences(of: "\n", with: "\\n"))" }.joined(separator: "\n")
+            try fields.write(toFile: containers.directory(created.id) + "/compose-fields", atomically: true, encoding: .utf8)
             try wireNetwork(created, service: svc)
         } catch {
             try? teardown(created)
@@ -86,18 +89,45 @@ public final class ComposeDriver: ContainerDriver, Sendable {
     }
 
     public func stop(_ name: String) async throws {
+        try await stop(name, timeout: nil)
+    }
+
+    /// Stops with the stop signal, then SIGKILL after `timeout` seconds
+    /// (default: the service's stop_grace_period, else 10 s).
+    public func stop(_ name: String, timeout: Int?) async throws {
         let record = try containers.lookup(name)
         await prober.forget(record.id)
         let grace = record.labels[ProjectLabels.service].flatMap { project.service(named: $0)?.stopGracePeriod }
-        try operations.stop(record, timeout: grace.map { Int(($0.nanoseconds + 999_999_999) / 1_000_000_000) })
+        try operations.stop(record, timeout: timeout ?? grace.map { Int(($0.nanoseconds + 999_999_999) / 1_000_000_000) })
+    }
+
+    /// Sends SIGKILL (second Ctrl-C).
+    public func kill(_ name: String) async throws {
+        let record = try containers.lookup(name)
+        try operations.kill(record, signal: SIGKILL)
     }
 
     public func remove(_ name: String) async throws {
+        try await remove(name, volumes: false)
+    }
+
+    /// Removes the container, its network wiring, and with `volumes` its anonymous volumes.
+    public func remove(_ name: String, volumes: Bool) async throws {
         let record = try containers.lookup(name)
         await prober.forget(record.id)
-        try operations.remove(record, force: true)
+        try operations.remove(record, force: true, removeVolumes: volumes)
         try teardown(record)
     }
+
+    /// Removes a named volume's data; false when it did not exist.
+    public func removeVolume(_ name: String) throws -> Bool {
+        let volumes = NamedVolumes(paths: paths)
+        guard FileManager.default.fileExists(atPath: volumes.dataPath(name)) else { return false }
+        try volumes.remove(name)
+        return true
+    }
+
+    public func logPath(_ record: ContainerRecord) -> String { containers.logPath(record.id) }
 
     public func observe(_ name: String) async throws -> ObservedContainer {
         let record = try containers.lookup(name)
@@ -110,7 +140,14 @@ public final class ComposeDriver: ContainerDriver, Sendable {
         case .exited: .exited(snapshot.state.exitCode)
         case .dead, .removing: .dead
         }
-        let health = await prober.status(record.id)
+        var health = await prober.status(record.id)
+        if health == nil, snapshot.state.status == .running,
+           let service = record.labels[ProjectLabels.service].flatMap({ project.service(named: $0) }),
+           let check = Self.healthcheck(for: service, image: record) {
+            // A container kept from an earlier `up`: probe it from here too.
+            await prober.watch(record: record, check: check, operations: operations)
+            health = await prober.status(record.id)
+        }
         return ObservedContainer(status: status, health: health?.status, healthReport: health?.report ?? [])
     }
 
@@ -120,6 +157,52 @@ public final class ComposeDriver: ContainerDriver, Sendable {
         return text.split(separator: "\n").suffix(count).compactMap { line in
             guard let value = try? RecordJSON.parse(String(line)), let log = value["log"]?.stringValue else { return nil }
             return log.hasSuffix("\n") ? String(log.dropLast()) : log
+        }
+    }
+
+    // MARK: What exists
+
+    /// The project's containers as planning sees them.
+    public func actualContainers() throws -> [(record: ContainerRecord, actual: ActualContainer)] {
+        try containers.all().filter { $0.labels[ProjectLabels.project] == project.name }.map { record in
+            let state = (try? operations.snapshot(record).state)
+            let status: ActualContainer.Status = switch state?.status {
+            case .running?: .running
+            case .paused?: .paused
+            case .restarting?: .restarting
+            case .created?: .created
+            case .exited?: .exited(state?.exitCode ?? 0)
+            default: .dead
+            }
+            var fields: [String: String] = [:]
+            if let text = try? String(contentsOfFile: containers.directory(record.id) + "/compose-fields", encoding: .utf8) {
+                for line in text.split(separator: "\n") {
+                    let parts = line.split(separator: "\t", maxSplits: 1).map(String.init)
+                    if parts.count == 2 { fields[parts[0]] = parts[1].replacingOccurrences(of: "\\n", with: "\n") }
+                }
+            }
+            let actual = ActualContainer(
+                id: record.id, name: record.name, service: record.labels[ProjectLabels.service] ?? "",
+                number: Int(record.labels[ProjectLabels.number] ?? "") ?? 1,
+                oneOff: record.labels[ProjectLabels.oneOff] == "True",
+                configHash: record.labels[ProjectLabels.configHash] ?? "", imageID: record.imageDigest,
+                fields: fields, status: status, stoppedByUser: state?.stoppedByUser ?? false)
+            return (record, actual)
+        }
+    }
+
+    /// The config digest of the image a service would run now; throws,
+    /// naming the service, when the image is not in the store.
+    public func imageID(for service: ComposeService) throws -> String {
+        guard let reference = service.image else {
+            throw EngineError(service: service.name,
+                "service \"\(service.name)\" has no image (building from a Dockerfile is not available yet: set image:)")
+        }
+        do {
+            return try images.image(reference).configDigest.description
+        } catch {
+            throw EngineError(service: service.name,
+                "service \"\(service.name)\": image \(reference) is not in berth's store (import or load it first: berth import / berth load)")
         }
     }
 
