@@ -51,11 +51,13 @@ let package = Package(
         .executableTarget(name: "berth-netbench", dependencies: ["Networking", "Diagnostics"], path: "bench/network/netbench"),
 
         // MARK: Orchestration
-        .target(name: "Engine", dependencies: ["Diagnostics", "YAML", "Compose", "Health"]),
+        .target(name: "Engine", dependencies: [
+            "Diagnostics", "YAML", "Compose", "Health", "OCI", "ImageStore", "Runtime", "Networking",
+        ]),
 
         // MARK: CLI
         .target(name: "BerthCLI", dependencies: [
-            "Diagnostics", "YAML", "Compose", "OCI", "ImageStore", "Runtime", "Networking", "Engine",
+            "Diagnostics", "YAML", "Compose", "OCI", "ImageStore", "Runtime", "Networking", "Engine", "Health",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "berth", dependencies: ["BerthCLI"]),
