@@ -46,7 +46,7 @@ let package = Package(
 
         // MARK: CLI
         .target(name: "BerthCLI", dependencies: [
-            "Diagnostics", "YAML", "Compose", "OCI", "ImageStore", "Runtime",
+            "Diagnostics", "YAML", "Compose", "OCI", "ImageStore", "Runtime", "CMonitor",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "berth", dependencies: ["BerthCLI"]),
