@@ -82,6 +82,9 @@ public final class ContainerMonitor {
             case .failure(let f): report(readyFD, "error \(f.exitCode) \(f.message)")
             }
         }
+        // Start-up code is not needed again until a restart: let its text
+        // pages go (they fault back in from the page cache when used).
+        _ = cm_release_startup_text()
         while !done { step() }
         unlink(store.socketPath(record.id))
         return finalCode
