@@ -57,7 +57,7 @@ let package = Package(
 
         // MARK: CLI
         .target(name: "BerthCLI", dependencies: [
-            "Diagnostics", "YAML", "Compose", "OCI", "ImageStore", "Runtime", "Networking", "Engine", "Health",
+            "Diagnostics", "YAML", "Compose", "OCI", "ImageStore", "Runtime", "Networking", "Engine", "Health", "CMonitor",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "berth", dependencies: ["BerthCLI"]),

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -44,6 +45,23 @@ int cm_install_signal_pipe(const int *signals, int count, int pipe_write_fd) {
 }
 
 int cm_set_child_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
+
+int cm_release_startup_text(void) {
+    FILE *maps = fopen("/proc/self/maps", "re");
+    if (!maps) return -1;
+    char line[512];
+    int advised = 0;
+    while (fgets(line, sizeof line, maps)) {
+        unsigned long start, end, offset, inode;
+        char perms[8], dev[16];
+        if (sscanf(line, "%lx-%lx %7s %lx %15s %lu", &start, &end, perms, &offset, dev, &inode) != 6) continue;
+        // Only file-backed, private, executable, never-writable mappings.
+        if (inode == 0 || strcmp(perms, "r-xp") != 0) continue;
+        if (madvise((void *)start, end - start, MADV_DONTNEED) == 0) advised++;
+    }
+    fclose(maps);
+    return advised;
+}
 
 int cm_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
 

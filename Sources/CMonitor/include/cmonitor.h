@@ -16,6 +16,14 @@ int cm_install_signal_pipe(const int *signals, int count, int pipe_write_fd);
 /// prctl(PR_SET_CHILD_SUBREAPER, 1).
 int cm_set_child_subreaper(void);
 
+/// Unmaps this process's resident pages of executable file mappings
+/// (r-xp: text is never written, so MADV_DONTNEED simply lets the next use
+/// fault the page back in from the page cache). Called once the container
+/// runs: start-up code (record decoding, plan building, seccomp compiling,
+/// spawning) stops counting against the monitor's resident memory.
+/// Returns the number of mappings advised, or -1.
+int cm_release_startup_text(void);
+
 /// pidfd_open(pid, 0); -1 with errno on failure.
 int cm_pidfd_open(pid_t pid);
 /// pidfd_send_signal(pidfd, sig, NULL, 0).

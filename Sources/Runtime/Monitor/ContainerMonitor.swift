@@ -82,6 +82,9 @@ public final class ContainerMonitor {
             case .failure(let f): report(readyFD, "error \(f.exitCode) \(f.message)")
             }
         }
+        // Start-up code is not needed again until a restart: let its text
+        // pages go (they fault back in from the page cache when used).
+        _ = cm_release_startup_text()
         while !done { step() }
         unlink(store.socketPath(record.id))
         return finalCode
@@ -316,21 +319,29 @@ public final class ContainerMonitor {
         state.markExited(exitCode: code, oomKilled: oom, at: now, restarting: restart)
         pid = 0
         try? saveState()
-        broadcastAttached(FrameCodec.encode(.exit, text: String(code)))
         if restart {
+            broadcastAttached(FrameCodec.encode(.exit, text: String(code)))
             for c in clients { if case .attached = c.role { drop(c) } }
             restartAt = monotonicSeconds() + backoff.next(ranFor: ranFor)
         } else {
-            finish(code: code)
+            finish(code: code, exitFrame: true)
         }
     }
 
-    /// Final exit: remove for `--rm`, answer waiters and stoppers, stop looping.
-    private func finish(code: Int32) {
+    /// Final exit: remove for `--rm` (before anyone hears of the exit, so a
+    /// foreground `run --rm` returns with the container gone), answer
+    /// attached clients, waiters and stoppers, stop looping.
+    private func finish(code: Int32, exitFrame: Bool = false) {
         finalCode = code
         if record.autoRemove {
             try? store.remove(id: record.id)
+            // --rm also removes the container's anonymous volumes, as Docker does.
+            let volumes = NamedVolumes(paths: store.paths)
+            for m in record.host.mounts where m.type == "volume" && NamedVolumes.isAnonymous(m.source) {
+                try? volumes.remove(m.source)
+            }
         }
+        if exitFrame { broadcastAttached(FrameCodec.encode(.exit, text: String(code))) }
         for c in clients {
             switch c.role {
             case .waiter: send(c, "exit \(code)\n")

@@ -139,6 +139,11 @@ public struct ContainerOperations: Sendable {
         let snap = try snapshot(record)
         try snap.state.check(.stop, name: record.name)
         let grace = timeout ?? record.process.stopTimeout
+        // A frozen container cannot act on signals: thaw it first, as Docker does.
+        if snap.state.status == .paused {
+            try? cgroup(of: record)?.setFrozen(false)
+            try store.updateState(id: record.id) { $0.status = .running }
+        }
         if snap.monitorAlive, let reply = request(record.id, .stop(timeout: grace)), reply.hasPrefix("ok") {
             waitForMonitorExit(snap.state.monitorPid)
             return
@@ -181,6 +186,8 @@ public struct ContainerOperations: Sendable {
                 while alive() && monotonicSeconds() < hard { usleep(10_000) }
             }
         }
+        // No monitor to clean up after it: the cgroup goes here.
+        try? cgroup(of: record)?.destroy()
         try store.updateState(id: record.id) { s in
             s.status = .exited
             s.pid = 0
@@ -213,6 +220,7 @@ public struct ContainerOperations: Sendable {
     public func remove(_ record: ContainerRecord, force: Bool, removeVolumes: Bool = false) throws {
         let snap = try snapshot(record)
         try snap.state.check(.remove, name: record.name, force: force)
+        if snap.state.status == .paused { try? cgroup(of: record)?.setFrozen(false) }
         if snap.state.isActive {
             if snap.monitorAlive {
                 _ = request(record.id, .stop(timeout: 0))

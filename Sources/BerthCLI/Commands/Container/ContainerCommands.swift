@@ -15,7 +15,7 @@ enum ContainerCommands {
     static var shared: [ParsableCommand.Type] {
         [RunCommand.self, PsCommand.self, StartCommand.self, StopCommand.self, RestartCommand.self,
          KillCommand.self, RmCommand.self, WaitCommand.self, LogsCommand.self, InspectCommand.self,
-         TopCommand.self]
+         TopCommand.self, ExecCommand.self, PauseCommand.self, UnpauseCommand.self, StatsCommand.self, CpCommand.self]
     }
 }
 
@@ -59,7 +59,8 @@ func translated<R>(exitCode: Int32 = 1, _ body: () throws -> R) throws -> R {
     } catch let e as ContainerStoreError {
         throw UserError("Error response from daemon: \(e.description)", exitCode: exitCode)
     } catch let e as LifecycleError {
-        throw UserError("Error response from daemon: \(e.description)", exitCode: exitCode)
+        // The container is in the wrong state: Docker's plain failure (1), also for run/exec.
+        throw UserError("Error response from daemon: \(e.description)", exitCode: 1)
     } catch let e as StartFailure {
         throw UserError("Error response from daemon: \(e.message)", exitCode: e.exitCode)
     } catch let e as SystemError {

@@ -133,7 +133,7 @@ struct InspectCommand: ParsableCommand {
         for ref in containers {
             do {
                 let snap = try translated { try ctx.operations.snapshot(ref) }
-                items.append(ContainerPresentation.inspect(snap))
+                items.append(ContainerPresentation.inspect(snap, logPath: ctx.store.logPath(snap.record.id)))
             } catch let e as UserError {
                 writeStderr(e.message)
                 failed = true

@@ -131,7 +131,7 @@ enum ContainerPresentation {
         ])
     }
 
-    static func inspect(_ r: ContainerSnapshot) -> RecordJSON {
+    static func inspect(_ r: ContainerSnapshot, logPath: String) -> RecordJSON {
         let rec = r.record, s = r.state
         func strings(_ a: [String]) -> RecordJSON { .array(a.map { .string($0) }) }
         let labels = RecordJSON.object(rec.labels.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })
@@ -162,7 +162,7 @@ enum ContainerPresentation {
                 ("FinishedAt", .string(s.finishedAt.description)),
             ])),
             ("Image", .string(rec.imageDigest.isEmpty ? rec.image : rec.imageDigest)),
-            ("LogPath", .string("")),
+            ("LogPath", .string(logPath)),
             ("Name", .string("/" + rec.name)),
             ("RestartCount", .int(Int64(s.restartCount))),
             ("Driver", .string("overlay2")),

@@ -1,0 +1,68 @@
+import BerthTestSupport
+import Foundation
+import Testing
+
+/// exec, pause/unpause, stats and cp against a running busybox container.
+@Suite(.serialized, .requiresRoot, .requiresKernel("overlay"))
+struct ContainerCommandTests {
+    @Test func execJoinsTheContainerWithItsUserEnvAndExitCodes() async throws {
+        try await withTestRoot { t in
+            try ContainerLifecycleTests.prepare(t)
+            let name = "\(t.prefix)-x"
+            #expect(try t.cli("run", "-d", "--hostname", "box", "--name", name, "busybox", "sleep", "1000").status == 0)
+            let r = try t.cli("exec", "-u", "nobody", "-w", "/tmp", "-e", "GREETING=hi", name,
+                              "sh", "-c", "echo $(hostname) $(id -u) $(pwd) $GREETING; exit 3")
+            #expect(r.status == 3, "\(r.stderr)")
+            #expect(r.stdout == "box 65534 /tmp hi\n")
+            // Same PID namespace: the container's sleep is PID 1.
+            #expect(try t.cli("exec", name, "cat", "/proc/1/cmdline").stdout == "sleep\u{0}1000\u{0}")
+            #expect(try t.cli("exec", "-i", name, "cat", stdin: Data("piped\n".utf8)).stdout == "piped\n")
+            #expect(try t.cli("exec", name, "nosuch").status == 127)
+            #expect(try t.cli("exec", name, "/etc/passwd").status == 126)
+
+            #expect(try t.cli("pause", name).status == 0)
+            #expect(try t.cli("ps").stdout.contains("(Paused)"))
+            let paused = try t.cli("exec", name, "true")
+            #expect(paused.status != 0)
+            #expect(paused.stderr.contains("is paused"))
+            #expect(try t.cli("unpause", name).status == 0)
+            #expect(try t.cli("exec", name, "true").status == 0)
+
+            let stats = try t.cli("stats", "--no-stream", name)
+            #expect(stats.status == 0, "\(stats.stderr)")
+            #expect(stats.stdout.hasPrefix("CONTAINER ID   NAME"))
+            #expect(stats.stdout.contains(name))
+
+            #expect(try t.cli("stop", "-t", "0", name).status == 0)
+            let stopped = try t.cli("exec", name, "true")
+            #expect(stopped.status == 1)
+            #expect(stopped.stderr.contains("cannot exec: \(name) is not running"))
+        }
+    }
+
+    @Test func cpCopiesBothWaysAndStaysInsideTheContainer() async throws {
+        try await withTestRoot { t in
+            try ContainerLifecycleTests.prepare(t)
+            let name = "\(t.prefix)-cp"
+            #expect(try t.cli("run", "-d", "--name", name, "busybox", "sh", "-c",
+                              "mkdir -p /data/sub; echo inside > /data/sub/f; ln -s / /data/root; ln -s ../../../../.. /data/up; sleep 1000").status == 0)
+            #expect(try ContainerLifecycleTests.waitUntil { try t.cli("exec", name, "test", "-L", "/data/up").status == 0 })
+            let out = t.directory.appendingPathComponent("out")
+            try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+            #expect(try t.cli("cp", "\(name):/data", out.path).status == 0)
+            #expect(try String(contentsOf: out.appendingPathComponent("data/sub/f"), encoding: .utf8) == "inside\n")
+            // Links are copied as links, never followed.
+            #expect(try FileManager.default.destinationOfSymbolicLink(atPath: out.appendingPathComponent("data/up").path) == "../../../../..")
+
+            let file = t.directory.appendingPathComponent("in.txt")
+            try "from host\n".write(to: file, atomically: true, encoding: .utf8)
+            #expect(try t.cli("cp", file.path, "\(name):/data/").status == 0)
+            #expect(try t.cli("exec", name, "cat", "/data/in.txt").stdout == "from host\n")
+            // A path through a symlink that climbs out resolves inside the container's root.
+            let escape = "escape-\(t.prefix).txt"
+            #expect(try t.cli("cp", file.path, "\(name):/data/up/tmp/\(escape)").status == 0)
+            #expect(!FileManager.default.fileExists(atPath: "/tmp/\(escape)"))
+            #expect(try t.cli("exec", name, "cat", "/tmp/\(escape)").stdout == "from host\n")
+        }
+    }
+}
