@@ -7,6 +7,7 @@ packages=(
     pkg-config libyaml-dev zlib1g-dev   # build: CYAML, CZlib
     busybox-static                       # base image for examples and tests
     nftables iproute2                    # networking tests read nft/netlink state
+    libnftables-dev wrk                  # build: CNFTables; bench/network load generator
     skopeo umoci                         # image format interop tests
     docker-registry                      # registry tests (127.0.0.1 only)
 )

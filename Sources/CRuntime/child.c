@@ -311,7 +311,20 @@ static void setup_dev(const struct brt_config *cfg, int rootfd, int rfd) {
         close(f);
         int target = openat(dev, "console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (target < 0) brt_fail(rfd, BRT_STEP_CONSOLE, errno, "/dev/console");
-        if (bind_fd(0, target, 0, 0, 0) < 0) brt_fail(rfd, BRT_STEP_CONSOLE, errno, "/dev/console");
+        // fd 0 belongs to the parent's mount namespace (open_tree refuses to
+        // clone across namespaces), so bind the same pts node as seen in our
+        // copy of that namespace, checked to be the very same device.
+        char link[64];
+        ssize_t n = readlink("/proc/self/fd/0", link, sizeof link - 1);
+        if (n < 0) brt_fail(rfd, BRT_STEP_CONSOLE, errno, "/proc/self/fd/0");
+        link[n] = 0;
+        int pts = open(link, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (pts < 0) brt_fail(rfd, BRT_STEP_CONSOLE, errno, link);
+        struct stat a, b;
+        if (fstat(pts, &a) < 0 || fstat(0, &b) < 0) brt_fail(rfd, BRT_STEP_CONSOLE, errno, link);
+        if (!S_ISCHR(a.st_mode) || a.st_rdev != b.st_rdev) brt_fail(rfd, BRT_STEP_CONSOLE, ENOTTY, link);
+        if (bind_fd(pts, target, 0, 0, 0) < 0) brt_fail(rfd, BRT_STEP_CONSOLE, errno, "/dev/console");
+        close(pts);
         close(target);
     }
     close(dev);

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
+#include <errno.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 int brt_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve) {
@@ -29,3 +31,19 @@ int brt_mount(const char *source, const char *target, const char *fstype, unsign
 }
 
 int brt_umount(const char *target, int flags) { return umount2(target, flags); }
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+int brt_open_pty(int *master, int *slave) {
+    int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (m < 0) return -errno;
+    int unlock = 0;
+    if (ioctl(m, TIOCSPTLCK, &unlock) < 0) { int e = errno; close(m); return -e; }
+    int s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (s < 0) { int e = errno; close(m); return -e; }
+    *master = m;
+    *slave = s;
+    return 0;
+}

@@ -225,6 +225,15 @@ extension Sys {
         return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// A new pseudo-terminal pair (master, slave), both close-on-exec; the
+    /// slave is obtained from the master (TIOCGPTPEER), not by path.
+    public static func openPTY() throws(SystemError) -> (master: OwnedDescriptor, slave: OwnedDescriptor) {
+        var m: Int32 = -1, s: Int32 = -1
+        let rc = brt_open_pty(&m, &s)
+        if rc < 0 { throw SystemError("open", "/dev/ptmx", errno: -rc) }
+        return (OwnedDescriptor(m), OwnedDescriptor(s))
+    }
+
     /// Writes to a file, creating it when missing (for files that tests fake).
     public static func writeOrCreateFile(_ path: String, _ text: String) throws(SystemError) {
         if exists(path) { try writeFile(path, text) } else { try createFile(path, text) }

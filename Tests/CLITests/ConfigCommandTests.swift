@@ -121,6 +121,9 @@ import Testing
         ListCase(name: "images (built ones named project-service)", args: ["--profile", "*", "--images"],
                  expected: "postgres:16\ndemo-tools\nnginx:1.27\n"),
         ListCase(name: "a selected service brings its dependencies", args: ["--services", "web"], expected: "db\nweb\n"),
+        ListCase(name: "a selected service alone", args: ["--services", "db"], expected: "db\n"),
+        ListCase(name: "a selected service outside the active profiles", args: ["--services", "tools"],
+                 expected: "tools\n"),
     ]
 
     @Test(arguments: lists)

@@ -201,6 +201,9 @@ int brt_pipe_cloexec(int fds[2]);
 int brt_pidfd_send_signal(int pidfd, int sig);
 int brt_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data);
 int brt_umount(const char *target, int flags);
+/// A new pty pair: master from /dev/ptmx (unlocked), slave via TIOCGPTPEER
+/// (no path lookup). Both O_CLOEXEC|O_NOCTTY. Returns 0 or -errno.
+int brt_open_pty(int *master, int *slave);
 
 #ifdef __cplusplus
 }

@@ -9,7 +9,7 @@ extension SeccompProfile {
     /// exclude amd64 are dropped; `includes.caps`/`excludes.caps` become
     /// capability gates; `minKernel` is not checked (berth needs ≥ 5.12).
     public static func parse(json text: String) throws -> SeccompProfile {
-        var parser = JSONParser(Array(text.utf8))
+        var parser = SeccompJSONParser(Array(text.utf8))
         let root = try parser.parseDocument()
         guard case .object(let top) = root else { throw LoadError(message: "top level is not an object") }
         let defaultErrno = top["defaultErrnoRet"]?.uint.map { UInt16(truncatingIfNeeded: $0) } ?? 1
@@ -62,17 +62,17 @@ extension SeccompProfile {
 }
 
 /// A minimal JSON value and parser (the runtime avoids Foundation).
-enum JSONValue: Equatable {
-    case object([String: JSONValue])
-    case array([JSONValue])
+enum SeccompJSON: Equatable {
+    case object([String: SeccompJSON])
+    case array([SeccompJSON])
     case string(String)
     case number(String)
     case bool(Bool)
     case null
 
     var string: String? { if case .string(let s) = self { s } else { nil } }
-    var array: [JSONValue]? { if case .array(let a) = self { a } else { nil } }
-    var objectValue: [String: JSONValue]? { if case .object(let o) = self { o } else { nil } }
+    var array: [SeccompJSON]? { if case .array(let a) = self { a } else { nil } }
+    var objectValue: [String: SeccompJSON]? { if case .object(let o) = self { o } else { nil } }
     /// Non-negative integers (profile values reach 2^64-1).
     var uint: UInt64? {
         guard case .number(let n) = self else { return nil }
@@ -82,7 +82,7 @@ enum JSONValue: Equatable {
     }
 }
 
-struct JSONParser {
+struct SeccompJSONParser {
     private let bytes: [UInt8]
     private var i = 0
 
@@ -92,7 +92,7 @@ struct JSONParser {
         SeccompProfile.LoadError(message: "invalid JSON at byte \(i): \(what)")
     }
 
-    mutating func parseDocument() throws -> JSONValue {
+    mutating func parseDocument() throws -> SeccompJSON {
         let v = try value()
         skipSpace()
         guard i == bytes.count else { throw fail("trailing content") }
@@ -103,13 +103,13 @@ struct JSONParser {
         while i < bytes.count, [0x20, 0x0a, 0x0d, 0x09].contains(bytes[i]) { i += 1 }
     }
 
-    private mutating func value() throws -> JSONValue {
+    private mutating func value() throws -> SeccompJSON {
         skipSpace()
         guard i < bytes.count else { throw fail("unexpected end") }
         switch bytes[i] {
         case UInt8(ascii: "{"):
             i += 1
-            var o: [String: JSONValue] = [:]
+            var o: [String: SeccompJSON] = [:]
             skipSpace()
             if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(o) }
             while true {
@@ -127,7 +127,7 @@ struct JSONParser {
             }
         case UInt8(ascii: "["):
             i += 1
-            var a: [JSONValue] = []
+            var a: [SeccompJSON] = []
             skipSpace()
             if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return .array(a) }
             while true {

@@ -89,6 +89,9 @@ public enum Launcher {
         let filter = try SeccompFilterCache.shared.filter(for: plan.seccomp, capabilities: plan.capabilities.effective)
         let arena = CArena()
         var cfg = try ConfigBuilder.config(for: plan, stdio: stdio, filter: filter, arena: arena)
+        for m in plan.mounts where m.createHostPath {
+            if case .bind(let source, _, _) = m.kind, !Sys.exists(source) { try Sys.mkdirAll(source) }
+        }
         var child = brt_child()
         let rc = withExtendedLifetime(arena) { filter.withUnsafeBytes { bytes in
             cfg.seccomp_filter = filter.isEmpty ? nil : bytes.baseAddress

@@ -129,6 +129,9 @@ public struct ContainerMount: Sendable, Equatable {
     public var noexec: Bool = false
     public var nosuid: Bool = false
     public var nodev: Bool = false
+    /// Create a missing bind source directory on the host first (Compose's
+    /// short `volumes:` syntax does; `--mount type=bind` does not).
+    public var createHostPath: Bool = false
 
     public init(target: String, kind: Kind, readonly: Bool = false) {
         self.target = target

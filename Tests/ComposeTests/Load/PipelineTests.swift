@@ -45,6 +45,13 @@ import YAML
             == ["compose.yaml:4:13: services.web.ports[0]: required variable \"P\" is missing a value: need P"])
     }
 
+    @Test func envFileEntriesAreSchemaChecked() {
+        let fs = memoryFS(["/p/compose.yaml": "services:\n  web:\n    image: x\n    env_file: [{path: a.env, requird: false}]\n"])
+        let found = errors(loadOptions(files: ["compose.yaml"]), fs)
+        #expect(found.count == 1)
+        #expect(found.first?.hasPrefix("compose.yaml:4:30: services.web.env_file[0]: unknown key \"requird\"") == true, "\(found)")
+    }
+
     @Test func structuralFailureSkipsValidation() {
         let fs = memoryFS(["/p/compose.yaml": "services:\n  web:\n    extends: {file: gone.yaml, service: base}\n"])
         // No "neither an image nor a build context" for the half-built service.
@@ -78,6 +85,25 @@ import YAML
         let withVariable = try ComposeLoader.load(loadOptions(files: ["compose.yaml"], environment: ["COMPOSE_PROFILES": "tools"]),
                                                   fileSystem: fs)
         #expect(withVariable.normalized["services"]?.mappingKeys.sorted() == ["db", "tool", "web"])
+    }
+
+    @Test func selectedServicesAndTheirDependenciesOnly() throws {
+        let fs = memoryFS(["/p/compose.yaml": """
+        services:
+          web: {image: w, depends_on: [api], links: ['cache:c']}
+          api: {image: a, network_mode: 'service:net', volumes_from: ['data:ro', 'container:other']}
+          net: {image: n}
+          data: {image: d}
+          cache: {image: c}
+          other: {image: o}
+          tool: {image: t, profiles: [tools]}
+        """])
+        let web = try ComposeLoader.load(loadOptions(files: ["compose.yaml"]) { $0.services = ["web"] }, fileSystem: fs)
+        #expect(web.project.services.map(\.name) == ["api", "cache", "data", "net", "web"])
+        let tool = try ComposeLoader.load(loadOptions(files: ["compose.yaml"]) { $0.services = ["tool"] }, fileSystem: fs)
+        #expect(tool.normalized["services"]?.mappingKeys == ["tool"])
+        #expect(errors(loadOptions(files: ["compose.yaml"]) { $0.services = ["wbe"] }, fs)
+            == ["no such service: \"wbe\" (did you mean \"web\"?)"])
     }
 
     /// STYLE.md: normalize → emit → load again → equal.

@@ -148,9 +148,21 @@ extension RuntimeIntegrationTests {
             // Open some descriptors without CLOEXEC in the parent to tempt a leak.
             let leaked = (0..<3).map { _ in open("/", O_RDONLY) }
             defer { leaked.forEach { close($0) } }
-            let r = try Harness.run(Harness.plan("ls /proc/1/fd | tr '\\n' ' '", root: root, t: t))
-            #expect(r.status == .exited(0), "\(r.stderr)")
-            #expect(r.stdout.split(separator: " ").map(String.init).sorted() == ["0", "1", "2"], "\(r.stdout)")
+            let out = try Sys.pipe()
+            let spawned = try Launcher.spawn(Harness.plan("echo up; exec sleep 30", root: root, t: t),
+                                             stdio: LaunchStdio(stdout: out.write.raw))
+            out.write.close()
+            t.defer_("kill container") {
+                try spawned.cgroup?.destroy()
+                _ = try? Sys.waitpid(spawned.pid)
+                if let fd = spawned.pidfd { close(fd) }
+            }
+            var buf = [UInt8](repeating: 0, count: 3)
+            _ = read(out.read.raw, &buf, 3)
+            usleep(50_000)   // let the shell exec sleep
+            let fds = try Sys.listDirectory("/proc/\(spawned.pid)/fd").sorted()
+            #expect(fds == ["0", "1", "2"], "descriptors of the container's PID 1: \(fds)")
+            #expect(try Sys.readFile("/proc/\(spawned.pid)/cmdline").hasPrefix("sleep"))
         }
     }
 
