@@ -24,6 +24,9 @@ if [ -d "$shared" ]; then
     done
 fi
 
+# Swift's own backtracer is off: libFuzzer prints the stack, and the
+# backtracer's memory reader trips ASan with a false stack-buffer-underflow.
+export SWIFT_BACKTRACE=enable=no
 # Leak checking stays on; only one-time global initializers are suppressed.
 export LSAN_OPTIONS="suppressions=$here/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 exec "$bin" "$corpus" \

@@ -61,13 +61,15 @@ hyperfine --warmup 1 --runs "${CORPUS_RUNS:-3}" \
     -n "berth config -q (corpus, $count files)" "sh $work/corpus-berth.sh" \
     -n "docker-compose config (corpus, $count files)" "sh $work/corpus-docker-compose.sh"
 
-# Medians and ratios from hyperfine's JSON.
+# Medians and ratios from hyperfine's JSON. User CPU time is printed too:
+# on a loaded machine wall time is mostly waiting for a core.
 python3 - "$results/compose-big.json" "$results/compose-corpus.json" <<'PY' | tee "$results/compose-summary.txt"
 import json, sys
 for path in sys.argv[1:]:
     r = json.load(open(path))["results"]
     b, d = r[0], r[1]
-    print(f"{b['command']}: median {b['median']*1000:.1f} ms")
-    print(f"{d['command']}: median {d['median']*1000:.1f} ms")
-    print(f"  ratio docker-compose/berth: {d['median']/b['median']:.1f}x")
+    print(f"{b['command']}: median {b['median']*1000:.1f} ms (user CPU mean {b['user']*1000:.1f} ms)")
+    print(f"{d['command']}: median {d['median']*1000:.1f} ms (user CPU mean {d['user']*1000:.1f} ms)")
+    print(f"  ratio docker-compose/berth: {d['median']/b['median']:.1f}x wall (median), "
+          f"{d['user']/b['user']:.1f}x user CPU (mean)")
 PY
