@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
     pkg-config libyaml-dev zlib1g-dev   # build: CYAML, CZlib
     busybox-static                       # base image for examples and tests
+    debootstrap                          # scripts/make-debian-rootfs.sh
     nftables iproute2                    # networking tests read nft/netlink state
     skopeo umoci                         # image format interop tests
     docker-registry                      # registry tests (127.0.0.1 only)
