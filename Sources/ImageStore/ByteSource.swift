@@ -174,13 +174,15 @@ struct LayerStream {
     let tar: HashingSource
     let input: BufferedInput
 
-    init(file: any ByteSource, compression: LayerCompression) throws {
+    /// With `pipelined`, reading the blob, both hashes and decompression run
+    /// on a producer thread; only tar parsing and file creation stay here.
+    init(file: any ByteSource, compression: LayerCompression, pipelined: Bool = false) throws {
         blob = HashingSource(file)
         switch compression {
         case .uncompressed: tar = HashingSource(blob)
         case .gzip: tar = HashingSource(try GzipSource(blob))
         case .zstd: throw CorruptStream(description: "zstd-compressed layers are not supported by this build")
         }
-        input = BufferedInput(tar)
+        input = BufferedInput(pipelined ? try PipelinedSource(tar) : tar)
     }
 }
