@@ -162,7 +162,7 @@ public final class ImageStore: Sendable {
         guard StateFS.exists(recordsPath) else { return ImageRecords() }
         let bytes = try StateFS.read(recordsPath)
         do { return try decodeJSON(ImageRecords.self, bytes) } catch {
-            throw ImageStoreError.corruptArchive("image records \(recordsPath) are unreadable: \(error)")
+            throw ImageStoreError.corruptRecords(recordsPath, "\(error)")
         }
     }
 

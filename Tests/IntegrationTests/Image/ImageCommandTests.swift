@@ -123,4 +123,28 @@ struct ImageCommandTests {
             #expect(FileManager.default.fileExists(atPath: dirs[2] + "/layer2/f49"))
         }
     }
+
+    @Test func diskFullIsAClearErrorAndChangesNothing() async throws {
+        try await withTestRoot { t in
+            // A 3 MB tmpfs as the state root: the 2 MB busybox layer fits once
+            // in the content store but not again as a snapshot.
+            let small = t.directory.appendingPathComponent("small")
+            try FileManager.default.createDirectory(at: small, withIntermediateDirectories: true)
+            #expect(mount("tmpfs", small.path, "tmpfs", 0, "size=3m") == 0)
+            t.defer_("umount small") { _ = umount2(small.path, 0) }
+            var env = t.environment
+            env["BERTH_ROOT"] = small.path
+            let r = try runProcess(Repository.berthExecutable, ["import", try ImageFixtures.busybox(), "busybox"], environment: env)
+            #expect(r.status == 1)
+            #expect(r.stderr.contains("ENOSPC"), "\(r.stderr)")
+            let images = try runProcess(Repository.berthExecutable, ["images", "-q"], environment: env)
+            #expect(images.stdout.isEmpty)
+            for sub in ["content/blobs/sha256", "content/ingest"] {
+                let dir = small.appendingPathComponent(sub).path
+                #expect(((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).isEmpty, "\(sub)")
+            }
+            let snaps = (try? FileManager.default.contentsOfDirectory(atPath: small.appendingPathComponent("snapshots").path)) ?? []
+            #expect(snaps.filter { $0 != "l" }.isEmpty, "\(snaps)")
+        }
+    }
 }
