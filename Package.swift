@@ -8,6 +8,8 @@ let package = Package(
     name: "berth",
     products: [
         .executable(name: "berth", targets: ["berth"]),
+        .executable(name: "berth-monitor", targets: ["berth-monitor"]),
+        .executable(name: "berth-dns", targets: ["berth-dns"]),
         // For fuzz/ and other packages that drive the loaders.
         .library(name: "BerthCompose", targets: ["YAML", "Compose"]),
     ],
@@ -25,18 +27,34 @@ let package = Package(
         .target(name: "YAML", dependencies: ["CYAML", "Diagnostics"]),
         .target(name: "Compose", dependencies: ["YAML", "Diagnostics"]),
 
-        // MARK: Orchestration
-        .target(name: "Engine", dependencies: ["Diagnostics", "YAML", "Compose"]),
-
         // MARK: Images
         .target(name: "OCI", dependencies: ["Diagnostics", .product(name: "Crypto", package: "swift-crypto")]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CUnpack"),
         .target(name: "ImageStore", dependencies: ["OCI", "CZlib", "CUnpack", "Diagnostics"]),
 
+        // MARK: Runtime (C between clone and exec; Swift plans and drives it)
+        .target(name: "CRuntime"),
+        .target(name: "SystemCalls", dependencies: ["CRuntime", "Diagnostics"]),
+        .target(name: "CMonitor"),
+        .target(name: "Runtime", dependencies: ["CRuntime", "SystemCalls", "Diagnostics", "CMonitor"]),
+        // Small and static: one per running container (goal ≤ 2 MB resident).
+        .executableTarget(name: "berth-monitor", dependencies: ["Runtime"],
+                          linkerSettings: [.unsafeFlags(["-static-executable"])]),
+        .executableTarget(name: "berth-bench-spawn", dependencies: ["Runtime", "SystemCalls"]),
+
+        // MARK: Networking (bridge, veth, IPAM, nftables, DNS helper)
+        .systemLibrary(name: "CNFTables", pkgConfig: "libnftables", providers: [.apt(["libnftables-dev"])]),
+        .systemLibrary(name: "CNetlink"),
+        .target(name: "Networking", dependencies: ["CNFTables", "CNetlink", "Diagnostics"]),
+        .executableTarget(name: "berth-dns", dependencies: ["Networking"]),
+
+        // MARK: Orchestration
+        .target(name: "Engine", dependencies: ["Diagnostics", "YAML", "Compose", "Health"]),
+
         // MARK: CLI
         .target(name: "BerthCLI", dependencies: [
-            "Diagnostics", "YAML", "Compose", "OCI", "ImageStore",
+            "Diagnostics", "YAML", "Compose", "OCI", "ImageStore", "Runtime", "Networking", "Engine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "berth", dependencies: ["BerthCLI"]),
@@ -50,6 +68,12 @@ let package = Package(
         .testTarget(name: "HealthTests", dependencies: ["Health"]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "OCI", "CZlib", "BerthTestSupport"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["BerthTestSupport", "ImageStore", "OCI", "CUnpack"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "SystemCalls"]),
+        .testTarget(name: "NetworkingTests", dependencies: ["Networking"]),
+        // One target for every root integration suite (Tests/IntegrationTests/<Area>/).
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "BerthTestSupport", "Diagnostics", "ImageStore", "OCI", "CUnpack", "Runtime", "SystemCalls",
+            "Networking",
+        ]),
     ]
 )

@@ -24,6 +24,8 @@ if [ -d "$shared" ]; then
     done
 fi
 
+# Leak checking stays on; only one-time global initializers are suppressed.
+export LSAN_OPTIONS="suppressions=$here/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 exec "$bin" "$corpus" \
     -dict="$here/yaml.dict" \
     -max_total_time="$seconds" \

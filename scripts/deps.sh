@@ -8,6 +8,7 @@ packages=(
     busybox-static                       # base image for examples and tests
     debootstrap                          # scripts/make-debian-rootfs.sh
     nftables iproute2                    # networking tests read nft/netlink state
+    libnftables-dev wrk                  # build: CNFTables; bench/network load generator
     skopeo umoci                         # image format interop tests
     docker-registry                      # registry tests (127.0.0.1 only)
 )

@@ -47,6 +47,10 @@ enum GlobalOptions {
     static let flags: Set<String> = ["--dry-run", "--compatibility", "--all-resources"]
 
     static func hoist(_ args: [String]) -> [String] {
+        if args.first == "compose" {
+            let rest = hoist(Array(args.dropFirst()))
+            return rest == Array(args.dropFirst()) ? args : ["compose"] + rest
+        }
         var globals: [String] = []
         var i = 0
         while i < args.count {

@@ -42,9 +42,27 @@ public enum ComposeLoader {
             diagnostics += found
             if diagnostics.hasErrors || name == nil { throw DiagnosticsError(diagnostics) }
         }
-        try check([])
-        try check(Validator.validate(assembled.model))
-        let (normalized, normalizeProblems) = Normalizer.normalize(assembled.model, context: NormalizeContext(
+        let validation = Validator.validate(assembled.model)
+        if diagnostics.hasErrors || name == nil {
+            // Report schema errors together with the loader's own when the
+            // model is structurally whole, leaving out those about values
+            // that already have an error (a failed interpolation).
+            if !assembled.incomplete {
+                let failed = diagnostics.filter { $0.severity == .error }.map(\.keyPath)
+                diagnostics += validation.filter { v in
+                    !failed.contains { !$0.isEmpty && (v.keyPath == $0 || v.keyPath.hasPrefix($0 + ".")
+                        || v.keyPath.hasPrefix($0 + "[")) }
+                }
+            }
+            throw DiagnosticsError(diagnostics)
+        }
+        try check(validation)
+        // env_file / label_file after validation, so their entries were checked.
+        let session = assembled.session
+        let before = session.diagnostics.count
+        let folded = session.foldEnvironmentFiles(assembled.model, environment: assembled.environment)
+        try check(Array(session.diagnostics[before...]))
+        let (normalized, normalizeProblems) = Normalizer.normalize(folded, context: NormalizeContext(
             workingDirectory: assembled.projectDirectory, homeDirectory: options.home,
             environment: assembled.environment))
         try check(normalizeProblems)
@@ -54,12 +72,13 @@ public enum ComposeLoader {
         // of a service left out by its profile does not matter).
         var serviceProblems: [Diagnostic] = []
         for service in selected["services"]?.mappingKeys ?? [] {
-            serviceProblems += assembled.serviceErrors[service] ?? []
+            serviceProblems += session.serviceErrors[service] ?? []
         }
         try check(profileProblems + serviceProblems)
         try check(Validator.checkReferences(selected))
-        let project = try Project(normalized: selected)
-        return LoadedProject(name: name ?? "", project: project, normalized: selected,
+        let model = options.services.isEmpty ? selected : restrict(selected, to: options.services)
+        let project = try Project(normalized: model)
+        return LoadedProject(name: name ?? "", project: project, normalized: model,
                              warnings: diagnostics.filter { $0.severity == .warning }.sortedByPosition(),
                              files: assembled.files, environment: assembled.environment,
                              projectDirectory: assembled.projectDirectory, allProfiles: profiles(in: normalized),
@@ -79,11 +98,16 @@ public enum ComposeLoader {
         var diagnostics: [Diagnostic]
         /// Errors that count only for services that stay in the project.
         var serviceErrors: [String: [Diagnostic]]
+        /// A structural step failed; see `LoadSession.incomplete`.
+        var incomplete: Bool
+        /// The session, for the phases `load` runs after validation.
+        var session: LoadSession
     }
 
-    /// Runs discovery, environment, per-file phases, merge, include and
-    /// env_file folding. Throws only when no compose file can be found;
-    /// other problems are in `diagnostics`.
+    /// Runs discovery, environment, per-file phases, merge and include
+    /// (`env_file` folding of the main project comes after validation).
+    /// Throws only when no compose file can be found; other problems are in
+    /// `diagnostics`.
     static func assemble(_ options: LoadOptions, fileSystem: FileSystem) throws -> AssembledModel {
         let workingDirectory = PathRules.clean(options.workingDirectory)
         let session = LoadSession(fileSystem: fileSystem, home: options.home, workingDirectory: workingDirectory,
@@ -100,16 +124,18 @@ public enum ComposeLoader {
             projectDirectory = workingDirectory
         }
 
-        // Environment: --env-file (replacing .env), with the process environment on top.
-        let envFiles: [(path: String, required: Bool, mark: Mark?, keyPath: NodePath)] = options.envFiles.isEmpty
+        // Environment: --env-file (else COMPOSE_ENV_FILES, comma-separated),
+        // replacing .env, with the process environment on top.
+        let envFileNames = envFileNames(options)
+        let envFiles: [(path: String, required: Bool, mark: Mark?, keyPath: NodePath)] = envFileNames.isEmpty
             ? [(PathRules.join(projectDirectory, ".env"), false, nil, .root)]
-            : options.envFiles.map { (PathRules.resolve($0, against: workingDirectory, home: options.home), true, nil, .root) }
+            : envFileNames.map { (PathRules.resolve($0, against: workingDirectory, home: options.home), true, nil, .root) }
         var environment = session.readEnvironmentFiles(envFiles, lookupFirst: options.environment)
         for (k, v) in options.environment { environment[k] = v }
 
         var model = session.loadModel(files: files.map { ($0, nil, .root) }, projectDirectory: projectDirectory,
                                       explicitDirectory: options.projectDirectory != nil,
-                                      environment: environment, includeChain: files)
+                                      environment: environment, includeChain: files, foldEnvironment: false)
 
         let name = projectName(options, environment: environment, model: model, projectDirectory: projectDirectory,
                                session: session)
@@ -126,7 +152,48 @@ public enum ComposeLoader {
             : options.profiles
         return AssembledModel(name: name, model: model, environment: environment, files: session.filesRead,
                               projectDirectory: projectDirectory, enabledProfiles: enabled,
-                              diagnostics: session.diagnostics, serviceErrors: session.serviceErrors)
+                              diagnostics: session.diagnostics, serviceErrors: session.serviceErrors,
+                              incomplete: session.incomplete, session: session)
+    }
+
+    /// `model` with only `services` and what they depend on, transitively:
+    /// `depends_on`, `links`, `volumes_from` and `service:` in
+    /// `network_mode`/`ipc`/`pid` (compose-go's service dependencies).
+    /// Top-level resources are kept.
+    static func restrict(_ model: Node, to services: [String]) -> Node {
+        guard let servicesNode = model["services"], let pairs = servicesNode.mappingPairs else { return model }
+        func dependencies(_ service: Node) -> [String] {
+            var names = service["depends_on"]?.mappingKeys ?? []
+            for link in service["links"]?.sequenceItems ?? [] {
+                if let text = link.scalarValue { names.append(String(text.split(separator: ":").first ?? "")) }
+            }
+            for from in service["volumes_from"]?.sequenceItems ?? [] {
+                guard let text = from.scalarValue, !text.hasPrefix("container:") else { continue }
+                names.append(String(text.split(separator: ":").first ?? ""))
+            }
+            for key in ["network_mode", "ipc", "pid"] {
+                if let text = service[key]?.scalarValue, text.hasPrefix("service:") {
+                    names.append(String(text.dropFirst("service:".count)))
+                }
+            }
+            return names
+        }
+        var keep = Set<String>()
+        var queue = services
+        while let name = queue.popLast() {
+            guard keep.insert(name).inserted, let service = model["services"]?[name] else { continue }
+            queue += dependencies(service)
+        }
+        var restricted = servicesNode
+        restricted.kind = .mapping(pairs.filter { keep.contains($0.key.scalarValue ?? "") })
+        return model.setting("services", to: restricted)
+    }
+
+    /// `--env-file` values, else `COMPOSE_ENV_FILES` (comma-separated).
+    static func envFileNames(_ options: LoadOptions) -> [String] {
+        if !options.envFiles.isEmpty { return options.envFiles }
+        guard let variable = options.environment["COMPOSE_ENV_FILES"], !variable.isEmpty else { return [] }
+        return variable.split(separator: ",").map { String($0).trimmingBlanks() }.filter { !$0.isEmpty }
     }
 
     /// The compose files to read, as absolute paths (`-` for stdin).
@@ -136,26 +203,35 @@ public enum ComposeLoader {
                 $0 == "-" ? LoadSession.stdinPath : PathRules.resolve($0, against: workingDirectory, home: options.home)
             }
         }
-        // COMPOSE_FILE from the process environment, else from the working directory's .env.
+        // --project-directory, when given, is where .env, COMPOSE_FILE's
+        // relative paths and discovery start (as compose-go does).
+        let start = options.projectDirectory.map {
+            PathRules.resolve($0, against: workingDirectory, home: options.home)
+        } ?? workingDirectory
+        // COMPOSE_FILE from the process environment, else from the env files
+        // (--env-file / COMPOSE_ENV_FILES, else the .env of `start`).
         var fileVariable = options.environment["COMPOSE_FILE"]
         var separator = options.environment["COMPOSE_PATH_SEPARATOR"]
         if fileVariable == nil {
-            let dotEnv = session.readEnvironmentFiles([(PathRules.join(workingDirectory, ".env"), false, nil, .root)],
-                                                      lookupFirst: options.environment)
+            let names = envFileNames(options)
+            let files: [(path: String, required: Bool, mark: Mark?, keyPath: NodePath)] = names.isEmpty
+                ? [(PathRules.join(start, ".env"), false, nil, .root)]
+                : names.map { (PathRules.resolve($0, against: workingDirectory, home: options.home), false, nil, .root) }
+            let dotEnv = session.readEnvironmentFiles(files, lookupFirst: options.environment)
             fileVariable = dotEnv["COMPOSE_FILE"]
             separator = separator ?? dotEnv["COMPOSE_PATH_SEPARATOR"]
         }
         if let value = fileVariable, !value.isEmpty {
             let sep = Character(separator.flatMap { $0.isEmpty ? nil : $0 } ?? ":")
             return value.split(separator: sep).map {
-                PathRules.resolve(String($0), against: workingDirectory, home: options.home)
+                PathRules.resolve(String($0), against: start, home: options.home)
             }
         }
-        let (found, warnings) = Discovery.findDefaultFiles(from: workingDirectory, fileSystem: session.fileSystem)
+        let (found, warnings) = Discovery.findDefaultFiles(from: start, fileSystem: session.fileSystem)
         session.diagnostics += warnings
         if found.isEmpty {
             throw DiagnosticsError(Diagnostic(at: nil,
-                "no configuration file provided: no \(Discovery.fileNames.joined(separator: ", ")) in \(workingDirectory) or its parents"))
+                "no configuration file provided: no \(Discovery.fileNames.joined(separator: ", ")) in \(start) or its parents"))
         }
         return found
     }

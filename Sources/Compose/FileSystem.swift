@@ -81,7 +81,9 @@ public struct LocalFileSystem: FileSystem {
 /// A file tree held in memory, for tests. Directories are implied by the
 /// files beneath them and may also be declared empty.
 public struct InMemoryFileSystem: FileSystem {
+    /// Absolute, clean paths → contents.
     public var files: [String: [UInt8]]
+    /// Directories that exist even without files beneath them.
     public var directories: Set<String>
 
     /// `files` maps absolute paths to their text.

@@ -21,7 +21,19 @@ struct Composer {
         var tag: String?
         var anchor: String?
         var mark: Mark
-        var children: [Node] = []
+        /// Items of a sequence.
+        var items: [Node] = []
+        /// Pairs of a mapping so far, without merge keys.
+        var pairs: [Node.Pair] = []
+        /// A mapping key waiting for its value; `skip` when it is a
+        /// duplicate (its value is dropped).
+        var pendingKey: Node?
+        var skipPending = false
+        var pendingIsMerge = false
+        var keys = KeyIndex()
+        /// Merge keys' values and where in `pairs` they go.
+        var merges: [(index: Int, value: Node)] = []
+        var mergeKeyMark: Mark?
         var size = 1
         var childHeight = 0
     }
@@ -33,9 +45,42 @@ struct Composer {
         case complex(Node)
     }
 
+    /// The keys seen in one mapping. Compose mappings are small, where a
+    /// linear scan beats hashing; large ones switch to a dictionary.
+    private struct KeyIndex {
+        private var small: [(id: KeyIdentity, mark: Mark)] = []
+        private var large: [KeyIdentity: Mark]?
+
+        func mark(of id: KeyIdentity) -> Mark? {
+            if let large { return large[id] }
+            return small.first { $0.id == id }?.mark
+        }
+
+        /// Adds `id` unless present; true when it was added.
+        @discardableResult
+        mutating func insert(_ id: KeyIdentity, at mark: Mark) -> Bool {
+            if large == nil {
+                if small.contains(where: { $0.id == id }) { return false }
+                small.append((id, mark))
+                if small.count > 16 {
+                    large = Dictionary(small.map { ($0.id, $0.mark) }, uniquingKeysWith: { first, _ in first })
+                    small = []
+                }
+                return true
+            }
+            if large?[id] != nil { return false }
+            large?[id] = mark
+            return true
+        }
+    }
+
     private struct ExactText: Hashable {
         var text: String
-        static func == (a: ExactText, b: ExactText) -> Bool { a.text.utf8.elementsEqual(b.text.utf8) }
+        static func == (a: ExactText, b: ExactText) -> Bool {
+            // String's == is fast but treats canonically equivalent texts
+            // as equal; confirm byte equality only when it says equal.
+            a.text == b.text && a.text.utf8.elementsEqual(b.text.utf8)
+        }
         func hash(into hasher: inout Hasher) {
             var copy = text
             copy.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
@@ -96,9 +141,9 @@ struct Composer {
         let node: Node
         switch frame.kind {
         case .sequence:
-            node = Node(.sequence(frame.children), tag: frame.tag, mark: frame.mark)
+            node = Node(.sequence(frame.items), tag: frame.tag, mark: frame.mark)
         case .mapping:
-            node = Node(.mapping(mappingPairs(frame.children)), tag: frame.tag, mark: frame.mark)
+            node = Node(.mapping(resolveMerges(frame)), tag: frame.tag, mark: frame.mark)
         }
         let height = frame.childHeight + 1
         if let anchor = frame.anchor {
@@ -113,16 +158,16 @@ struct Composer {
         DiagnosticsError(diagnostics + [Diagnostic(at: mark, message)])
     }
 
-    /// The key path of the collection being closed (the top frame is
-    /// already popped): `services.web.ports[1]`.
-    private func currentKeyPath() -> String {
+    /// The key path of the open collection `depth` frames deep (the
+    /// frames above it lead there): `services.web.ports[1]`.
+    private func keyPath(toDepth depth: Int) -> String {
         var path = ""
-        for frame in stack {
+        for frame in stack.prefix(depth) {
             switch frame.kind {
             case .sequence:
-                path += "[\(frame.children.count)]"
+                path += "[\(frame.items.count)]"
             case .mapping:
-                guard frame.children.count % 2 == 1, let key = frame.children.last else { continue }
+                guard let key = frame.pendingKey else { continue }
                 let text = key.scalarValue ?? "?"
                 path += path.isEmpty ? text : "." + text
             }
@@ -136,9 +181,53 @@ struct Composer {
             return
         }
         let last = stack.count - 1
-        stack[last].children.append(node)
         stack[last].size += size
         if height > stack[last].childHeight { stack[last].childHeight = height }
+        switch stack[last].kind {
+        case .sequence:
+            stack[last].items.append(node)
+        case .mapping:
+            if let key = stack[last].pendingKey {
+                addValue(node, for: key, at: last)
+            } else {
+                addKey(node, at: last)
+            }
+        }
+    }
+
+    /// A key arrives: reject duplicates (including a second `<<`) now, so
+    /// that the value is dropped.
+    private mutating func addKey(_ key: Node, at index: Int) {
+        stack[index].pendingKey = key
+        stack[index].skipPending = false
+        stack[index].pendingIsMerge = Self.isMergeKey(key)
+        if stack[index].pendingIsMerge {
+            if let previous = stack[index].mergeKeyMark {
+                diagnostics.append(Diagnostic(at: key.mark, keyPath: keyPath(toDepth: index),
+                                              "key \"<<\" already defined at \(previous)",
+                                              hint: "merge several maps with <<: [*a, *b]"))
+                stack[index].skipPending = true
+            } else {
+                stack[index].mergeKeyMark = key.mark
+            }
+            return
+        }
+        if !stack[index].keys.insert(Self.identity(key), at: key.mark) {
+            let previous = stack[index].keys.mark(of: Self.identity(key))
+            diagnostics.append(Diagnostic(at: key.mark, keyPath: keyPath(toDepth: index),
+                                          "key \(Self.describe(key)) already defined at \(previous.map(\.description) ?? "?")"))
+            stack[index].skipPending = true
+        }
+    }
+
+    private mutating func addValue(_ value: Node, for key: Node, at index: Int) {
+        stack[index].pendingKey = nil
+        if stack[index].skipPending { return }
+        if stack[index].pendingIsMerge {
+            stack[index].merges.append((stack[index].pairs.count, value))
+        } else {
+            stack[index].pairs.append(Node.Pair(key: key, value: value))
+        }
     }
 
     // MARK: Mappings, duplicate keys and merge keys
@@ -161,52 +250,22 @@ struct Composer {
         }
     }
 
-    /// Pairs the children of a closed mapping, rejecting duplicate keys and
-    /// resolving merge keys in place: the merged pairs take the position of
-    /// the `<<` key; keys written explicitly win over merged ones, and in a
-    /// list of merged maps earlier maps win over later ones.
-    private mutating func mappingPairs(_ children: [Node]) -> [Node.Pair] {
-        var pairs: [Node.Pair] = []
-        pairs.reserveCapacity(children.count / 2)
-        var seen: [KeyIdentity: Mark] = [:]
-        var merges: [(index: Int, value: Node)] = []
-        var mergeKeyMark: Mark?
-        var i = 0
-        while i + 1 < children.count {
-            let key = children[i]
-            let value = children[i + 1]
-            i += 2
-            if Self.isMergeKey(key) {
-                if let previous = mergeKeyMark {
-                    diagnostics.append(Diagnostic(at: key.mark, keyPath: currentKeyPath(),
-                                                  "key \"<<\" already defined at \(previous)",
-                                                  hint: "merge several maps with <<: [*a, *b]"))
-                    continue
-                }
-                mergeKeyMark = key.mark
-                merges.append((pairs.count, value))
-                continue
-            }
-            let id = Self.identity(key)
-            if let previous = seen[id] {
-                diagnostics.append(Diagnostic(at: key.mark, keyPath: currentKeyPath(),
-                                              "key \(Self.describe(key)) already defined at \(previous)"))
-                continue
-            }
-            seen[id] = key.mark
-            pairs.append(Node.Pair(key: key, value: value))
-        }
-        guard !merges.isEmpty else { return pairs }
-
+    /// The pairs of a closed mapping with its merge keys resolved in
+    /// place: the merged pairs take the position of the `<<` key; keys
+    /// written explicitly win over merged ones, and in a list of merged
+    /// maps earlier maps win over later ones.
+    private mutating func resolveMerges(_ frame: Frame) -> [Node.Pair] {
+        guard !frame.merges.isEmpty else { return frame.pairs }
+        let pairs = frame.pairs
         var result: [Node.Pair] = []
         result.reserveCapacity(pairs.count)
-        var taken = Set(seen.keys)
+        var taken = frame.keys
         var next = 0
-        for merge in merges {
+        for merge in frame.merges {
             result.append(contentsOf: pairs[next..<merge.index])
             next = merge.index
             for source in mergeSources(merge.value) {
-                for pair in source where taken.insert(Self.identity(pair.key)).inserted {
+                for pair in source where taken.insert(Self.identity(pair.key), at: pair.key.mark) {
                     result.append(pair)
                 }
             }
@@ -226,13 +285,13 @@ struct Composer {
                 if case let .mapping(pairs) = item.kind {
                     sources.append(pairs)
                 } else {
-                    diagnostics.append(Diagnostic(at: item.mark, keyPath: currentKeyPath(),
+                    diagnostics.append(Diagnostic(at: item.mark, keyPath: keyPath(toDepth: stack.count),
                         "cannot merge \(Self.kindName(item)) into a mapping; each item of a \"<<\" list must be a mapping"))
                 }
             }
             return sources
         case .scalar:
-            diagnostics.append(Diagnostic(at: value.mark, keyPath: currentKeyPath(),
+            diagnostics.append(Diagnostic(at: value.mark, keyPath: keyPath(toDepth: stack.count),
                 "cannot merge \(Self.kindName(value)) into a mapping; \"<<\" takes a mapping or a list of mappings"))
             return []
         }

@@ -83,6 +83,16 @@ extension Node {
 /// forms compose users trip over.
 enum CoreSchema {
     static func resolve(_ s: String) -> ResolvedScalar {
+        // Fast path: every non-string form starts with one of these bytes.
+        guard let lead = s.utf8.first else { return .null }
+        switch lead {
+        case UInt8(ascii: "~"), UInt8(ascii: "n"), UInt8(ascii: "N"), UInt8(ascii: "t"), UInt8(ascii: "T"),
+             UInt8(ascii: "f"), UInt8(ascii: "F"), UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "+"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"):
+            break
+        default:
+            return .string(s)
+        }
         switch s {
         case "", "~", "null", "Null", "NULL": return .null
         case "true", "True", "TRUE": return .bool(true)

@@ -12,8 +12,7 @@ struct ScalarAnalysis {
     var unusualBreaks = false
 
     init(_ text: String) {
-        let scalars = Array(text.unicodeScalars)
-        if scalars.isEmpty {
+        if text.isEmpty {
             blockAllowed = false
             return
         }
@@ -25,28 +24,37 @@ struct ScalarAnalysis {
         var breakSpace = false, spaceBreak = false
         var previousSpace = false, previousBreak = false
 
-        // Compare scalars, not Characters: "..." followed by a combining
-        // mark is still a document end marker to a YAML reader.
-        if scalars.count >= 3, scalars[0] == scalars[1], scalars[1] == scalars[2],
-           scalars[0] == "-" || scalars[0] == "." { blockIndicators = true }
         func isBreak(_ c: Unicode.Scalar) -> Bool {
             c == "\n" || c == "\r" || c.value == 0x85 || c.value == 0x2028 || c.value == 0x2029
         }
-        func isBlankOrEnd(_ i: Int) -> Bool {
-            guard i < scalars.count else { return true }
-            let c = scalars[i]
+        func isBlankOrEnd(_ c: Unicode.Scalar?) -> Bool {
+            guard let c else { return true }
             return c == " " || c == "\t" || c == "\0" || isBreak(c)
         }
+        // One pass with one scalar of lookahead; no allocation.
+        var iterator = text.unicodeScalars.makeIterator()
+        var current = iterator.next()
+        var index = 0
         var precededByWhitespace = true
-        for (i, c) in scalars.enumerated() {
-            let followedByWhitespace = isBlankOrEnd(i + 1)
-            if i == 0 {
+        // Compare scalars, not Characters: "..." followed by a combining
+        // mark is still a document marker to a YAML reader.
+        var first: Unicode.Scalar = " "
+        var sameAsFirst = 0
+        while let c = current {
+            let next = iterator.next()
+            let isFirst = index == 0
+            let isLast = next == nil
+            if isFirst { first = c }
+            if index < 3, c == first, c == "-" || c == "." {
+                sameAsFirst += 1
+                if sameAsFirst == 3 { blockIndicators = true }
+            }
+            let followedByWhitespace = isBlankOrEnd(next)
+            if isFirst {
                 switch c {
                 case "#", ",", "[", "]", "{", "}", "&", "*", "!", "|", ">", "'", "\"", "%", "@", "`":
                     blockIndicators = true
-                case "?", ":":
-                    if followedByWhitespace { blockIndicators = true }
-                case "-":
+                case "?", ":", "-":
                     if followedByWhitespace { blockIndicators = true }
                 default:
                     break
@@ -56,19 +64,20 @@ struct ScalarAnalysis {
                 if c == "#" && precededByWhitespace { blockIndicators = true }
             }
             if !Self.isPrintable(c) { specialCharacters = true }
-            if isBreak(c) {
+            let cIsBreak = isBreak(c)
+            if cIsBreak {
                 lineBreaks = true
                 if c != "\n" { unusualBreaks = true }
             }
             if c == " " {
-                if i == 0 { leadingSpace = true }
-                if i == scalars.count - 1 { trailingSpace = true }
+                if isFirst { leadingSpace = true }
+                if isLast { trailingSpace = true }
                 if previousBreak { breakSpace = true }
                 previousSpace = true
                 previousBreak = false
-            } else if isBreak(c) {
-                if i == 0 { leadingBreak = true }
-                if i == scalars.count - 1 { trailingBreak = true }
+            } else if cIsBreak {
+                if isFirst { leadingBreak = true }
+                if isLast { trailingBreak = true }
                 if previousSpace { spaceBreak = true }
                 previousSpace = false
                 previousBreak = true
@@ -76,7 +85,9 @@ struct ScalarAnalysis {
                 previousSpace = false
                 previousBreak = false
             }
-            precededByWhitespace = c == " " || c == "\t" || c == "\0" || isBreak(c)
+            precededByWhitespace = c == " " || c == "\t" || c == "\0" || cIsBreak
+            current = next
+            index += 1
         }
         multiline = lineBreaks
         if leadingSpace || leadingBreak || trailingSpace || trailingBreak { blockPlainAllowed = false }

@@ -17,6 +17,9 @@ import Testing
         Case(input: ["config", "-f", "a.yaml"], output: ["config", "-f", "a.yaml"]),
         Case(input: ["--version"], output: ["--version"]),
         Case(input: ["-f"], output: ["-f"]),
+        Case(input: ["compose", "-p", "x", "--file=a.yaml", "up", "-d"],
+             output: ["compose", "up", "-p", "x", "--file=a.yaml", "-d"]),
+        Case(input: ["--root", "/r", "ps"], output: ["ps", "--root", "/r"]),
     ])
     func hoistsLeadingGlobalOptions(_ c: Case) {
         #expect(GlobalOptions.hoist(c.input) == c.output)

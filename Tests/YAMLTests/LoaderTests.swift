@@ -255,6 +255,21 @@ private func shape(_ node: Node) -> String {
         #expect(d?.message == c.message)
     }
 
+    @Test func duplicatesInLargeMappings() throws {
+        let keys = (0..<40).map { "k\($0): \($0)\n" }.joined()
+        let d = loadError(keys + "k3: again\n")
+        #expect(d?.mark == Mark(file: "f.yaml", line: 41, column: 1))
+        #expect(d?.message == "key \"k3\" already defined at f.yaml:4:1")
+        // Merging a large map: explicit keys still win, order kept.
+        let big = (0..<30).map { "  m\($0): \($0)\n" }.joined()
+        let root = try load("base: &b\n" + big + "x:\n  m5: mine\n  <<: *b\n")
+        let x = try #require(root["x"])
+        #expect(x.mappingKeys.count == 30)
+        #expect(x.mappingKeys.first == "m5")
+        #expect(x["m5"]?.scalarValue == "mine")
+        #expect(x["m29"]?.scalarValue == "29")
+    }
+
     @Test func canonicallyEquivalentKeysAreDistinct() throws {
         // U+00E9 and e + U+0301 are equal Swift Strings but different YAML keys.
         let root = try load("\u{E9}: 1\ne\u{301}: 2\n")

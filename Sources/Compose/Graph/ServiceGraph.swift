@@ -71,21 +71,29 @@ public struct ServiceGraph: Hashable, Sendable {
     }
 
     /// Kahn's algorithm by levels: a node goes in the first wave after all
-    /// of its `edges` targets.
+    /// of its `edges` targets (those inside `include`).
     private func waves(_ include: Set<String>, edges: [String: [String]]) -> [[String]] {
-        var placed = Set<String>()
-        var remaining = include
-        var out: [[String]] = []
-        while !remaining.isEmpty {
-            let ready = remaining.filter { name in
-                (edges[name] ?? []).allSatisfy { !include.contains($0) || placed.contains($0) }
-            }.sorted()
-            guard !ready.isEmpty else { break }   // unreachable: cycles are rejected in init
-            out.append(ready)
-            placed.formUnion(ready)
-            remaining.subtract(ready)
+        var pending: [String: Int] = [:]
+        var reverse: [String: [String]] = [:]
+        for name in include {
+            let targets = (edges[name] ?? []).filter(include.contains)
+            pending[name] = targets.count
+            for target in targets { reverse[target, default: []].append(name) }
         }
-        return out
+        var current = include.filter { pending[$0] == 0 }.sorted()
+        var out: [[String]] = []
+        while !current.isEmpty {
+            out.append(current)
+            var next: [String] = []
+            for name in current {
+                for dependent in reverse[name] ?? [] {
+                    pending[dependent, default: 0] -= 1
+                    if pending[dependent] == 0 { next.append(dependent) }
+                }
+            }
+            current = next.sorted()
+        }
+        return out   // nodes on a cycle never reach 0; init rejects cycles
     }
 
     /// Keys left out of the config hash, as docker compose leaves them out:

@@ -14,9 +14,12 @@ extension LoadSession {
     /// Loads `files` as one model: each file prepared (interpolated, paths
     /// resolved against the project directory when it was given explicitly,
     /// else against the file's own directory), `extends` applied per file,
-    /// files merged, then `include` applied and `env_file`/`label_file` folded in.
+    /// files merged, then `include` applied and (for included projects, which
+    /// need their own environment) `env_file`/`label_file` folded in. The main
+    /// project folds them after schema validation, so their entries are checked.
     func loadModel(files: [(path: String, mark: Mark?, keyPath: NodePath)], projectDirectory: String,
-                   explicitDirectory: Bool, environment: [String: String], includeChain: [String]) -> Node {
+                   explicitDirectory: Bool, environment: [String: String], includeChain: [String],
+                   foldEnvironment: Bool = true) -> Node {
         var documents: [Node] = []
         for file in files {
             let base = explicitDirectory || file.path == LoadSession.stdinPath
@@ -27,7 +30,7 @@ extension LoadSession {
         }
         var model = Merger.merge(documents: documents)
         model = applyIncludes(model, environment: environment, includeChain: includeChain)
-        return foldEnvironmentFiles(model, environment: environment)
+        return foldEnvironment ? foldEnvironmentFiles(model, environment: environment) : model
     }
 
     private func applyIncludes(_ model: Node, environment: [String: String], includeChain: [String]) -> Node {

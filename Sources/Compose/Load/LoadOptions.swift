@@ -14,11 +14,14 @@ public struct LoadOptions: Sendable {
     public var projectDirectory: String?
     /// `-p`; otherwise `COMPOSE_PROJECT_NAME`, the top-level `name:`, or the directory name.
     public var projectName: String?
-    /// `--env-file` (repeatable); replaces the default `.env` of the project directory.
+    /// `--env-file` (repeatable; else `COMPOSE_ENV_FILES`, comma-separated);
+    /// replaces the default `.env` of the project directory.
     public var envFiles: [String]
     /// `--profile` (repeatable); empty means `COMPOSE_PROFILES`.
     public var profiles: [String]
-    /// Services named on the command line (their dependencies come along).
+    /// Services named on the command line: they are enabled whatever their
+    /// profiles, and the project then holds only them and what they depend
+    /// on (as `docker compose config web` shows).
     public var services: [String]
     /// `false` for `--no-interpolate`.
     public var interpolate: Bool
@@ -27,6 +30,7 @@ public struct LoadOptions: Sendable {
     /// `~` in paths; default `HOME` from `environment`, else `/root`.
     public var homeDirectory: String?
 
+    /// Options with defaults: discovery, interpolation on, no profiles.
     public init(files: [String] = [], stdinText: String? = nil, workingDirectory: String,
                 projectDirectory: String? = nil, projectName: String? = nil, envFiles: [String] = [],
                 profiles: [String] = [], services: [String] = [], interpolate: Bool = true,

@@ -37,7 +37,15 @@ final class LoadSession {
         self.stdinText = stdinText
     }
 
+    /// Set when a structural step failed (a file missing or unparsable, an
+    /// `extends` or `include` that could not be applied): the model is then
+    /// missing parts, so validating it would report misleading errors.
+    /// Interpolation and env-file errors leave the structure intact.
+    var incomplete = false
+
+    /// Records a structural error (see `incomplete`).
     func error(_ mark: Mark?, _ keyPath: NodePath = .root, _ message: String, hint: String? = nil) {
+        incomplete = true
         diagnostics.append(Diagnostic(.error, at: mark, keyPath: keyPath.description, message, hint: hint))
     }
 
@@ -69,6 +77,7 @@ final class LoadSession {
             }
         } catch let e as DiagnosticsError {
             diagnostics += e.diagnostics
+            incomplete = true
             return nil
         } catch {
             self.error(mark, keyPath, "cannot read compose file \(name): \(error)")
@@ -80,6 +89,7 @@ final class LoadSession {
             node = try YAMLLoader.load(bytes: bytes, file: name)
         } catch let e as DiagnosticsError {
             diagnostics += e.diagnostics
+            incomplete = true
             return nil
         } catch {
             self.error(Mark(file: name, line: 1, column: 1), .root, "\(error)")

@@ -26,10 +26,12 @@ public enum MergeStrategy: Hashable, Sendable {
     /// A string or a list, appended (`env_file`, `label_file`, `include`).
     case append
 
+    /// What identifies an item of a `unique` sequence.
     public enum UniqueKey: Hashable, Sendable {
         case port, volumeTarget, secretOrConfig, deviceTarget, subnet, value
     }
 
+    /// The value a name listed in a sequence gets when turned into a mapping.
     public enum ListedValue: Hashable, Sendable {
         case null, serviceStarted
     }
@@ -41,9 +43,12 @@ public enum MergeStrategy: Hashable, Sendable {
 /// replaces instead of merging. A merged value keeps the mark of the file
 /// that supplied it.
 public enum Merger {
+    /// The tag that removes a key (or an entry) set by an earlier file.
     public static let resetTag = "!reset"
+    /// The tag that replaces an earlier value instead of merging with it.
     public static let overrideTag = "!override"
 
+    /// Key-path patterns → strategy; the first match wins, `deep` otherwise.
     public static let rules: [(pattern: KeyPattern, strategy: MergeStrategy)] = [
         ("services.*.command", .replace),
         ("services.*.entrypoint", .replace),
@@ -92,6 +97,7 @@ public enum Merger {
         ("include", .append),
     ]
 
+    /// The strategy for values at `path` (by its key components).
     public static func strategy(for path: NodePath) -> MergeStrategy {
         rules.first(where: { $0.pattern.matches(path) })?.strategy ?? .deep
     }

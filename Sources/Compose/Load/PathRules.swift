@@ -2,6 +2,7 @@
 /// loader resolves relative paths against a file's own directory before
 /// merging, and reports paths relative to the working directory.
 public enum PathRules {
+    /// Whether `path` starts at `/`.
     public static func isAbsolute(_ path: String) -> Bool { path.hasPrefix("/") }
 
     /// `a/./b/../c//d/` → `a/c/d`; keeps a leading `/`; `..` above `/` stays at `/`.
@@ -28,12 +29,14 @@ public enum PathRules {
         isAbsolute(path) ? clean(path) : clean(base + "/" + path)
     }
 
+    /// The directory part of `path` (`/` for a top-level entry, `.` when none).
     public static func directory(of path: String) -> String {
         let p = clean(path)
         guard let slash = p.lastIndex(of: "/") else { return "." }
         return slash == p.startIndex ? "/" : String(p[..<slash])
     }
 
+    /// The last component of `path`.
     public static func base(of path: String) -> String {
         let p = clean(path)
         guard let slash = p.lastIndex(of: "/") else { return p }

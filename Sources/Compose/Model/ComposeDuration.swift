@@ -26,20 +26,24 @@ public struct ComposeDuration: Hashable, Sendable, Comparable, CustomStringConve
     static let pullUnits: [(String, Double)] = goUnits + [("d", 86400e9), ("w", 7 * 86400e9)]
 
     init?(parsing text: String, units: [(String, Double)]) {
-        var s = Substring(text)
+        var bytes = Substring(text).utf8[...]
         var negative = false
-        if s.first == "-" || s.first == "+" { negative = s.first == "-"; s = s.dropFirst() }
-        if s == "0" { self.nanoseconds = 0; return }
-        guard !s.isEmpty else { return nil }
+        if let first = bytes.first, first == 0x2d || first == 0x2b {
+            negative = first == 0x2d
+            bytes = bytes.dropFirst()
+        }
+        if bytes.elementsEqual("0".utf8) { self.nanoseconds = 0; return }
+        guard !bytes.isEmpty else { return nil }
+        func isNumeric(_ c: UInt8) -> Bool { (c >= 0x30 && c <= 0x39) || c == 0x2e }
         var total = 0.0
-        while !s.isEmpty {
-            var number = ""
-            while let c = s.first, c.isASCII, c.isNumber || c == "." { number.append(c); s = s.dropFirst() }
-            guard !number.isEmpty, number != ".", number.filter({ $0 == "." }).count <= 1,
-                  let value = Double(number) else { return nil }
-            var unit = ""
-            while let c = s.first, !(c.isASCII && (c.isNumber || c == ".")) { unit.append(c); s = s.dropFirst() }
-            guard let factor = units.first(where: { $0.0 == unit })?.1 else { return nil }
+        while !bytes.isEmpty {
+            let number = bytes.prefix(while: isNumeric)
+            bytes = bytes.dropFirst(number.count)
+            let unit = bytes.prefix(while: { !isNumeric($0) })
+            bytes = bytes.dropFirst(unit.count)
+            guard !number.isEmpty, number.count(where: { $0 == 0x2e }) <= 1,
+                  let value = Double(String(decoding: number, as: UTF8.self)) else { return nil }
+            guard let factor = units.first(where: { $0.0.utf8.elementsEqual(unit) })?.1 else { return nil }
             total += value * factor
         }
         guard total < 9.2e18 else { return nil }

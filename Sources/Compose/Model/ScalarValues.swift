@@ -32,6 +32,10 @@ extension Node {
         default: return .string
         }
         guard style == .plain else { return .string }
+        if let first = text.utf8.first, first == 0x2f
+            || ((first | 0x20) >= 0x61 && (first | 0x20) <= 0x7a && !"nNtTfFyYoO".utf8.contains(first)) {
+            return .string   // no null, bool or number starts with a letter like this or "/"
+        }
         if isNull { return .null }
         if let b = ScalarText.coreBool(text) { return .bool(b) }
         if let i = ScalarText.integer(text) { return .int(i) }
@@ -74,22 +78,33 @@ enum ScalarText {
 
     /// YAML 1.2 core integers: decimal with optional sign, `0o` octal, `0x` hex.
     static func integer(_ s: String) -> Int? {
-        if s.hasPrefix("0x") { return s.count > 2 ? Int(s.dropFirst(2), radix: 16) : nil }
-        if s.hasPrefix("0o") { return s.count > 2 ? Int(s.dropFirst(2), radix: 8) : nil }
-        var digits = Substring(s)
-        if digits.first == "-" || digits.first == "+" { digits = digits.dropFirst() }
-        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-        return Int(s.hasPrefix("+") ? String(s.dropFirst()) : s)
+        let u = s.utf8
+        guard let first = u.first else { return nil }
+        if first == 0x30, u.count > 2 {   // "0x…" / "0o…"
+            let second = u[u.index(after: u.startIndex)]
+            if second == 0x78 { return Int(s.dropFirst(2), radix: 16) }
+            if second == 0x6f { return Int(s.dropFirst(2), radix: 8) }
+        }
+        var digits = 0
+        for (i, c) in u.enumerated() {
+            if i == 0, c == 0x2d || c == 0x2b { continue }
+            guard c >= 0x30, c <= 0x39 else { return nil }
+            digits += 1
+        }
+        return digits > 0 ? Int(s) : nil
     }
 
     /// YAML 1.2 core floats (`1.5`, `-.5`, `1e3`, `.inf`, `.nan`).
     static func isCoreFloat(_ s: String) -> Bool {
+        guard let first = s.utf8.first, first == 0x2e || first == 0x2d || first == 0x2b || (first >= 0x30 && first <= 0x39) else {
+            return false
+        }
         if [".inf", ".Inf", ".INF", "+.inf", "-.inf", "+.Inf", "-.Inf", ".nan", ".NaN", ".NAN"].contains(s) {
             return true
         }
-        var chars = Array(s.utf8)
-        if chars.first == UInt8(ascii: "-") || chars.first == UInt8(ascii: "+") { chars.removeFirst() }
+        let chars = Array(s.utf8)
         var i = 0, mantissaDigits = 0
+        if chars[0] == 0x2d || chars[0] == 0x2b { i = 1 }
         while i < chars.count, chars[i] >= 48, chars[i] <= 57 { i += 1; mantissaDigits += 1 }
         if i < chars.count, chars[i] == UInt8(ascii: ".") {
             i += 1
@@ -112,16 +127,14 @@ enum ScalarText {
     static func byteSize(_ raw: String, allowUnlimited: Bool = false) -> Int64? {
         let s = raw.trimmingSpaces
         if allowUnlimited, s == "-1" { return -1 }
-        var number = ""
-        var rest = Substring(s)
-        while let c = rest.first, c.isASCII, c.isNumber || c == "." {
-            number.append(c)
-            rest = rest.dropFirst()
-        }
-        guard !number.isEmpty, number.first != ".", number.last != ".",
-              number.filter({ $0 == "." }).count <= 1, let amount = Double(number) else { return nil }
-        if rest.first == " " { rest = rest.dropFirst() }
-        var unit = rest.lowercased()
+        let utf8 = Substring(s).utf8
+        let number = utf8.prefix(while: { ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2e })
+        guard let first = number.first, first != 0x2e, number.last != 0x2e,
+              number.count(where: { $0 == 0x2e }) <= 1,
+              let amount = Double(String(decoding: number, as: UTF8.self)) else { return nil }
+        var rest = utf8.dropFirst(number.count)
+        if rest.first == 0x20 { rest = rest.dropFirst() }
+        var unit = String(decoding: rest, as: UTF8.self).lowercased()
         if unit.hasSuffix("b") { unit.removeLast() }
         if unit.hasSuffix("i"), unit.count == 2 { unit.removeLast() }
         let multiplier: Double
@@ -183,6 +196,9 @@ enum ScalarText {
 
 extension String {
     var trimmingSpaces: String {
+        guard let first = utf8.first, let last = utf8.last,
+              first == 0x20 || first == 0x09 || first == 0x0a || first == 0x0d
+                || last == 0x20 || last == 0x09 || last == 0x0a || last == 0x0d else { return self }
         var s = Substring(self)
         while let c = s.first, c == " " || c == "\t" || c == "\n" || c == "\r" { s = s.dropFirst() }
         while let c = s.last, c == " " || c == "\t" || c == "\n" || c == "\r" { s = s.dropLast() }
@@ -195,6 +211,11 @@ extension Node {
     /// string: quoted when the plain form would mean null, a bool or a number.
     static func string(_ value: String, mark: Mark) -> Node {
         let plain = Node.scalar(value, mark: mark)
+        // Fast path: a first character that no null, bool or number starts with.
+        if let first = value.utf8.first, value.utf8.last != 0x20,
+           first == 0x2f || ((first | 0x20) >= 0x61 && (first | 0x20) <= 0x7a && !"nNtTfFyYoO".utf8.contains(first)) {
+            return plain
+        }
         let needsQuotes = plain.scalarMeaning != .string || ScalarText.composeBool(value) != nil
             || value.hasPrefix(" ") || value.hasSuffix(" ")
         return needsQuotes ? .scalar(value, style: .doubleQuoted, mark: mark) : plain

@@ -6,48 +6,62 @@ import YAML
 /// (the validator reports them).
 enum Canonicalizer {
     static func canonicalize(_ node: Node, _ shape: Shape) -> Node {
+        rewritten(node, shape) ?? node
+    }
+
+    static func apply(_ node: inout Node, _ shape: Shape) {
+        if let new = rewritten(node, shape) { node = new }
+    }
+
+    /// The node with canonical scalars, or nil when nothing changes (so
+    /// unchanged subtrees are shared, never copied).
+    static func rewritten(_ node: Node, _ shape: Shape) -> Node? {
         switch shape {
         case .any:
-            return node
+            return nil
         case let .nullable(inner):
-            return node.isNull ? node : canonicalize(node, inner)
+            return node.isNull ? nil : rewritten(node, inner)
         case let .scalar(rule):
             return scalar(node, rule)
         case let .list(item):
-            guard let items = node.sequenceItems else { return node }
-            var out = node
-            out.kind = .sequence(items.map { canonicalize($0, item) })
-            return out
+            guard case let .sequence(items) = node.kind else { return nil }
+            var out: [Node]? = nil
+            for i in items.indices {
+                guard let new = rewritten(items[i], item) else { continue }
+                if out == nil { out = items }
+                out?[i] = new
+            }
+            guard let out else { return nil }
+            var copy = node
+            copy.kind = .sequence(out)
+            return copy
         case let .dictionary(value):
             return mapValues(node) { _ in value }
         case let .object(object):
-            return mapValues(node) { object.fields[$0] }
+            if object.canonicalFields.isEmpty { return nil }
+            return mapValues(node) { object.canonicalFields[$0] }
         case let .either(shapes):
-            let kind: Shape.Kind = node.isMapping ? .mapping : node.isSequence ? .sequence : .scalar
-            let candidates = shapes.filter { $0.kind == kind || $0.kind == nil }
-            for candidate in candidates {
-                var trial = ShapeCheck()
-                trial.check(node, candidate, path: "")
-                if trial.diagnostics.isEmpty { return canonicalize(node, candidate) }
-            }
-            return node
+            return ShapeCheck.choose(node, shapes).flatMap { rewritten(node, $0) }
         }
     }
 
-    private static func mapValues(_ node: Node, _ shapeFor: (String) -> Shape?) -> Node {
-        guard let pairs = node.mappingPairs else { return node }
-        var out = node
-        out.kind = .mapping(pairs.map { pair in
-            guard let key = pair.key.scalarValue, let shape = shapeFor(key) else { return pair }
-            var p = pair
-            p.value = canonicalize(pair.value, shape)
-            return p
-        })
-        return out
+    private static func mapValues(_ node: Node, _ shapeFor: (String) -> Shape?) -> Node? {
+        guard case let .mapping(pairs) = node.kind else { return nil }
+        var out: [Node.Pair]? = nil
+        for i in pairs.indices {
+            guard let key = pairs[i].key.scalarValue, let shape = shapeFor(key),
+                  let new = rewritten(pairs[i].value, shape) else { continue }
+            if out == nil { out = pairs }
+            out?[i].value = new
+        }
+        guard let out else { return nil }
+        var copy = node
+        copy.kind = .mapping(out)
+        return copy
     }
 
-    private static func scalar(_ node: Node, _ rule: ScalarRule) -> Node {
-        guard let text = node.scalarValue, !node.isNull else { return node }
+    private static func scalar(_ node: Node, _ rule: ScalarRule) -> Node? {
+        guard let text = node.scalarValue, !node.isNull else { return nil }
         let canonical: String?
         switch rule {
         case .boolean: canonical = ScalarText.composeBool(text).map { $0 ? "true" : "false" }
@@ -58,7 +72,7 @@ enum Canonicalizer {
             canonical = node.scalarStyle == .plain ? nil : (ScalarText.integer(text).map { String($0) } ?? text)
         default: canonical = nil
         }
-        guard let canonical else { return node }
+        guard let canonical, canonical != text || node.scalarStyle != .plain || node.tag != nil else { return nil }
         return Node(.scalar(canonical, .plain), tag: nil, mark: node.mark)
     }
 }

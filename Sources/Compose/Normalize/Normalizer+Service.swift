@@ -3,43 +3,44 @@ import YAML
 
 extension NormalizeRun {
     mutating func normalizeService(_ input: Node, path: String) -> Node {
+        guard case var .mapping(pairs) = input.kind else { return input }
+        for i in pairs.indices {
+            guard let key = pairs[i].key.scalarValue, !pairs[i].value.isNull else { continue }
+            let value = pairs[i].value
+            switch key {
+            case "build": pairs[i].value = normalizeBuild(value)
+            case "command", "entrypoint": if value.isSequence { pairs[i].value = stringList(value) }
+            case "depends_on": pairs[i].value = normalizeDependsOn(value)
+            case "environment": pairs[i].value = environmentMap(value)
+            case "labels", "annotations", "sysctls": pairs[i].value = labelMap(value)
+            case "deploy":
+                if let labels = value["labels"] { pairs[i].value = value.setting("labels", to: labelMap(labels)) }
+            case "extra_hosts": pairs[i].value = extraHosts(value)
+            case "dns", "dns_search", "tmpfs", "expose": pairs[i].value = stringList(value)
+            case "healthcheck": if value.isMapping { pairs[i].value = normalizeHealthcheck(value) }
+            case "networks": pairs[i].value = normalizeServiceNetworks(value)
+            case "ports":
+                guard let items = value.sequenceItems else { continue }
+                var out: [Node] = []
+                out.reserveCapacity(items.count)
+                for (n, item) in items.enumerated() { out += normalizePort(item, path: KeyPath.index("\(path).ports", n)) }
+                pairs[i].value = .sequence(out, mark: value.mark)
+            case "volumes":
+                guard let items = value.sequenceItems else { continue }
+                let out = items.enumerated().map { normalizeVolume($0.element, path: KeyPath.index("\(path).volumes", $0.offset)) }
+                pairs[i].value = .sequence(out, mark: value.mark)
+            case "secrets", "configs": pairs[i].value = fileReferences(value)
+            case "pull_policy":
+                if value.scalarValue == "if_not_present" { pairs[i].value = .scalar("missing", mark: value.mark) }
+            default: break
+            }
+        }
         var s = input
-        func update(_ key: String, _ transform: (Node) -> Node) {
-            if let value = s[key], !value.isNull { s = s.setting(key, to: transform(value)) }
-        }
-        update("build") { normalizeBuild($0) }
-        for key in ["command", "entrypoint"] {
-            update(key) { node in node.isSequence ? stringList(node) : node }
-        }
-        if let deps = s["depends_on"], !deps.isNull { s = s.setting("depends_on", to: normalizeDependsOn(deps)) }
-        update("environment") { environmentMap($0) }
-        for key in ["labels", "annotations", "sysctls"] { update(key) { labelMap($0) } }
-        if let deploy = s["deploy"], let labels = deploy["labels"] {
-            s = s.setting("deploy", to: deploy.setting("labels", to: labelMap(labels)))
-        }
-        update("extra_hosts") { extraHosts($0) }
-        for key in ["dns", "dns_search", "tmpfs", "expose"] { update(key) { stringList($0) } }
-        if let health = s["healthcheck"], health.isMapping { s = s.setting("healthcheck", to: normalizeHealthcheck(health)) }
-        if let networks = s["networks"], !networks.isNull {
-            s = s.setting("networks", to: normalizeServiceNetworks(networks))
-        } else if s["network_mode"] == nil {
+        s.kind = .mapping(pairs)
+        if (s["networks"].map(\.isNull) ?? true), s["network_mode"] == nil {
             s = s.setting("networks", to: .map([("default", .scalar("null", mark: s.mark))], mark: s.mark))
         }
-        if let ports = s["ports"], let items = ports.sequenceItems {
-            var out: [Node] = []
-            for (i, item) in items.enumerated() { out += normalizePort(item, path: KeyPath.index("\(path).ports", i)) }
-            s = s.setting("ports", to: .sequence(out, mark: ports.mark))
-        }
-        if let volumes = s["volumes"], let items = volumes.sequenceItems {
-            let out = items.enumerated().map { normalizeVolume($0.element, path: KeyPath.index("\(path).volumes", $0.offset)) }
-            s = s.setting("volumes", to: .sequence(out, mark: volumes.mark))
-        }
-        for key in ["secrets", "configs"] { update(key) { fileReferences($0) } }
-        if let policy = s["pull_policy"], policy.scalarValue == "if_not_present" {
-            s = s.setting("pull_policy", to: .scalar("missing", mark: policy.mark))
-        }
-        s = reconcileScale(s, path: path)
-        return s
+        return reconcileScale(s, path: path)
     }
 
     /// `build: ./dir` → `{context: /abs/dir, dockerfile: Dockerfile}`; the

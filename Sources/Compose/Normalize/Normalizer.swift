@@ -82,7 +82,8 @@ struct NormalizeRun {
                 root = root.setting("networks", to: networks.setting("default", to: .mapping([], mark: root.mark)))
             }
         }
-        return Canonicalizer.canonicalize(root, ComposeSchema.project)
+        Canonicalizer.apply(&root, ComposeSchema.project)
+        return root
     }
 
     /// Applies `transform` to each value of a mapping (null → empty mapping first).

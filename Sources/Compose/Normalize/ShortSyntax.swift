@@ -5,6 +5,25 @@ struct SyntaxError: Error, Hashable, Sendable {
     init(_ message: String) { self.message = message }
 }
 
+extension StringProtocol {
+    /// Splits on an ASCII byte, keeping empty pieces (fast: no grapheme work).
+    func splitBytes(_ separator: UInt8) -> [Substring] {
+        let base = Substring(self)
+        return base.utf8.split(separator: separator, omittingEmptySubsequences: false).map { Substring($0) }
+    }
+
+    /// The unsigned decimal value of an all-digit string of at most `maxDigits`.
+    func decimal(maxDigits: Int) -> Int? {
+        var value = 0, count = 0
+        for c in utf8 {
+            guard c >= 0x30, c <= 0x39, count < maxDigits else { return nil }
+            value = value * 10 + Int(c - 0x30)
+            count += 1
+        }
+        return count > 0 ? value : nil
+    }
+}
+
 /// One published or exposed port after parsing the short syntax.
 struct PortSpec: Hashable, Sendable {
     var hostIP: String?
@@ -39,12 +58,12 @@ enum PortSyntax {
             hostIP = String(spec[spec.index(after: spec.startIndex)..<close])
             let rest = spec[spec.index(after: close)...]
             guard rest.hasPrefix(":") else { return bad("expected \":\" after \"]\"") }
-            let parts = rest.dropFirst().split(separator: ":", omittingEmptySubsequences: false)
+            let parts = rest.dropFirst().splitBytes(0x3a)
             guard parts.count == 2 else { return bad("expected [IP]:HOST:CONTAINER") }
             hostPart = parts[0]
             containerPart = parts[1]
         } else {
-            let parts = spec.split(separator: ":", omittingEmptySubsequences: false)
+            let parts = spec.splitBytes(0x3a)
             switch parts.count {
             case 1: containerPart = parts[0]
             case 2: hostPart = parts[0]; containerPart = parts[1]
@@ -87,11 +106,10 @@ enum PortSyntax {
 
     /// `80` or `8000-8005`, each port in 1...65535, start ≤ end.
     static func range(_ s: Substring) -> (Int, Int)? {
-        let bounds = s.split(separator: "-", omittingEmptySubsequences: false)
+        let bounds = s.splitBytes(0x2d)
         guard bounds.count == 1 || bounds.count == 2 else { return nil }
         let numbers = bounds.compactMap { b -> Int? in
-            guard !b.isEmpty, b.count <= 5, b.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int(b),
-                  (1...65535).contains(n) else { return nil }
+            guard let n = b.decimal(maxDigits: 5), (1...65535).contains(n) else { return nil }
             return n
         }
         guard numbers.count == bounds.count else { return nil }
@@ -121,10 +139,8 @@ enum IPAddressText {
     static func isValid(_ s: String) -> Bool { isIPv4(s) || isIPv6(s) }
 
     static func isIPv4(_ s: String) -> Bool {
-        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts.allSatisfy {
-            !$0.isEmpty && $0.count <= 3 && $0.allSatisfy { $0.isASCII && $0.isNumber } && (Int($0) ?? 256) <= 255
-        }
+        let parts = s.splitBytes(0x2e)
+        return parts.count == 4 && parts.allSatisfy { ($0.decimal(maxDigits: 3) ?? 256) <= 255 }
     }
 
     static func isIPv6(_ s: String) -> Bool {
@@ -167,7 +183,7 @@ enum VolumeSyntax {
 
     static func parse(_ text: String) -> Result<VolumeShortSpec, SyntaxError> {
         let bad = { (why: String) in Result<VolumeShortSpec, SyntaxError>.failure(SyntaxError("invalid volume \"\(text)\": \(why)")) }
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        let parts = text.splitBytes(0x3a).map(String.init)
         guard parts.count <= 3 else { return bad("too many \":\" (expected [SOURCE:]TARGET[:MODE])") }
         var spec: VolumeShortSpec
         switch parts.count {
@@ -180,7 +196,7 @@ enum VolumeSyntax {
         guard !spec.target.isEmpty else { return bad("empty target") }
         guard spec.target.hasPrefix("/") else { return bad("target \"\(spec.target)\" is not an absolute path") }
         if parts.count == 3 {
-            for mode in parts[2].split(separator: ",", omittingEmptySubsequences: false).map(String.init) {
+            for mode in parts[2].splitBytes(0x2c).map(String.init) {
                 switch mode {
                 case "ro": spec.readOnly = true
                 case "rw": spec.readOnly = false
@@ -202,7 +218,7 @@ enum RestartSyntax {
         switch text {
         case "no", "always", "unless-stopped", "on-failure": return nil
         default:
-            if text.hasPrefix("on-failure:"), let n = Int(text.dropFirst("on-failure:".count)), n >= 0 { return nil }
+            if text.hasPrefix("on-failure:"), text.dropFirst("on-failure:".count).decimal(maxDigits: 9) != nil { return nil }
             return SyntaxError("invalid restart policy \"\(text)\" (use no, always, on-failure[:max-retries] or unless-stopped)")
         }
     }

@@ -43,7 +43,7 @@ enum ComposeSchema {
             "target": .syntax { PortSyntax.range(Substring($0)) == nil ? SyntaxError("invalid target port \"\($0)\"") : nil },
             "published": .syntax { PortSyntax.isPublished($0) ? nil : SyntaxError("invalid published port \"\($0)\"") },
             "protocol": .enumeration(["tcp", "udp", "sctp"]), "app_protocol": .string,
-        ]),
+        ], required: ["target"]),
     ])
 
     static let volumeMount = Shape.either([

@@ -38,11 +38,15 @@ struct ObjectShape: Sendable {
     var fields: [String: Shape]
     var extensions: Bool
     var required: [String]
+    /// The fields whose values may hold scalars the normalizer rewrites
+    /// (booleans, integers, durations, sizes): the only ones it visits.
+    let canonicalFields: [String: Shape]
 
     init(_ fields: [String: Shape], extensions: Bool = true, required: [String] = []) {
         self.fields = fields
         self.extensions = extensions
         self.required = required
+        self.canonicalFields = fields.filter { $0.value.hasCanonicalScalars }
     }
 }
 
@@ -72,6 +76,23 @@ indirect enum Shape: Sendable {
     }
 
     enum Kind { case scalar, sequence, mapping }
+
+    /// Whether some scalar below has a canonical spelling (see `Canonicalizer`).
+    var hasCanonicalScalars: Bool {
+        switch self {
+        case let .scalar(rule):
+            switch rule {
+            case .boolean, .integer, .number, .duration, .bytes: true
+            default: false
+            }
+        case let .list(item): item.hasCanonicalScalars
+        case let .object(object): !object.canonicalFields.isEmpty
+        case let .dictionary(value): value.hasCanonicalScalars
+        case let .either(shapes): shapes.contains { $0.hasCanonicalScalars }
+        case let .nullable(shape): shape.hasCanonicalScalars
+        case .any: false
+        }
+    }
 
     /// Which node kind this shape accepts (nil: several or any).
     var kind: Kind? {

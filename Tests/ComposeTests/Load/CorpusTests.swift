@@ -2,6 +2,7 @@ import BerthTestSupport
 import Diagnostics
 import Foundation
 import Testing
+import YAML
 @testable import Compose
 
 /// Loads every compose file of the shared corpus (read in place, never
@@ -54,6 +55,20 @@ import Testing
         }
         print("corpus awesome-compose: \(files.count - failures.count)/\(files.count) load")
         #expect(failures == [])
+    }
+
+    /// STYLE.md round trip on real stacks: normalize → emit → load again → equal.
+    @Test func awesomeComposeRoundTrips() throws {
+        for file in Self.composeFiles(under: Self.composeRoot.appendingPathComponent("awesome-compose")) {
+            let directory = PathRules.directory(of: file)
+            let environment = ["HOME": "/home/corpus"]
+            let first = try ComposeLoader.load(LoadOptions(files: [file], workingDirectory: directory,
+                                                           environment: environment, homeDirectory: "/home/corpus"))
+            let text = try YAMLEmitter.emit(first.normalized)
+            let second = try ComposeLoader.load(LoadOptions(files: ["-"], stdinText: text, workingDirectory: directory,
+                                                            environment: environment, homeDirectory: "/home/corpus"))
+            #expect(second.normalized.strippingMarks() == first.normalized.strippingMarks(), "\(file)")
+        }
     }
 
     /// e2e fixtures that fail without what Docker Compose's own tests

@@ -37,7 +37,10 @@ func loadOptions(files: [String] = [], in directory: String = "/p", environment:
 /// extends, merge, include, env_file) without validation and
 /// normalization; throws the diagnostics when any is an error.
 func assemble(_ options: LoadOptions, fileSystem: InMemoryFileSystem) throws -> ComposeLoader.AssembledModel {
-    let a = try ComposeLoader.assemble(options, fileSystem: fileSystem)
+    var a = try ComposeLoader.assemble(options, fileSystem: fileSystem)
+    a.model = a.session.foldEnvironmentFiles(a.model, environment: a.environment)
+    a.diagnostics = a.session.diagnostics
+    a.serviceErrors = a.session.serviceErrors
     let all = a.diagnostics + a.serviceErrors.values.flatMap { $0 }
     if all.hasErrors || a.name == nil { throw DiagnosticsError(all) }
     return a

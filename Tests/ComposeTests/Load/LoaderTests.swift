@@ -34,6 +34,19 @@ import YAML
         #expect(project.files == ["/p/x.yaml"])
     }
 
+    @Test func composeFileFromTheProjectDirectorysDotEnvOrEnvFiles() throws {
+        let fs = memoryFS([
+            "/p/app/.env": "COMPOSE_FILE=dev/compose.yaml\nIMAGE_NAME=test\n",
+            "/p/app/dev/compose.yaml": "services:\n  backend: {image: '${IMAGE_NAME}'}\n",
+            "/p/other.env": "COMPOSE_FILE=app/dev/compose.yaml\n",
+        ])
+        let project = try assemble(loadOptions { $0.projectDirectory = "app" }, fileSystem: fs)
+        #expect(project.files == ["/p/app/dev/compose.yaml"])
+        #expect(project.model["services"]?["backend"]?["image"]?.scalarValue == "test")
+        let fromEnvFile = try assemble(loadOptions { $0.envFiles = ["other.env"] }, fileSystem: fs)
+        #expect(fromEnvFile.files == ["/p/app/dev/compose.yaml"])
+    }
+
     @Test func discoveryFromASubdirectoryUsesTheFilesDirectory() throws {
         let fs = memoryFS(["/work/App/compose.yaml": "services: {a: {image: a, build: ./ctx}}\n",
                            "/work/App/compose.override.yaml": "services: {a: {user: me}}\n"])
@@ -41,6 +54,13 @@ import YAML
         #expect(project.files == ["/work/App/compose.yaml", "/work/App/compose.override.yaml"])
         #expect(project.name == "app")
         #expect(project.model["services"]?["a"]?.flow == "{image: a, build: /work/App/ctx, user: me}")
+    }
+
+    @Test func discoveryStartsInTheProjectDirectory() throws {
+        let fs = memoryFS(["/p/compose.yaml": "services: {a: {image: a}}\n", "/q/compose.yaml": "services: {b: {image: b}}\n"])
+        let project = try assemble(loadOptions(in: "/p") { $0.projectDirectory = "../q" }, fileSystem: fs)
+        #expect(project.files == ["/q/compose.yaml"])
+        #expect(project.name == "q")
     }
 
     @Test func noFileFound() {
@@ -150,6 +170,9 @@ import YAML
         #expect(project.model["services"]?["a"]?["image"]?.scalarValue == "img:two-1")
         #expect(loadErrors(loadOptions(files: ["c.yaml"]) { $0.envFiles = ["missing.env"] }, fs)
             == ["env file missing.env not found"])
+        let fromVariable = try assemble(loadOptions(files: ["c.yaml"], environment: ["COMPOSE_ENV_FILES": "one.env, two.env"]),
+                                        fileSystem: fs)
+        #expect(fromVariable.model["services"]?["a"]?["image"]?.scalarValue == "img:two-1")
     }
 
     @Test func errorsFromAllFilesAreCollected() {

@@ -84,11 +84,44 @@ import YAML
              messages: [#"services.web.expose[2]: invalid exposed port "x""#]),
         Case(name: "extension in nested object", service: ["image": "x", "healthcheck": ["x-note": "ok", "test": "exit 0"]],
              messages: []),
+        Case(name: "long port needs a target", service: ["image": "x", "ports": [["published": "80"]]],
+             messages: [#"services.web.ports[0]: missing required key "target""#]),
+        Case(name: "long volumes", service: ["image": "x", "volumes": [
+            ["type": "bind", "target": "/a"],
+            ["type": "volume", "source": "v", "target": "/b", "bind": ["propagation": "shared"]],
+            ["type": "tmpfs", "source": "x", "target": "/c"],
+            ["type": "volume", "source": "v"],
+        ]], messages: [
+            #"services.web.volumes[0]: a bind mount needs a "source" path"#,
+            "services.web.volumes[1].bind: bind options don't apply to a mount of type volume",
+            "services.web.volumes[2].source: a tmpfs mount has no source",
+            #"services.web.volumes[3]: missing required key "target""#,
+        ]),
+        Case(name: "healthcheck test list", service: ["image": "x", "healthcheck": ["test": ["curl", "-f", "x"]]],
+             messages: [#"services.web.healthcheck.test: a test list starts with "CMD", "CMD-SHELL" or "NONE" (e.g. ["CMD", "curl", "-f", "http://localhost"] or a string run by the shell)"#]),
+        Case(name: "healthcheck CMD alone", service: ["image": "x", "healthcheck": ["test": ["CMD"]]],
+             messages: ["services.web.healthcheck.test: CMD needs a command"]),
         Case(name: "build object", service: ["build": ["context": ".", "dockerfle": "Dockerfile"]],
              messages: [#"services.web.build: unknown key "dockerfle" (did you mean "dockerfile"?)"#]),
     ])
     func validates(_ c: Case) {
         #expect(Self.messages(c.service) == c.messages)
+    }
+
+    @Test func secretsAndConfigsNeedOneSource() {
+        let root: Node = [
+            "services": ["a": ["image": "x"]],
+            "secrets": ["ok": ["file": "f"], "none": ["labels": ["a=b"]], "both": ["file": "f", "environment": "E"],
+                        "content": ["content": "c"]],
+            "configs": ["inline": ["content": "hello"], "ext": ["external": "true"]],
+        ]
+        let messages = Validator.validate(root).map { d in var d = d; d.mark = nil; return d.description }
+        #expect(messages == [
+            #"secrets.content: unknown key "content""#,
+            "secrets.none: must set one of file, environment or external",
+            "secrets.both: sets both file and environment; use only one",
+            "secrets.content: must set one of file, environment or external",
+        ])
     }
 
     @Test func topLevel() {

@@ -1,4 +1,6 @@
-// The fuzz entry point: bytes → YAMLLoader → emitter round trip and JSON. libFuzzer provides `main`; build with -parse-as-library.
+// The fuzz entry point: bytes → YAMLLoader → emitter round trip and JSON →
+// Compose loader (in memory) → round trip of the normalized tree, graph.
+// libFuzzer provides `main`; build with -parse-as-library.
 // A thrown error is the expected outcome for bad input; a crash, a hang, a
 // sanitizer report or a broken round trip is a finding.
 @testable import YAML
@@ -15,6 +17,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     }
     checkRoundTrip(node)
     _ = JSONEmitter.emit(node)
+    ComposeFuzzing.load(bytes)
     return 0
 }
 

@@ -1,0 +1,312 @@
+import ArgumentParser
+import Diagnostics
+import Runtime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `berth run`: create a container and start it; without `-d`, attach and
+/// exit with the container's exit code (125 when berth fails, 126 when the
+/// command cannot be executed, 127 when it is not found).
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Create and run a new container from an image",
+        helpNames: [.long])
+
+    @OptionGroup var state: StateOptions
+    @OptionGroup var create: CreateOptions
+
+    @Flag(name: .shortAndLong, help: "Run container in background and print container ID")
+    var detach = false
+    @Flag(name: .customLong("rm"), help: "Automatically remove the container when it exits")
+    var autoRemove = false
+
+    @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("IMAGE [COMMAND] [ARG...]", valueName: "image"))
+    var imageAndCommand: [String] = []
+
+    func run() throws {
+        try requireRoot("berth run")
+        guard let image = imageAndCommand.first else {
+            throw UserError("\"berth run\" requires at least 1 argument.\nSee 'berth run --help'.", exitCode: 125)
+        }
+        let ctx = ContainerContext(state)
+        let record = try translated(exitCode: 125) {
+            try create.makeRecord(image: image, command: Array(imageAndCommand.dropFirst()), autoRemove: autoRemove,
+                                  paths: state.paths)
+        }
+        let created = try translated(exitCode: 125) { try ctx.store.create(record) }
+        if detach {
+            let outcome = try translated(exitCode: 125) { try ctx.operations.start(created) }
+            switch outcome {
+            case .started, .waitingForAttach:
+                print(created.id)
+            case .failed(let code, let message):
+                if created.autoRemove { try? ctx.operations.remove(created, force: true) }
+                throw UserError("Error response from daemon: failed to create task for container: \(message)", exitCode: code)
+            }
+            return
+        }
+        let outcome = try translated(exitCode: 125) { try ctx.operations.start(created, deferStart: true) }
+        switch outcome {
+        case .failed(let code, let message):
+            if created.autoRemove { try? ctx.operations.remove(created, force: true) }
+            throw UserError("Error response from daemon: failed to create task for container: \(message)", exitCode: code)
+        case .started, .waitingForAttach:
+            break
+        }
+        let result = try translated(exitCode: 125) {
+            try AttachClient.attach(socketPath: ctx.store.socketPath(created.id), stdin: create.interactive,
+                                    tty: create.tty)
+        }
+        switch result {
+        case .exited(let code):
+            throw ExitCode(code)
+        case .failed(let code, let message):
+            throw UserError("Error response from daemon: failed to create task for container: \(message)", exitCode: code)
+        case .disconnected:
+            let snap = try? ctx.operations.snapshot(created)
+            if let snap, snap.state.startedAt.isZero {
+                throw UserError("Error response from daemon: berth-monitor exited before starting the container", exitCode: 125)
+            }
+            let code = (try? ctx.operations.wait(created)) ?? 125
+            throw ExitCode(code)
+        }
+    }
+}
+
+/// The flags `run` (and later `create`) share: Docker's names.
+struct CreateOptions: ParsableArguments {
+    @Option(name: .long, help: "Assign a name to the container") var name: String?
+    @Flag(name: .shortAndLong, help: "Keep STDIN open even if not attached") var interactive = false
+    @Flag(name: .shortAndLong, help: "Allocate a pseudo-TTY") var tty = false
+    @Option(name: .shortAndLong, help: "Set environment variables") var env: [String] = []
+    @Option(name: .customLong("env-file"), help: "Read in a file of environment variables") var envFile: [String] = []
+    @Option(name: .shortAndLong, help: "Bind mount a volume") var volume: [String] = []
+    @Option(name: .long, help: "Attach a filesystem mount to the container") var mount: [String] = []
+    @Option(name: .long, help: "Mount a tmpfs directory") var tmpfs: [String] = []
+    @Option(name: .shortAndLong, help: "Working directory inside the container") var workdir: String?
+    @Option(name: .shortAndLong, help: "Username or UID (format: <name|uid>[:<group|gid>])") var user: String?
+    @Option(name: .long, help: "Overwrite the default ENTRYPOINT of the image") var entrypoint: String?
+    @Flag(name: .long, help: "Run an init inside the container that forwards signals and reaps processes") var `init` = false
+    @Flag(name: .customLong("read-only"), help: "Mount the container's root filesystem as read only") var readOnly = false
+    @Option(name: .shortAndLong, help: "Memory limit") var memory: String?
+    @Option(name: .long, help: "Number of CPUs") var cpus: Double?
+    @Option(name: .customLong("pids-limit"), help: "Tune container pids limit (set -1 for unlimited)") var pidsLimit: Int64?
+    @Option(name: .customLong("cap-add"), help: "Add Linux capabilities") var capAdd: [String] = []
+    @Option(name: .customLong("cap-drop"), help: "Drop Linux capabilities") var capDrop: [String] = []
+    @Flag(name: .long, help: "Give extended privileges to this container") var privileged = false
+    @Option(name: .long, help: "Restart policy to apply when a container exits") var restart: String = "no"
+    @Option(name: .shortAndLong, help: "Container host name") var hostname: String?
+    @Option(name: .shortAndLong, help: "Set meta data on a container") var label: [String] = []
+    @Option(name: .customLong("log-opt"), help: "Log driver options (max-size, max-file)") var logOpt: [String] = []
+    @Option(name: .customLong("stop-signal"), help: "Signal to stop the container") var stopSignal: String = "SIGTERM"
+    @Option(name: .customLong("stop-timeout"), help: "Timeout (in seconds) to stop a container") var stopTimeout: Int = 10
+    /// Internal (tests, until images come from the image store): use this
+    /// directory as the container's root filesystem.
+    @Option(name: .customLong("rootfs"), help: ArgumentHelp(visibility: .private)) var rootfs: String?
+
+    func makeRecord(image: String, command: [String], autoRemove: Bool, paths: StatePaths) throws -> ContainerRecord {
+        guard let policy = RestartPolicy.parse(restart) else {
+            throw UserError("invalid restart policy \"\(restart)\"", exitCode: 125)
+        }
+        if autoRemove && policy != .no {
+            throw UserError("Conflicting options: --restart and --rm", exitCode: 125)
+        }
+        guard let root = rootfs else {
+            throw UserError("Unable to find image '\(image)' locally: berth's image store is not available in this build",
+                            exitCode: 125)
+        }
+        guard StateFile.isDirectory(root) else {
+            throw UserError("root filesystem \(root) is not a directory", exitCode: 125)
+        }
+        guard SignalName.parse(stopSignal) != nil else {
+            throw UserError("invalid stop signal: \(stopSignal)", exitCode: 125)
+        }
+        // Docker: --entrypoint resets the image's CMD; the command line replaces CMD.
+        let entry = entrypoint.map { $0.isEmpty ? [] : [$0] } ?? []
+        let cmd = command
+        let args = entry + cmd
+        if args.isEmpty { throw UserError("Error response from daemon: No command specified", exitCode: 125) }
+
+        var environment = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+        for file in envFile { environment += try EnvFile.parse(path: file) }
+        let host = processEnvironment()
+        for e in env {
+            if e.contains("=") { environment.append(e) } else if let v = host[e] { environment.append("\(e)=\(v)") }
+        }
+        if tty { environment.append("TERM=xterm") }
+        environment = EnvFile.deduplicated(environment)
+
+        let id = ContainerStore.newID()
+        var mounts: [MountSpec] = []
+        let volumes = NamedVolumes(paths: paths)
+        for v in volume { mounts.append(try MountFlags.volume(v, rootfs: root, volumes: volumes)) }
+        for m in mount { mounts.append(try MountFlags.mount(m, rootfs: root, volumes: volumes)) }
+        for t in tmpfs { mounts.append(MountFlags.tmpfs(t)) }
+
+        var labels: [String: String] = [:]
+        for l in label {
+            let parts = l.split(separator: "=", maxSplits: 1).map(String.init)
+            labels[parts[0]] = parts.count > 1 ? parts[1] : ""
+        }
+        var log = LogOptions()
+        for o in logOpt {
+            let parts = o.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw UserError("invalid log opt \(o)", exitCode: 125) }
+            switch parts[0] {
+            case "max-size":
+                guard let n = ByteSize.parse(parts[1]) else { throw UserError("invalid max-size \(parts[1])", exitCode: 125) }
+                log.maxSize = n
+            case "max-file":
+                guard let n = Int(parts[1]), n >= 1 else { throw UserError("invalid max-file \(parts[1])", exitCode: 125) }
+                log.maxFile = n
+            default: throw UserError("unknown log opt '\(parts[0])' for json-file log driver", exitCode: 125)
+            }
+        }
+        var memoryBytes: Int64 = 0
+        if let memory {
+            guard let n = ByteSize.parse(memory) else { throw UserError("invalid memory limit \(memory)", exitCode: 125) }
+            memoryBytes = n
+        }
+        return ContainerRecord(
+            id: id, name: name ?? "", image: image,
+            process: ProcessSpec(args: args, env: environment, cwd: workdir ?? "/", user: user ?? "", tty: tty,
+                                 openStdin: interactive, stopSignal: stopSignal, stopTimeout: stopTimeout,
+                                 entrypoint: entry, cmd: cmd),
+            host: HostSpec(hostname: hostname ?? "", mounts: mounts, readOnlyRootfs: readOnly, privileged: privileged,
+                           capAdd: capAdd, capDrop: capDrop, memory: memoryBytes,
+                           nanoCPUs: Int64((cpus ?? 0) * 1e9), pidsLimit: pidsLimit ?? 0, initProcess: `init`),
+            labels: labels, restart: policy, log: log, autoRemove: autoRemove, rootfs: root)
+    }
+}
+
+/// `--env-file` files: `KEY=value` lines, `#` comments, bare `KEY` taken
+/// from the environment.
+enum EnvFile {
+    static func parse(path: String) throws -> [String] {
+        guard let text = try StateFile.readText(path) else {
+            throw UserError("open \(path): no such file or directory", exitCode: 125)
+        }
+        let host = processEnvironment()
+        var out: [String] = []
+        for raw in text.split(separator: "\n", omittingEmptySubsequences: true) {
+            var line = String(raw)
+            if line.hasSuffix("\r") { line.removeLast() }
+            let trimmed = line.drop(while: { $0 == " " || $0 == "\t" })
+            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+            if line.contains("=") { out.append(String(trimmed)) } else if let v = host[String(trimmed)] {
+                out.append("\(trimmed)=\(v)")
+            }
+        }
+        return out
+    }
+
+    /// Later assignments win; the position of the first one is kept.
+    static func deduplicated(_ env: [String]) -> [String] {
+        var order: [String] = []
+        var values: [String: String] = [:]
+        for e in env {
+            let key = String(e.prefix(while: { $0 != "=" }))
+            if values[key] == nil { order.append(key) }
+            values[key] = e
+        }
+        return order.compactMap { values[$0] }
+    }
+}
+
+/// `10m`, `512k`, `1g`, `1.5GB`, plain bytes.
+enum ByteSize {
+    static func parse(_ text: String) -> Int64? {
+        let lower = text.lowercased()
+        let digits = lower.prefix(while: { $0.isNumber || $0 == "." })
+        guard let value = Double(digits), value >= 0 else { return nil }
+        var unit = String(lower.dropFirst(digits.count))
+        if unit.hasSuffix("ib") { unit.removeLast(2) } else if unit.hasSuffix("b") { unit.removeLast() }
+        let scale: Double
+        switch unit {
+        case "": scale = 1
+        case "k": scale = 1024
+        case "m": scale = 1024 * 1024
+        case "g": scale = 1024 * 1024 * 1024
+        case "t": scale = 1024 * 1024 * 1024 * 1024
+        default: return nil
+        }
+        return Int64(value * scale)
+    }
+}
+
+/// `-v`, `--mount` and `--tmpfs` into mount specs.
+enum MountFlags {
+    /// `-v /host:/ctr[:ro]`, `-v name:/ctr[:ro]`, `-v /ctr` (anonymous).
+    static func volume(_ spec: String, rootfs: String, volumes: NamedVolumes) throws -> MountSpec {
+        let parts = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        var options: [String] = []
+        let source: String, destination: String
+        switch parts.count {
+        case 1: source = ""; destination = parts[0]
+        case 2: source = parts[0]; destination = parts[1]
+        case 3: source = parts[0]; destination = parts[1]; options = parts[2].split(separator: ",").map(String.init)
+        default: throw UserError("invalid volume specification: '\(spec)'", exitCode: 125)
+        }
+        guard destination.hasPrefix("/") else {
+            throw UserError("invalid volume specification: '\(spec)': invalid mount config: mount path must be absolute",
+                            exitCode: 125)
+        }
+        for o in options where !["ro", "rw", "z", "Z", "rprivate", "private", "rshared", "shared", "rslave", "slave", "nocopy"].contains(o) {
+            throw UserError("invalid volume specification: '\(spec)': invalid mode: \(o)", exitCode: 125)
+        }
+        let readOnly = options.contains("ro")
+        if source.hasPrefix("/") {
+            // Compose and docker -v create a missing host directory.
+            try StateFile.makeDirectories(source)
+            return MountSpec(type: "bind", source: source, destination: destination, readOnly: readOnly, options: options)
+        }
+        let name = source.isEmpty ? ContainerStore.newID() : source
+        guard NamedVolumes.isValidName(name) else {
+            throw UserError("create \(name): \"\(name)\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path",
+                            exitCode: 125)
+        }
+        let data = try volumes.prepare(name, seed: options.contains("nocopy") ? nil : rootfs + destination)
+        return MountSpec(type: "volume", source: name, destination: destination, hostPath: data, readOnly: readOnly)
+    }
+
+    /// `--mount type=bind|volume|tmpfs,source=…,target=…[,readonly]`.
+    static func mount(_ spec: String, rootfs: String, volumes: NamedVolumes) throws -> MountSpec {
+        var type = "volume", source = "", target = "", readOnly = false
+        var tmpfsOptions: [String] = []
+        for field in spec.split(separator: ",").map(String.init) {
+            let kv = field.split(separator: "=", maxSplits: 1).map(String.init)
+            let key = kv[0], value = kv.count > 1 ? kv[1] : ""
+            switch key {
+            case "type": type = value
+            case "source", "src": source = value
+            case "target", "destination", "dst": target = value
+            case "readonly", "ro": readOnly = value.isEmpty || value == "true" || value == "1"
+            case "tmpfs-size": tmpfsOptions.append("size=\(value)")
+            case "tmpfs-mode": tmpfsOptions.append("mode=\(value)")
+            default: throw UserError("invalid field '\(key)' must be a key=value pair", exitCode: 125)
+            }
+        }
+        guard target.hasPrefix("/") else { throw UserError("invalid mount config: target must be absolute", exitCode: 125) }
+        switch type {
+        case "bind":
+            guard StateFile.exists(source) else {
+                throw UserError("invalid mount config for type \"bind\": bind source path does not exist: \(source)", exitCode: 125)
+            }
+            return MountSpec(type: "bind", source: source, destination: target, readOnly: readOnly)
+        case "volume":
+            return try volume((source.isEmpty ? "" : source + ":") + target + (readOnly ? ":ro" : ""), rootfs: rootfs, volumes: volumes)
+        case "tmpfs":
+            return MountSpec(type: "tmpfs", source: "", destination: target, readOnly: readOnly, options: tmpfsOptions)
+        default:
+            throw UserError("invalid mount type \"\(type)\"", exitCode: 125)
+        }
+    }
+
+    /// `--tmpfs /path[:size=64m,mode=1777]`.
+    static func tmpfs(_ spec: String) -> MountSpec {
+        let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
+        let options = parts.count > 1 ? parts[1].split(separator: ",").map(String.init) : []
+        return MountSpec(type: "tmpfs", source: "", destination: parts[0], options: options)
+    }
+}

@@ -1,0 +1,212 @@
+import Health
+
+/// What the executor reports as it goes; BerthCLI renders it as progress.
+public struct ExecutionEvent: Hashable, Sendable {
+    public enum Phase: Hashable, Sendable {
+        case working(String)
+        case done(String)
+        case failed(String)
+    }
+
+    public var container: String
+    public var phase: Phase
+}
+
+/// Why `up` stopped: names the dependency and carries the evidence.
+public struct ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible {
+    public var service: String
+    public var message: String
+    /// Probe outputs, exit codes and last log lines.
+    public var details: [String]
+
+    public var description: String {
+        ([message] + details).joined(separator: "\n")
+    }
+}
+
+/// Applies a Plan wave by wave: actions inside a wave run in parallel (at
+/// most `width` at once); before a service's containers start, each of its
+/// dependencies must meet its condition (started / healthy / completed
+/// successfully). A required dependency that fails stops the run with an
+/// ExecutionFailure naming it; an optional one only warns.
+public struct Executor: Sendable {
+    public var driver: any ContainerDriver
+    /// service → dependency → requirement.
+    public var dependencies: [String: [String: DependencyRequirement]]
+    public var width: Int
+    /// How long to wait for one dependency condition, in nanoseconds.
+    public var conditionTimeout: UInt64
+    public var pollInterval: UInt64 = 25_000_000
+
+    public init(driver: any ContainerDriver, dependencies: [String: [String: DependencyRequirement]],
+                width: Int = 8, conditionTimeout: UInt64 = 300_000_000_000) {
+        self.driver = driver
+        self.dependencies = dependencies
+        self.width = max(1, width)
+        self.conditionTimeout = conditionTimeout
+    }
+
+    /// Runs the plan; `report` receives progress events (from any task).
+    /// Returns warnings (optional dependencies that failed).
+    @discardableResult
+    public func run(_ plan: Plan, report: @escaping @Sendable (ExecutionEvent) -> Void) async throws -> [String] {
+        for action in plan.orphanRemovals {
+            try await apply(action, report: report)
+        }
+        var containersOf: [String: [String]] = [:]
+        for wave in plan.waves {
+            for action in wave {
+                if let name = containerName(action) { containersOf[action.service, default: []].append(name) }
+            }
+        }
+        var warnings: [String] = []
+        for wave in plan.waves {
+            let services = Array(Set(wave.map(\.service))).sorted()
+            for service in services {
+                warnings += try await waitForDependencies(of: service, containersOf: containersOf, report: report)
+            }
+            try await runParallel(wave, report: report)
+        }
+        return warnings
+    }
+
+    /// The container an action leaves behind (nil for removals).
+    func containerName(_ action: Action) -> String? {
+        switch action {
+        case let .create(service, number, _): driver.name(service: service, number: number)
+        case let .recreate(c, _), let .start(c, _), let .restart(c, _), let .keep(c): c.name
+        case .remove: nil
+        }
+    }
+
+    func runParallel(_ actions: [Action], report: @escaping @Sendable (ExecutionEvent) -> Void) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var pending = actions[...]
+            var running = 0
+            while let action = pending.popFirst() {
+                if running == width {
+                    try await group.next()
+                    running -= 1
+                }
+                group.addTask { try await self.apply(action, report: report) }
+                running += 1
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    func apply(_ action: Action, report: @escaping @Sendable (ExecutionEvent) -> Void) async throws {
+        switch action {
+        case let .create(service, number, _):
+            let name = try await driver.create(service: service, number: number)
+            report(ExecutionEvent(container: name, phase: .done("Created")))
+            report(ExecutionEvent(container: name, phase: .working("Starting")))
+            try await driver.start(name)
+            report(ExecutionEvent(container: name, phase: .done("Started")))
+        case let .recreate(c, _):
+            report(ExecutionEvent(container: c.name, phase: .working("Recreate")))
+            try await driver.stop(c.name)
+            try await driver.remove(c.name)
+            let name = try await driver.create(service: c.service, number: c.number)
+            report(ExecutionEvent(container: name, phase: .done("Recreated")))
+            try await driver.start(name)
+            report(ExecutionEvent(container: name, phase: .done("Started")))
+        case let .start(c, _):
+            report(ExecutionEvent(container: c.name, phase: .working("Starting")))
+            try await driver.start(c.name)
+            report(ExecutionEvent(container: c.name, phase: .done("Started")))
+        case let .restart(c, _):
+            report(ExecutionEvent(container: c.name, phase: .working("Restarting")))
+            try await driver.stop(c.name)
+            try await driver.start(c.name)
+            report(ExecutionEvent(container: c.name, phase: .done("Started")))
+        case let .remove(c, _):
+            report(ExecutionEvent(container: c.name, phase: .working("Stopping")))
+            try await driver.stop(c.name)
+            try await driver.remove(c.name)
+            report(ExecutionEvent(container: c.name, phase: .done("Removed")))
+        case let .keep(c):
+            report(ExecutionEvent(container: c.name, phase: .done("Running")))
+        }
+    }
+
+    /// Waits until every dependency of `service` meets its condition.
+    func waitForDependencies(of service: String, containersOf: [String: [String]],
+                             report: @escaping @Sendable (ExecutionEvent) -> Void) async throws -> [String] {
+        var warnings: [String] = []
+        for (dependency, requirement) in (dependencies[service] ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let names = containersOf[dependency] ?? []
+            for name in names {
+                do {
+                    try await waitFor(requirement.condition, container: name, service: dependency, report: report)
+                } catch let failure as ExecutionFailure where !requirement.required {
+                    warnings.append("\(service): optional dependency \(dependency) failed: \(failure.message)")
+                }
+            }
+        }
+        return warnings
+    }
+
+    func waitFor(_ condition: DependencyRequirement.Condition, container: String, service: String,
+                 report: @escaping @Sendable (ExecutionEvent) -> Void) async throws {
+        if condition != .started { report(ExecutionEvent(container: container, phase: .working("Waiting"))) }
+        var waited: UInt64 = 0
+        while true {
+            let seen = try await driver.observe(container)
+            switch condition {
+            case .started:
+                switch seen.status {
+                case .running, .restarting, .paused, .exited: return
+                case .created, .dead:
+                    if waited >= conditionTimeout {
+                        throw await failure(service, container, "dependency \(container) did not start", seen)
+                    }
+                }
+            case .healthy:
+                guard let health = seen.health else {
+                    throw ExecutionFailure(service: service,
+                        message: "dependency \(container) has no healthcheck, but a dependent waits for service_healthy",
+                        details: ["  hint: add a healthcheck to \(service), or use condition: service_started"])
+                }
+                if health == .healthy {
+                    report(ExecutionEvent(container: container, phase: .done("Healthy")))
+                    return
+                }
+                if health == .unhealthy {
+                    report(ExecutionEvent(container: container, phase: .failed("Unhealthy")))
+                    throw await failure(service, container, "dependency failed to start: container \(container) is unhealthy", seen)
+                }
+                if case let .exited(code) = seen.status {
+                    throw await failure(service, container, "dependency \(container) exited with code \(code) before it was healthy", seen)
+                }
+            case .completedSuccessfully:
+                if case let .exited(code) = seen.status {
+                    if code == 0 {
+                        report(ExecutionEvent(container: container, phase: .done("Exited")))
+                        return
+                    }
+                    report(ExecutionEvent(container: container, phase: .failed("Exited (\(code))")))
+                    throw await failure(service, container, "service \(service) didn't complete successfully: exit \(code)", seen)
+                }
+                if seen.status == .dead {
+                    throw await failure(service, container, "dependency \(container) is dead", seen)
+                }
+            }
+            if waited >= conditionTimeout {
+                throw await failure(service, container, "timed out waiting for \(container)", seen)
+            }
+            try await Task.sleep(nanoseconds: pollInterval)
+            waited += pollInterval
+        }
+    }
+
+    func failure(_ service: String, _ container: String, _ message: String, _ seen: ObservedContainer) async -> ExecutionFailure {
+        var details = seen.healthReport
+        let logs = await driver.lastLogLines(container, count: 20)
+        if !logs.isEmpty {
+            details.append("last log lines of \(container):")
+            details += logs.map { "  " + $0 }
+        }
+        return ExecutionFailure(service: service, message: message, details: details)
+    }
+}

@@ -1,0 +1,293 @@
+// Networking owns a project's private bridge networks: IPAM (pure), link,
+// address and route setup through rtnetlink (Netlink/), packet filtering and
+// NAT in berth's own nftables table (NFTables/), the per-network DNS helper
+// (DNS/) and published ports (PortPublisher).
+// It never runs `ip`/`iptables`/`nft` commands, never flushes or rewrites
+// another owner's nftables table (it only inserts comment-tagged accept
+// rules where a foreign forward chain drops by policy, and removes them
+// again), never enables route_localnet, and never sends traffic anywhere but
+// the bridges and namespaces it was asked to wire.
+
+import Foundation
+
+/// An IPv4 address as a 32-bit number in host order.
+public struct IPv4Address: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
+    public var value: UInt32
+
+    public init(_ value: UInt32) { self.value = value }
+
+    public init(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8) {
+        value = UInt32(a) << 24 | UInt32(b) << 16 | UInt32(c) << 8 | UInt32(d)
+    }
+
+    /// Parses dotted-quad text (`172.18.0.2`); nil when malformed.
+    public init?(_ text: some StringProtocol) {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return nil }
+        var v: UInt32 = 0
+        for p in parts {
+            guard !p.isEmpty, p.count <= 3, p.allSatisfy(\.isNumber), let n = UInt8(p) else { return nil }
+            v = v << 8 | UInt32(n)
+        }
+        value = v
+    }
+
+    /// The four bytes in network order.
+    public var bytes: [UInt8] {
+        [UInt8(value >> 24), UInt8(value >> 16 & 0xff), UInt8(value >> 8 & 0xff), UInt8(value & 0xff)]
+    }
+
+    public var description: String { bytes.map(String.init).joined(separator: ".") }
+
+    public var isLoopback: Bool { value >> 24 == 127 }
+    public var isUnspecified: Bool { value == 0 }
+
+    public static func < (a: Self, b: Self) -> Bool { a.value < b.value }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let a = IPv4Address(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "invalid IPv4 address \(text)"))
+        }
+        self = a
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
+}
+
+/// An IPv4 network in CIDR form (`172.18.0.0/16`); the address is masked.
+public struct IPv4Subnet: Hashable, Sendable, CustomStringConvertible, Codable {
+    public var network: IPv4Address
+    public var prefix: Int
+
+    public init(_ address: IPv4Address, prefix: Int) {
+        precondition((0...32).contains(prefix), "prefix out of range")
+        self.prefix = prefix
+        network = IPv4Address(address.value & IPv4Subnet.mask(prefix))
+    }
+
+    /// Parses `a.b.c.d/n`; nil when malformed. A bare address is a /32.
+    public init?(_ text: some StringProtocol) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let a = IPv4Address(parts[0]) else { return nil }
+        var p = 32
+        if parts.count == 2 {
+            guard let n = Int(parts[1]), (0...32).contains(n) else { return nil }
+            p = n
+        }
+        self.init(a, prefix: p)
+    }
+
+    static func mask(_ prefix: Int) -> UInt32 {
+        prefix == 0 ? 0 : UInt32.max << UInt32(32 - prefix)
+    }
+
+    public var mask: UInt32 { IPv4Subnet.mask(prefix) }
+    /// Number of addresses in the subnet.
+    public var size: UInt64 { UInt64(1) << UInt64(32 - prefix) }
+    public var first: IPv4Address { network }
+    public var last: IPv4Address { IPv4Address(network.value | ~mask) }
+    public var broadcast: IPv4Address { last }
+
+    public func contains(_ a: IPv4Address) -> Bool { a.value & mask == network.value }
+
+    public func overlaps(_ other: IPv4Subnet) -> Bool {
+        let p = min(prefix, other.prefix)
+        let m = IPv4Subnet.mask(p)
+        return network.value & m == other.network.value & m
+    }
+
+    /// Whether `other` lies completely inside this subnet.
+    public func contains(_ other: IPv4Subnet) -> Bool {
+        other.prefix >= prefix && contains(other.network)
+    }
+
+    public var description: String { "\(network)/\(prefix)" }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let s = IPv4Subnet(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "invalid subnet \(text)"))
+        }
+        self = s
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
+}
+
+/// An IPv6 address as 16 bytes.
+public struct IPv6Address: Hashable, Sendable, CustomStringConvertible, Codable {
+    public var bytes: [UInt8]
+
+    public init(bytes: [UInt8]) {
+        precondition(bytes.count == 16, "IPv6 address needs 16 bytes")
+        self.bytes = bytes
+    }
+
+    /// Parses RFC 4291 text (`fd00:1::2`, `::1`); no embedded IPv4 form.
+    public init?(_ text: some StringProtocol) {
+        let s = String(text)
+        let halves = s.components(separatedBy: "::")
+        guard halves.count <= 2 else { return nil }
+        func groups(_ part: String) -> [UInt16]? {
+            if part.isEmpty { return [] }
+            var out: [UInt16] = []
+            for g in part.split(separator: ":", omittingEmptySubsequences: false) {
+                guard (1...4).contains(g.count), let v = UInt16(g, radix: 16) else { return nil }
+                out.append(v)
+            }
+            return out
+        }
+        guard let head = groups(halves[0]) else { return nil }
+        var all = head
+        if halves.count == 2 {
+            guard let tail = groups(halves[1]), head.count + tail.count <= 7 else { return nil }
+            all += Array(repeating: 0, count: 8 - head.count - tail.count) + tail
+        }
+        guard all.count == 8 else { return nil }
+        bytes = all.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xff)] }
+    }
+
+    public var groups: [UInt16] {
+        stride(from: 0, to: 16, by: 2).map { UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]) }
+    }
+
+    /// Canonical text (RFC 5952): lowercase, longest zero run compressed.
+    public var description: String {
+        let g = groups
+        var bestStart = -1, bestLen = 0, i = 0
+        while i < 8 {
+            if g[i] == 0 {
+                var j = i
+                while j < 8 && g[j] == 0 { j += 1 }
+                if j - i > bestLen && j - i >= 2 { bestStart = i; bestLen = j - i }
+                i = j
+            } else { i += 1 }
+        }
+        func hex(_ r: ArraySlice<UInt16>) -> String { r.map { String($0, radix: 16) }.joined(separator: ":") }
+        if bestStart < 0 { return hex(g[...]) }
+        return hex(g[..<bestStart]) + "::" + hex(g[(bestStart + bestLen)...])
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let a = IPv6Address(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "invalid IPv6 address \(text)"))
+        }
+        self = a
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
+}
+
+/// An IPv6 network in CIDR form; the address is masked.
+public struct IPv6Subnet: Hashable, Sendable, CustomStringConvertible, Codable {
+    public var network: IPv6Address
+    public var prefix: Int
+
+    public init(_ address: IPv6Address, prefix: Int) {
+        precondition((0...128).contains(prefix), "prefix out of range")
+        self.prefix = prefix
+        var b = address.bytes
+        for i in 0..<16 {
+            let bits = max(0, min(8, prefix - i * 8))
+            b[i] &= bits == 0 ? 0 : UInt8(truncatingIfNeeded: 0xff << (8 - bits))
+        }
+        network = IPv6Address(bytes: b)
+    }
+
+    public init?(_ text: some StringProtocol) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let a = IPv6Address(parts[0]), let p = Int(parts[1]), (0...128).contains(p) else { return nil }
+        self.init(a, prefix: p)
+    }
+
+    public func contains(_ a: IPv6Address) -> Bool { IPv6Subnet(a, prefix: prefix).network == network }
+
+    public func overlaps(_ other: IPv6Subnet) -> Bool {
+        let p = min(prefix, other.prefix)
+        return IPv6Subnet(network, prefix: p).network == IPv6Subnet(other.network, prefix: p).network
+    }
+
+    /// The address `offset` (< 2^64) past the network address.
+    public func address(at offset: UInt64) -> IPv6Address {
+        var b = network.bytes
+        var carry = offset
+        for i in stride(from: 15, through: 0, by: -1) where carry > 0 {
+            let sum = UInt64(b[i]) + (carry & 0xff)
+            b[i] = UInt8(sum & 0xff)
+            carry = (carry >> 8) + (sum >> 8)
+        }
+        return IPv6Address(bytes: b)
+    }
+
+    public var description: String { "\(network)/\(prefix)" }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let s = IPv6Subnet(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "invalid subnet \(text)"))
+        }
+        self = s
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
+}
+
+/// A 48-bit Ethernet address.
+public struct MACAddress: Hashable, Sendable, CustomStringConvertible, Codable {
+    public var bytes: [UInt8]
+
+    public init?(bytes: [UInt8]) {
+        guard bytes.count == 6 else { return nil }
+        self.bytes = bytes
+    }
+
+    /// Parses `02:42:ac:11:00:02`.
+    public init?(_ text: some StringProtocol) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 6 else { return nil }
+        var b: [UInt8] = []
+        for p in parts {
+            guard p.count == 2, let v = UInt8(p, radix: 16) else { return nil }
+            b.append(v)
+        }
+        bytes = b
+    }
+
+    /// Docker's scheme: locally administered `02:42` followed by the IPv4 address.
+    public static func derived(from ip: IPv4Address) -> MACAddress {
+        MACAddress(unchecked: [0x02, 0x42] + ip.bytes)
+    }
+
+    init(unchecked bytes: [UInt8]) { self.bytes = bytes }
+
+    public var description: String {
+        bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: ":")
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let a = MACAddress(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "invalid MAC address \(text)"))
+        }
+        self = a
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
+}

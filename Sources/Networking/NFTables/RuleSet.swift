@@ -1,0 +1,183 @@
+/// What the rule renderer needs to know about one network.
+public struct RuleNetwork: Hashable, Sendable {
+    public var bridge: String
+    public var subnet: IPv4Subnet
+    public var subnet6: IPv6Subnet?
+    public var loopbackAlias: IPv4Address
+    public var isInternal: Bool
+
+    public init(bridge: String, subnet: IPv4Subnet, subnet6: IPv6Subnet? = nil,
+                loopbackAlias: IPv4Address, isInternal: Bool) {
+        self.bridge = bridge
+        self.subnet = subnet
+        self.subnet6 = subnet6
+        self.loopbackAlias = loopbackAlias
+        self.isInternal = isInternal
+    }
+}
+
+/// One published port of one container on one network.
+public struct RulePort: Hashable, Sendable {
+    public var bridge: String
+    public var loopbackAlias: IPv4Address
+    public var containerIP: IPv4Address
+    public var binding: PortBinding
+
+    public init(bridge: String, loopbackAlias: IPv4Address, containerIP: IPv4Address, binding: PortBinding) {
+        self.bridge = bridge
+        self.loopbackAlias = loopbackAlias
+        self.containerIP = containerIP
+        self.binding = binding
+    }
+}
+
+/// A base chain of another owner's table that hooks forward with policy
+/// drop (Docker's `ip filter FORWARD`), and the chain berth inserts its accept
+/// rules into (Docker's `DOCKER-USER` when present, else the base chain).
+public struct ForeignDropChain: Hashable, Sendable {
+    public var family: String
+    public var table: String
+    public var chain: String
+
+    public init(family: String, table: String, chain: String) {
+        self.family = family
+        self.table = table
+        self.chain = chain
+    }
+}
+
+/// Renders berth's nftables table: one `table inet <name>` that berth owns
+/// completely and replaces in one transaction. Pure; `NFTables` applies it.
+///
+/// Published ports use kernel NAT:
+/// - from other hosts and containers: DNAT in prerouting for local
+///   destinations (`fib daddr type local`) or the given host address;
+/// - from the host to its own addresses: DNAT in the nat output hook;
+/// - from the host to 127.0.0.1: the kernel refuses to route a packet with a
+///   loopback source out of a non-loopback device unless route_localnet is
+///   set, which berth never does (it would let containers reach the host's
+///   loopback services). Instead such packets skip conntrack (`notrack` in
+///   raw output), a route chain rewrites them to come from the network's
+///   loopback alias address to the container (`ip saddr set …`, the kernel
+///   reroutes), and the replies, also untracked, are rewritten back to
+///   127.0.0.1 in the input hook before the socket lookup. Stateless NAT:
+///   checksums are updated by nft's payload statements.
+public enum RuleSet {
+    /// Comment tagging berth's accept rules in other owners' chains.
+    public static func compatComment(table: String) -> String { "berth-compat:\(table)" }
+
+    /// The text of one nft transaction that replaces berth's table with the
+    /// rules for `networks` and `ports` (or deletes it when there are no
+    /// networks). `add table` first makes `delete table` safe when absent.
+    public static func render(table: String, networks: [RuleNetwork], ports: [RulePort]) -> String {
+        var out = "add table inet \(table)\ndelete table inet \(table)\n"
+        if networks.isEmpty { return out }
+        out += "table inet \(table) {\n"
+        let nets = networks.sorted { $0.bridge < $1.bridge }
+        let ps = ports.sorted { ($0.binding.hostPort, $0.binding.proto.rawValue, $0.bridge) < ($1.binding.hostPort, $1.binding.proto.rawValue, $1.bridge) }
+        let loopbackPorts = ps.filter { $0.binding.hostIP.isUnspecified || $0.binding.hostIP == IPv4Address(127, 0, 0, 1) }
+
+        func chain(_ name: String, _ header: String, _ rules: [String]) {
+            out += "    chain \(name) {\n        \(header); policy accept;\n"
+            for r in rules { out += "        \(r)\n" }
+            out += "    }\n"
+        }
+        func q(_ s: String) -> String { "\"\(s)\"" }
+
+        // Host → 127.0.0.1:port, stateless (see the type's comment).
+        chain("output_raw", "type filter hook output priority raw", loopbackPorts.map { p in
+            let b = p.binding
+            return "ip daddr 127.0.0.1 \(b.proto) dport \(b.hostPort) notrack"
+        })
+        chain("output_route", "type route hook output priority mangle", loopbackPorts.map { p in
+            let b = p.binding
+            return "ip daddr 127.0.0.1 \(b.proto) dport \(b.hostPort) ip saddr set \(p.loopbackAlias) ip daddr set \(p.containerIP) \(b.proto) dport set \(b.containerPort)"
+        })
+        chain("prerouting_raw", "type filter hook prerouting priority raw", loopbackPorts.map { p in
+            let b = p.binding
+            return "iifname \(q(p.bridge)) ip saddr \(p.containerIP) ip daddr \(p.loopbackAlias) \(b.proto) sport \(b.containerPort) notrack"
+        })
+        chain("input_loopback", "type filter hook input priority mangle", loopbackPorts.map { p in
+            let b = p.binding
+            return "iifname \(q(p.bridge)) ip saddr \(p.containerIP) ip daddr \(p.loopbackAlias) \(b.proto) sport \(b.containerPort) ip saddr set 127.0.0.1 ip daddr set 127.0.0.1 \(b.proto) sport set \(b.hostPort)"
+        })
+
+        // DNAT for everything else that reaches a published port.
+        var pre: [String] = [], outNat: [String] = []
+        for p in ps {
+            let b = p.binding
+            let to = "dnat ip to \(p.containerIP):\(b.containerPort)"
+            if b.hostIP.isUnspecified {
+                pre.append("meta nfproto ipv4 fib daddr type local \(b.proto) dport \(b.hostPort) \(to)")
+                outNat.append("meta nfproto ipv4 fib daddr type local ip daddr != 127.0.0.0/8 \(b.proto) dport \(b.hostPort) \(to)")
+            } else if !b.hostIP.isLoopback {
+                pre.append("ip daddr \(b.hostIP) \(b.proto) dport \(b.hostPort) \(to)")
+                outNat.append("ip daddr \(b.hostIP) \(b.proto) dport \(b.hostPort) \(to)")
+            }
+        }
+        chain("prerouting_nat", "type nat hook prerouting priority dstnat", pre)
+        chain("output_nat", "type nat hook output priority -100", outNat)
+
+        var post: [String] = []
+        for n in nets {
+            // Hairpin: a container (or the host) reaching a published port on its
+            // own network must see replies come back through the host.
+            post.append("oifname \(q(n.bridge)) ct status dnat ip saddr \(n.subnet) masquerade")
+            post.append("oifname \(q(n.bridge)) ct status dnat fib saddr type local masquerade")
+            if !n.isInternal {
+                post.append("ip saddr \(n.subnet) oifname != \(q(n.bridge)) masquerade")
+                if let s6 = n.subnet6 {
+                    post.append("ip6 saddr \(s6) oifname != \(q(n.bridge)) masquerade")
+                }
+            }
+        }
+        chain("postrouting_nat", "type nat hook postrouting priority srcnat", post)
+
+        // Forwarding: internal networks stay inside; replies and published
+        // ports are let in; berth bridges never talk to each other directly;
+        // nothing else enters a berth bridge from outside.
+        var fwd: [String] = []
+        for n in nets where n.isInternal {
+            fwd.append("iifname \(q(n.bridge)) oifname != \(q(n.bridge)) drop")
+            fwd.append("oifname \(q(n.bridge)) iifname != \(q(n.bridge)) drop")
+        }
+        for n in nets {
+            fwd.append("oifname \(q(n.bridge)) ct state established,related accept")
+            fwd.append("oifname \(q(n.bridge)) ct status dnat accept")
+            fwd.append("iifname \(q(n.bridge)) oifname \(q(n.bridge)) accept")
+        }
+        for n in nets {
+            fwd.append("iifname \(q(n.bridge)) oifname \"brt-*\" drop")
+            fwd.append("oifname \(q(n.bridge)) drop")
+        }
+        for n in nets { fwd.append("iifname \(q(n.bridge)) accept") }
+        chain("forward", "type filter hook forward priority filter", fwd)
+        out += "}\n"
+        return out
+    }
+
+    /// Commands inserting berth's accept rules into other owners' drop-policy
+    /// forward chains, so bridge traffic is not dropped there (berth's own
+    /// table still applies its isolation). Each rule carries `compatComment`.
+    public static func renderCompat(table: String, chains: [ForeignDropChain], bridges: [String]) -> String {
+        guard !bridges.isEmpty else { return "" }
+        let set = "{ " + bridges.sorted().map { "\"\($0)\"" }.joined(separator: ", ") + " }"
+        var out = ""
+        for c in chains {
+            let comment = "comment \"\(compatComment(table: table))\""
+            out += "insert rule \(c.family) \(c.table) \(c.chain) oifname \(set) accept \(comment)\n"
+            out += "insert rule \(c.family) \(c.table) \(c.chain) iifname \(set) accept \(comment)\n"
+        }
+        return out
+    }
+
+    /// The table name for a state root: `berth` for the default root, else
+    /// `berth_<hash>` so that separate roots (tests) never share a table.
+    public static func tableName(forRoot root: String, defaultRoot: String = "/var/lib/berth") -> String {
+        if root == defaultRoot { return "berth" }
+        var h: UInt32 = 2_166_136_261
+        for b in root.utf8 { h = (h ^ UInt32(b)) &* 16_777_619 }
+        let hex = String(h, radix: 16)
+        return "berth_" + String(repeating: "0", count: 8 - hex.count) + hex
+    }
+}

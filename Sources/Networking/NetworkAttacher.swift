@@ -1,0 +1,152 @@
+import Diagnostics
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where a container's network namespace is.
+public enum NamespaceRef: Hashable, Sendable {
+    /// The namespace of a running process (`/proc/<pid>/ns/net`).
+    case pid(Int32)
+    /// A namespace file (a bind mount of `/proc/<pid>/ns/net`).
+    case path(String)
+
+    public var path: String {
+        switch self {
+        case .pid(let p): "/proc/\(p)/ns/net"
+        case .path(let p): p
+        }
+    }
+}
+
+/// What the caller asks for when attaching a container to a network.
+public struct AttachRequest: Hashable, Sendable {
+    public var containerID: String
+    /// `<project>-<service>-<n>`; resolves over DNS.
+    public var containerName: String
+    /// Network name or id.
+    public var network: String
+    public var namespace: NamespaceRef
+    /// More DNS names: the service name, compose `aliases`, `<svc>-<n>`.
+    public var aliases: [String]
+    /// Static `ipv4_address`.
+    public var ipv4Address: IPv4Address?
+    /// Static `mac_address`.
+    public var macAddress: MACAddress?
+    /// `eth0` for the first network, `eth1` for the second…
+    public var interface: String
+
+    public init(containerID: String, containerName: String, network: String, namespace: NamespaceRef,
+                aliases: [String] = [], ipv4Address: IPv4Address? = nil, macAddress: MACAddress? = nil,
+                interface: String = "eth0") {
+        self.containerID = containerID
+        self.containerName = containerName
+        self.network = network
+        self.namespace = namespace
+        self.aliases = aliases
+        self.ipv4Address = ipv4Address
+        self.macAddress = macAddress
+        self.interface = interface
+    }
+}
+
+/// The result of an attach: what the container got.
+public struct Attachment: Hashable, Sendable {
+    public var network: String
+    public var ipv4: IPv4Address
+    public var prefix: Int
+    public var gateway: IPv4Address
+    public var ipv6: IPv6Address?
+    public var mac: MACAddress
+    public var interface: String
+    public var hostInterface: String
+}
+
+/// Wires containers into networks: veth pair with the host end on the
+/// bridge and the peer created directly inside the container's namespace
+/// under its final name, then address, lo, default route — all by netlink.
+public struct NetworkAttacher: Sendable {
+    public let store: NetworkStore
+
+    public init(store: NetworkStore) { self.store = store }
+
+    /// Attaches a container; on failure nothing of the attach remains.
+    public func attach(_ request: AttachRequest) throws -> Attachment {
+        try store.withLock {
+            var net = try store.inspect(request.network)
+            if net.endpoints[request.containerID] != nil {
+                throw NetworkError("container \(request.containerName) is already attached to network \(net.name)")
+            }
+            let used = Set(net.endpoints.values.map(\.ipv4))
+            let ip = try IPAM.allocate(in: net.plan, used: used, requested: request.ipv4Address)
+            let ip6 = IPAM.address6(in: net.plan, for: ip)
+            let mac = request.macAddress ?? MACAddress.derived(from: ip)
+            let hostName = NetworkAttacher.hostInterfaceName(containerID: request.containerID, networkID: net.id)
+
+            let host = LinkControl(try NetlinkSocket())
+            let nsfd = open(request.namespace.path, O_RDONLY | O_CLOEXEC)
+            guard nsfd >= 0 else { throw SystemError.current("open network namespace", request.namespace.path) }
+            defer { close(nsfd) }
+            let bridgeIndex = try host.index(of: net.bridge)
+            try host.createVeth(hostName, peer: request.interface, peerNamespace: .fd(nsfd), peerMAC: mac,
+                                mtu: net.mtu, master: bridgeIndex)
+            do {
+                try host.setUp(try host.index(of: hostName), name: hostName)
+                let inside = LinkControl(try NetlinkSocket.open(namespace: request.namespace.path))
+                let index = try inside.index(of: request.interface)
+                try inside.addAddress(ip, prefix: net.plan.subnet.prefix, index: index, name: request.interface)
+                if let ip6, let s6 = net.plan.subnet6 {
+                    try inside.addAddress6(ip6, prefix: s6.prefix, index: index, name: request.interface)
+                }
+                try inside.setUp(index, name: request.interface)
+                try inside.setUp(try inside.index(of: "lo"), name: "lo")
+                if !net.isInternal {
+                    // A second network must not replace the first one's default route.
+                    let hasDefault = try inside.routes().contains { $0.dstLength == 0 }
+                    if !hasDefault { try inside.addDefaultRoute(via: net.plan.gateway, index: index) }
+                    if let g6 = net.plan.gateway6, try !inside.routes(family: RT.afInet6).contains(where: { $0.dstLength == 0 }) {
+                        try inside.addDefaultRoute6(via: g6, index: index)
+                    }
+                }
+                net.endpoints[request.containerID] = Endpoint(
+                    containerID: request.containerID, containerName: request.containerName, interface: request.interface,
+                    hostInterface: hostName, ipv4: ip, ipv6: ip6, mac: mac, aliases: request.aliases, ports: [])
+                try store.save(net)
+                try store.writeRecords(net)
+            } catch {
+                _ = try? host.deleteIfPresent(hostName)
+                throw error
+            }
+            return Attachment(network: net.name, ipv4: ip, prefix: net.plan.subnet.prefix, gateway: net.plan.gateway,
+                              ipv6: ip6, mac: mac, interface: request.interface, hostInterface: hostName)
+        }
+    }
+
+    /// Detaches a container: deletes its veth pair (the peer goes with it),
+    /// releases its address, its DNS names and its published ports. Detaching
+    /// a container that is not attached does nothing.
+    public func detach(containerID: String, network: String) throws {
+        try store.withLock {
+            var net = try store.inspect(network)
+            guard let e = net.endpoints.removeValue(forKey: containerID) else { return }
+            _ = try LinkControl(try NetlinkSocket()).deleteIfPresent(e.hostInterface)
+            try store.save(net)
+            try store.writeRecords(net)
+            if !e.ports.isEmpty { try store.applyRules() }
+        }
+    }
+
+    /// The networks a container is attached to, with its endpoint on each.
+    public func endpoints(containerID: String) throws -> [(network: NetworkRecord, endpoint: Endpoint)] {
+        try store.list().compactMap { n in n.endpoints[containerID].map { (n, $0) } }
+    }
+
+    /// `brtv` + 11 hex digits of a hash of container and network: ≤ 15 chars,
+    /// stable, and found by berth's leak checks.
+    public static func hostInterfaceName(containerID: String, networkID: String) -> String {
+        var h: UInt64 = 14_695_981_039_346_656_037
+        for b in (containerID + "/" + networkID).utf8 { h = (h ^ UInt64(b)) &* 1_099_511_628_211 }
+        let hex = String(h, radix: 16)
+        return "brtv" + String((String(repeating: "0", count: 16 - hex.count) + hex).prefix(11))
+    }
+}

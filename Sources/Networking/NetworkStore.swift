@@ -1,0 +1,329 @@
+import Diagnostics
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One container's endpoint on a network.
+public struct Endpoint: Hashable, Sendable, Codable {
+    public var containerID: String
+    public var containerName: String
+    /// Interface name inside the container (`eth0`).
+    public var interface: String
+    /// Host end of the veth pair (`brtv…`).
+    public var hostInterface: String
+    public var ipv4: IPv4Address
+    public var ipv6: IPv6Address?
+    public var mac: MACAddress
+    /// Names that resolve to this endpoint besides the container name
+    /// (service name, `aliases`, `<svc>-<n>`).
+    public var aliases: [String]
+    public var ports: [PortBinding]
+}
+
+/// A berth network as stored under `<root>/networks/<id>.json`.
+public struct NetworkRecord: Hashable, Sendable, Codable {
+    public var id: String
+    public var name: String
+    public var driver: String
+    /// RFC 3339 creation time.
+    public var created: String
+    public var labels: [String: String]
+    public var isInternal: Bool
+    public var plan: AddressPlan
+    public var bridge: String
+    public var mtu: UInt32?
+    /// Container id → endpoint.
+    public var endpoints: [String: Endpoint]
+
+    public var ruleNetwork: RuleNetwork {
+        RuleNetwork(bridge: bridge, subnet: plan.subnet, subnet6: plan.subnet6, loopbackAlias: plan.loopbackAlias, isInternal: isInternal)
+    }
+}
+
+/// Options of `network create` / a compose network definition.
+public struct NetworkOptions: Hashable, Sendable {
+    public var ipam: IPAMRequest
+    public var isInternal: Bool
+    public var labels: [String: String]
+    public var mtu: UInt32?
+
+    public init(ipam: IPAMRequest = IPAMRequest(), isInternal: Bool = false, labels: [String: String] = [:], mtu: UInt32? = nil) {
+        self.ipam = ipam
+        self.isInternal = isInternal
+        self.labels = labels
+        self.mtu = mtu
+    }
+}
+
+/// berth's networks: state on disk, the bridges in the kernel, the nftables
+/// table and the DNS helpers, kept in step under one lock per state root.
+public final class NetworkStore: Sendable {
+    public let paths: StatePaths
+    /// The DNS helper executable (default: `berth-dns` next to the running
+    /// executable, or `$BERTH_DNS_HELPER`).
+    public let dnsHelper: String
+    /// Upstream resolvers for names berth does not know (`ip:port`); nil:
+    /// the nameservers of /etc/resolv.conf.
+    public let upstreams: [String]?
+
+    public init(paths: StatePaths, dnsHelper: String? = nil, upstreams: [String]? = nil) {
+        self.paths = paths
+        self.dnsHelper = dnsHelper ?? NetworkStore.defaultHelperPath()
+        self.upstreams = upstreams
+    }
+
+    var directory: String { paths.root + "/networks" }
+    func recordPath(_ id: String) -> String { directory + "/\(id).json" }
+    func runDirectory(_ id: String) -> String { paths.run + "/networks/" + String(id.prefix(12)) }
+    /// The records file the network's DNS helper serves.
+    public func recordsPath(_ id: String) -> String { runDirectory(id) + "/dns.records" }
+    func pidPath(_ id: String) -> String { runDirectory(id) + "/dns.pid" }
+    /// berth's nftables table for this state root.
+    public var tableName: String { RuleSet.tableName(forRoot: paths.root) }
+
+    static func defaultHelperPath() -> String {
+        if let env = ProcessInfo.processInfo.environment["BERTH_DNS_HELPER"], !env.isEmpty { return env }
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("berth-dns").path
+    }
+
+    // MARK: reading
+
+    /// Every network of this root, sorted by name.
+    public func list() throws -> [NetworkRecord] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        var out: [NetworkRecord] = []
+        for n in names where n.hasSuffix(".json") {
+            let path = directory + "/" + n
+            guard let data = FileManager.default.contents(atPath: path) else { continue }
+            do {
+                out.append(try JSONDecoder().decode(NetworkRecord.self, from: data))
+            } catch {
+                throw NetworkError("corrupt network state \(path): \(error)")
+            }
+        }
+        return out.sorted { $0.name < $1.name }
+    }
+
+    /// The network with this name, full id or unique id prefix.
+    public func inspect(_ nameOrID: String) throws -> NetworkRecord {
+        let all = try list()
+        if let n = all.first(where: { $0.name == nameOrID || $0.id == nameOrID }) { return n }
+        let byPrefix = all.filter { $0.id.hasPrefix(nameOrID) }
+        if byPrefix.count == 1, !nameOrID.isEmpty { return byPrefix[0] }
+        if byPrefix.count > 1 { throw NetworkError("network \(nameOrID) is ambiguous (\(byPrefix.count) matches)") }
+        throw NetworkError("network \(nameOrID) not found")
+    }
+
+    // MARK: lifecycle
+
+    /// Creates a network: subnet, bridge `brt-<id8>` with the gateway and
+    /// loopback-alias addresses, berth's nftables rules, the DNS helper.
+    /// Rolls back what it did when a step fails.
+    @discardableResult
+    public func create(name: String, options: NetworkOptions = NetworkOptions()) throws -> NetworkRecord {
+        try validateName(name)
+        return try withLock {
+            if try list().contains(where: { $0.name == name }) {
+                throw NetworkError("network with name \(name) already exists")
+            }
+            let id = NetworkStore.randomID()
+            let idBytes = stride(from: 0, to: 14, by: 2).compactMap { i -> UInt8? in
+                let s = id.index(id.startIndex, offsetBy: i)
+                return UInt8(id[s..<id.index(s, offsetBy: 2)], radix: 16)
+            }
+            let bridge = "brt-" + String(id.prefix(8))
+            var record: NetworkRecord?
+            var undo: [() -> Void] = []
+            do {
+                // Subnet choice and the bridge address happen under a machine-wide
+                // lock, so concurrent creates (even from other roots) never collide:
+                // once the bridge has its address, its route blocks the subnet.
+                try GlobalLock.with("/run/lock/berth-ipam.lock") {
+                    let taken = try allSubnetsOfBerth()
+                    let routes = IPAM.parseRoutes((try? String(contentsOfFile: "/proc/net/route", encoding: .utf8)) ?? "")
+                    let plan = try IPAM.plan(options.ipam, hostRoutes: routes, taken: taken, seed: idBytes)
+                    let links = LinkControl(try NetlinkSocket())
+                    // 02:42 + four bytes of the id: locally administered, stable.
+                    let mac = MACAddress(unchecked: [0x02, 0x42] + idBytes.prefix(4))
+                    try links.createBridge(bridge, mtu: options.mtu, mac: mac)
+                    undo.append { _ = try? links.deleteIfPresent(bridge) }
+                    let index = try links.index(of: bridge)
+                    try links.addAddress(plan.gateway, prefix: plan.subnet.prefix, index: index, name: bridge)
+                    try links.addAddress(plan.loopbackAlias, prefix: 32, index: index, name: bridge)
+                    if let s6 = plan.subnet6, let g6 = plan.gateway6 {
+                        try links.addAddress6(g6, prefix: s6.prefix, index: index, name: bridge)
+                    }
+                    try links.setUp(index, name: bridge)
+                    record = NetworkRecord(id: id, name: name, driver: "bridge", created: NetworkStore.now(),
+                                           labels: options.labels, isInternal: options.isInternal, plan: plan,
+                                           bridge: bridge, mtu: options.mtu, endpoints: [:])
+                }
+                guard let r = record else { throw NetworkError("network \(name): no address plan") }
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                try writeAtomically(recordPath(id), try NetworkStore.encoder.encode(r))
+                undo.append { [self] in try? FileManager.default.removeItem(atPath: recordPath(id)) }
+                if !options.isInternal { _ = try NFTables.enableIPv4Forwarding() }
+                try applyRules()
+                undo.append { [self] in try? applyRules() }
+                try writeRecords(r)
+                try DNSHelper.start(executable: dnsHelper, listen: r.plan.gateway, records: recordsPath(id), pidFile: pidPath(id))
+                return r
+            } catch {
+                for u in undo.reversed() { u() }
+                try? FileManager.default.removeItem(atPath: runDirectory(id))
+                throw error
+            }
+        }
+    }
+
+    /// Removes a network with no endpoints: DNS helper, bridge, rules, state.
+    public func remove(_ nameOrID: String) throws {
+        try withLock {
+            let r = try inspect(nameOrID)
+            guard r.endpoints.isEmpty else {
+                let names = r.endpoints.values.map(\.containerName).sorted().joined(separator: ", ")
+                throw NetworkError("error while removing network: network \(r.name) has active endpoints (\(names))")
+            }
+            try teardown(r)
+        }
+    }
+
+    /// Removes every network without endpoints; returns their names.
+    public func prune(where keep: (NetworkRecord) -> Bool = { _ in false }) throws -> [String] {
+        try withLock {
+            var removed: [String] = []
+            for r in try list() where r.endpoints.isEmpty && !keep(r) {
+                try teardown(r)
+                removed.append(r.name)
+            }
+            return removed
+        }
+    }
+
+    func teardown(_ r: NetworkRecord) throws {
+        try DNSHelper.stop(pidFile: pidPath(r.id), records: recordsPath(r.id))
+        let links = LinkControl(try NetlinkSocket())
+        // Deleting the bridge removes its addresses and connected routes.
+        try links.deleteIfPresent(r.bridge)
+        try FileManager.default.removeItem(atPath: recordPath(r.id))
+        try applyRules()
+        try? FileManager.default.removeItem(atPath: runDirectory(r.id))
+    }
+
+    // MARK: shared with the attacher and the port publisher
+
+    func save(_ r: NetworkRecord) throws {
+        try writeAtomically(recordPath(r.id), try NetworkStore.encoder.encode(r))
+    }
+
+    /// Re-renders and applies berth's nftables table from the stored state.
+    func applyRules() throws {
+        let all = try list()
+        var ports: [RulePort] = []
+        for n in all {
+            for e in n.endpoints.values {
+                for b in e.ports {
+                    ports.append(RulePort(bridge: n.bridge, loopbackAlias: n.plan.loopbackAlias, containerIP: e.ipv4, binding: b))
+                }
+            }
+        }
+        try NFTables.apply(table: tableName, networks: all.map(\.ruleNetwork), ports: ports)
+    }
+
+    /// Rewrites the network's DNS records file atomically; the helper
+    /// notices the new file on its next query.
+    func writeRecords(_ r: NetworkRecord) throws {
+        var entries: [(name: String, address: String)] = []
+        for e in r.endpoints.values.sorted(by: { $0.containerName < $1.containerName }) {
+            var names = [e.containerName, String(e.containerID.prefix(12))] + e.aliases
+            var seen = Set<String>()
+            names = names.filter { !$0.isEmpty && seen.insert($0.lowercased()).inserted }
+            for n in names {
+                entries.append((n, e.ipv4.description))
+                if let v6 = e.ipv6 { entries.append((n, v6.description)) }
+            }
+        }
+        let text = DNSRecords.render(upstreams: upstreams ?? ResolvConf.hostNameservers(), entries: entries)
+        try FileManager.default.createDirectory(atPath: runDirectory(r.id), withIntermediateDirectories: true)
+        try writeAtomically(recordsPath(r.id), Data(text.utf8))
+    }
+
+    func allSubnetsOfBerth() throws -> [IPv4Subnet] {
+        try list().map(\.plan.subnet)
+    }
+
+    /// Runs `body` holding this root's network lock (flock on
+    /// `<root>/networks/.lock`), so concurrent berth processes serialize.
+    func withLock<T>(_ body: () throws -> T) throws -> T {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return try GlobalLock.with(directory + "/.lock", body)
+    }
+
+    func validateName(_ name: String) throws {
+        let ok = !name.isEmpty && name.unicodeScalars.allSatisfy {
+            ($0.properties.isAlphabetic && $0.isASCII) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-" || $0 == "."
+        } && name.first.map { $0.isLetter || $0.isNumber } == true
+        guard ok else { throw NetworkError("invalid network name \"\(name)\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed") }
+    }
+
+    static func randomID() -> String {
+        var g = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in
+            let b = UInt8.random(in: 0...255, using: &g)
+            return (b < 16 ? "0" : "") + String(b, radix: 16)
+        }.joined()
+    }
+
+    static func now() -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: Date())
+    }
+
+    static var encoder: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return e
+    }
+}
+
+/// An exclusive flock on a file, held for the duration of a closure.
+enum GlobalLock {
+    static func with<T>(_ path: String, _ body: () throws -> T) throws -> T {
+        let dir = (path as NSString).deletingLastPathComponent
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw SystemError.current("open lock", path) }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 {
+            if errno != EINTR { throw SystemError.current("flock LOCK_EX", path) }
+        }
+        return try body()
+    }
+}
+
+/// Writes a file atomically: temp file in the same directory, fsync, rename,
+/// fsync of the directory.
+func writeAtomically(_ path: String, _ data: Data) throws {
+    let dir = (path as NSString).deletingLastPathComponent
+    let tmp = dir + "/.tmp-\(getpid())-" + (path as NSString).lastPathComponent
+    let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw SystemError.current("open", tmp) }
+    var ok = true
+    data.withUnsafeBytes { buf in
+        var off = 0
+        while off < buf.count {
+            let n = write(fd, buf.baseAddress! + off, buf.count - off)
+            if n < 0 { if errno == EINTR { continue }; ok = false; return }
+            off += n
+        }
+    }
+    if !ok { let e = SystemError.current("write", tmp); close(fd); unlink(tmp); throw e }
+    guard fsync(fd) == 0 else { let e = SystemError.current("fsync", tmp); close(fd); unlink(tmp); throw e }
+    close(fd)
+    guard rename(tmp, path) == 0 else { let e = SystemError.current("rename", path); unlink(tmp); throw e }
+    let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    if dfd >= 0 { _ = fsync(dfd); close(dfd) }
+}

@@ -1,0 +1,199 @@
+// Runtime owns running containers on this machine: the pure LaunchPlan and
+// the Launcher that turns it into namespaces, mounts, cgroups and an exec'd
+// process (Spec/ Launch/ Hardening/ Cgroups/ Mounts/), and what keeps a
+// container alive after the CLI exits: container records (Containers/), the
+// per-container monitor (Monitor/), json-file logs (Logs/) and restart
+// policies (Restart/).
+// It never parses compose files or talks to registries, and code in
+// Containers/ Logs/ Restart/ Monitor/ never imports Foundation: berth-monitor
+// links it and must stay small (≤ 2 MB resident).
+import Diagnostics
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Problems with container records that the user caused or can fix.
+public enum ContainerStoreError: Error, Equatable, Sendable, CustomStringConvertible {
+    case noSuchContainer(String)
+    case ambiguousPrefix(String)
+    case nameInUse(name: String, id: String)
+    case invalidName(String)
+    case corrupt(id: String, detail: String)
+
+    public var description: String {
+        switch self {
+        case .noSuchContainer(let ref): return "No such container: \(ref)"
+        case .ambiguousPrefix(let p): return "multiple IDs found with provided prefix: \(p)"
+        case .nameInUse(let name, let id):
+            return "Conflict. The container name \"/\(name)\" is already in use by container \"\(id)\". You have to remove (or rename) that container to be able to reuse that name."
+        case .invalidName(let n):
+            return "Invalid container name (\(n)), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+        case .corrupt(let id, let detail): return "container \(id): damaged record: \(detail)"
+        }
+    }
+}
+
+/// Container records on disk:
+/// `<root>/containers/<id>/{config.json,state.json,<id>-json.log*}` and the
+/// runtime side `<run>/containers/<id>/monitor.sock`.
+/// Creating, renaming and removing hold `<root>/containers/.lock`, so names
+/// stay unique across concurrent berth processes; state updates hold the
+/// container's own `lock` file.
+public struct ContainerStore: Sendable {
+    public let paths: StatePaths
+
+    public init(paths: StatePaths) { self.paths = paths }
+
+    public var containersDirectory: String { "\(paths.root)/containers" }
+    public func directory(_ id: String) -> String { "\(containersDirectory)/\(id)" }
+    public func runDirectory(_ id: String) -> String { "\(paths.run)/containers/\(id)" }
+    public func configPath(_ id: String) -> String { "\(directory(id))/config.json" }
+    public func statePath(_ id: String) -> String { "\(directory(id))/state.json" }
+    public func logPath(_ id: String) -> String { "\(directory(id))/\(id)-json.log" }
+    public func socketPath(_ id: String) -> String { "\(runDirectory(id))/monitor.sock" }
+    private var indexLock: String { "\(containersDirectory)/.lock" }
+    private func recordLock(_ id: String) -> String { "\(directory(id))/lock" }
+
+    /// A new random 64-hex-digit id.
+    public static func newID() -> String {
+        var rng = SystemRandomNumberGenerator()
+        var text = ""
+        for _ in 0..<4 {
+            let v = rng.next() as UInt64
+            let h = String(v, radix: 16)
+            text += String(repeating: "0", count: 16 - h.count) + h
+        }
+        return text
+    }
+
+    /// Docker's rule for names: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`.
+    public static func isValidName(_ name: String) -> Bool {
+        let b = Array(name.utf8)
+        guard b.count >= 2, b.count <= 253 else { return false }
+        func alnum(_ c: UInt8) -> Bool { (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) }
+        guard alnum(b[0]) else { return false }
+        return b.dropFirst().allSatisfy { alnum($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }
+    }
+
+    /// Writes a new record (config + `created` state) if its name is free.
+    /// An empty name gets a generated Docker-style one.
+    @discardableResult
+    public func create(_ record: ContainerRecord) throws -> ContainerRecord {
+        var record = record
+        if record.name.hasPrefix("/") { record.name.removeFirst() }
+        if !record.name.isEmpty && !ContainerStore.isValidName(record.name) {
+            throw ContainerStoreError.invalidName(record.name)
+        }
+        try StateFile.makeDirectories(containersDirectory, mode: 0o710)
+        return try FileLock.withLock(indexLock) {
+            let existing = try all()
+            if record.name.isEmpty {
+                record.name = NameGenerator.unique(avoiding: Set(existing.map(\.name)))
+            } else if let clash = existing.first(where: { $0.name == record.name }) {
+                throw ContainerStoreError.nameInUse(name: record.name, id: clash.id)
+            }
+            let dir = directory(record.id)
+            if mkdir(dir, 0o710) != 0 { throw SystemError.current("mkdir", dir) }
+            do {
+                try StateFile.writeAtomically(statePath(record.id), text: try RecordCoding.encode(ContainerState()).pretty())
+                try StateFile.writeAtomically(configPath(record.id), text: try RecordCoding.encode(record).pretty())
+            } catch {
+                try? StateFile.removeTree(dir)
+                throw error
+            }
+            return record
+        }
+    }
+
+    /// Every record (config.json present), oldest first. A directory being
+    /// created or removed (no config.json yet/anymore) is skipped.
+    public func all() throws -> [ContainerRecord] {
+        var records: [ContainerRecord] = []
+        for name in StateFile.list(containersDirectory) where name.count == 64 {
+            if let r = try? record(id: name) { records.append(r) }
+        }
+        return records.sorted { $0.created < $1.created }
+    }
+
+    public func record(id: String) throws -> ContainerRecord {
+        guard let text = try StateFile.readText(configPath(id)) else { throw ContainerStoreError.noSuchContainer(id) }
+        do { return try RecordCoding.decode(ContainerRecord.self, from: text) } catch {
+            throw ContainerStoreError.corrupt(id: id, detail: "\(error)")
+        }
+    }
+
+    public func state(id: String) throws -> ContainerState {
+        guard let text = try StateFile.readText(statePath(id)) else { return ContainerState() }
+        do { return try RecordCoding.decode(ContainerState.self, from: text) } catch {
+            throw ContainerStoreError.corrupt(id: id, detail: "\(error)")
+        }
+    }
+
+    /// Replaces state.json atomically.
+    public func writeState(id: String, _ state: ContainerState) throws {
+        try StateFile.writeAtomically(statePath(id), text: try RecordCoding.encode(state).pretty())
+    }
+
+    /// Read-modify-write of state.json under the container's lock.
+    @discardableResult
+    public func updateState(id: String, _ change: (inout ContainerState) throws -> Void) throws -> ContainerState {
+        try FileLock.withLock(recordLock(id)) {
+            var s = try state(id: id)
+            try change(&s)
+            try writeState(id: id, s)
+            return s
+        }
+    }
+
+    /// Resolves what the user typed: a full id, an exact name (with or
+    /// without `/`), or a unique id prefix — in Docker's order.
+    public func lookup(_ reference: String) throws -> ContainerRecord {
+        try ContainerStore.resolve(reference, in: all())
+    }
+
+    /// Pure lookup over a list of records.
+    public static func resolve(_ reference: String, in records: [ContainerRecord]) throws -> ContainerRecord {
+        var ref = reference
+        if ref.hasPrefix("/") { ref.removeFirst() }
+        guard !ref.isEmpty else { throw ContainerStoreError.noSuchContainer(reference) }
+        if let r = records.first(where: { $0.id == ref }) { return r }
+        if let r = records.first(where: { $0.name == ref }) { return r }
+        let matches = records.filter { $0.id.hasPrefix(ref.lowercased()) }
+        if matches.count > 1 { throw ContainerStoreError.ambiguousPrefix(ref) }
+        if let r = matches.first { return r }
+        throw ContainerStoreError.noSuchContainer(reference)
+    }
+
+    /// Deletes the record directory and the runtime directory. The caller
+    /// has already stopped the process and undone mounts and cgroups.
+    public func remove(id: String) throws {
+        try FileLock.withLock(indexLock) {
+            // config.json first: from here on the container is invisible to lookups.
+            let config = configPath(id)
+            if unlink(config) != 0 && errno != ENOENT { throw SystemError.current("unlink", config) }
+            try StateFile.removeTree(directory(id))
+            try StateFile.removeTree(runDirectory(id))
+        }
+    }
+}
+
+/// Docker-style generated names (`brave_turing`).
+public enum NameGenerator {
+    static let adjectives = ["admiring", "brave", "calm", "clever", "eager", "focused", "gallant", "happy", "jolly",
+                             "keen", "loving", "modest", "nifty", "quirky", "serene", "stoic", "tender", "vibrant",
+                             "wizardly", "zealous"]
+    static let surnames = ["babbage", "curie", "dijkstra", "euler", "feynman", "gauss", "hopper", "johnson", "knuth",
+                           "lamport", "lovelace", "meitner", "noether", "pike", "ritchie", "shannon", "thompson",
+                           "turing", "wozniak", "yalow"]
+
+    public static func unique(avoiding taken: Set<String>) -> String {
+        var rng = SystemRandomNumberGenerator()
+        for attempt in 0..<100 {
+            let a = adjectives.randomElement(using: &rng) ?? "brave"
+            let s = surnames.randomElement(using: &rng) ?? "turing"
+            let name = attempt < 20 ? "\(a)_\(s)" : "\(a)_\(s)\(attempt)"
+            if !taken.contains(name) { return name }
+        }
+        return "berth_" + String(ContainerStore.newID().prefix(12))
+    }
+}

@@ -1,0 +1,163 @@
+import Diagnostics
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// File operations for berth's state directories, without Foundation.
+/// Every write is atomic: temp file in the same directory, fsync, rename,
+/// fsync of the directory.
+public enum StateFile {
+    /// The whole file, or nil when it does not exist.
+    public static func read(_ path: String) throws -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            if errno == ENOENT { return nil }
+            throw SystemError.current("open", path)
+        }
+        defer { close(fd) }
+        return try readAll(fd: fd, path: path)
+    }
+
+    /// Reads `fd` to end of file.
+    public static func readAll(fd: Int32, path: String) throws -> [UInt8] {
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; throw SystemError.current("read", path) }
+            if n == 0 { return out }
+            out.append(contentsOf: chunk[0..<n])
+        }
+    }
+
+    public static func readText(_ path: String) throws -> String? {
+        try read(path).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Writes `bytes` to `path` atomically (temp + fsync + rename + fsync dir).
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws {
+        let dir = parent(of: path)
+        let temp = "\(dir)/.\(basename(of: path)).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        if fd < 0 { throw SystemError.current("create", temp) }
+        do {
+            try writeAll(fd: fd, bytes, path: temp)
+            if fsync(fd) != 0 { throw SystemError.current("fsync", temp) }
+            close(fd)
+            if rename(temp, path) != 0 { throw SystemError.current("rename", "\(temp) to \(path)") }
+        } catch {
+            close(fd)
+            unlink(temp)
+            throw error
+        }
+        let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dfd >= 0 { fsync(dfd); close(dfd) }
+    }
+
+    public static func writeAtomically(_ path: String, text: String) throws {
+        try writeAtomically(path, Array(text.utf8))
+    }
+
+    /// Writes every byte, retrying short writes and EINTR.
+    public static func writeAll(fd: Int32, _ bytes: [UInt8], path: String) throws {
+        try bytes.withUnsafeBytes { buf in
+            var off = 0
+            while off < buf.count {
+                let n = Glibc.write(fd, buf.baseAddress! + off, buf.count - off)
+                if n < 0 { if errno == EINTR { continue }; throw SystemError.current("write", path) }
+                off += n
+            }
+        }
+    }
+
+    /// `mkdir -p`.
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws {
+        if path.isEmpty || path == "/" { return }
+        var st = stat()
+        if stat(path, &st) == 0 {
+            if (st.st_mode & S_IFMT) == S_IFDIR { return }
+            throw SystemError("mkdir", path, errno: ENOTDIR)
+        }
+        try makeDirectories(parent(of: path), mode: mode)
+        if mkdir(path, mode) != 0 && errno != EEXIST { throw SystemError.current("mkdir", path) }
+    }
+
+    public static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0
+    }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// Names in a directory (without `.` and `..`); empty when it is missing.
+    public static func list(_ path: String) -> [String] {
+        guard let d = opendir(path) else { return [] }
+        defer { closedir(d) }
+        var names: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafePointer(to: e.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// `rm -rf` that never follows symlinks and never crosses into a mount
+    /// point below `path` (a mount still there is reported as EBUSY).
+    public static func removeTree(_ path: String) throws {
+        var st = stat()
+        if lstat(path, &st) != 0 {
+            if errno == ENOENT { return }
+            throw SystemError.current("lstat", path)
+        }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            for name in list(path) { try removeTree("\(path)/\(name)") }
+            if rmdir(path) != 0 && errno != ENOENT { throw SystemError.current("rmdir", path) }
+        } else if unlink(path) != 0 && errno != ENOENT {
+            throw SystemError.current("unlink", path)
+        }
+    }
+
+    public static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    public static func basename(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+}
+
+/// An exclusive `flock` held for the lifetime of a scope. Two berth
+/// processes touching one container (or the name index) serialize on it.
+public struct FileLock: ~Copyable {
+    private let fd: Int32
+
+    /// Opens (creating) `path` and blocks until the exclusive lock is held.
+    public init(path: String) throws {
+        try StateFile.makeDirectories(StateFile.parent(of: path))
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        if fd < 0 { throw SystemError.current("open", path) }
+        while flock(fd, LOCK_EX) != 0 {
+            if errno == EINTR { continue }
+            let e = errno
+            close(fd)
+            throw SystemError("flock", path, errno: e)
+        }
+        self.fd = fd
+    }
+
+    deinit { close(fd) }
+
+    /// Runs `body` holding the lock at `path`.
+    public static func withLock<R>(_ path: String, _ body: () throws -> R) throws -> R {
+        let lock = try FileLock(path: path)
+        defer { _ = lock }
+        return try body()
+    }
+}

@@ -1,0 +1,216 @@
+import CRuntime
+import Diagnostics
+import SystemCalls
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The three descriptors the container process gets as 0, 1 and 2
+/// (-1 = /dev/null). With `tty`, `stdin` is a pty slave that becomes the
+/// controlling terminal and /dev/console; pass it as stdout/stderr too.
+public struct LaunchStdio: Sendable {
+    public var stdin: Int32
+    public var stdout: Int32
+    public var stderr: Int32
+
+    public init(stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1) {
+        self.stdin = stdin
+        self.stdout = stdout
+        self.stderr = stderr
+    }
+
+    /// All three on one pty slave.
+    public static func pty(slave: Int32) -> LaunchStdio { LaunchStdio(stdin: slave, stdout: slave, stderr: slave) }
+}
+
+/// A container process that has exec'ed. The caller owns `pidfd` (close it)
+/// and must reap `pid` with waitpid.
+public struct SpawnedContainer: Sendable {
+    /// Host pid of the container's PID 1.
+    public let pid: Int32
+    /// A pidfd for `pid` (clone3 CLONE_PIDFD), or nil on kernels without it.
+    public let pidfd: Int32?
+    /// The container's cgroup, already holding `pid`; destroy it after the container exits.
+    public let cgroup: Cgroup?
+}
+
+/// What `exec` into a running container runs.
+public struct ExecPlan: Sendable, Equatable {
+    public var argv: [String]
+    public var env: [String]
+    public var cwd: String
+    public var user: ProcessUser
+    public var capabilities: ProcessCapabilities
+    public var seccomp: SeccompPolicy
+    public var noNewPrivileges: Bool
+    public var rlimits: [ResourceLimit]
+    public var tty: Bool
+    /// The container's cgroup (joined before exec), if any.
+    public var cgroup: Cgroup?
+    public var umask: UInt32 = 0o022
+
+    public init(argv: [String], env: [String] = LaunchPlan.defaultEnv, cwd: String = "/",
+                user: ProcessUser = ProcessUser(), capabilities: ProcessCapabilities = ProcessCapabilities(.dockerDefault),
+                seccomp: SeccompPolicy = .dockerDefault, noNewPrivileges: Bool = false,
+                rlimits: [ResourceLimit] = [], tty: Bool = false, cgroup: Cgroup? = nil) {
+        self.argv = argv
+        self.env = env
+        self.cwd = cwd
+        self.user = user
+        self.capabilities = capabilities
+        self.seccomp = seccomp
+        self.noNewPrivileges = noNewPrivileges
+        self.rlimits = rlimits
+        self.tty = tty
+        self.cgroup = cgroup
+    }
+
+    /// The same process settings as the container's own (user, caps, seccomp…).
+    public init(argv: [String], sameAs plan: LaunchPlan, cgroup: Cgroup?) {
+        self.init(argv: argv, env: plan.env, cwd: plan.cwd, user: plan.user, capabilities: plan.capabilities,
+                  seccomp: plan.seccomp, noNewPrivileges: plan.noNewPrivileges, rlimits: plan.rlimits,
+                  tty: false, cgroup: cgroup)
+    }
+}
+
+/// Starts containers: serializes a `LaunchPlan` for CRuntime, clones, puts
+/// the child in its cgroup, lets it set itself up and waits until it has
+/// exec'ed (or reports why it could not).
+public enum Launcher {
+    /// Starts the container process described by `plan`.
+    ///
+    /// `beforeStart` runs after clone and cgroup placement, before the child
+    /// does anything (e.g. to move a veth into `/proc/PID/ns/net`). If it or
+    /// any setup step fails, the child is killed and reaped, its cgroup
+    /// removed, and the error thrown (a `SystemError` naming the step's system
+    /// call and object, e.g. `mount /data: ENOENT`).
+    public static func spawn(_ plan: LaunchPlan, stdio: LaunchStdio,
+                             beforeStart: ((Int32) throws -> Void)? = nil) throws -> SpawnedContainer {
+        let filter = try SeccompFilterCache.shared.filter(for: plan.seccomp, capabilities: plan.capabilities.effective)
+        let arena = CArena()
+        var cfg = try ConfigBuilder.config(for: plan, stdio: stdio, filter: filter, arena: arena)
+        for m in plan.mounts where m.createHostPath {
+            if case .bind(let source, _, _) = m.kind, !Sys.exists(source) { try Sys.mkdirAll(source) }
+        }
+        var child = brt_child()
+        let rc = withExtendedLifetime(arena) { filter.withUnsafeBytes { bytes in
+            cfg.seccomp_filter = filter.isEmpty ? nil : bytes.baseAddress
+            return brt_clone(&cfg, &child)
+        } }
+        if rc < 0 { throw SystemError("clone3", plan.rootfs.path, errno: -rc) }
+        let report = OwnedDescriptor(child.report_fd)
+        var cgroup: Cgroup?
+        do {
+            if let spec = plan.cgroup {
+                let cg = try Cgroup.create(spec, hierarchy: .system())
+                cgroup = cg
+                try cg.add(pid: child.pid)
+            }
+            try beforeStart?(child.pid)
+        } catch {
+            abandon(&child, report: report, cgroup: cgroup)
+            throw error
+        }
+        let released = brt_release(&child)
+        do {
+            if released < 0 { throw SystemError("write start pipe", "\(child.pid)", errno: -released) }
+            try awaitExec(report: report, pid: child.pid)
+        } catch {
+            abandon(&child, report: report, cgroup: cgroup)
+            throw error
+        }
+        return SpawnedContainer(pid: child.pid, pidfd: child.pidfd >= 0 ? child.pidfd : nil, cgroup: cgroup)
+    }
+
+    /// Runs `plan` inside the running container whose PID 1 is `pid`:
+    /// joins its ipc, uts, net, pid, cgroup and mnt namespaces and its cgroup,
+    /// with the plan's user, capabilities, seccomp and no_new_privs. Returns
+    /// the new process's host pid (a child of the caller: reap it).
+    public static func exec(into pid: Int32, plan: ExecPlan, stdio: LaunchStdio) throws -> Int32 {
+        let filter = try SeccompFilterCache.shared.filter(for: plan.seccomp, capabilities: plan.capabilities.effective)
+        let arena = CArena()
+        var cfg = try ConfigBuilder.config(for: plan, stdio: stdio, filter: filter, arena: arena)
+        // Namespaces: the mount namespace last (it changes root and cwd).
+        let kinds: [(String, Int32)] = [("ipc", ConfigBuilder.newIPC), ("uts", ConfigBuilder.newUTS), ("net", ConfigBuilder.newNet),
+                                        ("pid", ConfigBuilder.newPID), ("cgroup", ConfigBuilder.newCgroup),
+                                        ("mnt", ConfigBuilder.newNS)]
+        var fds: [OwnedDescriptor] = []
+        var types: [Int32] = []
+        let selfNS = { (name: String) in (try? Sys.readLink("/proc/self/ns/\(name)")) ?? "" }
+        for (name, type) in kinds {
+            let path = "/proc/\(pid)/ns/\(name)"
+            // Joining a namespace we already share is skipped (e.g. net: host).
+            if let target = try? Sys.readLink(path), target == selfNS(name) { continue }
+            fds.append(try Sys.open(path, O_RDONLY))
+            types.append(type)
+        }
+        let rawFDs = fds.map(\.raw)
+        var child = brt_child()
+        let rc = withExtendedLifetime((arena, fds)) {
+            filter.withUnsafeBytes { bytes in
+                cfg.seccomp_filter = filter.isEmpty ? nil : bytes.baseAddress
+                return rawFDs.withUnsafeBufferPointer { f in
+                    types.withUnsafeBufferPointer { t in
+                        brt_clone_exec(&cfg, f.baseAddress, t.baseAddress, Int32(f.count), &child)
+                    }
+                }
+            }
+        }
+        if rc < 0 { throw SystemError("clone", "exec into \(pid)", errno: -rc) }
+        let report = OwnedDescriptor(child.report_fd)
+        if child.pidfd >= 0 { _ = Glibc.close(child.pidfd) }
+        var execPid: Int32 = -1
+        do {
+            if let cg = plan.cgroup { try cg.add(pid: child.pid) }
+            let released = brt_release(&child)
+            if released < 0 { throw SystemError("write start pipe", "\(child.pid)", errno: -released) }
+            // Records: the helper's {pid} notice and maybe the process's error, in any order.
+            var failure: SystemError?
+            var r = brt_report()
+            while true {
+                let n = brt_read_report(report.raw, &r)
+                if n < 0 { throw SystemError("read", "exec report pipe", errno: -n) }
+                if n == 0 { break }
+                if r.kind == 1 { execPid = r.pid } else if failure == nil { failure = LaunchStep.error(from: r) }
+            }
+            _ = try? Sys.waitpid(child.pid)
+            if let failure {
+                if execPid > 0 { _ = try? Sys.waitpid(execPid) }
+                throw failure
+            }
+            if execPid <= 0 { throw SystemError("exec", "into \(pid)", errno: ECHILD) }
+        } catch {
+            if child.start_fd >= 0 { _ = Glibc.close(child.start_fd) }
+            try? Sys.kill(child.pid, SIGKILL)
+            _ = try? Sys.waitpid(child.pid)
+            throw error
+        }
+        return execPid
+    }
+
+    /// Docker's exit code for a failed start: 127 when the command was not
+    /// found, 126 when it could not be executed, 125 for any other failure.
+    public static func exitCode(for error: any Error) -> Int32 {
+        guard let e = error as? SystemError, e.operation == "execve" else { return 125 }
+        return e.errno == ENOENT ? 127 : 126
+    }
+
+    private static func awaitExec(report: OwnedDescriptor, pid: Int32) throws {
+        var r = brt_report()
+        let n = brt_read_report(report.raw, &r)
+        if n < 0 { throw SystemError("read", "report pipe of \(pid)", errno: -n) }
+        if n == 1 { throw LaunchStep.error(from: r) }
+    }
+
+    private static func abandon(_ child: inout brt_child, report: OwnedDescriptor, cgroup: Cgroup?) {
+        if child.start_fd >= 0 {
+            _ = Glibc.close(child.start_fd)
+            child.start_fd = -1
+        }
+        try? Sys.kill(child.pid, SIGKILL)
+        _ = try? Sys.waitpid(child.pid)
+        if child.pidfd >= 0 { _ = Glibc.close(child.pidfd) }
+        report.close()
+        try? cgroup?.destroy()
+    }
+}

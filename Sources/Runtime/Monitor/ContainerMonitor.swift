@@ -1,0 +1,519 @@
+import CMonitor
+import Diagnostics
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// berth-monitor's job for one container: it is the container's parent
+/// (and a child subreaper), captures stdout/stderr into the json-file log,
+/// records every transition in state.json, applies the restart policy and
+/// answers the control socket. Single-threaded: one poll loop; signal
+/// handlers (C) only write the signal number to a pipe.
+///
+/// It exits after the container's final exit (after removing it for
+/// `--rm`); `berth start` starts a new monitor.
+public final class ContainerMonitor {
+    private enum ClientRole { case request, attached(stdin: Bool), waiter, stopper }
+    private final class Client {
+        let fd: Int32
+        var role: ClientRole = .request
+        var line: [UInt8] = []
+        var frames = FrameReader()
+        init(fd: Int32) { self.fd = fd }
+    }
+
+    private let store: ContainerStore
+    private var record: ContainerRecord
+    private let starter: any ContainerStarter
+    private var state: ContainerState
+    private let deferStart: Bool
+
+    private var signalRead: Int32 = -1
+    private var listenFD: Int32 = -1
+    private var clients: [Client] = []
+    private var log: JSONLogWriter?
+
+    private var pid: Int32 = 0
+    private var pidfd: Int32 = -1
+    private var outFD: Int32 = -1
+    private var errFD: Int32 = -1
+    private var stdinFD: Int32 = -1
+    private var ptyMaster: Int32 = -1
+    private var outSplit = LogLineSplitter(stream: .stdout)
+    private var errSplit = LogLineSplitter(stream: .stderr)
+    private var exitStatus: Int32?
+    private var drainDeadline: Double?
+    private var stopDeadline: Double?
+    private var restartAt: Double?
+    private var startedMonotonic = 0.0
+    private var backoff = RestartBackoff()
+    private var pendingSize: (UInt16, UInt16) = (24, 80)
+    private var done = false
+    private var finalCode: Int32 = 0
+
+    /// - Parameters:
+    ///   - deferStart: wait for the first `attach` or `start` request before
+    ///     starting the process (foreground `run` attaches first so that no
+    ///     output is missed).
+    public init(store: ContainerStore, id: String, starter: any ContainerStarter, deferStart: Bool) throws {
+        self.store = store
+        self.record = try store.record(id: id)
+        self.state = try store.state(id: id)
+        self.starter = starter
+        self.deferStart = deferStart
+    }
+
+    /// Runs until the container's final exit. `readyFD` (or -1) receives one
+    /// line once the socket listens: `ready`, `started <pid>` or
+    /// `error <code> <message>`, then is closed.
+    public func run(readyFD: Int32) -> Int32 {
+        do {
+            try setUp()
+        } catch {
+            report(readyFD, "error 125 berth-monitor: \(error)")
+            return 125
+        }
+        if deferStart {
+            report(readyFD, "ready")
+        } else {
+            switch startProcess() {
+            case .success(let pid): report(readyFD, "started \(pid)")
+            case .failure(let f): report(readyFD, "error \(f.exitCode) \(f.message)")
+            }
+        }
+        while !done { step() }
+        unlink(store.socketPath(record.id))
+        return finalCode
+    }
+
+    private func report(_ fd: Int32, _ line: String) {
+        guard fd >= 0 else { return }
+        try? StateFile.writeAll(fd: fd, Array((line + "\n").utf8), path: "ready pipe")
+        close(fd)
+    }
+
+    private func setUp() throws {
+        _ = cm_set_child_subreaper()
+        var fds: [Int32] = [-1, -1]
+        guard cm_pipe(&fds, 1) == 0 else { throw SystemError.current("pipe2", "signal pipe") }
+        signalRead = fds[0]
+        let signals: [Int32] = [SIGCHLD, SIGTERM]
+        guard cm_install_signal_pipe(signals, Int32(signals.count), fds[1]) == 0 else {
+            throw SystemError.current("sigaction")
+        }
+        signal(SIGPIPE, SIG_IGN)
+        signal(SIGHUP, SIG_IGN)
+        signal(SIGINT, SIG_IGN)
+        try StateFile.makeDirectories(store.runDirectory(record.id), mode: 0o700)
+        listenFD = try UnixSocket.listen(store.socketPath(record.id))
+        log = try JSONLogWriter(path: store.logPath(record.id), options: record.log)
+        state.monitorPid = getpid()
+        state.monitorLost = false
+        try saveState()
+    }
+
+    private func saveState() throws {
+        let s = state
+        try store.updateState(id: record.id) { $0 = s }
+    }
+
+    // MARK: Starting
+
+    private func startProcess() -> Result<Int32, StartFailure> {
+        exitStatus = nil
+        drainDeadline = nil
+        var childFDs: [Int32] = []
+        defer { for fd in childFDs { close(fd) } }
+        let stdio: ProcessStdio
+        do {
+            if record.process.tty {
+                var master: Int32 = -1, slave: Int32 = -1
+                guard cm_open_pty(&master, &slave, pendingSize.0, pendingSize.1) == 0 else {
+                    throw StartFailure(exitCode: 125, message: SystemError.current("open pty").description)
+                }
+                childFDs.append(slave)
+                ptyMaster = master
+                outFD = master
+                stdinFD = record.process.openStdin ? master : -1
+                stdio = ProcessStdio(stdin: slave, stdout: slave, stderr: slave, tty: true)
+            } else {
+                let out = try makePipe(), err = try makePipe()
+                childFDs += [out.1, err.1]
+                outFD = out.0
+                errFD = err.0
+                var childIn: Int32 = -1
+                if record.process.openStdin {
+                    let input = try makePipe()
+                    childFDs.append(input.0)
+                    stdinFD = input.1
+                    childIn = input.0
+                }
+                stdio = ProcessStdio(stdin: childIn, stdout: out.1, stderr: err.1, tty: false)
+            }
+            for fd in [outFD, errFD] where fd >= 0 { _ = fcntl(fd, F_SETFL, O_NONBLOCK) }
+            let started = try starter.start(record, stdio: stdio)
+            pid = started.pid
+            pidfd = started.pidfd
+        } catch let failure as StartFailure {
+            closeProcessFDs()
+            state.markStartFailed(exitCode: failure.exitCode, message: failure.message, at: .now())
+            try? saveState()
+            broadcastAttached(FrameCodec.encode(.error, text: "\(failure.exitCode) \(failure.message)"))
+            finish(code: failure.exitCode)
+            return .failure(failure)
+        } catch {
+            closeProcessFDs()
+            let failure = StartFailure(exitCode: 125, message: "\(error)")
+            state.markStartFailed(exitCode: 125, message: failure.message, at: .now())
+            try? saveState()
+            broadcastAttached(FrameCodec.encode(.error, text: "125 \(failure.message)"))
+            finish(code: 125)
+            return .failure(failure)
+        }
+        let isRestart = !state.startedAt.isZero && state.status == .restarting
+        state.markStarted(pid: pid, at: .now(), isRestart: isRestart)
+        state.pidStart = ProcessIdentity.startTime(pid: pid) ?? 0
+        startedMonotonic = monotonicSeconds()
+        try? saveState()
+        broadcastAttached(FrameCodec.encode(.started, text: String(pid)))
+        return .success(pid)
+    }
+
+    private func makePipe() throws -> (Int32, Int32) {
+        var fds: [Int32] = [-1, -1]
+        guard cm_pipe(&fds, 0) == 0 else {
+            throw StartFailure(exitCode: 125, message: SystemError.current("pipe2").description)
+        }
+        return (fds[0], fds[1])
+    }
+
+    private func closeProcessFDs() {
+        for fd in [outFD, errFD, pidfd] where fd >= 0 { close(fd) }
+        if stdinFD >= 0 && stdinFD != ptyMaster { close(stdinFD) }
+        outFD = -1; errFD = -1; pidfd = -1; stdinFD = -1; ptyMaster = -1
+    }
+
+    // MARK: The loop
+
+    private func step() {
+        var polls: [pollfd] = [pollfd(fd: signalRead, events: Int16(POLLIN), revents: 0),
+                               pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0),
+                               pollfd(fd: outFD, events: Int16(POLLIN), revents: 0),
+                               pollfd(fd: errFD, events: Int16(POLLIN), revents: 0)]
+        let polled = clients
+        for c in polled { polls.append(pollfd(fd: c.fd, events: Int16(POLLIN), revents: 0)) }
+        let now = monotonicSeconds()
+        var timeout = -1.0
+        for deadline in [drainDeadline, stopDeadline, restartAt].compactMap({ $0 }) {
+            let d = max(0, deadline - now)
+            timeout = timeout < 0 ? d : min(timeout, d)
+        }
+        let ms = timeout < 0 ? -1 : Int32(min(timeout * 1000 + 1, 60_000))
+        let n = poll(&polls, nfds_t(polls.count), ms)
+        if n < 0 && errno != EINTR { return }
+
+        if polls[0].revents != 0 { drainSignals() }
+        if polls[2].revents != 0 { readOutput(stream: .stdout) }
+        if polls[3].revents != 0 { readOutput(stream: .stderr) }
+        if polls[1].revents != 0 { accept() }
+        for (i, c) in polled.enumerated() where polls[4 + i].revents != 0 && clients.contains(where: { $0 === c }) {
+            readClient(c)
+        }
+        timers()
+    }
+
+    private func timers() {
+        let now = monotonicSeconds()
+        if let d = stopDeadline, now >= d, exitStatus == nil, pid > 0 {
+            signalProcess(SIGKILL)
+            stopDeadline = nil
+        }
+        if exitStatus != nil, outFD < 0 && errFD < 0 || (drainDeadline.map { now >= $0 } ?? false) {
+            processExited()
+        }
+        if let r = restartAt, now >= r {
+            restartAt = nil
+            _ = startProcess()
+        }
+    }
+
+    private func drainSignals() {
+        var buf = [UInt8](repeating: 0, count: 64)
+        var sawChild = false
+        while true {
+            let n = read(signalRead, &buf, buf.count)
+            if n <= 0 { break }
+            for s in buf[0..<n] where Int32(s) == SIGCHLD { sawChild = true }
+        }
+        guard sawChild else { return }
+        // Reap everything: the container's init and any orphan reparented to us.
+        while true {
+            var status: Int32 = 0
+            let r = waitpid(-1, &status, WNOHANG)
+            if r <= 0 { break }
+            if r == pid && exitStatus == nil {
+                exitStatus = status
+                drainDeadline = monotonicSeconds() + 1.0
+            }
+        }
+    }
+
+    private func readOutput(stream: LogStream) {
+        let fd = stream == .stdout ? outFD : errFD
+        guard fd >= 0 else { return }
+        var buf = [UInt8](repeating: 0, count: 32 * 1024)
+        while true {
+            let n = read(fd, &buf, buf.count)
+            if n > 0 {
+                let chunk = buf[0..<n]
+                let now = Timestamp.now()
+                let entries = stream == .stdout ? outSplit.feed(chunk, at: now) : errSplit.feed(chunk, at: now)
+                for e in entries { try? log?.write(e) }
+                broadcastAttached(FrameCodec.encode(stream == .stdout ? .stdout : .stderr, chunk))
+                if n < buf.count { return }
+                continue
+            }
+            if n < 0 && (errno == EAGAIN || errno == EINTR) { return }
+            // EOF (or EIO from a pty whose slave side is gone).
+            let now = Timestamp.now()
+            if let e = (stream == .stdout ? outSplit.finish(at: now) : errSplit.finish(at: now)) { try? log?.write(e) }
+            if stream == .stdout {
+                if outFD == ptyMaster {
+                    if stdinFD == ptyMaster { stdinFD = -1 }
+                    ptyMaster = -1
+                }
+                close(outFD); outFD = -1
+            } else {
+                close(errFD); errFD = -1
+            }
+            return
+        }
+    }
+
+    // MARK: Exit and restart
+
+    private func processExited() {
+        guard let status = exitStatus else { return }
+        for s in [LogStream.stdout, .stderr] { readOutput(stream: s) }
+        let now = Timestamp.now()
+        for e in [outSplit.finish(at: now), errSplit.finish(at: now)].compactMap({ $0 }) { try? log?.write(e) }
+        closeProcessFDs()
+        exitStatus = nil
+        drainDeadline = nil
+        stopDeadline = nil
+        let code = ContainerMonitor.exitCode(status)
+        let oom = ProcessIdentity.oomKilled(record: record)
+        let ranFor = monotonicSeconds() - startedMonotonic
+        // A user stop recorded by the CLI (monitor-less paths) counts too.
+        if let disk = try? store.state(id: record.id), disk.stoppedByUser { state.stoppedByUser = true }
+        let restart = record.restart.shouldRestart(exitCode: code, restartCount: state.restartCount,
+                                                   stoppedByUser: state.stoppedByUser)
+        state.markExited(exitCode: code, oomKilled: oom, at: now, restarting: restart)
+        pid = 0
+        try? saveState()
+        broadcastAttached(FrameCodec.encode(.exit, text: String(code)))
+        if restart {
+            for c in clients { if case .attached = c.role { drop(c) } }
+            restartAt = monotonicSeconds() + backoff.next(ranFor: ranFor)
+        } else {
+            finish(code: code)
+        }
+    }
+
+    /// Final exit: remove for `--rm`, answer waiters and stoppers, stop looping.
+    private func finish(code: Int32) {
+        finalCode = code
+        if record.autoRemove {
+            try? store.remove(id: record.id)
+        }
+        for c in clients {
+            switch c.role {
+            case .waiter: send(c, "exit \(code)\n")
+            case .stopper: send(c, "ok\n")
+            default: break
+            }
+            close(c.fd)
+        }
+        clients.removeAll()
+        done = true
+    }
+
+    /// Docker's exit code: the status, or 128+N for a signal.
+    public static func exitCode(_ status: Int32) -> Int32 {
+        let sig = status & 0x7f
+        if sig == 0 { return (status >> 8) & 0xff }
+        return 128 + sig
+    }
+
+    private func signalProcess(_ sig: Int32) {
+        guard pid > 0 else { return }
+        if pidfd >= 0 && cm_pidfd_send_signal(pidfd, sig) == 0 { return }
+        kill(pid, sig)
+    }
+
+    // MARK: Control socket
+
+    private func accept() {
+        let fd = cm_accept(listenFD)
+        guard fd >= 0 else { return }
+        clients.append(Client(fd: fd))
+    }
+
+    private func drop(_ c: Client) {
+        if case .attached(let stdin) = c.role, stdin, record.process.openStdin, !record.process.tty, stdinFD >= 0 {
+            // Docker's StdinOnce: the attached stdin going away closes the container's stdin.
+            close(stdinFD); stdinFD = -1
+        }
+        close(c.fd)
+        clients.removeAll { $0 === c }
+    }
+
+    private func send(_ c: Client, _ text: String) {
+        try? StateFile.writeAll(fd: c.fd, Array(text.utf8), path: "monitor client")
+    }
+
+    private func broadcastAttached(_ frame: [UInt8]) {
+        for c in clients {
+            if case .attached = c.role {
+                do { try StateFile.writeAll(fd: c.fd, frame, path: "attach") } catch { drop(c) }
+            }
+        }
+    }
+
+    private func readClient(_ c: Client) {
+        var buf = [UInt8](repeating: 0, count: 16 * 1024)
+        let n = read(c.fd, &buf, buf.count)
+        if n < 0 && errno == EINTR { return }
+        if n <= 0 {
+            if case .attached(let stdin) = c.role, stdin, stdinFD >= 0, !record.process.tty {
+                close(stdinFD); stdinFD = -1
+            }
+            close(c.fd)
+            clients.removeAll { $0 === c }
+            return
+        }
+        switch c.role {
+        case .attached:
+            attachedInput(c, buf[0..<n])
+        case .request:
+            c.line.append(contentsOf: buf[0..<n])
+            guard let nl = c.line.firstIndex(of: 0x0a) else {
+                if c.line.count > 4096 { drop(c) }
+                return
+            }
+            let rest = Array(c.line[(nl + 1)...])
+            let text = String(decoding: c.line[..<nl], as: UTF8.self)
+            c.line = []
+            handle(c, MonitorRequest.parse(text), leftover: rest)
+        case .waiter, .stopper:
+            break  // they only wait for the answer
+        }
+    }
+
+    /// Frames from an attached client: stdin data, stdin close, resize.
+    private func attachedInput(_ c: Client, _ bytes: some Collection<UInt8>) {
+        guard case .attached(let stdin) = c.role else { return }
+        for (type, payload) in c.frames.feed(bytes) {
+            switch type {
+            case .stdin?:
+                if stdin, stdinFD >= 0 { try? StateFile.writeAll(fd: stdinFD, payload, path: "container stdin") }
+            case .stdinClose?:
+                if stdin, stdinFD >= 0, !record.process.tty { close(stdinFD); stdinFD = -1 }
+            case .resize?:
+                let f = String(decoding: payload, as: UTF8.self).split(separator: " ")
+                if f.count == 2, let r = UInt16(f[0]), let col = UInt16(f[1]) { resize(r, col) }
+            default: break
+            }
+        }
+    }
+
+    private func resize(_ rows: UInt16, _ cols: UInt16) {
+        pendingSize = (rows, cols)
+        if ptyMaster >= 0 {
+            _ = cm_set_winsize(ptyMaster, rows, cols)
+            signalProcess(SIGWINCH)
+        }
+    }
+
+    private func handle(_ c: Client, _ request: MonitorRequest?, leftover: [UInt8]) {
+        switch request {
+        case nil:
+            send(c, "error unknown request\n")
+            drop(c)
+        case .status?:
+            send(c, ((try? RecordCoding.encode(state).compact) ?? "{}") + "\n")
+            drop(c)
+        case .wait?:
+            c.role = .waiter
+        case .stop(let timeout)?:
+            state.stoppedByUser = true
+            try? saveState()
+            if restartAt != nil {
+                // Waiting to restart: nothing runs, the stop just ends it.
+                restartAt = nil
+                state.status = .exited
+                try? saveState()
+                c.role = .stopper
+                finish(code: state.exitCode)
+                return
+            }
+            guard pid > 0, exitStatus == nil else { send(c, "ok\n"); drop(c); return }
+            c.role = .stopper
+            signalProcess(SignalName.parse(record.process.stopSignal) ?? SIGTERM)
+            if timeout >= 0 { stopDeadline = monotonicSeconds() + Double(timeout) }
+        case .kill(let sig)?:
+            guard pid > 0, exitStatus == nil else {
+                send(c, "error container \(record.id) is not running\n"); drop(c); return
+            }
+            if [SIGKILL, SIGTERM, SIGINT, SIGQUIT].contains(sig) {
+                state.stoppedByUser = true
+                try? saveState()
+            }
+            signalProcess(sig)
+            send(c, "ok\n")
+            drop(c)
+        case .start?:
+            if pid > 0 || exitStatus != nil { send(c, "ok\n"); drop(c); return }
+            switch startProcess() {
+            case .success: send(c, "ok\n")
+            case .failure(let f): send(c, "error \(f.exitCode) \(f.message)\n")
+            }
+            drop(c)
+        case .attach(let stdin, let rows, let cols)?:
+            c.role = .attached(stdin: stdin)
+            pendingSize = (rows, cols)
+            if pid == 0 && exitStatus == nil && restartAt == nil && deferStart && state.startedAt.isZero {
+                _ = startProcess()
+            } else if pid > 0 {
+                resize(rows, cols)
+            }
+            if !leftover.isEmpty { attachedInput(c, leftover) }
+        }
+    }
+}
+
+/// Identifies a process across pid reuse, and reads what the kernel says
+/// about how a container ended.
+public enum ProcessIdentity {
+    /// Field 22 of /proc/<pid>/stat (start time in clock ticks).
+    public static func startTime(pid: Int32) -> UInt64? {
+        guard let text = try? StateFile.readText("/proc/\(pid)/stat") else { return nil }
+        guard let close = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        // fields[0] is field 3 (state); start time is field 22.
+        guard fields.count > 19 else { return nil }
+        return UInt64(fields[19])
+    }
+
+    /// Whether `pid` is still the process that was recorded.
+    public static func isAlive(pid: Int32, startTime: UInt64) -> Bool {
+        guard pid > 0, let now = self.startTime(pid: pid) else { return false }
+        if let text = try? StateFile.readText("/proc/\(pid)/stat"), let close = text.lastIndex(of: ")"),
+           text[text.index(after: close)...].split(separator: " ").first == "Z" { return false }
+        return startTime == 0 || now == startTime
+    }
+
+    /// OOM kills come from the cgroup's memory events, which the runtime
+    /// core owns; without a memory cgroup nothing was OOM-killed.
+    public static func oomKilled(record: ContainerRecord) -> Bool { false }
+}

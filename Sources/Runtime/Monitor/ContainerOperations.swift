@@ -1,0 +1,256 @@
+import CMonitor
+import Diagnostics
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a caller sees of a container right now: the record, its state, and
+/// whether its monitor is alive.
+public struct ContainerSnapshot: Sendable {
+    public var record: ContainerRecord
+    public var state: ContainerState
+    /// The monitor process exists and is this container's.
+    public var monitorAlive: Bool
+}
+
+/// Container lifecycle operations for the CLI and the compose engine:
+/// start (spawning berth-monitor), stop, kill, wait, remove. They talk to
+/// the monitor's socket, and fall back to the recorded pid when the
+/// monitor is gone, so a dead monitor never strands a container.
+public struct ContainerOperations: Sendable {
+    public let store: ContainerStore
+    /// Path of the berth-monitor executable.
+    public let monitorExecutable: String
+
+    public init(store: ContainerStore, monitorExecutable: String) {
+        self.store = store
+        self.monitorExecutable = monitorExecutable
+    }
+
+    /// berth-monitor next to the running executable.
+    public static func monitorBesideExecutable() -> String {
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
+        guard n > 0 else { return "berth-monitor" }
+        let exe = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return StateFile.parent(of: exe) + "/berth-monitor"
+    }
+
+    // MARK: Observing
+
+    public func snapshot(_ record: ContainerRecord) throws -> ContainerSnapshot {
+        var state = try store.state(id: record.id)
+        let alive = ContainerOperations.isMonitor(pid: state.monitorPid, of: record.id)
+        if !alive && state.isActive {
+            // The monitor died (or the machine rebooted): is the process still there?
+            let running = ProcessIdentity.isAlive(pid: state.pid, startTime: state.pidStart)
+            if running && !state.monitorLost {
+                state = try store.updateState(id: record.id) { $0.monitorLost = true }
+            } else if !running {
+                state = try store.updateState(id: record.id) { s in
+                    s.status = .exited
+                    s.pid = 0
+                    s.monitorPid = 0
+                    if s.finishedAt.isZero || s.finishedAt < s.startedAt { s.finishedAt = .now() }
+                    if s.exitCode == 0 { s.exitCode = 137 }
+                }
+            }
+        }
+        return ContainerSnapshot(record: record, state: state, monitorAlive: alive)
+    }
+
+    public func snapshot(_ reference: String) throws -> ContainerSnapshot {
+        try snapshot(store.lookup(reference))
+    }
+
+    static func isMonitor(pid: Int32, of id: String) -> Bool {
+        guard pid > 0, let cmd = try? StateFile.read("/proc/\(pid)/cmdline") else { return false }
+        let text = String(decoding: cmd.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
+        guard text.contains("berth-monitor") && text.contains(id) else { return false }
+        if let stat = try? StateFile.readText("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")"),
+           stat[stat.index(after: close)...].split(separator: " ").first == "Z" { return false }
+        return true
+    }
+
+    // MARK: Starting
+
+    /// How a start went.
+    public enum StartOutcome: Equatable, Sendable {
+        /// Running under a new monitor.
+        case started(pid: Int32)
+        /// The monitor listens and waits for an attach (foreground `run`).
+        case waitingForAttach
+        /// The process could not start (exit code 125/126/127 and why).
+        case failed(exitCode: Int32, message: String)
+    }
+
+    /// Starts the container under a new berth-monitor. With `deferStart`
+    /// the process starts when the first client attaches.
+    public func start(_ record: ContainerRecord, deferStart: Bool = false) throws -> StartOutcome {
+        let current = try snapshot(record)
+        try current.state.check(.start, name: record.name)
+        if current.state.isActive {
+            return .started(pid: current.state.pid)
+        }
+        try store.updateState(id: record.id) { s in
+            s.stoppedByUser = false
+            s.monitorLost = false
+        }
+        var fds: [Int32] = [-1, -1]
+        guard cm_pipe(&fds, 0) == 0 else { throw SystemError.current("pipe2", "monitor ready pipe") }
+        var readEnd = fds[0], writeEnd = fds[1]
+        // fd 3 is where the monitor expects it; make sure dup2 really moves it.
+        if writeEnd == 3 { let moved = fcntl(writeEnd, F_DUPFD_CLOEXEC, 10); close(writeEnd); writeEnd = moved }
+        if readEnd == 3 { let moved = fcntl(readEnd, F_DUPFD_CLOEXEC, 10); close(readEnd); readEnd = moved }
+        defer { close(readEnd) }
+        var args = [monitorExecutable, "--root", store.paths.root, "--run", store.paths.run, "--id", record.id,
+                    "--ready-fd", "3"]
+        if deferStart { args.append("--defer-start") }
+        let cargs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+        let pathEnv = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+        let env: [UnsafeMutablePointer<CChar>?] = [strdup(pathEnv), nil]
+        defer { for p in cargs + env { free(p) } }
+        let pid = cm_spawn_detached(monitorExecutable, cargs, env, writeEnd)
+        let spawnErrno = errno
+        close(writeEnd)
+        if pid < 0 { throw SystemError("posix_spawn", monitorExecutable, errno: spawnErrno) }
+        // The monitor is our child until we exit; reap it if it fails early.
+        let line = UnixSocket.readLine(readEnd) ?? ""
+        var status: Int32 = 0
+        _ = waitpid(pid, &status, WNOHANG)
+        let words = line.split(separator: " ", maxSplits: 2).map(String.init)
+        switch words.first {
+        case "ready": return .waitingForAttach
+        case "started": return .started(pid: Int32(words.count > 1 ? words[1] : "") ?? 0)
+        case "error":
+            let code = Int32(words.count > 1 ? words[1] : "") ?? 125
+            return .failed(exitCode: code, message: words.count > 2 ? words[2] : "container failed to start")
+        default:
+            _ = waitpid(pid, &status, 0)
+            return .failed(exitCode: 125, message: "berth-monitor exited before the container started (status \(status))")
+        }
+    }
+
+    // MARK: Stopping
+
+    /// Docker's stop: the stop signal, SIGKILL after `timeout` seconds
+    /// (nil: the record's stop timeout). Returns once the process is gone.
+    public func stop(_ record: ContainerRecord, timeout: Int? = nil) throws {
+        let snap = try snapshot(record)
+        try snap.state.check(.stop, name: record.name)
+        let grace = timeout ?? record.process.stopTimeout
+        if snap.monitorAlive, let reply = request(record.id, .stop(timeout: grace)), reply.hasPrefix("ok") {
+            waitForMonitorExit(snap.state.monitorPid)
+            return
+        }
+        guard snap.state.isActive else { return }
+        try store.updateState(id: record.id) { $0.stoppedByUser = true }
+        let sig = SignalName.parse(record.process.stopSignal) ?? SIGTERM
+        try stopOrphan(record, state: snap.state, signal: sig, grace: Double(grace))
+    }
+
+    /// Sends `signal` to the container's process.
+    public func kill(_ record: ContainerRecord, signal: Int32) throws {
+        let snap = try snapshot(record)
+        try snap.state.check(.kill, name: record.name)
+        if snap.monitorAlive, let reply = request(record.id, .kill(signal: signal)) {
+            if reply.hasPrefix("ok") { return }
+            throw LifecycleError(String(reply.dropFirst("error ".count)))
+        }
+        if [SIGKILL, SIGTERM, SIGINT, SIGQUIT].contains(signal) {
+            try store.updateState(id: record.id) { $0.stoppedByUser = true }
+        }
+        if Glibc.kill(snap.state.pid, signal) != 0 { throw SystemError.current("kill", "container \(record.name)") }
+        if signal == SIGKILL { try stopOrphan(record, state: snap.state, signal: SIGKILL, grace: 0) }
+    }
+
+    /// Stops a container whose monitor is gone, by pid (checked against its
+    /// start time), and records the exit.
+    private func stopOrphan(_ record: ContainerRecord, state: ContainerState, signal: Int32, grace: Double) throws {
+        let pid = state.pid
+        let alive = { ProcessIdentity.isAlive(pid: pid, startTime: state.pidStart) }
+        var code: Int32 = 128 + signal
+        if alive() {
+            _ = Glibc.kill(pid, signal)
+            let deadline = monotonicSeconds() + grace
+            while alive() && monotonicSeconds() < deadline { usleep(20_000) }
+            if alive() {
+                _ = Glibc.kill(pid, SIGKILL)
+                code = 137
+                let hard = monotonicSeconds() + 10
+                while alive() && monotonicSeconds() < hard { usleep(10_000) }
+            }
+        }
+        try store.updateState(id: record.id) { s in
+            s.status = .exited
+            s.pid = 0
+            s.pidStart = 0
+            s.monitorPid = 0
+            s.exitCode = code
+            s.finishedAt = .now()
+        }
+    }
+
+    /// Blocks until the container's final exit; returns its exit code.
+    public func wait(_ record: ContainerRecord) throws -> Int32 {
+        let snap = try snapshot(record)
+        if snap.monitorAlive, let reply = request(record.id, .wait), reply.hasPrefix("exit ") {
+            return Int32(reply.dropFirst(5)) ?? 0
+        }
+        var current = snap
+        while current.state.isActive {
+            usleep(50_000)
+            guard let again = try? snapshot(record) else { return current.state.exitCode }
+            current = again
+        }
+        return current.state.exitCode
+    }
+
+    // MARK: Removing
+
+    /// Removes the container: with `force` a running one is killed first.
+    /// `removeVolumes` also removes its anonymous volumes.
+    public func remove(_ record: ContainerRecord, force: Bool, removeVolumes: Bool = false) throws {
+        let snap = try snapshot(record)
+        try snap.state.check(.remove, name: record.name, force: force)
+        if snap.state.isActive {
+            if snap.monitorAlive {
+                _ = request(record.id, .stop(timeout: 0))
+                waitForMonitorExit(snap.state.monitorPid)
+            } else {
+                try stopOrphan(record, state: snap.state, signal: SIGKILL, grace: 0)
+            }
+        } else if snap.monitorAlive {
+            waitForMonitorExit(snap.state.monitorPid)
+        }
+        if removeVolumes {
+            let volumes = NamedVolumes(paths: store.paths)
+            for m in record.host.mounts where m.type == "volume" && NamedVolumes.isAnonymous(m.source) {
+                try volumes.remove(m.source)
+            }
+        }
+        try store.remove(id: record.id)
+    }
+
+    private func waitForMonitorExit(_ pid: Int32) {
+        let deadline = monotonicSeconds() + 10
+        while pid > 0 && monotonicSeconds() < deadline {
+            if Glibc.kill(pid, 0) != 0 { return }
+            if let stat = try? StateFile.readText("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")"),
+               stat[stat.index(after: close)...].split(separator: " ").first == "Z" {
+                var status: Int32 = 0
+                _ = waitpid(pid, &status, WNOHANG)
+                return
+            }
+            usleep(5_000)
+        }
+    }
+
+    /// One request/reply on the monitor socket; nil when it cannot be reached.
+    public func request(_ id: String, _ request: MonitorRequest) -> String? {
+        guard let fd = try? UnixSocket.connect(store.socketPath(id)) else { return nil }
+        defer { close(fd) }
+        do { try StateFile.writeAll(fd: fd, Array(request.line.utf8), path: "monitor socket") } catch { return nil }
+        return UnixSocket.readLine(fd)
+    }
+}

@@ -1,0 +1,6 @@
+import Networking
+#if canImport(Glibc)
+import Glibc
+#endif
+
+exit(DNSServer.helperMain(CommandLine.arguments))

@@ -1,0 +1,4 @@
+import Glibc
+import Runtime
+
+exit(MonitorMain.run(CommandLine.arguments))

@@ -1,0 +1,340 @@
+import BerthTestSupport
+import Diagnostics
+import Foundation
+import Networking
+import Testing
+
+/// Networks, containers (netns stand-ins), DNS, published ports and
+/// isolation against the real kernel. Traffic stays on loopback and inside
+/// namespaces these tests create.
+@Suite(.serialized, .requiresRoot, .requiresTool("/bin/busybox"), .requiresTool("/usr/sbin/nft"))
+struct NetworkSerialTests {
+    static let busybox = "/bin/busybox"
+
+    /// Creates a network and registers its removal (detaching what is left).
+    func network(_ t: TestRoot, _ store: NetworkStore, _ name: String,
+                 _ options: NetworkOptions = NetworkOptions()) throws -> NetworkRecord {
+        let r = try store.create(name: name, options: options)
+        t.defer_("remove network \(name)") {
+            guard let current = try? store.inspect(r.id) else { return }
+            let attacher = NetworkAttacher(store: store)
+            for id in current.endpoints.keys { try attacher.detach(containerID: id, network: r.id) }
+            try store.remove(r.id)
+        }
+        return r
+    }
+
+    func attach(_ t: TestRoot, _ store: NetworkStore, _ c: NetnsContainer, id: String, name: String, network: String,
+                aliases: [String] = [], ip: IPv4Address? = nil) throws -> Networking.Attachment {
+        let a = try NetworkAttacher(store: store).attach(AttachRequest(
+            containerID: id, containerName: name, network: network, namespace: .pid(c.pid), aliases: aliases, ipv4Address: ip))
+        t.defer_("detach \(name)") {
+            // The test may have removed the network itself.
+            if (try? store.inspect(network)) != nil { try NetworkAttacher(store: store).detach(containerID: id, network: network) }
+        }
+        return a
+    }
+
+    func nslookup(_ c: NetnsContainer, _ name: String, server: IPv4Address) throws -> [String] {
+        let r = try c.run([Self.busybox, "nslookup", "-type=a", name, server.description], timeout: 5)
+        // Skip the "Server:/Address: <server>#53" header lines.
+        return r.stdout.split(separator: "\n").compactMap { line -> String? in
+            guard line.hasPrefix("Address:") || line.hasPrefix("Address "), !line.contains("#53") else { return nil }
+            return line.split(separator: " ").last.map(String.init)
+        }.filter { IPv4Address($0) != nil }
+    }
+
+    func serveHTTP(_ t: TestRoot, _ c: NetnsContainer, text: String, port: Int = 80) throws {
+        let www = t.directory.appendingPathComponent("www-\(c.pid)-\(port)")
+        try FileManager.default.createDirectory(at: www, withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: www.appendingPathComponent("index.html"))
+        _ = try c.start(t, [Self.busybox, "httpd", "-f", "-p", "\(port)", "-h", www.path])
+        #expect(Host.eventually { (try? c.run([Self.busybox, "nc", "-w", "1", "127.0.0.1", "\(port)"], timeout: 2).status) == 0 })
+    }
+
+    /// An HTTP/1.0 GET with busybox nc (busybox wget crashes on this
+    /// machine's static build); returns the body, nil on failure.
+    static func httpGet(_ prefix: [String], _ ip: String, _ port: UInt16, timeout: Double = 4) throws -> String? {
+        let script = "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | \(busybox) nc -w 2 \(ip) \(port)"
+        let r = try Host.run("/usr/bin/timeout", ["-s", "KILL", "\(timeout)"] + prefix + ["/bin/sh", "-c", script])
+        guard r.status == 0, r.stdout.hasPrefix("HTTP/1."), let split = r.stdout.range(of: "\r\n\r\n") else { return nil }
+        return String(r.stdout[split.upperBound...])
+    }
+
+    func fetchFromHost(_ ip: String, _ port: UInt16) throws -> String? {
+        try Self.httpGet([], ip, port)
+    }
+
+    func fetch(in c: NetnsContainer, _ ip: String, _ port: UInt16 = 80) throws -> String? {
+        try Self.httpGet(["/usr/bin/nsenter", "--net=/proc/\(c.pid)/ns/net", "--"], ip, port)
+    }
+
+    // MARK: lifecycle
+
+    @Test func createThenRemoveLeavesNothing() async throws {
+        try await withTestRoot { t in
+            let store = t.networkStore()
+            let r = try store.create(name: "\(t.prefix)_default")
+            let links = LinkControl(try NetlinkSocket())
+            let bridge = try #require(try links.link(named: r.bridge))
+            #expect(bridge.up)
+            let addrs = try links.addresses().filter { $0.index == bridge.index }.compactMap(\.ipv4)
+            #expect(Set(addrs) == [r.plan.gateway, r.plan.loopbackAlias])
+            #expect(try Host.ruleset().contains("table inet \(store.tableName)"))
+            #expect(DNSHelper.isRunning(pidFile: store.paths.run + "/networks/\(r.id.prefix(12))/dns.pid", records: store.recordsPath(r.id)))
+            #expect((try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_forward", encoding: .utf8))?.hasPrefix("1") == true)
+            #expect(throws: NetworkError("network with name \(t.prefix)_default already exists")) {
+                try store.create(name: "\(t.prefix)_default")
+            }
+
+            try store.remove(r.name)
+            #expect(try links.link(named: r.bridge) == nil)
+            #expect(try links.addresses().compactMap(\.ipv4).allSatisfy { !r.plan.subnet.contains($0) })
+            #expect(try links.routes().allSatisfy { route in
+                route.destination.count != 4 || !r.plan.subnet.contains(IPv4Address(route.destination[0], route.destination[1], route.destination[2], route.destination[3]))
+            })
+            let rules = try Host.ruleset()
+            #expect(!rules.contains(store.tableName))
+            #expect(!rules.contains("berth-compat"))
+            #expect(!FileManager.default.fileExists(atPath: store.recordsPath(r.id)))
+            #expect(LeakCheck.processes(referencing: store.recordsPath(r.id)).isEmpty)
+            #expect(try store.list().isEmpty)
+        }
+    }
+
+    @Test func concurrentCreatesGetDistinctSubnets() async throws {
+        try await withTestRoot { t in
+            let store = t.networkStore()
+            let names = (0..<4).map { "\(t.prefix)_n\($0)" }
+            let results = try await withThrowingTaskGroup(of: NetworkRecord.self) { group in
+                for n in names { group.addTask { try store.create(name: n) } }
+                var out: [NetworkRecord] = []
+                for try await r in group { out.append(r) }
+                return out
+            }
+            for r in results { t.defer_("remove \(r.name)") { try store.remove(r.id) } }
+            let subnets = results.map(\.plan.subnet)
+            #expect(Set(subnets).count == 4)
+            for (i, a) in subnets.enumerated() { for b in subnets[(i + 1)...] { #expect(!a.overlaps(b)) } }
+        }
+    }
+
+    // MARK: service discovery
+
+    @Test func containersReachEachOtherByIPAndName() async throws {
+        try await withTestRoot { t in
+            let upstream = try UDPProbe.FakeUpstream(answer: [10, 9, 9, 9])
+            t.defer_("stop fake upstream") { upstream.stop() }
+            let store = t.networkStore(upstreams: ["127.0.0.1:\(upstream.port)"])
+            let net = try network(t, store, "\(t.prefix)_default")
+            let web1 = try NetnsContainer(t), web2 = try NetnsContainer(t), client = try NetnsContainer(t)
+            let a1 = try attach(t, store, web1, id: "w1", name: "\(t.prefix)-web-1", network: net.name, aliases: ["web", "frontend"])
+            let a2 = try attach(t, store, web2, id: "w2", name: "\(t.prefix)-web-2", network: net.name, aliases: ["web"])
+            let ac = try attach(t, store, client, id: "c1", name: "\(t.prefix)-client-1", network: net.name, aliases: ["client"])
+            #expect(a1.interface == "eth0" && a1.gateway == net.plan.gateway && ac.ipv4 != a1.ipv4)
+            #expect(a1.mac == MACAddress.derived(from: a1.ipv4))
+
+            try serveHTTP(t, web1, text: "hello from web-1")
+            // By IP.
+            #expect(try fetch(in: client, "\(a1.ipv4)") == "hello from web-1")
+            // By name through the DNS helper: service, alias, container name, replicas.
+            #expect(try nslookup(client, "frontend", server: net.plan.gateway) == [a1.ipv4.description])
+            #expect(try nslookup(client, "\(t.prefix)-web-2", server: net.plan.gateway) == [a2.ipv4.description])
+            let replicas = try nslookup(client, "web", server: net.plan.gateway)
+            #expect(Set(replicas) == [a1.ipv4.description, a2.ipv4.description])
+            // Round-robin: the order rotates between queries.
+            let again = try nslookup(client, "web", server: net.plan.gateway)
+            #expect(replicas != again)
+            // TCP by the name's address.
+            let frontend = try #require(try nslookup(client, "frontend", server: net.plan.gateway).first)
+            #expect(try fetch(in: client, "\(frontend)") == "hello from web-1")
+            // Other names go to the upstream (a fake one on 127.0.0.1).
+            #expect(try nslookup(client, "outside.example", server: net.plan.gateway) == ["10.9.9.9"])
+            // The generated resolv.conf points at the helper.
+            #expect(ResolvConf.resolvConf(for: net).contains("nameserver \(net.plan.gateway)\n"))
+
+            // Recreate web-1: the name now resolves to the new address.
+            try NetworkAttacher(store: store).detach(containerID: "w1", network: net.name)
+            let web1b = try NetnsContainer(t)
+            let b1 = try attach(t, store, web1b, id: "w1b", name: "\(t.prefix)-web-1", network: net.name,
+                                aliases: ["web", "frontend"], ip: IPv4Address(net.plan.subnet.network.value + 77))
+            #expect(b1.ipv4 != a1.ipv4)
+            #expect(try nslookup(client, "frontend", server: net.plan.gateway) == [b1.ipv4.description])
+            #expect(Set(try nslookup(client, "web", server: net.plan.gateway)) == [b1.ipv4.description, a2.ipv4.description])
+            // The old veth is gone with the detach.
+            #expect(try LinkControl(try NetlinkSocket()).link(named: a1.hostInterface) == nil)
+        }
+    }
+
+    // MARK: published ports
+
+    @Test func publishedPortsFromLoopbackAndBridgeAddressTCPAndUDP() async throws {
+        try await withTestRoot { t in
+            let store = t.networkStore()
+            let net = try network(t, store, "\(t.prefix)_default")
+            let web = try NetnsContainer(t)
+            let a = try attach(t, store, web, id: "web1", name: "\(t.prefix)-web-1", network: net.name)
+            try serveHTTP(t, web, text: "published")
+            try serveHTTP(t, web, text: "loopback only", port: 81)
+            // A DNS helper inside the container is our UDP server on :53.
+            let records = t.directory.appendingPathComponent("udp.records")
+            try Data("probe 10.1.2.3\n".utf8).write(to: records)
+            _ = try web.start(t, [Repository.dnsHelperExecutable.path, a.ipv4.description, records.path])
+
+            let publisher = PortPublisher(store: store)
+            let p1 = try HostListener.freePort()
+            let bindings = try publisher.preflight([
+                try PortRequest.parse("\(p1):80"),           // every host address
+                try PortRequest.parse("127.0.0.1::81"),      // loopback only, ephemeral
+                try PortRequest.parse("\(p1):53/udp"),
+            ])
+            #expect(bindings.count == 3 && bindings[1].hostPort != 0 && bindings[1].hostIP == IPv4Address(127, 0, 0, 1))
+            try publisher.publish(containerID: "web1", network: net.name, bindings: bindings)
+            #expect(try publisher.ports(containerID: "web1") == bindings)
+
+            #expect(try fetchFromHost("127.0.0.1", p1) == "published")
+            #expect(try fetchFromHost("\(net.plan.gateway)", p1) == "published")
+            #expect(try fetchFromHost("127.0.0.1", bindings[1].hostPort) == "loopback only")
+            // Loopback-only binding is not reachable on the bridge address.
+            #expect(try fetchFromHost("\(net.plan.gateway)", bindings[1].hostPort) == nil)
+            // UDP through the published port, round trip.
+            #expect(Host.eventually { (try? UDPProbe.queryA("probe", server: "127.0.0.1", port: p1)) == ["10.1.2.3"] })
+            #expect(try UDPProbe.queryA("probe", server: net.plan.gateway.description, port: p1) == ["10.1.2.3"])
+
+            // A second network's container reaches the port through the host, as any client could.
+            let other = try network(t, store, "\(t.prefix)_other")
+            let client = try NetnsContainer(t)
+            _ = try attach(t, store, client, id: "cl", name: "\(t.prefix)-cl-1", network: other.name)
+            #expect(try fetch(in: client, "\(other.plan.gateway)", p1) == "published")
+            // …but not the container directly.
+            #expect(try fetch(in: client, "\(a.ipv4)") == nil)
+
+            // One container port on 127.0.0.1 through two host ports is refused.
+            #expect(throws: NetworkError.self) {
+                try publisher.preflight([try PortRequest.parse("127.0.0.1::80"), try PortRequest.parse("127.0.0.1::80")])
+            }
+
+            try publisher.unpublish(containerID: "web1")
+            #expect(try fetchFromHost("127.0.0.1", p1) == nil)
+        }
+    }
+
+    @Test func portConflictIsReportedBeforeAnythingIsCreated() async throws {
+        try await withTestRoot { t in
+            let store = t.networkStore()
+            let port = try HostListener.freePort()
+            let listener = try HostListener(ip: "127.0.0.1", port: port)
+            let before = try Host.ruleset()
+            let publisher = PortPublisher(store: store)
+            do {
+                _ = try publisher.preflight([try PortRequest.parse("\(port):80")])
+                Issue.record("expected a conflict on port \(port)")
+            } catch let e as NetworkError {
+                #expect(e.message.contains("0.0.0.0:\(port)"))
+                #expect(e.message.contains("already in use on the host"))
+            }
+            #expect(try store.list().isEmpty)
+            #expect(try Host.ruleset() == before)
+            _ = listener
+
+            // Two berth containers asking for the same port.
+            let net = try network(t, store, "\(t.prefix)_default")
+            let c = try NetnsContainer(t)
+            _ = try attach(t, store, c, id: "a", name: "\(t.prefix)-a-1", network: net.name)
+            let free = try HostListener.freePort()
+            try publisher.publish(containerID: "a", network: net.name, bindings: try publisher.preflight([try PortRequest.parse("\(free):80")]))
+            #expect(throws: NetworkError("Bind for 127.0.0.1:\(free) failed: port is already allocated (berth publishes 0.0.0.0:\(free)->80/tcp)")) {
+                try publisher.preflight([try PortRequest.parse("127.0.0.1:\(free):81")])
+            }
+        }
+    }
+
+    // MARK: isolation, internal, outbound
+
+    /// An "outside world" for forwarding tests: a namespace behind a test-owned
+    /// veth on 198.18.<x>.0/30 (benchmarking range), serving HTTP.
+    func outside(_ t: TestRoot) throws -> (NetnsContainer, String) {
+        let ns = try NetnsContainer(t)
+        let hostEnd = t.prefix  // bt + 8 hex: ≤ 15 chars, test-owned
+        let third = Int(UInt8.random(in: 1...250))
+        let r = try Host.run("/usr/sbin/ip", ["link", "add", hostEnd, "type", "veth", "peer", "name", "eth0", "netns", "\(ns.pid)"])
+        #expect(r.status == 0, "\(r.stderr)")
+        t.defer_("delete \(hostEnd)") { _ = try Host.run("/usr/sbin/ip", ["link", "del", hostEnd]) }
+        _ = try Host.run("/usr/sbin/ip", ["addr", "add", "198.18.\(third).1/30", "dev", hostEnd])
+        _ = try Host.run("/usr/sbin/ip", ["link", "set", hostEnd, "up"])
+        try ns.run(["/usr/sbin/ip", "addr", "add", "198.18.\(third).2/30", "dev", "eth0"])
+        try ns.run(["/usr/sbin/ip", "link", "set", "eth0", "up"])
+        try ns.run(["/usr/sbin/ip", "link", "set", "lo", "up"])
+        try serveHTTP(t, ns, text: "outside")
+        return (ns, "198.18.\(third).2")
+    }
+
+    @Test func networksAreIsolatedAndInternalHasNoWayOut() async throws {
+        try await withTestRoot { t in
+            let store = t.networkStore()
+            let (_, outsideIP) = try outside(t)
+            let n1 = try network(t, store, "\(t.prefix)_one")
+            let n2 = try network(t, store, "\(t.prefix)_two")
+            let n3 = try network(t, store, "\(t.prefix)_internal", NetworkOptions(isInternal: true))
+            let c1 = try NetnsContainer(t), c2 = try NetnsContainer(t), c3 = try NetnsContainer(t)
+            _ = try attach(t, store, c1, id: "c1", name: "\(t.prefix)-c1-1", network: n1.name)
+            let a2 = try attach(t, store, c2, id: "c2", name: "\(t.prefix)-c2-1", network: n2.name)
+            _ = try attach(t, store, c3, id: "c3", name: "\(t.prefix)-c3-1", network: n3.name)
+            try serveHTTP(t, c2, text: "two")
+
+            // Outbound through masquerade works for a normal network.
+            #expect(try fetch(in: c1, "\(outsideIP)") == "outside")
+            // Projects are isolated.
+            #expect(try fetch(in: c1, "\(a2.ipv4)") == nil)
+            // Internal: no default route, no masquerade, no way out.
+            let routes = try c3.run(["/usr/sbin/ip", "route"]).stdout
+            #expect(!routes.contains("default"))
+            #expect(try fetch(in: c3, "\(outsideIP)") == nil)
+            #expect(try fetch(in: c3, "\(a2.ipv4)") == nil)
+            let rules = try Host.ruleset()
+            #expect(rules.contains("ip saddr \(n1.plan.subnet) oifname != \"\(n1.bridge)\" masquerade"))
+            #expect(!rules.contains("ip saddr \(n3.plan.subnet) oifname != \"\(n3.bridge)\" masquerade"))
+        }
+    }
+
+    /// Docker sets FORWARD's policy to drop. A test-owned table with a
+    /// drop-policy forward chain plays Docker's part: berth inserts its
+    /// tagged accept rules there, forwards, and removes them with its last network.
+    @Test func forwardsDespiteAForeignDropPolicy() async throws {
+        try await withTestRoot { t in
+            let table = "\(t.prefix)"
+            try NFTables.run("""
+                table inet \(table) {
+                    chain DOCKER-USER {
+                    }
+                    chain FORWARD {
+                        type filter hook forward priority filter; policy drop;
+                        jump DOCKER-USER
+                    }
+                }
+                """)
+            t.defer_("delete table \(table)") { try NFTables.run("delete table inet \(table)") }
+            let (_, outsideIP) = try outside(t)
+            // Without berth's rules the drop policy blocks forwarding (sanity check of the setup).
+            let probe = try NetnsContainer(t)
+            let store = t.networkStore()
+            let net = try network(t, store, "\(t.prefix)_default")
+            _ = try attach(t, store, probe, id: "p", name: "\(t.prefix)-p-1", network: net.name)
+            let rules = try Host.ruleset()
+            #expect(rules.contains("comment \"berth-compat:\(store.tableName)\""))
+            #expect(try fetch(in: probe, "\(outsideIP)") == "outside")
+            // Drop berth's compat rules: the same request now fails.
+            for r in try NFTables.foreignState().taggedRules where r.table == table {
+                try NFTables.run("delete rule \(r.family) \(r.table) \(r.chain) handle \(r.handle)")
+            }
+            #expect(try fetch(in: probe, "\(outsideIP)") == nil)
+            // Any change re-applies them.
+            try PortPublisher(store: store).publish(containerID: "p", network: net.name, bindings: [])
+            #expect(try fetch(in: probe, "\(outsideIP)") == "outside")
+
+            try NetworkAttacher(store: store).detach(containerID: "p", network: net.name)
+            try store.remove(net.name)
+            #expect(!(try Host.ruleset()).contains("berth-compat"))
+        }
+    }
+}

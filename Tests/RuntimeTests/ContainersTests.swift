@@ -1,0 +1,189 @@
+import Diagnostics
+import Testing
+@testable import Runtime
+
+@Suite struct ContainerStateTests {
+    struct MisuseCase: CustomTestStringConvertible, Sendable {
+        var name: String
+        var status: ContainerStatus
+        var operation: LifecycleOperation
+        var force: Bool = false
+        var error: String?
+        var testDescription: String { name }
+    }
+
+    static let cases: [MisuseCase] = [
+        MisuseCase(name: "exec on exited", status: .exited, operation: .exec, error: "cannot exec: web-1 is not running"),
+        MisuseCase(name: "exec on created", status: .created, operation: .exec, error: "cannot exec: web-1 is not running"),
+        MisuseCase(name: "exec on running", status: .running, operation: .exec, error: nil),
+        MisuseCase(name: "exec on paused", status: .paused, operation: .exec, error: "cannot exec: web-1 is paused, unpause it first"),
+        MisuseCase(name: "pause twice", status: .paused, operation: .pause, error: "cannot pause: web-1 is already paused"),
+        MisuseCase(name: "unpause running", status: .running, operation: .unpause, error: "cannot unpause: web-1 is not paused"),
+        MisuseCase(name: "kill exited", status: .exited, operation: .kill, error: "cannot kill: web-1 is not running"),
+        MisuseCase(name: "kill paused", status: .paused, operation: .kill, error: nil),
+        MisuseCase(name: "remove running", status: .running, operation: .remove,
+                   error: "cannot remove container \"web-1\": container is running: stop the container before removing or force remove"),
+        MisuseCase(name: "force remove running", status: .running, operation: .remove, force: true, error: nil),
+        MisuseCase(name: "remove exited", status: .exited, operation: .remove, error: nil),
+        MisuseCase(name: "start paused", status: .paused, operation: .start, error: "cannot start: web-1 is paused, unpause it instead"),
+        MisuseCase(name: "start exited", status: .exited, operation: .start, error: nil),
+    ]
+
+    @Test(arguments: cases)
+    func lifecycleChecks(_ c: MisuseCase) {
+        let state = ContainerState(status: c.status, pid: c.status == .exited || c.status == .created ? 0 : 42)
+        do {
+            try state.check(c.operation, name: "web-1", force: c.force)
+            #expect(c.error == nil)
+        } catch let e as LifecycleError {
+            #expect(e.message == c.error)
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+
+    @Test func lifecycleObjectAppliesOnlyAllowedChanges() throws {
+        let life = ContainerLifecycle(name: "web-1", state: ContainerState(status: .exited))
+        #expect(throws: LifecycleError("cannot exec: web-1 is not running")) {
+            try life.perform(.exec) { $0.pid = 99 }
+        }
+        #expect(life.current.pid == 0)
+        try life.perform(.start) { $0.markStarted(pid: 7, at: Timestamp(seconds: 5), isRestart: false) }
+        #expect(life.current.status == .running)
+        try life.perform(.exec) { _ in }
+    }
+
+    @Test func transitionsRecordWhatDockerShows() {
+        var s = ContainerState()
+        s.markStarted(pid: 10, at: Timestamp(seconds: 100), isRestart: false)
+        s.markExited(exitCode: 1, oomKilled: false, at: Timestamp(seconds: 101), restarting: true)
+        #expect(s.status == .restarting && s.isActive && s.pid == 0)
+        s.markStarted(pid: 11, at: Timestamp(seconds: 102), isRestart: true)
+        #expect(s.restartCount == 1 && s.status == .running)
+        s.markExited(exitCode: 137, oomKilled: true, at: Timestamp(seconds: 103), restarting: false)
+        #expect(s.status == .exited && s.exitCode == 137 && s.oomKilled)
+
+        var never = ContainerState()
+        never.markStartFailed(exitCode: 127, message: "exec: \"x\": executable file not found in $PATH", at: Timestamp(seconds: 1))
+        #expect(never.status == .created && never.exitCode == 127)
+    }
+}
+
+@Suite struct ContainerLookupTests {
+    static func record(_ id: String, _ name: String) -> ContainerRecord {
+        ContainerRecord(id: id, name: name, image: "busybox", process: ProcessSpec(args: ["true"]), rootfs: "/")
+    }
+
+    static let records = [
+        record("abc1" + String(repeating: "0", count: 60), "web-1"),
+        record("abc2" + String(repeating: "0", count: 60), "db-1"),
+        record("def0" + String(repeating: "0", count: 60), "abc1"),
+    ]
+
+    struct Case: CustomTestStringConvertible, Sendable {
+        var reference: String
+        var expectedName: String?
+        var error: ContainerStoreError?
+        var testDescription: String { reference }
+    }
+
+    static let cases: [Case] = [
+        Case(reference: "web-1", expectedName: "web-1"),
+        Case(reference: "/db-1", expectedName: "db-1"),
+        Case(reference: "abc2", expectedName: "db-1"),
+        Case(reference: "def", expectedName: "abc1"),
+        // A name wins over an id prefix, as in Docker.
+        Case(reference: "abc1", expectedName: "abc1"),
+        Case(reference: "abc", error: .ambiguousPrefix("abc")),
+        Case(reference: "zzz", error: .noSuchContainer("zzz")),
+        Case(reference: "", error: .noSuchContainer("")),
+        Case(reference: "abc2" + String(repeating: "0", count: 60), expectedName: "db-1"),
+    ]
+
+    @Test(arguments: cases)
+    func resolve(_ c: Case) {
+        do {
+            let r = try ContainerStore.resolve(c.reference, in: Self.records)
+            #expect(r.name == c.expectedName)
+        } catch let e as ContainerStoreError {
+            #expect(e == c.error)
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+
+    @Test(arguments: ["web", "a.b-c_d", "A1"])
+    func validNames(_ name: String) { #expect(ContainerStore.isValidName(name)) }
+
+    @Test(arguments: ["", "x", "-web", "web/1", "we b", "_x"])
+    func invalidNames(_ name: String) { #expect(!ContainerStore.isValidName(name)) }
+}
+
+@Suite struct ContainerStoreTests {
+    @Test func createsAtomicallyAndRefusesADuplicateName() throws {
+        let dir = try TempDir()
+        let store = ContainerStore(paths: StatePaths(root: dir.path + "/root", run: dir.path + "/run"))
+        let a = ContainerLookupTests.record(ContainerStore.newID(), "web")
+        try store.create(a)
+        #expect(try store.record(id: a.id) == a)
+        #expect(try store.state(id: a.id).status == .created)
+        let b = ContainerLookupTests.record(ContainerStore.newID(), "web")
+        #expect(throws: ContainerStoreError.nameInUse(name: "web", id: a.id)) { try store.create(b) }
+        #expect(!StateFile.exists(store.directory(b.id)))
+        // No temp files are left next to the record.
+        #expect(StateFile.list(store.directory(a.id)).sorted() == ["config.json", "state.json"])
+
+        let generated = try store.create(ContainerLookupTests.record(ContainerStore.newID(), ""))
+        #expect(generated.name.contains("_"))
+        #expect(try store.lookup(generated.name).id == generated.id)
+
+        try store.updateState(id: a.id) { $0.markStarted(pid: 5, at: Timestamp(seconds: 9), isRestart: false) }
+        #expect(try store.state(id: a.id).pid == 5)
+        try store.remove(id: a.id)
+        #expect(throws: ContainerStoreError.noSuchContainer("web")) { try store.lookup("web") }
+    }
+
+    @Test func idsAre64LowercaseHexDigits() {
+        let id = ContainerStore.newID()
+        #expect(id.count == 64)
+        #expect(id.allSatisfy { "0123456789abcdef".contains($0) })
+        #expect(ContainerStore.newID() != id)
+    }
+
+    @Test func recordRoundTripsThroughJSON() throws {
+        var r = ContainerLookupTests.record(ContainerStore.newID(), "web")
+        r.labels = ["com.example": "x", "empty": ""]
+        r.restart = .onFailure(maxRetries: 3)
+        r.host.mounts = [MountSpec(type: "volume", source: "data", destination: "/data", hostPath: "/v/data/_data", readOnly: true)]
+        r.process.env = ["A=1", "B=\"quoted\"\n"]
+        let text = try RecordCoding.encode(r).pretty()
+        #expect(try RecordCoding.decode(ContainerRecord.self, from: text) == r)
+    }
+}
+
+@Suite struct RecordJSONTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        var text: String
+        var testDescription: String { text }
+    }
+
+    @Test(arguments: [#"{"a":[1,2.5,true,null,"x\u00e9\ud83d\ude00"],"b":{}}"#, #"[]"#, #""\"\\\/""#, #"-12"#])
+    func parsesAndPrintsCompact(_ text: String) throws {
+        let v = try JSONValue.parse(text)
+        #expect(try JSONValue.parse(v.compact) == v)
+    }
+
+    @Test(arguments: [#"{"a":}"#, #"[1,]"#, #"tru"#, #"{"a":1} x"#, #""unterminated"#])
+    func rejectsInvalid(_ text: String) {
+        #expect(throws: JSONSyntaxError.self) { try JSONValue.parse(text) }
+    }
+
+    @Test func timestampsPrintLikeGo() {
+        #expect(Timestamp.zero.description == "0001-01-01T00:00:00Z")
+        #expect(Timestamp(seconds: 1_714_558_830, nanoseconds: 120_000_000).description == "2024-05-01T10:20:30.12Z")
+        #expect(Timestamp(seconds: 1_714_558_830, nanoseconds: 120_000_000).fixedNano == "2024-05-01T10:20:30.120000000Z")
+        #expect(Timestamp.parse("0001-01-01T00:00:00Z") == .zero)
+        #expect(Timestamp.parse("2024-02-30T00:00:00Z") != nil)  // days are not validated per month
+        #expect(Timestamp.parse("2024-13-01T00:00:00Z") == nil)
+    }
+}

@@ -1,0 +1,63 @@
+import Testing
+@testable import Runtime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite struct MonitorProtocolTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        var request: MonitorRequest
+        var testDescription: String { request.line.trimmingSuffixNewline }
+    }
+
+    @Test(arguments: [MonitorRequest.status, .wait, .start, .stop(timeout: 10), .stop(timeout: -1), .kill(signal: 9),
+                      .attach(stdin: true, rows: 40, cols: 120), .attach(stdin: false, rows: 24, cols: 80)])
+    func requestsRoundTrip(_ r: MonitorRequest) {
+        #expect(MonitorRequest.parse(String(r.line.dropLast())) == r)
+    }
+
+    @Test(arguments: ["", "stop", "stop x", "kill", "attach 1 2", "reboot"])
+    func malformedRequestsAreRejected(_ line: String) {
+        #expect(MonitorRequest.parse(line) == nil)
+    }
+
+    @Test func framesReassembleAcrossReads() {
+        let bytes = FrameCodec.encode(.stdout, text: "hello") + FrameCodec.encode(.exit, text: "3")
+        var reader = FrameReader()
+        var got: [(FrameType?, [UInt8])] = []
+        for b in bytes { got += reader.feed([b]) }
+        #expect(got.count == 2)
+        #expect(got[0].0 == .stdout && got[0].1 == Array("hello".utf8))
+        #expect(got[1].0 == .exit && got[1].1 == Array("3".utf8))
+    }
+
+    struct ExitCase: CustomTestStringConvertible, Sendable {
+        var name: String
+        var status: Int32
+        var code: Int32
+        var testDescription: String { name }
+    }
+
+    @Test(arguments: [ExitCase(name: "exit 0", status: 0, code: 0), ExitCase(name: "exit 3", status: 3 << 8, code: 3),
+                      ExitCase(name: "SIGKILL", status: SIGKILL, code: 137), ExitCase(name: "SIGTERM", status: SIGTERM, code: 143),
+                      ExitCase(name: "SIGSEGV with core", status: SIGSEGV | 0x80, code: 139)])
+    func exitCodesAreDockers(_ c: ExitCase) {
+        #expect(ContainerMonitor.exitCode(c.status) == c.code)
+    }
+
+    @Test(arguments: [("TERM", SIGTERM), ("SIGKILL", SIGKILL), ("sigusr1", SIGUSR1), ("9", SIGKILL)] as [(String, Int32)])
+    func signalNames(_ pair: (String, Int32)) {
+        #expect(SignalName.parse(pair.0) == pair.1)
+    }
+
+    @Test func startFailuresMapToDockerExitCodes() {
+        #expect(StartFailure.exec("nosuch", errno: ENOENT).exitCode == 127)
+        #expect(StartFailure.exec("/bin/nosuch", errno: ENOENT).exitCode == 127)
+        #expect(StartFailure.exec("/etc/passwd", errno: EACCES).exitCode == 126)
+        #expect(StartFailure.exec("nosuch", errno: ENOENT).message == "exec: \"nosuch\": executable file not found in $PATH")
+    }
+}
+
+extension String {
+    var trimmingSuffixNewline: String { hasSuffix("\n") ? String(dropLast()) : self }
+}
