@@ -18,12 +18,3 @@ trap 'rm -f "$rootfs"' EXIT
 
 echo "== berth config (examples/hello-stack)"
 "$berth" -f examples/hello-stack/compose.yaml config
-
-echo "== base image without a registry (scripts/make-busybox-rootfs.sh + berth import)"
-./scripts/make-busybox-rootfs.sh .build/busybox-rootfs.tar
-if [ "$(id -u)" = 0 ]; then
-    "$berth" import .build/busybox-rootfs.tar busybox:latest
-    "$berth" images busybox
-else
-    echo "(not root: skipping berth import; run as root to load busybox:latest into the store)"
-fi
