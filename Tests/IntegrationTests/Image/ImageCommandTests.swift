@@ -57,7 +57,9 @@ struct ImageCommandTests {
             // A container record makes the image in use.
             let c = t.root.appendingPathComponent("containers/web-1")
             try FileManager.default.createDirectory(at: c, withIntermediateDirectories: true)
-            try Data(#"{"name":"web-1","image":"busybox:latest"}"#.utf8).write(to: c.appendingPathComponent("config.json"))
+            let id = try t.berth("images", "-q", "--no-trunc").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            try Data(#"{"name":"web-1","image":"busybox:latest","imageDigest":"\#(id)"}"#.utf8)
+                .write(to: c.appendingPathComponent("config.json"))
             r = try t.berth("rmi", "busybox")
             #expect(r.status == 1)
             #expect(r.stderr.contains("image is in use by container web-1"), "\(r.stderr)")
@@ -66,7 +68,12 @@ struct ImageCommandTests {
             r = try t.berth("rmi", "-f", "busybox")
             #expect(r.status == 0 && r.stdout.contains("Untagged: busybox:latest") && !r.stdout.contains("Deleted"))
             #expect(!ImageFixtures.storeEntries(t).filter { $0.hasPrefix("snapshots/") }.isEmpty)
+            // The container's recorded image ID keeps the now untagged image alive through prune -a.
+            #expect(try t.berth("image", "prune", "-a").status == 0)
+            #expect(try t.berth("images", "-q", "--no-trunc").stdout.trimmingCharacters(in: .whitespacesAndNewlines) == id)
             try FileManager.default.removeItem(at: c)
+            #expect(try t.berth("image", "prune", "-a").stdout.contains("Deleted: \(id)"))
+            #expect(ImageFixtures.storeEntries(t).isEmpty)
             // Unknown image.
             r = try t.berth("rmi", "nope:1")
             #expect(r.status == 1 && r.stderr.contains("No such image: nope:1"))
