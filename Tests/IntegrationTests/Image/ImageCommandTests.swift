@@ -154,4 +154,20 @@ struct ImageCommandTests {
             #expect(snaps.filter { $0 != "l" }.isEmpty, "\(snaps)")
         }
     }
+
+    @Test(arguments: ["gzip", "zstd"])
+    func importsCompressedRootfsTarballs(_ tool: String) async throws {
+        try await withTestRoot { t in
+            let busybox = try ImageFixtures.busybox()
+            let compressed = t.directory.appendingPathComponent("rootfs.tar.\(tool)").path
+            let r0 = try runProcess(URL(fileURLWithPath: "/bin/sh"), ["-c", "\(tool) -c < \(busybox) > \(compressed)"])
+            #expect(r0.status == 0, "\(r0.stderr)")
+            let r = try t.berth("import", compressed, "bb:\(tool)")
+            #expect(r.status == 0, "\(r.stderr)")
+            let inspect = try t.berth("image", "inspect", "bb:\(tool)").stdout
+            // The diff ID is the digest of the uncompressed tar, whatever the compression.
+            let plain = Digest.sha256(of: Array(try Data(contentsOf: URL(fileURLWithPath: busybox))))
+            #expect(inspect.contains(plain.description), "\(inspect)")
+        }
+    }
 }
