@@ -24,13 +24,14 @@ final class PipelinedSource: ByteSource {
                 buffer.deallocate()
                 close(fd)
             }
+            guard let base = buffer.baseAddress else { return }
             do {
                 while true {
                     let n = try inner.read(into: buffer)
                     if n == 0 { return }
                     var off = 0
                     while off < n {
-                        let w = send(fd, buffer.baseAddress! + off, n - off, Int32(MSG_NOSIGNAL))
+                        let w = send(fd, base + off, n - off, Int32(MSG_NOSIGNAL))
                         if w < 0 {
                             if errno == EINTR { continue }
                             return  // the reader went away (it failed or stopped early)
