@@ -49,13 +49,16 @@ let package = Package(
         .systemLibrary(name: "CNetlink"),
         .target(name: "Networking", dependencies: ["CNFTables", "CNetlink", "Diagnostics"]),
         .executableTarget(name: "berth-dns", dependencies: ["Networking"]),
+        .executableTarget(name: "berth-netbench", dependencies: ["Networking", "Diagnostics"], path: "bench/network/netbench"),
 
         // MARK: Orchestration
-        .target(name: "Engine", dependencies: ["Diagnostics", "YAML", "Compose", "Health"]),
+        .target(name: "Engine", dependencies: [
+            "Diagnostics", "YAML", "Compose", "Health", "OCI", "ImageStore", "Runtime", "Networking",
+        ]),
 
         // MARK: CLI
         .target(name: "BerthCLI", dependencies: [
-            "Diagnostics", "YAML", "Compose", "OCI", "ImageStore", "Runtime", "Networking", "Engine",
+            "Diagnostics", "YAML", "Compose", "OCI", "ImageStore", "Runtime", "Networking", "Engine", "Health",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "berth", dependencies: ["BerthCLI"]),
@@ -69,7 +72,7 @@ let package = Package(
         .testTarget(name: "HealthTests", dependencies: ["Health"]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "OCI", "CZlib", "CZstd", "BerthTestSupport"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "SystemCalls"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "SystemCalls", "CRuntime", "Diagnostics"]),
         .testTarget(name: "NetworkingTests", dependencies: ["Networking"]),
         // One target for every root integration suite (Tests/IntegrationTests/<Area>/).
         .testTarget(name: "IntegrationTests", dependencies: [

@@ -35,6 +35,7 @@
 #include <unistd.h>
 #include <grp.h>
 #include <time.h>
+#include <sys/wait.h>
 
 #include "internal.h"
 
@@ -236,6 +237,11 @@ static void apply_mount(const struct brt_config *cfg, int rootfd, const struct b
             brt_fail(rfd, BRT_STEP_MOUNT, errno, m->target);
         close(src);
         close(dst);
+    } else if (m->kind == BRT_MOUNT_SETATTR) {
+        int dst = brt_resolve(rootfd, m->target, O_DIRECTORY);
+        if (dst < 0) brt_fail(rfd, BRT_STEP_MOUNT_RESOLVE, errno, m->target);
+        if (sys_mount_setattr(dst, "", AT_EMPTY_PATH, m->attr, 0, 0) < 0) brt_fail(rfd, BRT_STEP_MOUNT, errno, m->target);
+        close(dst);
     } else {
         int dst = brt_resolve_create(rootfd, m->target, 0);
         if (dst < 0) brt_fail(rfd, BRT_STEP_MOUNT_RESOLVE, errno, m->target);
@@ -404,6 +410,7 @@ static void setup_filesystem(const struct brt_config *cfg, int rfd) {
     unsigned long prop = cfg->root_propagation ? cfg->root_propagation : MS_SLAVE;
     if (mount(NULL, "/", NULL, MS_REC | prop, NULL) < 0) brt_fail(rfd, BRT_STEP_PROPAGATION, errno, "/");
     if (cfg->overlay_data) {
+        if (cfg->overlay_cwd && chdir(cfg->overlay_cwd) < 0) brt_fail(rfd, BRT_STEP_ROOTFS_MOUNT, errno, cfg->overlay_cwd);
         if (mount("overlay", cfg->rootfs, "overlay", 0, cfg->overlay_data) < 0)
             brt_fail(rfd, BRT_STEP_ROOTFS_MOUNT, errno, cfg->rootfs);
     } else {
@@ -537,6 +544,45 @@ static _Noreturn void do_exec(const struct brt_config *cfg, int rfd) {
     brt_fail(rfd, BRT_STEP_EXEC, saw_eacces ? EACCES : last_err, file);
 }
 
+// `init: true`: this process (PID 1, already confined: identity, caps,
+// seccomp, cwd) forks the program and stays as its init, like tini: every
+// signal it can catch is forwarded to the program, every child is reaped,
+// and it exits with the program's status (128+N for a signal). The report
+// pipe is closed here, so EOF still means the program's execve succeeded.
+static void run_init(const struct brt_config *cfg, int rfd) {
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, NULL);
+    long pid = syscall(SYS_clone, (unsigned long)SIGCHLD, 0, 0, 0, 0);
+    if (pid < 0) brt_fail(rfd, BRT_STEP_FORK, errno, "init");
+    if (pid == 0) {
+        // The program gets its own process group (the terminal's foreground
+        // group with a tty), so ^C reaches it once, not via init as well.
+        setpgid(0, 0);
+        if (cfg->tty) tcsetpgrp(0, getpid());
+        return;   // unblock and exec in the caller
+    }
+    close(rfd);
+    for (;;) {
+        siginfo_t info;
+        int sig = sigwaitinfo(&all, &info);
+        if (sig < 0) continue;
+        if (sig != SIGCHLD) {
+            kill((pid_t)pid, sig);
+            continue;
+        }
+        for (;;) {
+            int status;
+            pid_t done = waitpid(-1, &status, WNOHANG);
+            if (done <= 0) break;
+            if (done == pid) {
+                if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+                if (WIFSIGNALED(status)) _exit(128 + WTERMSIG(status));
+            }
+        }
+    }
+}
+
 // The process part shared by spawn and exec: everything after namespaces and
 // mounts. Never returns.
 _Noreturn void brt_finish_process(const struct brt_config *cfg, int rfd) {
@@ -567,6 +613,7 @@ _Noreturn void brt_finish_process(const struct brt_config *cfg, int rfd) {
     }
     sigset_t none;
     sigemptyset(&none);
+    if (cfg->init_process) run_init(cfg, rfd);
     sigprocmask(SIG_SETMASK, &none, NULL);
     do_exec(cfg, rfd);
 }
@@ -601,6 +648,11 @@ static int keep_only_stdio_and_report(int rfd) {
 }
 
 _Noreturn void brt_child_main(const struct brt_config *cfg, int rfd, int start_fd) {
+    // Until execve this process is a copy of berth's binary: make it
+    // non-dumpable so no container process can open /proc/PID/exe (and write
+    // through it to the host binary, CVE-2019-5736) or ptrace it. execve of
+    // the container's program resets this.
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     brt_reset_signals();
     if (brt_wait_start(start_fd) < 0) _exit(1);  // parent gave up: leave silently
     umask(0);
@@ -627,6 +679,7 @@ _Noreturn void brt_child_main(const struct brt_config *cfg, int rfd, int start_f
 // only affects children). Reports the new pid, then exits.
 _Noreturn void brt_exec_child_main(const struct brt_config *cfg, int rfd, int start_fd, const int *ns_fds,
                                    const int *ns_types, int nns) {
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);   // see brt_child_main; inherited by the forked process
     brt_reset_signals();
     if (brt_wait_start(start_fd) < 0) _exit(1);
     for (int i = 0; i < nns; i++) {

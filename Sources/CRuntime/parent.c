@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,13 +29,37 @@ static pid_t clone_process(uint64_t flags, int *pidfd) {
     return (pid_t)r;
 }
 
+// Keeps a descriptor above 2: a caller running with stdin/stdout closed
+// (a daemonized monitor) would otherwise get 0..2 here, which the child
+// overwrites with the container's stdio.
+static int above_stdio(int fd) {
+    if (fd < 0 || fd > 2) return fd;
+    int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return moved;
+}
+
+// The report channel is a pipe (EOF when execve closes the child's end);
+// the start channel is a socketpair so that releasing a child that already
+// died gives EPIPE from send(MSG_NOSIGNAL) instead of SIGPIPE in the caller.
 static int make_pipes(int report[2], int start[2]) {
     if (pipe2(report, O_CLOEXEC) < 0) return -errno;
-    if (pipe2(start, O_CLOEXEC) < 0) {
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, start) < 0) {
         int e = errno;
         close(report[0]);
         close(report[1]);
         return -e;
+    }
+    int *all[4] = {&report[0], &report[1], &start[0], &start[1]};
+    for (int i = 0; i < 4; i++) {
+        *all[i] = above_stdio(*all[i]);
+        if (*all[i] < 0) {
+            int e = errno;
+            for (int j = 0; j < 4; j++) if (*all[j] >= 0) close(*all[j]);
+            return -e;
+        }
     }
     return 0;
 }
@@ -93,7 +118,7 @@ int brt_clone_exec(const struct brt_config *cfg, const int *ns_fds, const int *n
 int brt_release(struct brt_child *child) {
     char b = 1;
     ssize_t n;
-    do { n = write(child->start_fd, &b, 1); } while (n < 0 && errno == EINTR);
+    do { n = send(child->start_fd, &b, 1, MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
     int e = errno;
     close(child->start_fd);
     child->start_fd = -1;

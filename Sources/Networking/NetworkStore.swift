@@ -202,6 +202,37 @@ public final class NetworkStore: Sendable {
         }
     }
 
+    /// Brings a stored network's kernel side back when it is missing (after
+    /// a reboot empties /run and the bridges, or after a crash): bridge with
+    /// its addresses, rules, DNS records and helper. Cheap when all is there.
+    public func ensureUp(_ nameOrID: String) throws {
+        try withLock { try ensureUpLocked(try inspect(nameOrID)) }
+    }
+
+    func ensureUpLocked(_ r: NetworkRecord) throws {
+        let links = LinkControl(try NetlinkSocket())
+        if try links.link(named: r.bridge) == nil {
+            let idBytes = stride(from: 0, to: 8, by: 2).compactMap { i -> UInt8? in
+                let s = r.id.index(r.id.startIndex, offsetBy: i)
+                return UInt8(r.id[s..<r.id.index(s, offsetBy: 2)], radix: 16)
+            }
+            try links.createBridge(r.bridge, mtu: r.mtu, mac: MACAddress(unchecked: [0x02, 0x42] + idBytes))
+            let index = try links.index(of: r.bridge)
+            try links.addAddress(r.plan.gateway, prefix: r.plan.subnet.prefix, index: index, name: r.bridge)
+            try links.addAddress(r.plan.loopbackAlias, prefix: 32, index: index, name: r.bridge)
+            if let s6 = r.plan.subnet6, let g6 = r.plan.gateway6 {
+                try links.addAddress6(g6, prefix: s6.prefix, index: index, name: r.bridge)
+            }
+            try links.setUp(index, name: r.bridge)
+            if !r.isInternal { _ = try NFTables.enableIPv4Forwarding() }
+            try applyRules()
+        }
+        if !DNSHelper.isRunning(pidFile: pidPath(r.id), records: recordsPath(r.id)) {
+            try writeRecords(r)
+            try DNSHelper.start(executable: dnsHelper, listen: r.plan.gateway, records: recordsPath(r.id), pidFile: pidPath(r.id))
+        }
+    }
+
     func teardown(_ r: NetworkRecord) throws {
         try DNSHelper.stop(pidFile: pidPath(r.id), records: recordsPath(r.id))
         let links = LinkControl(try NetlinkSocket())
@@ -313,9 +344,10 @@ func writeAtomically(_ path: String, _ data: Data) throws {
     guard fd >= 0 else { throw SystemError.current("open", tmp) }
     var ok = true
     data.withUnsafeBytes { buf in
+        guard let base = buf.baseAddress else { return }
         var off = 0
         while off < buf.count {
-            let n = write(fd, buf.baseAddress! + off, buf.count - off)
+            let n = write(fd, base + off, buf.count - off)
             if n < 0 { if errno == EINTR { continue }; ok = false; return }
             off += n
         }

@@ -9,9 +9,9 @@ import Testing
     }
 
     @Test(arguments: [
-        Case(input: ["-f", "a.yaml", "config"], output: ["config", "-f", "a.yaml"]),
+        Case(input: ["-f", "a.yaml", "config"], output: ["config", "--file", "a.yaml"]),
         Case(input: ["-f", "a.yaml", "-p", "demo", "config", "--services"],
-             output: ["config", "-f", "a.yaml", "-p", "demo", "--services"]),
+             output: ["config", "--file", "a.yaml", "-p", "demo", "--services"]),
         Case(input: ["--file=a.yaml", "--profile", "dev", "compose", "config", "-q"],
              output: ["compose", "config", "--file=a.yaml", "--profile", "dev", "-q"]),
         Case(input: ["config", "-f", "a.yaml"], output: ["config", "-f", "a.yaml"]),
@@ -20,6 +20,7 @@ import Testing
         Case(input: ["compose", "-p", "x", "--file=a.yaml", "up", "-d"],
              output: ["compose", "up", "-p", "x", "--file=a.yaml", "-d"]),
         Case(input: ["--root", "/r", "ps"], output: ["ps", "--root", "/r"]),
+        Case(input: ["-f", "a.yaml", "compose", "logs", "-f"], output: ["compose", "logs", "--file", "a.yaml", "-f"]),
     ])
     func hoistsLeadingGlobalOptions(_ c: Case) {
         #expect(GlobalOptions.hoist(c.input) == c.output)

@@ -141,3 +141,21 @@ struct PlanCase: CustomTestStringConvertible, Sendable {
         #expect(labels[ProjectLabels.oneOff] == "False")
     }
 }
+
+@Suite struct OneShotPlanningTests {
+    @Test func completedOneShotIsLeftAloneUnlessStoppedByUser() {
+        var seed = DesiredService(name: "seed", configHash: "h1")
+        seed.runsToCompletion = true
+        let done = ActualContainer(id: "1", name: "p-seed-1", service: "seed", number: 1, configHash: "h1", status: .exited(0))
+        let plan = Planner.plan(desired: [seed], actual: [done], waves: [["seed"]], options: PlanOptions(projectServices: ["seed"]))
+        #expect(plan.isNoop)
+        var stopped = done
+        stopped.stoppedByUser = true
+        let again = Planner.plan(desired: [seed], actual: [stopped], waves: [["seed"]], options: PlanOptions(projectServices: ["seed"]))
+        #expect(again.waves.flatMap { $0 } == [.start(container: stopped, reason: .notRunning)])
+        var failed = done
+        failed.status = .exited(1)
+        let retry = Planner.plan(desired: [seed], actual: [failed], waves: [["seed"]], options: PlanOptions(projectServices: ["seed"]))
+        #expect(!retry.isNoop)
+    }
+}

@@ -120,3 +120,32 @@ import Testing
         }
     }
 }
+
+@Suite struct CgroupV2Tests {
+    @Test func unifiedHierarchyDelegatesControllersAndWritesV2Files() throws {
+        let base = NSTemporaryDirectory() + "cg2test-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        try "cpuset cpu io memory pids".write(toFile: "\(base)/cgroup.controllers", atomically: true, encoding: .utf8)
+        let h = CgroupHierarchy(v1: [:], v2: base, createsFiles: true)
+        #expect(h.isUnified)
+        var limits = CgroupLimits()
+        limits.memory = 64 << 20
+        limits.memorySwap = 96 << 20
+        limits.cpus = 0.5
+        limits.pidsLimit = 50
+        let cg = try Cgroup.create(CgroupPlan(name: "c2", limits: limits), hierarchy: h)
+        #expect(try Sys.readFile("\(base)/cgroup.subtree_control") == "+memory +cpu +pids")
+        #expect(try Sys.readFile("\(base)/berth/cgroup.subtree_control") == "+memory +cpu +pids")
+        #expect(try Sys.readFile("\(base)/berth/c2/memory.max") == "67108864")
+        #expect(try Sys.readFile("\(base)/berth/c2/memory.swap.max") == "33554432")
+        #expect(try Sys.readFile("\(base)/berth/c2/cpu.max") == "50000 100000")
+        #expect(try Sys.readFile("\(base)/berth/c2/pids.max") == "50")
+        try "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n".write(toFile: "\(base)/berth/c2/memory.events", atomically: true, encoding: .utf8)
+        #expect(cg.oomKilled())
+        try cg.setFrozen(true)
+        #expect(try Sys.readFile("\(base)/berth/c2/cgroup.freeze") == "1")
+        try cg.destroy()
+        #expect(!Sys.exists("\(base)/berth"))
+    }
+}

@@ -163,3 +163,20 @@ import Testing
         #expect(Rootfs(directory: "/d").overlayData == nil)
     }
 }
+
+
+@Suite struct LaunchPlanStopSignalTests {
+    @Test func stopSignalFromOverrideOrImage() throws {
+        var o = ContainerOverrides()
+        let image = ImageProcessConfig(cmd: ["true"], stopSignal: "SIGQUIT")
+        #expect(try LaunchPlan.make(imageConfig: image, overrides: o, rootfs: Rootfs(directory: "/r"), users: UserDatabase()).stopSignal == 3)
+        o.stopSignal = "9"
+        #expect(try LaunchPlan.make(imageConfig: image, overrides: o, rootfs: Rootfs(directory: "/r"), users: UserDatabase()).stopSignal == 9)
+        o.stopSignal = "SIGBOGUS"
+        #expect(throws: LaunchPlanError.self) {
+            try LaunchPlan.make(imageConfig: image, overrides: o, rootfs: Rootfs(directory: "/r"), users: UserDatabase())
+        }
+        #expect(try LaunchPlan.make(imageConfig: ImageProcessConfig(cmd: ["true"]), overrides: ContainerOverrides(),
+                                    rootfs: Rootfs(directory: "/r"), users: UserDatabase()).stopSignal == 15)
+    }
+}

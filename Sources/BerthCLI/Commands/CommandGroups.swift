@@ -4,6 +4,6 @@ import ArgumentParser
 /// `Commands/<Area>/<Area>Commands.swift`.
 enum CommandGroups {
     static var all: [ParsableCommand.Type] {
-        ComposeCommands.all + SystemCommands.all + ImageCommands.all + ContainerCommands.all
+        ComposeCommands.all + SystemCommands.all + ImageCommands.all + ContainerCommands.all + NetworkCommands.all
     }
 }

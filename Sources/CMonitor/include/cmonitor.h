@@ -1,8 +1,8 @@
 // CMonitor: the few lines of C the container monitor needs — signal
 // handlers that only write to a pipe, variadic kernel calls Swift cannot
-// call (ioctl, prctl, syscall), and the pre-exec path of the interim
-// process starter. It never allocates in a signal handler and never runs
-// Swift code in a forked child.
+// call (ioctl, prctl, syscall), and posix_spawn of the detached monitor.
+// It never allocates in a signal handler and never runs Swift code in a
+// forked child (container processes are started by CRuntime).
 #ifndef BERTH_CMONITOR_H
 #define BERTH_CMONITOR_H
 
@@ -42,43 +42,5 @@ int cm_restore_termios(int fd, const void *saved);
 /// stdin/stdout/stderr on /dev/null and `ready_fd` as fd 3. Returns the pid
 /// or -1 (errno).
 pid_t cm_spawn_detached(const char *path, char *const argv[], char *const envp[], int ready_fd);
-
-/// One mount for the interim starter: bind (`fstype` NULL) or tmpfs.
-struct cm_mount {
-    const char *source;       // host path for bind; NULL for tmpfs
-    const char *destination;  // path inside the root filesystem
-    const char *fstype;       // NULL for bind, "tmpfs"
-    const char *data;         // tmpfs options, or NULL
-    int readonly;
-};
-
-/// What the interim starter runs. Pre-exec failures are written to
-/// `error_fd` as two ints {step, errno}; EOF means exec succeeded.
-struct cm_spawn_request {
-    const char *rootfs;
-    const char *const *argv;
-    const char *const *envp;
-    const char *cwd;
-    const char *hostname;
-    uid_t uid;
-    gid_t gid;
-    int stdin_fd, stdout_fd, stderr_fd;  // dup'ed to 0,1,2 (-1 = /dev/null)
-    int tty;                              // stdin_fd is a pty slave: make it the controlling terminal
-    int readonly_rootfs;
-    const struct cm_mount *mounts;
-    int mount_count;
-    int error_fd;
-};
-
-enum cm_spawn_step {
-    CM_STEP_CLONE = 1, CM_STEP_SETSID, CM_STEP_TTY, CM_STEP_STDIO, CM_STEP_MOUNT_PRIVATE, CM_STEP_ROOT_BIND,
-    CM_STEP_MOUNT, CM_STEP_PROC, CM_STEP_PIVOT, CM_STEP_HOSTNAME, CM_STEP_LOOPBACK, CM_STEP_CWD,
-    CM_STEP_SETGID, CM_STEP_SETUID, CM_STEP_EXEC,
-};
-
-/// Starts `req` in new mount, PID, UTS, IPC and network namespaces with
-/// the root filesystem as `/`. Returns the child's pid or -1 (errno).
-/// Interim: the runtime core's Launcher replaces this (see ProcessStarter).
-pid_t cm_spawn_container(const struct cm_spawn_request *req);
 
 #endif

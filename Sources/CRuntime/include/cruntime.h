@@ -12,7 +12,7 @@
 // opened with openat2(RESOLVE_IN_ROOT) and mounted onto /proc/self/fd/N.
 //
 // Protocol (docs/architecture.md, "Parent ↔ child protocol"):
-//   1. parent: brt_clone() → child pid (+ pidfd), error pipe, start pipe.
+//   1. parent: brt_clone() → child pid (+ pidfd), error pipe, start socket.
 //   2. child: blocks reading the start pipe.
 //   3. parent: puts the pid in its cgroups, configures its netns, then
 //      brt_release(): one byte on the start pipe (closing it without the
@@ -76,6 +76,9 @@ enum brt_mount_kind {
     BRT_MOUNT_BIND = 1,
     /// A new filesystem: mount(`source`, target, `fstype`, `flags`, `data`).
     BRT_MOUNT_FS = 2,
+    /// Set MOUNT_ATTR_* `attr` on the mount already at `target` (e.g. make a
+    /// tmpfs read-only after mounting things inside it).
+    BRT_MOUNT_SETATTR = 3,
 };
 
 /// One mount inside the container. `target` is an absolute path inside the
@@ -133,6 +136,7 @@ struct brt_config {
     // filesystem (all only when CLONE_NEWNS is set)
     const char *rootfs;         // host directory that becomes /
     const char *overlay_data;   // non-NULL: mount overlay with this data on rootfs
+    const char *overlay_cwd;    // non-NULL: chdir here first (relative lowerdir= entries)
     int readonly_root;
     unsigned long root_propagation; // MS_SLAVE or MS_PRIVATE (applied MS_REC to /)
     int setup_dev;              // tmpfs /dev with the standard nodes
@@ -155,6 +159,8 @@ struct brt_config {
     uint64_t cap_permitted;
     int last_cap;               // /proc/sys/kernel/cap_last_cap, read by the parent
     int no_new_privs;
+    int init_process;           // PID 1 stays a tiny C init: forks the program, forwards
+                                // signals to it, reaps orphans, exits with its status
     const void *seccomp_filter; // struct sock_filter[], NULL = none
     unsigned short seccomp_len;
 };

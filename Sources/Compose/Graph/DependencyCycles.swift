@@ -4,25 +4,37 @@ enum DependencyCycles {
     /// (`[a, b, c, a]`), or nil. Deterministic: nodes and edges are visited
     /// in sorted order, and the cycle starts at its smallest name.
     static func find(_ edges: [String: [String]]) -> [String]? {
-        var state: [String: Int] = [:]   // 1 visiting, 2 done
-        var stack: [String] = []
-
-        func visit(_ node: String) -> [String]? {
-            state[node] = 1
-            stack.append(node)
-            for next in (edges[node] ?? []).sorted() where edges[next] != nil {
-                if state[next] == 1, let start = stack.firstIndex(of: next) {
-                    return rotated(Array(stack[start...]))
+        // Iterative depth-first search (a long chain of services must not
+        // exhaust the stack): `stack` holds the path, `next` each frame's
+        // position in its sorted edge list.
+        var state: [String: Int] = [:]   // 1 on the current path, 2 done
+        let sorted = edges.mapValues { $0.filter { edges[$0] != nil }.sorted() }
+        for root in edges.keys.sorted() where state[root] == nil {
+            var stack: [String] = [root]
+            var next: [Int] = [0]
+            state[root] = 1
+            while let node = stack.last {
+                let targets = sorted[node] ?? []
+                let i = next[next.count - 1]
+                if i == targets.count {
+                    state[node] = 2
+                    stack.removeLast()
+                    next.removeLast()
+                    continue
                 }
-                if state[next] == nil, let cycle = visit(next) { return cycle }
+                next[next.count - 1] = i + 1
+                let target = targets[i]
+                switch state[target] {
+                case 1:
+                    if let start = stack.firstIndex(of: target) { return rotated(Array(stack[start...])) }
+                case nil:
+                    state[target] = 1
+                    stack.append(target)
+                    next.append(0)
+                default:
+                    break
+                }
             }
-            stack.removeLast()
-            state[node] = 2
-            return nil
-        }
-
-        for node in edges.keys.sorted() where state[node] == nil {
-            if let cycle = visit(node) { return cycle }
         }
         return nil
     }

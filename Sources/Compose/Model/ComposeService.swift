@@ -94,6 +94,7 @@ public struct ComposeCommand: Hashable, Sendable {
     }
 }
 
+/// `build:` in long form: where and how to build the service image.
 public struct BuildSpec: Hashable, Sendable {
     /// An absolute directory, or a remote context (git/http URL) as written.
     public var context: String
@@ -116,6 +117,7 @@ public struct BuildSpec: Hashable, Sendable {
     public var secrets: [ServiceFileReference]
 }
 
+/// One published or exposed container port (ranges are already expanded).
 public struct PortMapping: Hashable, Sendable {
     public var target: Int
     /// A host port (`8080`) or range (`8000-8005`); nil: the engine picks.
@@ -129,6 +131,7 @@ public struct PortMapping: Hashable, Sendable {
     public var appProtocol: String?
 }
 
+/// One mount of a service: bind, named/anonymous volume, tmpfs, image.
 public struct ServiceVolume: Hashable, Sendable {
     public enum Kind: String, Hashable, Sendable { case bind, volume, tmpfs, image, npipe, cluster }
     public var kind: Kind
@@ -146,6 +149,7 @@ public struct ServiceVolume: Hashable, Sendable {
     public var tmpfsMode: Int?
 }
 
+/// How a service joins one network: aliases, fixed addresses, interface.
 public struct ServiceNetworkAttachment: Hashable, Sendable {
     public var aliases: [String]
     public var ipv4Address: String?
@@ -156,6 +160,7 @@ public struct ServiceNetworkAttachment: Hashable, Sendable {
     public var priority: Int?
 }
 
+/// One `depends_on` entry: wait for what, and whether it must exist.
 public struct ServiceDependency: Hashable, Sendable {
     public enum Condition: String, Hashable, Sendable {
         case started = "service_started"
@@ -168,6 +173,7 @@ public struct ServiceDependency: Hashable, Sendable {
     public var restart: Bool
 }
 
+/// A service healthcheck; `disabled` also covers `test: [NONE]`.
 public struct HealthcheckSpec: Hashable, Sendable {
     public var disabled: Bool
     /// `["CMD", …]`, `["CMD-SHELL", text]`, or empty (use the image's).
@@ -179,6 +185,7 @@ public struct HealthcheckSpec: Hashable, Sendable {
     public var startInterval: ComposeDuration?
 }
 
+/// `restart:` — when the runtime restarts an exited container.
 public enum ComposeRestartPolicy: Hashable, Sendable {
     case no, always, unlessStopped
     case onFailure(maxRetries: Int?)
@@ -194,11 +201,13 @@ public enum ComposeRestartPolicy: Hashable, Sendable {
     }
 }
 
+/// One `ulimits` entry (a single number sets soft and hard alike).
 public struct ServiceUlimit: Hashable, Sendable {
     public var soft: Int
     public var hard: Int
 }
 
+/// `logging:` — log driver and its options.
 public struct LoggingSpec: Hashable, Sendable {
     public var driver: String?
     public var options: [String: String]
@@ -213,6 +222,7 @@ public struct ServiceFileReference: Hashable, Sendable {
     public var mode: Int?
 }
 
+/// One `devices` entry: host device, path inside, cgroup permissions.
 public struct ServiceDevice: Hashable, Sendable {
     public var source: String
     public var target: String

@@ -50,6 +50,7 @@ public struct Project: Hashable, Sendable {
     }
 }
 
+/// A top-level `networks` entry.
 public struct NetworkDefinition: Hashable, Sendable {
     /// Set when the file names it (or when external: its key); otherwise the
     /// engine names it `<project>_<key>`.
@@ -65,6 +66,7 @@ public struct NetworkDefinition: Hashable, Sendable {
     public var ipam: IPAMSpec?
 }
 
+/// `ipam:` of a network: address pools for the engine’s allocator.
 public struct IPAMSpec: Hashable, Sendable {
     public struct Pool: Hashable, Sendable {
         public var subnet: String?
@@ -77,6 +79,7 @@ public struct IPAMSpec: Hashable, Sendable {
     public var options: [String: String]
 }
 
+/// A top-level `volumes` entry.
 public struct VolumeDefinition: Hashable, Sendable {
     public var name: String?
     public var driver: String?
@@ -85,6 +88,7 @@ public struct VolumeDefinition: Hashable, Sendable {
     public var labels: [String: String]
 }
 
+/// A top-level `secrets` entry (one of file, environment, external).
 public struct SecretDefinition: Hashable, Sendable {
     public var name: String?
     public var file: String?
@@ -93,6 +97,7 @@ public struct SecretDefinition: Hashable, Sendable {
     public var labels: [String: String]
 }
 
+/// A top-level `configs` entry (one of file, environment, content, external).
 public struct ConfigDefinition: Hashable, Sendable {
     public var name: String?
     public var file: String?

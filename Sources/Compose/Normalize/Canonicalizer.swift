@@ -2,7 +2,7 @@ import YAML
 
 /// Rewrites typed scalars to one spelling, guided by the schema:
 /// booleans `true`/`false`, integers in decimal, durations in Go's form
-/// (`1m30s`), byte sizes in bytes. Values that don't parse are left alone
+/// (`1m30s`), byte sizes in bytes, numbers in string fields quoted. Values that don't parse are left alone
 /// (the validator reports them).
 enum Canonicalizer {
     static func canonicalize(_ node: Node, _ shape: Shape) -> Node {
@@ -62,6 +62,13 @@ enum Canonicalizer {
 
     private static func scalar(_ node: Node, _ rule: ScalarRule) -> Node? {
         guard let text = node.scalarValue, !node.isNull else { return nil }
+        if case .string = rule {
+            // `user: 1000` → `user: "1000"`: a string field holds a string.
+            switch node.scalarMeaning {
+            case .int?, .float?: return Node(.scalar(text, .doubleQuoted), tag: nil, mark: node.mark)
+            default: return nil
+            }
+        }
         let canonical: String?
         switch rule {
         case .boolean: canonical = ScalarText.composeBool(text).map { $0 ? "true" : "false" }

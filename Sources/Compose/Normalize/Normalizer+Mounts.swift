@@ -4,10 +4,16 @@ import YAML
 extension NormalizeRun {
     /// One `ports` entry → one or more long entries
     /// `{mode, host_ip?, target, published?, protocol}` (ranges expand).
-    mutating func normalizePort(_ node: Node, path: String) -> [Node] {
+    mutating func normalizePort(_ node: Node, in service: String, index: Int) -> [Node] {
+        func path() -> String { DiagnosticPath.index("\(service).ports", index) }
         if let text = node.scalarValue, !node.isNull {
             switch PortSyntax.parse(text) {
             case let .success(specs):
+                expandedPorts += specs.count
+                guard expandedPorts <= Self.maxPorts else {
+                    error(node, path(), "too many ports after expanding ranges (more than \(Self.maxPorts) in the project)")
+                    return [node]
+                }
                 return specs.map { spec in
                     var fields: [(String, Node)] = [("mode", .scalar("ingress", mark: node.mark))]
                     if let ip = spec.hostIP { fields.append(("host_ip", .string(ip, mark: node.mark))) }
@@ -17,7 +23,7 @@ extension NormalizeRun {
                     return .map(fields, mark: node.mark)
                 }
             case let .failure(e):
-                error(node, path, e.message)
+                error(node, path(), e.message)
                 return [node]
             }
         }
@@ -39,11 +45,12 @@ extension NormalizeRun {
 
     /// One `volumes` entry → long syntax. Short binds resolve their source
     /// and get `bind.create_host_path: true`; named volumes get `volume: {}`.
-    mutating func normalizeVolume(_ node: Node, path: String) -> Node {
+    mutating func normalizeVolume(_ node: Node, in service: String, index: Int) -> Node {
+        func path() -> String { DiagnosticPath.index("\(service).volumes", index) }
         if let text = node.scalarValue, !node.isNull {
             switch VolumeSyntax.parse(text) {
             case let .failure(e):
-                error(node, path, e.message)
+                error(node, path(), e.message)
                 return node
             case let .success(spec):
                 let m = node.mark

@@ -23,11 +23,11 @@ extension NormalizeRun {
                 guard let items = value.sequenceItems else { continue }
                 var out: [Node] = []
                 out.reserveCapacity(items.count)
-                for (n, item) in items.enumerated() { out += normalizePort(item, path: KeyPath.index("\(path).ports", n)) }
+                for (n, item) in items.enumerated() { out += normalizePort(item, in: path, index: n) }
                 pairs[i].value = .sequence(out, mark: value.mark)
             case "volumes":
                 guard let items = value.sequenceItems else { continue }
-                let out = items.enumerated().map { normalizeVolume($0.element, path: KeyPath.index("\(path).volumes", $0.offset)) }
+                let out = items.enumerated().map { normalizeVolume($0.element, in: path, index: $0.offset) }
                 pairs[i].value = .sequence(out, mark: value.mark)
             case "secrets", "configs": pairs[i].value = fileReferences(value)
             case "pull_policy":
@@ -97,10 +97,13 @@ extension NormalizeRun {
     /// `["host:ip", "host=ip"]` or a map → `{host: [ip, …]}`.
     func extraHosts(_ node: Node) -> Node {
         var entries: [(Node, [Node])] = []
+        var position: [String: Int] = [:]
         func add(_ key: Node, _ values: [Node]) {
-            if let i = entries.firstIndex(where: { $0.0.scalarValue == key.scalarValue }) {
+            let name = key.scalarValue ?? ""
+            if let i = position[name] {
                 entries[i].1 += values
             } else {
+                position[name] = entries.count
                 entries.append((key, values))
             }
         }
@@ -111,7 +114,7 @@ extension NormalizeRun {
                 guard let sep else { continue }
                 var ip = String(text[text.index(after: sep)...])
                 if ip.hasPrefix("["), ip.hasSuffix("]") { ip = String(ip.dropFirst().dropLast()) }
-                add(.scalar(String(text[..<sep]), mark: item.mark), [.string(ip, mark: item.mark)])
+                add(.string(String(text[..<sep]), mark: item.mark), [.string(ip, mark: item.mark)])
             }
         } else if let pairs = node.mappingPairs {
             for pair in pairs {

@@ -40,6 +40,10 @@ public enum Normalizer {
 struct NormalizeRun {
     let context: NormalizeContext
     var diagnostics: [Diagnostic] = []
+    /// Port entries produced so far; range expansion stops at `maxPorts`
+    /// so that a hostile file cannot make millions of nodes.
+    var expandedPorts = 0
+    static let maxPorts = 100_000
 
     mutating func error(_ node: Node, _ path: String, _ message: String, hint: String? = nil) {
         diagnostics.append(Diagnostic(at: node.mark, keyPath: path, message, hint: hint))
@@ -94,7 +98,7 @@ struct NormalizeRun {
             guard let name = pair.key.scalarValue else { return pair }
             var p = pair
             let value = pair.value.isNull ? Node.mapping([], mark: pair.value.mark) : pair.value
-            p.value = transform(name, value, KeyPath.join(path, name))
+            p.value = transform(name, value, DiagnosticPath.join(path, name))
             return p
         })
         return out
@@ -163,9 +167,15 @@ struct NormalizeRun {
     /// `context.environment` and stays null when that is unset.
     func environmentMap(_ node: Node) -> Node {
         var entries: [(Node, Node)] = []
-        func add(_ key: Node, _ value: Node) {
-            if let i = entries.firstIndex(where: { $0.0.scalarValue == key.scalarValue }) { entries.remove(at: i) }
-            entries.append((key, value))
+        var position: [String: Int] = [:]
+        func add(_ key: Node, _ value: Node) {   // a repeated name: the last value wins
+            let name = key.scalarValue ?? ""
+            if let i = position[name] {
+                entries[i] = (key, value)
+            } else {
+                position[name] = entries.count
+                entries.append((key, value))
+            }
         }
         func resolved(_ name: String, _ mark: Mark) -> Node {
             if let value = context.environment[name] { return .string(value, mark: mark) }
@@ -175,9 +185,9 @@ struct NormalizeRun {
             for item in items {
                 guard let text = item.scalarValue else { continue }
                 if let eq = text.firstIndex(of: "=") {
-                    add(.scalar(String(text[..<eq]), mark: item.mark), .string(String(text[text.index(after: eq)...]), mark: item.mark))
+                    add(.string(String(text[..<eq]), mark: item.mark), .string(String(text[text.index(after: eq)...]), mark: item.mark))
                 } else {
-                    add(.scalar(text, mark: item.mark), resolved(text, item.mark))
+                    add(.string(text, mark: item.mark), resolved(text, item.mark))
                 }
             }
         } else if let pairs = node.mappingPairs {
@@ -201,17 +211,23 @@ struct NormalizeRun {
     /// strings; a missing value is the empty string.
     func labelMap(_ node: Node) -> Node {
         var entries: [(Node, Node)] = []
-        func add(_ key: Node, _ value: Node) {
-            if let i = entries.firstIndex(where: { $0.0.scalarValue == key.scalarValue }) { entries.remove(at: i) }
-            entries.append((key, value))
+        var position: [String: Int] = [:]
+        func add(_ key: Node, _ value: Node) {   // a repeated name: the last value wins
+            let name = key.scalarValue ?? ""
+            if let i = position[name] {
+                entries[i] = (key, value)
+            } else {
+                position[name] = entries.count
+                entries.append((key, value))
+            }
         }
         if let items = node.sequenceItems {
             for item in items {
                 guard let text = item.scalarValue else { continue }
                 if let eq = text.firstIndex(of: "=") {
-                    add(.scalar(String(text[..<eq]), mark: item.mark), .string(String(text[text.index(after: eq)...]), mark: item.mark))
+                    add(.string(String(text[..<eq]), mark: item.mark), .string(String(text[text.index(after: eq)...]), mark: item.mark))
                 } else {
-                    add(.scalar(text, mark: item.mark), .string("", mark: item.mark))
+                    add(.string(text, mark: item.mark), .string("", mark: item.mark))
                 }
             }
         } else if let pairs = node.mappingPairs {

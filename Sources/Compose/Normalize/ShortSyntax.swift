@@ -41,8 +41,44 @@ struct PortSpec: Hashable, Sendable {
 enum PortSyntax {
     static let protocols: Set<String> = ["tcp", "udp", "sctp"]
 
+    /// A parsed short-syntax port before range expansion.
+    struct Ranges {
+        var hostIP: String?
+        var host: (Int, Int)?
+        var container: (Int, Int)
+        var proto: String
+    }
+
+    /// Parses and expands (one entry per port of a range).
     static func parse(_ text: String) -> Result<[PortSpec], SyntaxError> {
-        let bad = { (why: String) in Result<[PortSpec], SyntaxError>.failure(SyntaxError("invalid port \"\(text)\": \(why)")) }
+        switch ranges(text) {
+        case let .failure(e): return .failure(e)
+        case let .success(r):
+            let (hostIP, container, proto) = (r.hostIP, r.container, r.proto)
+            guard let host = r.host else {
+                return .success((container.0...container.1).map {
+                    PortSpec(hostIP: hostIP, published: nil, target: $0, proto: proto)
+                })
+            }
+            let count = container.1 - container.0
+            if count == 0 {
+                let published = host.0 == host.1 ? "\(host.0)" : "\(host.0)-\(host.1)"
+                return .success([PortSpec(hostIP: hostIP, published: published, target: container.0, proto: proto)])
+            }
+            return .success((0...count).map {
+                PortSpec(hostIP: hostIP, published: "\(host.0 + $0)", target: container.0 + $0, proto: proto)
+            })
+        }
+    }
+
+    /// Checks the syntax without expanding ranges.
+    static func check(_ text: String) -> SyntaxError? {
+        if case let .failure(e) = ranges(text) { return e }
+        return nil
+    }
+
+    static func ranges(_ text: String) -> Result<Ranges, SyntaxError> {
+        let bad = { (why: String) in Result<Ranges, SyntaxError>.failure(SyntaxError("invalid port \"\(text)\": \(why)")) }
         var spec = Substring(text)
         var proto = "tcp"
         if let slash = spec.lastIndex(of: "/") {
@@ -86,22 +122,10 @@ enum PortSyntax {
             guard let r = range(h) else { return bad("\"\(h)\" is not a port or port range") }
             host = r
         }
-        let count = container.1 - container.0
-        guard let host else {
-            return .success((container.0...container.1).map {
-                PortSpec(hostIP: hostIP, published: nil, target: $0, proto: proto)
-            })
-        }
-        if count == 0 {
-            let published = host.0 == host.1 ? "\(host.0)" : "\(host.0)-\(host.1)"
-            return .success([PortSpec(hostIP: hostIP, published: published, target: container.0, proto: proto)])
-        }
-        guard host.1 - host.0 == count else {
+        if let host, container.1 != container.0, host.1 - host.0 != container.1 - container.0 {
             return bad("host range \(host.0)-\(host.1) and container range \(container.0)-\(container.1) differ in size")
         }
-        return .success((0...count).map {
-            PortSpec(hostIP: hostIP, published: "\(host.0 + $0)", target: container.0 + $0, proto: proto)
-        })
+        return .success(Ranges(hostIP: hostIP, host: host, container: container, proto: proto))
     }
 
     /// `80` or `8000-8005`, each port in 1...65535, start ≤ end.

@@ -14,7 +14,9 @@ public enum Profiles {
     /// - a disabled dependency with `required: false` is dropped from the
     ///   `depends_on` of an enabled service; a required one that is disabled
     ///   (and not pulled in) is an error naming the profiles that enable it
-    ///   (and is dropped too, so later checks don't report it again).
+    ///   (and is dropped too, so later checks don't report it again);
+    /// - `network_mode: service:x`, `volumes_from` and `links` never enable a
+    ///   service: naming a disabled one is an error (the spec's rule).
     /// Other top-level sections are unchanged.
     public static func apply(_ normalized: Node, enabled: Set<String>, selectedServices: [String]) -> (Node, [Diagnostic]) {
         guard let servicesNode = normalized["services"], let pairs = servicesNode.mappingPairs else {
@@ -65,22 +67,45 @@ public enum Profiles {
         for pair in pairs {
             guard let name = pair.key.scalarValue, on.contains(name) else { continue }
             var service = pair.value
+            func enableHint(_ other: String) -> String {
+                let enabling = profiles(other)
+                return "enable profile\(enabling.count == 1 ? "" : "s") " + enabling.map { "\"\($0)\"" }.joined(separator: ", ")
+            }
             if let deps = service["depends_on"], let depPairs = deps.mappingPairs {
                 var kept: [Node.Pair] = []
-                for (dep, depPair) in zip(dependencies(name), depPairs) {
-                    if on.contains(dep.name) || byName[dep.name] == nil {
-                        kept.append(depPair)   // unknown services are checkReferences' to report
-                    } else if dep.required {
-                        let enabling = profiles(dep.name)
-                        let list = enabling.map { "\"\($0)\"" }.joined(separator: ", ")
-                        diagnostics.append(Diagnostic(at: dep.key.mark, keyPath: "services.\(name).depends_on",
-                            "service \"\(dep.name)\" is required by \"\(name)\" but is disabled",
-                            hint: "enable profile\(enabling.count == 1 ? "" : "s") \(list), or set required: false"))
+                for depPair in depPairs {
+                    guard let depName = depPair.key.scalarValue, byName[depName] != nil, !on.contains(depName) else {
+                        kept.append(depPair)   // enabled, or unknown: checkReferences reports those
+                        continue
+                    }
+                    let required = depPair.value["required"]?.scalarValue.flatMap(ScalarText.composeBool) ?? true
+                    if required {
+                        diagnostics.append(Diagnostic(at: depPair.key.mark, keyPath: "services.\(name).depends_on",
+                            "service \"\(depName)\" is required by \"\(name)\" but is disabled",
+                            hint: enableHint(depName) + ", or set required: false"))
                     }
                 }
                 var newDeps = deps
                 newDeps.kind = .mapping(kept)
                 service = service.setting("depends_on", to: newDeps)
+            }
+            // Other references never enable a service (spec: "Compose returns an error").
+            var references: [(String, Node, String)] = []
+            if let mode = service["network_mode"], let text = mode.scalarValue, text.hasPrefix("service:") {
+                references.append((String(text.dropFirst(8)), mode, "network_mode"))
+            }
+            for (i, from) in (service["volumes_from"]?.sequenceItems ?? []).enumerated() {
+                guard let text = from.scalarValue, !text.hasPrefix("container:") else { continue }
+                let target = text.hasPrefix("service:") ? text.dropFirst(8) : Substring(text)
+                references.append((String(target.split(separator: ":").first ?? target), from, "volumes_from[\(i)]"))
+            }
+            for (i, link) in (service["links"]?.sequenceItems ?? []).enumerated() {
+                guard let text = link.scalarValue else { continue }
+                references.append((String(text.split(separator: ":").first ?? Substring(text)), link, "links[\(i)]"))
+            }
+            for (other, node, key) in references where byName[other] != nil && !on.contains(other) {
+                diagnostics.append(Diagnostic(at: node.mark, keyPath: "services.\(name).\(key)",
+                    "uses service \"\(other)\", which is disabled", hint: enableHint(other)))
             }
             outPairs.append(Node.Pair(key: pair.key, value: service))
         }

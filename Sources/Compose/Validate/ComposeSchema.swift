@@ -32,10 +32,7 @@ enum ComposeSchema {
 
     static let port = Shape.either([
         .integer,
-        .syntax { text in
-            if case let .failure(e) = PortSyntax.parse(text) { return e }
-            return nil
-        },
+        .syntax(PortSyntax.check),
         .object([
             "name": .string, "mode": .enumeration(["host", "ingress"]), "host_ip": .syntax { ip in
                 IPAddressText.isValid(ip) ? nil : SyntaxError("\"\(ip)\" is not an IP address")

@@ -1,6 +1,7 @@
 /// What a scalar must contain.
 enum ScalarRule: Sendable {
-    /// A string; a plain number or boolean is rejected (`image: 5`).
+    /// A string; a plain number is taken as its text (and quoted by the
+    /// normalizer), a plain boolean is rejected (`hostname: true`).
     case string
     /// Any non-null scalar: string, number or boolean (label values, `version`).
     case text
@@ -82,7 +83,7 @@ indirect enum Shape: Sendable {
         switch self {
         case let .scalar(rule):
             switch rule {
-            case .boolean, .integer, .number, .duration, .bytes: true
+            case .boolean, .integer, .number, .duration, .bytes, .string: true
             default: false
             }
         case let .list(item): item.hasCanonicalScalars

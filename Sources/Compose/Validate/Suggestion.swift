@@ -1,8 +1,8 @@
 /// "Did you mean" suggestions by edit distance.
 enum Suggestion {
     /// The closest candidate to `word`, when close enough to be a likely typo.
-    static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
-        guard word.count <= 64 else { return nil }
+    static func closest(to word: String, in candidates: some Collection<String>) -> String? {
+        guard word.count <= 64, candidates.count <= 1000 else { return nil }
         let limit = max(1, min(3, word.count / 3))
         var best: (String, Int)? = nil
         for candidate in candidates.sorted() {
@@ -35,7 +35,7 @@ enum Suggestion {
 }
 
 /// Key paths as diagnostics print them: `services.web.ports[1]`.
-enum KeyPath {
+enum DiagnosticPath {
     static func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
     static func index(_ path: String, _ i: Int) -> String { "\(path)[\(i)]" }
 }

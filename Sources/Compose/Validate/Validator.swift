@@ -105,8 +105,8 @@ struct ShapeCheck {
         var out = ""
         for component in components {
             switch component {
-            case let .key(k): out = KeyPath.join(out, k)
-            case let .index(i): out = KeyPath.index(out, i)
+            case let .key(k): out = DiagnosticPath.join(out, k)
+            case let .index(i): out = DiagnosticPath.index(out, i)
             }
         }
         return out
@@ -197,8 +197,11 @@ struct ShapeCheck {
         }
         switch rule {
         case .string:
-            if let meaning = node.scalarMeaning, meaning != .string {
-                return ("must be a string, got \(meaning.description) \(text)", "quote it: \"\(text)\"")
+            // A number is taken as its text: interpolation (`user: ${UID}`)
+            // yields plain scalars, and docker compose treats substituted
+            // values as strings. A boolean or a collection is an error.
+            if case .bool? = node.scalarMeaning {
+                return ("must be a string, got a boolean \(text)", "quote it: \"\(text)\"")
             }
         case .text:
             return nil

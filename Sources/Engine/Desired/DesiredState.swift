@@ -12,6 +12,7 @@ extension DesiredService {
                   imageID: imageID,
                   fields: ConfigFields.flatten(service.definition),
                   dependencies: service.dependsOn.mapValues { DependencyEdge(restartOnUpdate: $0.restart) })
+        runsToCompletion = service.restart == .no
     }
 }
 

@@ -19,6 +19,12 @@ public struct ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertib
     /// Probe outputs, exit codes and last log lines.
     public var details: [String]
 
+    public init(service: String, message: String, details: [String]) {
+        self.service = service
+        self.message = message
+        self.details = details
+    }
+
     public var description: String {
         ([message] + details).joined(separator: "\n")
     }
@@ -71,7 +77,7 @@ public struct Executor: Sendable {
     }
 
     /// The container an action leaves behind (nil for removals).
-    func containerName(_ action: Action) -> String? {
+    public func containerName(_ action: Action) -> String? {
         switch action {
         case let .create(service, number, _): driver.name(service: service, number: number)
         case let .recreate(c, _), let .start(c, _), let .restart(c, _), let .keep(c): c.name
@@ -126,7 +132,8 @@ public struct Executor: Sendable {
             try await driver.remove(c.name)
             report(ExecutionEvent(container: c.name, phase: .done("Removed")))
         case let .keep(c):
-            report(ExecutionEvent(container: c.name, phase: .done("Running")))
+            let word = if case .exited = c.status { "Exited" } else { "Running" }
+            report(ExecutionEvent(container: c.name, phase: .done(word)))
         }
     }
 

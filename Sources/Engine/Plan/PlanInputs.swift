@@ -11,6 +11,9 @@ public struct DesiredService: Hashable, Sendable {
     public var fields: [String: String]
     /// Dependencies, by service name.
     public var dependencies: [String: DependencyEdge]
+    /// Restart policy `no`: a container that exited 0 has done its job
+    /// (a migration, a seed) and is left alone rather than run again.
+    public var runsToCompletion: Bool = false
 
     public init(name: String, replicas: Int = 1, configHash: String, imageID: String? = nil,
                 fields: [String: String] = [:], dependencies: [String: DependencyEdge] = [:]) {
@@ -48,10 +51,13 @@ public struct ActualContainer: Hashable, Sendable {
     public var imageID: String?
     public var fields: [String: String]
     public var status: Status
+    /// Stopped by `stop`/`down`/Ctrl-C rather than by finishing on its own.
+    public var stoppedByUser: Bool = false
 
     public init(id: String, name: String, service: String, number: Int, oneOff: Bool = false,
                 configHash: String, imageID: String? = nil, fields: [String: String] = [:],
-                status: Status) {
+                status: Status, stoppedByUser: Bool = false) {
+        self.stoppedByUser = stoppedByUser
         self.id = id
         self.name = name
         self.service = service

@@ -4,7 +4,8 @@
 /// - scaling down removes diverged containers first, then the highest numbers;
 /// - a container whose config hash or image differs is recreated (unless
 ///   `--no-recreate`), keeping its number;
-/// - a stopped container that is up to date is started;
+/// - a stopped container that is up to date is started, except a one-shot
+///   (restart `no`) that exited 0 on its own: its job is done;
 /// - a dependent with `restart: true` on a dependency that is being updated
 ///   is restarted when it is otherwise kept;
 /// - one-off containers (`run`) are never touched.
@@ -64,7 +65,7 @@ public enum Planner {
                 actions.append(.remove(container: c, reason: .scaledDown))
             } else if let reason = entry.reason {
                 actions.append(.recreate(container: c, reason: reason))
-            } else if c.isUp {
+            } else if c.isUp || (service.runsToCompletion && c.status == .exited(0) && !c.stoppedByUser) {
                 actions.append(.keep(container: c))
             } else {
                 actions.append(.start(container: c, reason: .notRunning))

@@ -1,3 +1,4 @@
+import CNetlink
 import Diagnostics
 import Foundation
 #if canImport(Glibc)
@@ -28,6 +29,10 @@ public enum DNSHelper {
         posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 1)
         let logPath = (records as NSString).deletingLastPathComponent + "/dns.log"
         posix_spawn_file_actions_addopen(&actions, 2, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        // Nothing else berth's caller let it inherit (a test runner's pipes, a
+        // process-exit socket) may stay open for the helper's lifetime: the
+        // caller would wait for EOF, or for an exit, forever.
+        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }

@@ -18,12 +18,18 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
     public var log: LogOptions
     /// `--rm`: the monitor removes the container after its final exit.
     public var autoRemove: Bool
-    /// The root filesystem directory the process sees as `/`.
+    /// The root filesystem directory the process sees as `/` (the overlay
+    /// mount point when `overlay` is set; mounted only inside the
+    /// container's mount namespace).
     public var rootfs: String
+    /// The image layers and the container's own upper/work directories;
+    /// nil when `rootfs` is a plain directory.
+    public var overlay: OverlaySpec?
 
     public init(id: String, name: String, image: String, imageDigest: String = "", created: Timestamp = .now(),
                 process: ProcessSpec, host: HostSpec = HostSpec(), labels: [String: String] = [:],
-                restart: RestartPolicy = .no, log: LogOptions = LogOptions(), autoRemove: Bool = false, rootfs: String) {
+                restart: RestartPolicy = .no, log: LogOptions = LogOptions(), autoRemove: Bool = false, rootfs: String,
+                overlay: OverlaySpec? = nil) {
         self.id = id
         self.name = name
         self.image = image
@@ -36,10 +42,25 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
         self.log = log
         self.autoRemove = autoRemove
         self.rootfs = rootfs
+        self.overlay = overlay
     }
 
     /// The 12-digit short id `ps` shows.
     public var shortID: String { String(id.prefix(12)) }
+}
+
+/// An overlay root: image snapshot directories plus the container's layer.
+public struct OverlaySpec: Codable, Sendable, Equatable {
+    /// Top-most first, as `lowerdir=` wants them.
+    public var lowerDirs: [String]
+    public var upperDir: String
+    public var workDir: String
+
+    public init(lowerDirs: [String], upperDir: String, workDir: String) {
+        self.lowerDirs = lowerDirs
+        self.upperDir = upperDir
+        self.workDir = workDir
+    }
 }
 
 /// The container's process as the user asked for it (image config merged

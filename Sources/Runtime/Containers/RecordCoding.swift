@@ -1,21 +1,21 @@
-/// Codable over `JSONValue`, without Foundation: container records
+/// Codable over `RecordJSON`, without Foundation: container records
 /// (config.json, state.json) are `Codable` structs written through this.
 public enum RecordCoding {
     /// Encodes a value to a JSON tree.
-    public static func encode<T: Encodable>(_ value: T) throws -> JSONValue {
+    public static func encode<T: Encodable>(_ value: T) throws -> RecordJSON {
         let box = ValueBox()
         try value.encode(to: TreeEncoder(box: box, codingPath: []))
         return box.value ?? .null
     }
 
     /// Decodes a value from a JSON tree.
-    public static func decode<T: Decodable>(_ type: T.Type, from json: JSONValue) throws -> T {
+    public static func decode<T: Decodable>(_ type: T.Type, from json: RecordJSON) throws -> T {
         try T(from: TreeDecoder(value: json, codingPath: []))
     }
 
     /// Decodes a value from JSON text.
     public static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
-        try decode(type, from: JSONValue.parse(text))
+        try decode(type, from: RecordJSON.parse(text))
     }
 }
 
@@ -24,10 +24,10 @@ public enum RecordCoding {
 /// A mutable slot a container writes into; containers nest boxes and
 /// collapse them into values when read.
 private final class ValueBox {
-    enum Content { case value(JSONValue), object([(String, ValueBox)]), array([ValueBox]) }
+    enum Content { case value(RecordJSON), object([(String, ValueBox)]), array([ValueBox]) }
     var content: Content?
 
-    var value: JSONValue? {
+    var value: RecordJSON? {
         switch content {
         case nil: return nil
         case .value(let v): return v
@@ -78,7 +78,7 @@ private func encodeLeaf<T: Encodable>(_ value: T, path: [any CodingKey]) throws 
     case let v as UInt8: child.content = .value(.int(Int64(v)))
     case let v as UInt: child.content = .value(.int(Int64(v)))
     case let v as Double: child.content = .value(.double(v))
-    case let v as JSONValue: child.content = .value(v)
+    case let v as RecordJSON: child.content = .value(v)
     default: try value.encode(to: TreeEncoder(box: child, codingPath: path))
     }
     return child
@@ -162,7 +162,7 @@ private func mismatch(_ type: Any.Type, _ path: [any CodingKey], _ what: String)
     .typeMismatch(type, .init(codingPath: path, debugDescription: "expected \(what)"))
 }
 
-private func decodeLeaf<T: Decodable>(_ type: T.Type, _ v: JSONValue, path: [any CodingKey]) throws -> T {
+private func decodeLeaf<T: Decodable>(_ type: T.Type, _ v: RecordJSON, path: [any CodingKey]) throws -> T {
     func cast(_ x: Any) throws -> T {
         guard let r = x as? T else { throw mismatch(type, path, "\(T.self)") }
         return r
@@ -192,13 +192,13 @@ private func decodeLeaf<T: Decodable>(_ type: T.Type, _ v: JSONValue, path: [any
         case .int(let i): return try cast(Double(i))
         default: throw mismatch(type, path, "number")
         }
-    case is JSONValue.Type: return try cast(v)
+    case is RecordJSON.Type: return try cast(v)
     default: return try T(from: TreeDecoder(value: v, codingPath: path))
     }
 }
 
 private struct TreeDecoder: Decoder {
-    let value: JSONValue
+    let value: RecordJSON
     var codingPath: [any CodingKey]
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
@@ -216,11 +216,11 @@ private struct TreeDecoder: Decoder {
 }
 
 private struct KeyedDec<Key: CodingKey>: KeyedDecodingContainerProtocol {
-    let members: [(String, JSONValue)]
+    let members: [(String, RecordJSON)]
     var codingPath: [any CodingKey]
     var allKeys: [Key] { members.compactMap { Key(stringValue: $0.0) } }
 
-    func find(_ key: Key) throws -> JSONValue {
+    func find(_ key: Key) throws -> RecordJSON {
         guard let v = members.first(where: { $0.0 == key.stringValue })?.1 else {
             throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "missing key \(key.stringValue)"))
         }
@@ -246,17 +246,17 @@ private struct KeyedDec<Key: CodingKey>: KeyedDecodingContainerProtocol {
 }
 
 private struct UnkeyedDec: UnkeyedDecodingContainer {
-    let items: [JSONValue]
+    let items: [RecordJSON]
     var codingPath: [any CodingKey]
     var currentIndex = 0
     var count: Int? { items.count }
     var isAtEnd: Bool { currentIndex >= items.count }
 
-    init(items: [JSONValue], codingPath: [any CodingKey]) { self.items = items; self.codingPath = codingPath }
+    init(items: [RecordJSON], codingPath: [any CodingKey]) { self.items = items; self.codingPath = codingPath }
 
-    mutating func next() throws -> JSONValue {
+    mutating func next() throws -> RecordJSON {
         guard !isAtEnd else {
-            throw DecodingError.valueNotFound(JSONValue.self, .init(codingPath: codingPath, debugDescription: "array ended"))
+            throw DecodingError.valueNotFound(RecordJSON.self, .init(codingPath: codingPath, debugDescription: "array ended"))
         }
         defer { currentIndex += 1 }
         return items[currentIndex]
@@ -279,7 +279,7 @@ private struct UnkeyedDec: UnkeyedDecodingContainer {
 }
 
 private struct SingleDec: SingleValueDecodingContainer {
-    let value: JSONValue
+    let value: RecordJSON
     var codingPath: [any CodingKey]
     func decodeNil() -> Bool { value == .null }
     func decode<T: Decodable>(_ type: T.Type) throws -> T { try decodeLeaf(type, value, path: codingPath) }

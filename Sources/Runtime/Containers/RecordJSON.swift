@@ -5,17 +5,17 @@ import Glibc
 /// A JSON document as a value. Container records, the monitor's control
 /// messages and `inspect` output go through this type so that the monitor
 /// never links Foundation (its resident memory is kept in conmon's class).
-public enum JSONValue: Hashable, Sendable {
+public enum RecordJSON: Hashable, Sendable {
     case null
     case bool(Bool)
     case int(Int64)
     case double(Double)
     case string(String)
-    case array([JSONValue])
+    case array([RecordJSON])
     /// Keys keep their insertion order, so output is stable and readable.
-    case object([(String, JSONValue)])
+    case object([(String, RecordJSON)])
 
-    public static func == (a: JSONValue, b: JSONValue) -> Bool {
+    public static func == (a: RecordJSON, b: RecordJSON) -> Bool {
         switch (a, b) {
         case (.null, .null): return true
         case let (.bool(x), .bool(y)): return x == y
@@ -45,7 +45,7 @@ public enum JSONValue: Hashable, Sendable {
     }
 
     /// The member `key` of an object, or nil.
-    public subscript(key: String) -> JSONValue? {
+    public subscript(key: String) -> RecordJSON? {
         if case .object(let members) = self { return members.first(where: { $0.0 == key })?.1 }
         return nil
     }
@@ -62,7 +62,7 @@ public enum JSONValue: Hashable, Sendable {
 
 // MARK: - Printing
 
-extension JSONValue {
+extension RecordJSON {
     /// Compact JSON (`{"a":1}`), as in log lines and `--format json`.
     public var compact: String {
         var out = ""
@@ -84,7 +84,7 @@ extension JSONValue {
         case .int(let i): out += String(i)
         case .double(let d):
             if d.isFinite { out += d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : "\(d)" } else { out += "null" }
-        case .string(let s): JSONValue.quote(s, into: &out)
+        case .string(let s): RecordJSON.quote(s, into: &out)
         case .array(let items):
             if items.isEmpty { out += "[]"; return }
             out += "["
@@ -101,7 +101,7 @@ extension JSONValue {
             for (i, (k, v)) in members.enumerated() {
                 if i > 0 { out += "," }
                 newline(&out, indent, level + 1)
-                JSONValue.quote(k, into: &out)
+                RecordJSON.quote(k, into: &out)
                 out += indent == nil ? ":" : ": "
                 v.write(to: &out, indent: indent, level: level + 1)
             }
@@ -146,14 +146,14 @@ public struct JSONSyntaxError: Error, CustomStringConvertible, Sendable {
     public var description: String { "invalid JSON at byte \(offset): \(message)" }
 }
 
-extension JSONValue {
+extension RecordJSON {
     /// Parses one JSON document (RFC 8259). Trailing whitespace is allowed,
     /// anything else after the value is an error.
-    public static func parse(_ text: String) throws -> JSONValue {
+    public static func parse(_ text: String) throws -> RecordJSON {
         try parse(Array(text.utf8))
     }
 
-    public static func parse(_ bytes: [UInt8]) throws -> JSONValue {
+    public static func parse(_ bytes: [UInt8]) throws -> RecordJSON {
         var p = Parser(bytes: bytes)
         let value = try p.value(depth: 0)
         p.skipSpace()
@@ -171,14 +171,14 @@ extension JSONValue {
             while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0a || bytes[i] == 0x0d || bytes[i] == 0x09 { i += 1 }
         }
 
-        mutating func literal(_ word: String, _ v: JSONValue) throws -> JSONValue {
+        mutating func literal(_ word: String, _ v: RecordJSON) throws -> RecordJSON {
             let w = Array(word.utf8)
             guard i + w.count <= bytes.count, Array(bytes[i..<i + w.count]) == w else { throw error("invalid literal") }
             i += w.count
             return v
         }
 
-        mutating func value(depth: Int) throws -> JSONValue {
+        mutating func value(depth: Int) throws -> RecordJSON {
             guard depth < 512 else { throw error("nesting too deep") }
             skipSpace()
             guard i < bytes.count else { throw error("unexpected end of input") }
@@ -189,7 +189,7 @@ extension JSONValue {
             case UInt8(ascii: "\""): return .string(try string())
             case UInt8(ascii: "["):
                 i += 1
-                var items: [JSONValue] = []
+                var items: [RecordJSON] = []
                 skipSpace()
                 if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
                 while true {
@@ -202,7 +202,7 @@ extension JSONValue {
                 }
             case UInt8(ascii: "{"):
                 i += 1
-                var members: [(String, JSONValue)] = []
+                var members: [(String, RecordJSON)] = []
                 skipSpace()
                 if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
                 while true {
@@ -223,7 +223,7 @@ extension JSONValue {
             }
         }
 
-        mutating func number() throws -> JSONValue {
+        mutating func number() throws -> RecordJSON {
             let start = i
             var isInt = true
             if i < bytes.count, bytes[i] == UInt8(ascii: "-") { i += 1 }

@@ -71,6 +71,23 @@ enum ConfigBuilder {
         }
         fs("proc", "/proc", "proc", msNosuid | msNoexec | msNodev, nil)
         fs("sysfs", "/sys", "sysfs", msRdonly | msNosuid | msNoexec | msNodev, nil)
+        // The container's own cgroup, read-only (as Docker does with a cgroup
+        // namespace): runtimes (JVM, Go, Node) read their limits here. Only
+        // with a cgroup namespace, which roots these views at the container.
+        if plan.namespaces.cgroup, cgroupNamespaceSupported, plan.cgroup != nil, let h = try? CgroupHierarchy.system() {
+            let ro = msRdonly | msNosuid | msNoexec | msNodev
+            for m in cgroupMounts(h) {
+                if m.type == "setattr" {
+                    var s = brt_mount()
+                    s.kind = Int32(BRT_MOUNT_SETATTR.rawValue)
+                    s.target = UnsafePointer(arena.string(m.target))
+                    s.attr = attrRdonly
+                    out.append(s)
+                } else {
+                    fs(m.type, m.target, m.type, m.type == "tmpfs" ? msNosuid | msNoexec | msNodev : ro, m.data)
+                }
+            }
+        }
         let sorted = plan.mounts.enumerated().sorted { a, b in
             let da = PathRules.depth(a.element.target), db = PathRules.depth(b.element.target)
             return da != db ? da < db : a.offset < b.offset
@@ -101,6 +118,24 @@ enum ConfigBuilder {
         for (source, target) in etc {
             if let source { bind(source, target, readonly: false, extra: attrNosuid | attrNodev, propagation: nil, recursive: false) }
         }
+        return out
+    }
+
+    /// /sys/fs/cgroup inside the container: pure v2 → one cgroup2 mount; v1 or
+    /// hybrid → a tmpfs holding one mount per host hierarchy (named like the
+    /// host's, co-mounted controllers together) and `unified`, then the tmpfs
+    /// made read-only.
+    static func cgroupMounts(_ h: CgroupHierarchy) -> [(type: String, target: String, data: String?)] {
+        if h.isUnified { return [("cgroup2", "/sys/fs/cgroup", nil)] }
+        var out: [(type: String, target: String, data: String?)] = [("tmpfs", "/sys/fs/cgroup", "mode=755")]
+        var byPath: [String: [String]] = [:]
+        for (controller, path) in h.v1 { byPath[path, default: []].append(controller) }
+        for (path, controllers) in byPath.sorted(by: { $0.key < $1.key }) {
+            let name = path.split(separator: "/").last.map(String.init) ?? controllers.sorted().joined(separator: ",")
+            out.append(("cgroup", "/sys/fs/cgroup/\(name)", controllers.sorted().joined(separator: ",")))
+        }
+        if let v2 = h.v2, v2.hasSuffix("/unified") { out.append(("cgroup2", "/sys/fs/cgroup/unified", nil)) }
+        out.append(("setattr", "/sys/fs/cgroup", nil))
         return out
     }
 
@@ -153,6 +188,7 @@ enum ConfigBuilder {
             case .host: break
             }
         }
+        cfg.init_process = plan.initProcess ? 1 : 0
         cfg.clone_flags = flags
         cfg.new_cgroup_ns = (ns.cgroup && cgroupNamespaceSupported) ? 1 : 0
         cfg.joins = UnsafePointer(arena.array(joins.map { brt_ns_join(nstype: $0.0, path: UnsafePointer(arena.string($0.1))) }))
@@ -164,7 +200,11 @@ enum ConfigBuilder {
             throw LaunchPlanError("a hostname needs a private UTS namespace")
         }
         cfg.rootfs = UnsafePointer(arena.string(plan.rootfs.path))
+        if let data = plan.rootfs.overlayData, data.utf8.count > 4095 {
+            throw SystemError("mount overlay (options are \(data.utf8.count) bytes, over one page)", plan.rootfs.path, errno: E2BIG)
+        }
         cfg.overlay_data = arena.optionalString(plan.rootfs.overlayData)
+        cfg.overlay_cwd = arena.optionalString(plan.rootfs.overlayDirectory)
         cfg.readonly_root = plan.rootfs.readonly ? 1 : 0
         cfg.root_propagation = msSlave
         cfg.setup_dev = plan.dev.enabled ? 1 : 0

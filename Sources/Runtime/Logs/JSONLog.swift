@@ -25,14 +25,14 @@ public struct LogEntry: Equatable, Sendable {
     /// The entry as one line of Docker's json-file format, with "\n".
     public var encoded: String {
         var out = "{\"log\":"
-        JSONValue.quote(text, into: &out)
+        RecordJSON.quote(text, into: &out)
         out += ",\"stream\":\"\(stream.rawValue)\",\"time\":\"\(time.description)\"}\n"
         return out
     }
 
     /// Parses one json-file line; nil for a torn or foreign line.
     public static func decode(_ line: String) -> LogEntry? {
-        guard let v = try? JSONValue.parse(line), let text = v["log"]?.stringValue,
+        guard let v = try? RecordJSON.parse(line), let text = v["log"]?.stringValue,
               let s = v["stream"]?.stringValue, let stream = LogStream(rawValue: s),
               let t = v["time"]?.stringValue, let time = Timestamp.parse(t) else { return nil }
         return LogEntry(stream: stream, text: text, time: time)

@@ -35,6 +35,7 @@ public final class ContainerMonitor {
 
     private var pid: Int32 = 0
     private var pidfd: Int32 = -1
+    private var cgroup: Cgroup?
     private var outFD: Int32 = -1
     private var errFD: Int32 = -1
     private var stdinFD: Int32 = -1
@@ -154,6 +155,7 @@ public final class ContainerMonitor {
             let started = try starter.start(record, stdio: stdio)
             pid = started.pid
             pidfd = started.pidfd
+            cgroup = started.cgroup
         } catch let failure as StartFailure {
             closeProcessFDs()
             state.markStartFailed(exitCode: failure.exitCode, message: failure.message, at: .now())
@@ -302,7 +304,10 @@ public final class ContainerMonitor {
         drainDeadline = nil
         stopDeadline = nil
         let code = ContainerMonitor.exitCode(status)
-        let oom = ProcessIdentity.oomKilled(record: record)
+        let oom = cgroup?.oomKilled() ?? false
+        // The container's init is gone; whatever is left in its cgroup goes too.
+        try? cgroup?.destroy()
+        cgroup = nil
         let ranFor = monotonicSeconds() - startedMonotonic
         // A user stop recorded by the CLI (monitor-less paths) counts too.
         if let disk = try? store.state(id: record.id), disk.stoppedByUser { state.stoppedByUser = true }
@@ -512,8 +517,4 @@ public enum ProcessIdentity {
            text[text.index(after: close)...].split(separator: " ").first == "Z" { return false }
         return startTime == 0 || now == startTime
     }
-
-    /// OOM kills come from the cgroup's memory events, which the runtime
-    /// core owns; without a memory cgroup nothing was OOM-killed.
-    public static func oomKilled(record: ContainerRecord) -> Bool { false }
 }

@@ -1,4 +1,3 @@
-import CMonitor
 import Diagnostics
 #if canImport(Glibc)
 import Glibc
@@ -25,6 +24,14 @@ public struct StartedProcess: Sendable {
     public var pid: Int32
     /// -1 when pidfds are unavailable.
     public var pidfd: Int32
+    /// The container's cgroup (OOM detection, freeze, stats, cleanup).
+    public var cgroup: Cgroup?
+
+    public init(pid: Int32, pidfd: Int32, cgroup: Cgroup? = nil) {
+        self.pid = pid
+        self.pidfd = pidfd
+        self.cgroup = cgroup
+    }
 }
 
 /// Why a container process could not be started, with Docker's exit code:
@@ -56,128 +63,120 @@ public struct StartFailure: Error, Equatable, Sendable, CustomStringConvertible 
 }
 
 /// The one place where the monitor starts the container's process. The
-/// monitor never creates namespaces or mounts itself; swapping the
-/// implementation (the interim one below, or the runtime core's Launcher)
-/// changes nothing else.
+/// monitor never creates namespaces or mounts itself (tests can start an
+/// ordinary process through their own implementation).
 public protocol ContainerStarter {
     func start(_ record: ContainerRecord, stdio: ProcessStdio) throws(StartFailure) -> StartedProcess
 }
 
-/// Interim starter until the runtime core's `Launcher.spawn` is wired in:
-/// new mount/PID/UTS/IPC/network namespaces (loopback up, nothing else),
-/// the record's bind and tmpfs mounts, pivot_root into `rootfs`, /proc,
-/// numeric `uid[:gid]`, then exec. No cgroups, capabilities or seccomp.
-public struct InterimStarter: ContainerStarter {
+/// Starts the container through the runtime core: `LaunchPlan.make` from
+/// the record, then `Launcher.spawn` (namespaces, overlay root, mounts,
+/// cgroup with the record's limits, Docker's capabilities and seccomp).
+public struct LauncherStarter: ContainerStarter {
     public init() {}
 
     public func start(_ record: ContainerRecord, stdio: ProcessStdio) throws(StartFailure) -> StartedProcess {
+        let plan: LaunchPlan
+        do {
+            if let ov = record.overlay {
+                // The container's own layer and the mount point (mounted inside its namespace only).
+                for dir in [ov.upperDir, ov.workDir, record.rootfs] { try StateFile.makeDirectories(dir, mode: 0o700) }
+            }
+            plan = try ContainerLaunch.plan(for: record)
+        } catch {
+            throw StartFailure(exitCode: 125, message: "\(error)")
+        }
+        do {
+            let spawned = try Launcher.spawn(plan, stdio: LaunchStdio(stdin: stdio.stdin, stdout: stdio.stdout,
+                                                                      stderr: stdio.stderr))
+            return StartedProcess(pid: spawned.pid, pidfd: spawned.pidfd ?? -1, cgroup: spawned.cgroup)
+        } catch let e as SystemError where e.operation == "execve" {
+            throw StartFailure.exec(plan.argv.first ?? "", errno: e.errno)
+        } catch {
+            throw StartFailure(exitCode: Launcher.exitCode(for: error), message: "\(error)")
+        }
+    }
+}
+
+/// How a container record becomes a `LaunchPlan`. The record holds the
+/// image config already merged with the user's flags (as Docker stores
+/// it), so it is passed as the image side with no command override.
+public enum ContainerLaunch {
+    public static func plan(for record: ContainerRecord) throws -> LaunchPlan {
         let p = record.process
-        guard let command = p.args.first else {
-            throw StartFailure(exitCode: 125, message: "no command specified")
-        }
-        let (uid, gid) = InterimStarter.numericUser(p.user, rootfs: record.rootfs)
-        guard let uid, let gid else {
-            throw StartFailure(exitCode: 125, message: "unable to find user \(p.user): no matching entries in passwd file")
-        }
-        var errPipe: [Int32] = [-1, -1]
-        guard cm_pipe(&errPipe, 0) == 0 else {
-            throw StartFailure(exitCode: 125, message: SystemError.current("pipe2").description)
-        }
-        var owned: [UnsafeMutablePointer<CChar>?] = []
-        func dup(_ s: String) -> UnsafePointer<CChar>? {
-            let c = strdup(s)
-            owned.append(c)
-            return UnsafePointer(c)
-        }
-        defer { for c in owned { free(c) } }
-        let argv = p.args.map(dup) + [nil]
-        let envp = p.env.map(dup) + [nil]
-        let mounts: [cm_mount] = record.host.mounts.map { m in
-            cm_mount(source: m.type == "tmpfs" ? nil : dup(m.hostPath), destination: dup(m.destination),
-                     fstype: m.type == "tmpfs" ? dup("tmpfs") : nil,
-                     data: m.type == "tmpfs" ? dup(m.options.joined(separator: ",")) : nil,
-                     readonly: m.readOnly ? 1 : 0)
-        }
-        let hostname = record.host.hostname.isEmpty ? record.shortID : record.host.hostname
-        let pid: pid_t = argv.withUnsafeBufferPointer { a in
-            envp.withUnsafeBufferPointer { e in
-                mounts.withUnsafeBufferPointer { m in
-                    var req = cm_spawn_request(
-                        rootfs: dup(record.rootfs), argv: a.baseAddress, envp: e.baseAddress, cwd: dup(p.cwd),
-                        hostname: dup(hostname), uid: uid, gid: gid, stdin_fd: stdio.stdin, stdout_fd: stdio.stdout,
-                        stderr_fd: stdio.stderr, tty: stdio.tty ? 1 : 0, readonly_rootfs: record.host.readOnlyRootfs ? 1 : 0,
-                        mounts: m.baseAddress, mount_count: Int32(m.count), error_fd: errPipe[1])
-                    return cm_spawn_container(&req)
+        let image = ImageProcessConfig(entrypoint: nil, cmd: p.args, env: p.env, workingDir: p.cwd,
+                                       user: p.user.isEmpty ? nil : p.user, stopSignal: p.stopSignal)
+        var o = ContainerOverrides()
+        o.hostname = record.host.hostname.isEmpty ? record.shortID : record.host.hostname
+        o.tty = p.tty
+        o.readOnly = record.host.readOnlyRootfs
+        o.privileged = record.host.privileged
+        o.capAdd = record.host.capAdd
+        o.capDrop = record.host.capDrop
+        o.mounts = record.host.mounts.map { m in
+            if m.type == "tmpfs" {
+                var size: UInt64?
+                var mode: UInt32?
+                for opt in m.options {
+                    if opt.hasPrefix("size="), let n = ByteCount.parse(String(opt.dropFirst(5))) { size = UInt64(n) }
+                    if opt.hasPrefix("mode="), let n = UInt32(opt.dropFirst(5), radix: 8) { mode = n }
                 }
+                var t = ContainerMount.tmpfs(at: m.destination, size: size, mode: mode)
+                t.readonly = m.readOnly
+                return t
             }
+            return ContainerMount.bind(m.hostPath, at: m.destination, readonly: m.readOnly)
         }
-        let spawnErrno = errno
-        close(errPipe[1])
-        defer { close(errPipe[0]) }
-        if pid < 0 {
-            throw StartFailure(exitCode: 125, message: SystemError("clone", record.name, errno: spawnErrno).description)
+        o.cgroupName = record.id
+        if record.host.memory > 0 { o.limits.memory = record.host.memory }
+        if record.host.nanoCPUs > 0 { o.limits.cpus = Double(record.host.nanoCPUs) / 1e9 }
+        if record.host.pidsLimit > 0 { o.limits.pidsLimit = record.host.pidsLimit }
+        o.stopSignal = p.stopSignal
+        // `host` shares the host's network; `ns:<path>` joins a namespace
+        // berth pinned and wired before the start (compose services);
+        // anything else gets a new namespace with only loopback.
+        if record.host.networkMode == "host" {
+            o.namespaces.net = .host
+        } else if record.host.networkMode.hasPrefix("ns:") {
+            o.namespaces.net = .join(path: String(record.host.networkMode.dropFirst(3)))
         }
-        var msg: (Int32, Int32) = (0, 0)
-        var n: Int
-        repeat { n = read(errPipe[0], &msg, MemoryLayout<(Int32, Int32)>.size) } while n < 0 && errno == EINTR
-        if n <= 0 {
-            return StartedProcess(pid: pid, pidfd: cm_pidfd_open(pid))
-        }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        if msg.0 == Int32(CM_STEP_EXEC.rawValue) { throw StartFailure.exec(command, errno: msg.1) }
-        throw StartFailure(exitCode: 125, message: "container setup failed at \(InterimStarter.stepName(msg.0)): \(SystemError.name(of: msg.1)) (\(String(cString: strerror(msg.1))))")
-    }
-
-    static func stepName(_ step: Int32) -> String {
-        switch UInt32(step) {
-        case CM_STEP_SETSID.rawValue: return "setsid"
-        case CM_STEP_TTY.rawValue: return "TIOCSCTTY"
-        case CM_STEP_STDIO.rawValue: return "dup2 stdio"
-        case CM_STEP_MOUNT_PRIVATE.rawValue: return "mount / MS_REC|MS_PRIVATE"
-        case CM_STEP_ROOT_BIND.rawValue: return "bind mount rootfs"
-        case CM_STEP_MOUNT.rawValue: return "mount"
-        case CM_STEP_PROC.rawValue: return "mount proc"
-        case CM_STEP_PIVOT.rawValue: return "pivot_root"
-        case CM_STEP_HOSTNAME.rawValue: return "sethostname"
-        case CM_STEP_CWD.rawValue: return "chdir to working directory"
-        case CM_STEP_SETGID.rawValue: return "setgid"
-        case CM_STEP_SETUID.rawValue: return "setuid"
-        default: return "step \(step)"
-        }
-    }
-
-    /// `uid[:gid]` numerically, or a user name looked up in the
-    /// container's own /etc/passwd. Empty means root.
-    static func numericUser(_ spec: String, rootfs: String) -> (UInt32?, UInt32?) {
-        if spec.isEmpty { return (0, 0) }
-        let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
-        let passwd = (try? StateFile.readText(rootfs + "/etc/passwd")) ?? nil
-        var uid: UInt32?
-        var gid: UInt32?
-        if let u = UInt32(parts[0]) {
-            uid = u
-            gid = 0
-            for line in (passwd ?? "").split(separator: "\n") {
-                let f = line.split(separator: ":", omittingEmptySubsequences: false)
-                if f.count > 3, UInt32(f[2]) == u { gid = UInt32(f[3]) }
-            }
+        let rootfs: Rootfs
+        if let ov = record.overlay {
+            rootfs = Rootfs(overlayAt: record.rootfs, lowerDirs: ov.lowerDirs, upperDir: ov.upperDir, workDir: ov.workDir)
         } else {
-            for line in (passwd ?? "").split(separator: "\n") {
-                let f = line.split(separator: ":", omittingEmptySubsequences: false)
-                if f.count > 3, f[0] == parts[0] { uid = UInt32(f[2]); gid = UInt32(f[3]) }
-            }
+            rootfs = Rootfs(directory: record.rootfs)
         }
-        if parts.count == 2 {
-            if let g = UInt32(parts[1]) { gid = g } else {
-                let group = (try? StateFile.readText(rootfs + "/etc/group")) ?? nil
-                gid = nil
-                for line in (group ?? "").split(separator: "\n") {
-                    let f = line.split(separator: ":", omittingEmptySubsequences: false)
-                    if f.count > 2, f[0] == parts[1] { gid = UInt32(f[2]) }
-                }
-            }
+        return try LaunchPlan.make(imageConfig: image, overrides: o, rootfs: rootfs, users: users(for: record))
+    }
+
+    /// The container's own passwd/group: from the plain root directory, or
+    /// from the top-most overlay layer that has them.
+    static func users(for record: ContainerRecord) throws -> UserDatabase {
+        guard let ov = record.overlay else { return try UserDatabase.load(rootfs: record.rootfs) }
+        for dir in [ov.upperDir] + ov.lowerDirs where StateFile.exists(dir + "/etc/passwd") {
+            return try UserDatabase.load(rootfs: dir)
         }
-        return (uid, gid)
+        return UserDatabase()
+    }
+}
+
+/// `64m`, `1g`, `512k`, plain bytes (Docker's RAMInBytes, binary units).
+public enum ByteCount {
+    public static func parse(_ text: String) -> Int64? {
+        let lower = text.lowercased()
+        let digits = lower.prefix(while: { $0.isNumber || $0 == "." })
+        guard let value = Double(digits), value >= 0 else { return nil }
+        var unit = String(lower.dropFirst(digits.count))
+        if unit.hasSuffix("ib") { unit.removeLast(2) } else if unit.hasSuffix("b") { unit.removeLast() }
+        let scale: Double
+        switch unit {
+        case "": scale = 1
+        case "k": scale = 1024
+        case "m": scale = 1024 * 1024
+        case "g": scale = 1024 * 1024 * 1024
+        case "t": scale = 1024 * 1024 * 1024 * 1024
+        default: return nil
+        }
+        return Int64(value * scale)
     }
 }

@@ -67,6 +67,8 @@ public struct ContainerOverrides: Sendable, Equatable {
     public var cgroupName: String?
     public var limits: CgroupLimits = CgroupLimits()
     public var stopSignal: String?
+    /// `init: true` / `--init`.
+    public var initProcess: Bool = false
 
     public init() {}
 }
@@ -114,6 +116,11 @@ extension LaunchPlan {
         plan.hostname = o.hostname
         plan.domainname = o.domainname
         plan.tty = o.tty
+        plan.initProcess = o.initProcess
+        if let name = o.stopSignal ?? image.stopSignal {
+            guard let sig = SignalName.parse(name) else { throw LaunchPlanError("invalid stop signal \"\(name)\"") }
+            plan.stopSignal = sig
+        }
         let caps = ProcessCapabilities.resolve(add: o.capAdd, drop: o.capDrop, privileged: o.privileged)
         if !caps.unknown.isEmpty {
             throw LaunchPlanError("unknown capability: \(caps.unknown.joined(separator: ", "))")

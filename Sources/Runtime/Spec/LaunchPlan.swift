@@ -32,6 +32,12 @@ public struct LaunchPlan: Sendable, Equatable {
     public var cgroup: CgroupPlan?
     /// stdin is a pty slave: the child gets it as controlling terminal and /dev/console.
     public var tty: Bool = false
+    /// `init: true`: PID 1 is a tiny init (in CRuntime, no binary in the image)
+    /// that runs the program as its child, forwards signals, reaps orphans and
+    /// exits with the program's status (128+N when killed by signal N).
+    public var initProcess: Bool = false
+    /// The signal `stop` sends first (image `StopSignal` / `stop_signal`), SIGTERM by default.
+    public var stopSignal: Int32 = 15
     public var umask: UInt32 = 0o022
 
     public init(argv: [String], env: [String] = LaunchPlan.defaultEnv, rootfs: Rootfs) {
@@ -82,6 +88,10 @@ public struct Rootfs: Sendable, Equatable {
         /// An overlay mounted on `path` inside the container's mount
         /// namespace (it disappears with the namespace). `lowerDirs` top-first.
         case overlay(lowerDirs: [String], upperDir: String, workDir: String)
+        /// Ready-made overlay mount data (e.g. `ImageStore.overlayMountOptions`,
+        /// whose short `l/…` lower dirs are relative to `directory`, where the
+        /// child changes directory before mounting).
+        case overlayOptions(data: String, directory: String?)
     }
 
     /// Host directory that becomes `/` (the overlay's mount point for `.overlay`).
@@ -101,10 +111,37 @@ public struct Rootfs: Sendable, Equatable {
         self.readonly = readonly
     }
 
+    /// An overlay from ready-made mount data (see `Source.overlayOptions`).
+    public init(overlayAt path: String, options: String, directory: String?, readonly: Bool = false) {
+        self.path = path
+        source = .overlayOptions(data: options, directory: directory)
+        self.readonly = readonly
+    }
+
     /// The overlay mount data (`lowerdir=…,upperdir=…,workdir=…`), nil for a directory.
     public var overlayData: String? {
-        guard case .overlay(let lower, let upper, let work) = source else { return nil }
-        return "lowerdir=\(lower.joined(separator: ":")),upperdir=\(upper),workdir=\(work)"
+        switch source {
+        case .directory: nil
+        case .overlay(let lower, let upper, let work):
+            "lowerdir=\(lower.map(Rootfs.escape).joined(separator: ":")),upperdir=\(Rootfs.escape(upper)),workdir=\(Rootfs.escape(work))"
+        case .overlayOptions(let data, _): data
+        }
+    }
+
+    /// Directory to mount the overlay from (relative lower dirs), if any.
+    public var overlayDirectory: String? {
+        if case .overlayOptions(_, let dir) = source { return dir }
+        return nil
+    }
+
+    /// overlayfs separates options with `,` and lower dirs with `:`; escape them.
+    static func escape(_ path: String) -> String {
+        var out = ""
+        for c in path {
+            if c == "\\" || c == ":" || c == "," { out.append("\\") }
+            out.append(c)
+        }
+        return out
     }
 }
 
@@ -245,3 +282,4 @@ public struct Sysctl: Sendable, Equatable {
     /// Path under /proc/sys (`net/ipv4/ip_forward`).
     public var procPath: String { key.split(separator: ".", omittingEmptySubsequences: false).joined(separator: "/") }
 }
+

@@ -71,6 +71,15 @@ import YAML
         }
     }
 
+    @Test func longChainsDoNotExhaustTheStack() {
+        var edges: [String: [String]] = [:]
+        let n = 10_000
+        for i in 0..<n { edges["s\(i)"] = i + 1 < n ? ["s\(i + 1)"] : [] }
+        #expect(DependencyCycles.find(edges) == nil)
+        edges["s\(n - 1)"] = ["s\(n - 3)"]
+        #expect(DependencyCycles.find(edges) == ["s\(n - 3)", "s\(n - 2)", "s\(n - 1)", "s\(n - 3)"])
+    }
+
     @Test func dependenciesOutsideTheProjectAreIgnored() throws {
         // After profiles drop a service, a leftover depends_on entry must not block the graph.
         let graph = try ServiceGraph(Self.project(["a": ["image": "x", "depends_on": ["gone"]]]))

@@ -34,6 +34,8 @@ import YAML
              key: "labels", normalized: #"{traefik.enable: "true", weight: "10"}"#),
         Case(name: "command list with numbers", service: "image: x\ncommand: [sleep, 10]", key: "command",
              normalized: #"[sleep, "10"]"#),
+        Case(name: "a number in a string field becomes a string", service: "image: x\nuser: 1000", key: "user",
+             normalized: #""1000""#),
         Case(name: "restart no stays a string", service: "image: x\nrestart: no", key: "restart", normalized: "no"),
         Case(name: "YAML 1.1 booleans in boolean fields", service: "image: x\ninit: yes\ntty: on", key: "tty", normalized: "true"),
         Case(name: "healthcheck", service: "image: x\nhealthcheck:\n  test: [\"CMD\", \"pg_isready\"]\n  interval: 1m30s\n  timeout: 500ms\n  retries: 5",

@@ -67,6 +67,15 @@ import YAML
         #expect(error.message == c.message)
     }
 
+    @Test func rangeExpansionIsBounded() {
+        let ports = Node.sequence((0..<2).map { _ in Node.scalar("1-65535") })
+        let (_, diagnostics) = normalizeService(["image": "x", "ports": ports])
+        #expect(diagnostics.map(\.description) == [
+            "<generated>: services.s.ports[1]: too many ports after expanding ranges (more than 100000 in the project)",
+        ])
+        #expect(PortSyntax.check("1-65535:1-65535") == nil)
+    }
+
     @Test func ipAddresses() {
         for good in ["127.0.0.1", "0.0.0.0", "::", "::1", "fe80::1%eth0", "2001:db8::8a2e:370:7334", "::ffff:10.0.0.1"] {
             #expect(IPAddressText.isValid(good), "\(good)")

@@ -26,6 +26,8 @@ import YAML
         Case(name: "environment map values stay strings", key: "environment",
              input: ["DEBUG": "true", "N": "5", "EMPTY": "", "FROM_ENV": ""],
              normalized: #"{DEBUG: "true", N: "5", EMPTY: null, FROM_ENV: yes please}"#),
+        Case(name: "environment repeated name: last wins", key: "environment", input: ["A=1", "B=x", "A=2"],
+             normalized: #"{A: "2", B: x}"#),
         Case(name: "labels list", key: "labels", input: ["com.example.a=1", "flag"],
              normalized: #"{com.example.a: "1", flag: ""}"#),
         Case(name: "build string", key: "build", input: "./app",

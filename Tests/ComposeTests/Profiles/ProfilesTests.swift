@@ -51,6 +51,22 @@ import YAML
         #expect(Validator.checkReferences(out).isEmpty)
     }
 
+    @Test func otherReferencesDoNotEnable() {
+        let project: Node = ["services": [
+            "app": ["image": "x", "network_mode": "service:vpn", "volumes_from": ["service:data:ro"], "links": ["db:database"]],
+            "vpn": ["image": "x", "profiles": ["net"]],
+            "data": ["image": "x", "profiles": ["storage", "all"]],
+            "db": ["image": "x"],
+        ]]
+        let (normalized, _) = Normalizer.normalize(project, context: testContext)
+        let (out, diagnostics) = Profiles.apply(normalized, enabled: [], selectedServices: [])
+        #expect(out["services"]?.mappingKeys == ["app", "db"])
+        #expect(diagnostics.map { d in var d = d; d.mark = nil; return d.description } == [
+            #"services.app.network_mode: uses service "vpn", which is disabled (enable profile "net")"#,
+            #"services.app.volumes_from[0]: uses service "data", which is disabled (enable profiles "storage", "all")"#,
+        ])
+    }
+
     @Test func optionalDisabledDependencyIsDropped() {
         let (normalized, _) = Normalizer.normalize(Self.project, context: testContext)
         let (out, _) = Profiles.apply(normalized, enabled: [], selectedServices: [])

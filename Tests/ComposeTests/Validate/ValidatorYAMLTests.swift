@@ -48,12 +48,13 @@ import YAML
                 helthcheck:
                   test: ["CMD", "true"]
             """, messages: [#"compose.yaml:4:5: services.web: unknown key "helthcheck" (did you mean "healthcheck"?)"#]),
-        Case(name: "number where a string is needed", yaml: """
+        Case(name: "boolean where a string is needed", yaml: """
             services:
               web:
                 image: nginx
                 user: 1000
-            """, messages: [#"compose.yaml:4:11: services.web.user: must be a string, got an integer 1000 (quote it: "1000")"#]),
+                hostname: false
+            """, messages: [#"compose.yaml:5:15: services.web.hostname: must be a string, got a boolean false (quote it: "false")"#]),
         Case(name: "several problems, sorted by position", yaml: """
             services:
               web:

@@ -119,6 +119,47 @@ struct NetworkSerialTests {
         }
     }
 
+    @Test func kernelSideIsRestoredOnAttachAfterReboot() async throws {
+        try await withTestRoot { t in
+            let store = t.networkStore()
+            let net = try network(t, store, "\(t.prefix)_default")
+            // Simulate a reboot: the helper and the bridge are gone, the state is not.
+            try DNSHelper.stop(pidFile: store.paths.run + "/networks/\(net.id.prefix(12))/dns.pid", records: store.recordsPath(net.id))
+            try LinkControl(try NetlinkSocket()).delete(net.bridge)
+            let c = try NetnsContainer(t)
+            let a = try attach(t, store, c, id: "c", name: "\(t.prefix)-c-1", network: net.name, aliases: ["svc"])
+            let bridge = try #require(try LinkControl(try NetlinkSocket()).link(named: net.bridge))
+            #expect(bridge.up && bridge.mac?.description.hasPrefix("02:42:") == true)
+            #expect(try nslookup(c, "svc", server: net.plan.gateway) == [a.ipv4.description])
+        }
+    }
+
+    @Test func secondNetworkAndIPv6() async throws {
+        try await withTestRoot { t in
+            let store = t.networkStore()
+            let n1 = try network(t, store, "\(t.prefix)_one")
+            let n2 = try network(t, store, "\(t.prefix)_two", NetworkOptions(ipam: IPAMRequest(enableIPv6: true)))
+            let c1 = try NetnsContainer(t), c2 = try NetnsContainer(t)
+            _ = try attach(t, store, c1, id: "c1", name: "\(t.prefix)-c1-1", network: n1.name)
+            let a1b = try NetworkAttacher(store: store).attach(AttachRequest(
+                containerID: "c1", containerName: "\(t.prefix)-c1-1", network: n2.name, namespace: .pid(c1.pid), interface: "eth1"))
+            t.defer_("detach c1 from two") { try NetworkAttacher(store: store).detach(containerID: "c1", network: n2.name) }
+            let a2 = try attach(t, store, c2, id: "c2", name: "\(t.prefix)-c2-1", network: n2.name)
+            #expect(a1b.interface == "eth1" && a1b.ipv6 != nil && a2.ipv6 != nil)
+            // The first network keeps the default route.
+            let routes = try c1.run(["/usr/sbin/ip", "route", "show", "default"]).stdout
+            #expect(routes.contains("via \(n1.plan.gateway) dev eth0"))
+            // c1 reaches c2 over the shared second network, by IPv4 and IPv6.
+            try serveHTTP(t, c2, text: "two")
+            #expect(try fetch(in: c1, "\(a2.ipv4)") == "two")
+            let v6 = try #require(a2.ipv6)
+            let addrs = try c2.run(["/usr/sbin/ip", "-6", "addr", "show", "dev", "eth0"]).stdout
+            #expect(addrs.contains("\(v6)/64"))
+            let ping = try c1.run([Self.busybox, "ping", "-6", "-c", "1", "-W", "2", v6.description], timeout: 5)
+            #expect(ping.status == 0, "\(ping.stdout) \(ping.stderr)")
+        }
+    }
+
     // MARK: service discovery
 
     @Test func containersReachEachOtherByIPAndName() async throws {

@@ -131,3 +131,234 @@ extension RuntimeIntegrationTests {
         }
     }
 }
+
+extension RuntimeIntegrationTests {
+    @Test func initReapsForwardsSignalsAndPassesTheExitCode() async throws {
+        try await withTestRoot { t in
+            let root = try BusyboxRoot(in: t)
+            var plan = Harness.plan("echo $$; (sleep 0.1 &); sleep 0.3; ls /proc | grep -c '^[0-9]'; exit 7", root: root, t: t)
+            plan.initProcess = true
+            let r = try Harness.run(plan)
+            #expect(r.status == .exited(7), "\(r.stderr)")
+            // The program is PID 2 under init; the orphaned sleep was reaped (init, sh, ls, grep).
+            #expect(r.stdout.split(separator: "\n").map(String.init) == ["2", "4"], "\(r.stdout)")
+
+            var trapped = Harness.plan("trap 'exit 9' TERM; echo ready; while true; do sleep 0.05; done", root: root, t: t)
+            trapped.initProcess = true
+            let out = try Sys.pipe()
+            let spawned = try Launcher.spawn(trapped, stdio: LaunchStdio(stdout: out.write.raw))
+            out.write.close()
+            var buf = [UInt8](repeating: 0, count: 6)
+            _ = read(out.read.raw, &buf, 6)
+            try Sys.kill(spawned.pid, SIGTERM)   // to PID 1 (init) from the host
+            let (_, raw) = try Sys.waitpid(spawned.pid)
+            if let fd = spawned.pidfd { close(fd) }
+            try spawned.cgroup?.destroy()
+            #expect(WaitStatus(raw: raw) == .exited(9), "init forwarded SIGTERM to the program")
+        }
+    }
+}
+
+extension RuntimeIntegrationTests {
+    @Test func namespacesCanBeJoinedOrShared() async throws {
+        try await withTestRoot { t in
+            let root = try BusyboxRoot(in: t)
+            let first = Harness.plan("echo up; exec sleep 30", root: root, t: t)
+            let out = try Sys.pipe()
+            let a = try Launcher.spawn(first, stdio: LaunchStdio(stdout: out.write.raw))
+            out.write.close()
+            t.defer_("kill first container") {
+                try a.cgroup?.destroy()
+                _ = try? Sys.waitpid(a.pid)
+                if let fd = a.pidfd { close(fd) }
+            }
+            var buf = [UInt8](repeating: 0, count: 3)
+            _ = read(out.read.raw, &buf, 3)
+            var second = Harness.plan("readlink /proc/self/ns/net; readlink /proc/self/ns/ipc; readlink /proc/self/ns/uts", root: root, t: t)
+            second.namespaces.net = .join(path: "/proc/\(a.pid)/ns/net")
+            second.namespaces.ipc = .host
+            second.namespaces.uts = .join(path: "/proc/\(a.pid)/ns/uts")
+            second.hostname = nil
+            let r = try Harness.run(second)
+            #expect(r.status == .exited(0), "\(r.stderr)")
+            let lines = r.stdout.split(separator: "\n").map(String.init)
+            #expect(lines == [try Sys.readLink("/proc/\(a.pid)/ns/net"), try Sys.readLink("/proc/self/ns/ipc"),
+                              try Sys.readLink("/proc/\(a.pid)/ns/uts")])
+        }
+    }
+}
+
+extension RuntimeIntegrationTests {
+    @Test func devicesCgroupAllowsMknodButNotOpening() async throws {
+        try await withTestRoot { t in
+            let root = try BusyboxRoot(in: t)
+            let r = try Harness.run(Harness.plan("""
+            mknod /tmp/blk b 7 0 && echo made
+            head -c 1 /tmp/blk >/dev/null 2>&1; echo "open=$?"
+            mknod /tmp/fuse c 10 229 && cat /tmp/fuse 2>&1 | head -1
+            head -c 1 /dev/zero | wc -c
+            """, root: root, t: t))
+            #expect(r.status == .exited(0), "\(r.stderr)")
+            let lines = r.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.first == "made")
+            #expect(lines.contains("open=1"), "\(r.stdout)")
+            #expect(r.stdout.contains("Operation not permitted"), "fuse stays denied: \(r.stdout)")
+            #expect(lines.last == "1", "allowed devices still work")
+        }
+    }
+
+    /// A racer flips the volume target between a directory and a symlink
+    /// that tries to climb out; every start either mounts inside the rootfs
+    /// or is refused, and the host never sees the volume.
+    @Test func symlinkRaceOnTheMountTargetStaysInside() async throws {
+        try await withTestRoot { t in
+            let root = try BusyboxRoot(in: t)
+            let src = t.directory.appendingPathComponent("racesrc").path
+            try Sys.mkdirAll(src)
+            let marker = "race-\(t.prefix)"
+            try "x".write(toFile: "\(src)/\(marker)", atomically: true, encoding: .utf8)
+            let target = "\(root.path)/vol"
+            let stop = LockedFlag()
+            let racer = Thread {
+                while !stop.isSet {
+                    _ = mkdir(target, 0o755)
+                    _ = rmdir(target)
+                    _ = symlink("/../../../../etc", target)
+                    _ = unlink(target)
+                }
+            }
+            racer.start()
+            var plan = Harness.plan("true", root: root, t: t)
+            plan.mounts = [.bind(src, at: "/vol")]
+            var started = 0
+            for _ in 0..<30 {
+                if (try? Harness.run(plan)) != nil { started += 1 }
+            }
+            stop.set()
+            while !racer.isFinished { usleep(1000) }
+            #expect(started > 0)
+            #expect(!FileManager.default.fileExists(atPath: "/etc/\(marker)"))
+            #expect(!FileManager.default.fileExists(atPath: "/\(marker)"))
+            #expect(Harness.mounts(containing: "racesrc").isEmpty)
+            #expect(Harness.mounts(containing: " /etc ").filter { $0.contains(t.prefix) }.isEmpty)
+        }
+    }
+}
+
+final class LockedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}
+
+extension RuntimeIntegrationTests {
+    @Test func etcFilesAreBoundFromTheCallersFiles() async throws {
+        try await withTestRoot { t in
+            let root = try BusyboxRoot(in: t)
+            // The image tries to redirect /etc/hosts at the host's passwd: it stays inside.
+            try FileManager.default.createSymbolicLink(atPath: "\(root.path)/etc/hosts", withDestinationPath: "/../../etc/group")
+            let dir = t.directory.path
+            try "127.0.0.1 localhost\n10.0.0.2 web\n".write(toFile: "\(dir)/hosts", atomically: true, encoding: .utf8)
+            try "web\n".write(toFile: "\(dir)/hostname", atomically: true, encoding: .utf8)
+            try "nameserver 10.0.0.1\n".write(toFile: "\(dir)/resolv.conf", atomically: true, encoding: .utf8)
+            var plan = Harness.plan("cat /etc/hosts /etc/hostname /etc/resolv.conf; echo x >> /etc/resolv.conf; echo rc=$?",
+                                    root: root, t: t)
+            plan.rootfs.readonly = true
+            plan.etcFiles = EtcFiles(hosts: "\(dir)/hosts", hostname: "\(dir)/hostname", resolvConf: "\(dir)/resolv.conf")
+            let hostGroup = try Sys.readFile("/etc/group")
+            let r = try Harness.run(plan)
+            #expect(r.status == .exited(0), "\(r.stderr)")
+            #expect(r.stdout == "127.0.0.1 localhost\n10.0.0.2 web\nweb\nnameserver 10.0.0.1\nrc=0\n")
+            #expect(try Sys.readFile("\(dir)/resolv.conf") == "nameserver 10.0.0.1\nx\n", "writable like Docker's")
+            #expect(try Sys.readFile("/etc/group") == hostGroup)
+        }
+    }
+}
+
+extension RuntimeIntegrationTests {
+    struct HookFailure: Error {}
+
+    @Test func failuresBeforeStartLeaveNothingBehind() async throws {
+        try await withTestRoot { t in
+            let root = try BusyboxRoot(in: t)
+            let plan = Harness.plan("true", root: root, t: t)
+            // The hook throws: the child is killed and reaped, the cgroup removed.
+            var seen: Int32 = 0
+            #expect(throws: HookFailure.self) {
+                _ = try Launcher.spawn(plan, stdio: LaunchStdio()) { pid in
+                    seen = pid
+                    throw HookFailure()
+                }
+            }
+            #expect(seen > 0 && kill(seen, 0) == -1, "child reaped")
+            // The child dies before it is released: an error, not SIGPIPE in the caller.
+            #expect(throws: SystemError.self) {
+                _ = try Launcher.spawn(plan, stdio: LaunchStdio()) { pid in
+                    try Sys.kill(pid, SIGKILL)
+                    usleep(20_000)
+                }
+            }
+            #expect(Harness.cgroups(containing: t.prefix).isEmpty)
+        }
+    }
+}
+
+extension RuntimeIntegrationTests {
+    /// CVE-2019-5736: until execve the container's first process is a copy of
+    /// the host binary that started it. A process of another container
+    /// sharing its pid namespace sees it as PID 1 but can neither read nor
+    /// open its /proc/1/exe. (While the child still holds more capabilities
+    /// than the peeker, the kernel's capability check alone refuses this;
+    /// after the child's capset, its being non-dumpable is what keeps the
+    /// refusal — that later window is not reachable from a test.)
+    @Test func hostBinaryIsUnreachableBeforeExec() async throws {
+        try await withTestRoot { t in
+            let root = try BusyboxRoot(in: t)
+            var observed: RunResult?
+            var first = Harness.plan("true", root: root, t: t)
+            first.cgroup = nil
+            let spawned = try Launcher.spawn(first, stdio: LaunchStdio()) { pid in
+                var peek = Harness.plan("""
+                readlink /proc/1/exe >/dev/null 2>&1; echo "readlink=$?"
+                cat /proc/1/exe >/dev/null 2>&1; echo "read=$?"
+                echo x >> /proc/1/exe 2>/dev/null; echo "write=$?"
+                """, root: root, t: t)
+                peek.namespaces.pid = .join(path: "/proc/\(pid)/ns/pid")
+                observed = try Harness.run(peek)
+            }
+            let (_, raw) = try Sys.waitpid(spawned.pid)
+            if let fd = spawned.pidfd { close(fd) }
+            #expect(WaitStatus(raw: raw) == .exited(0))
+            let out = observed?.stdout ?? ""
+            #expect(out == "readlink=1\nread=1\nwrite=1\n", "\(out) \(observed?.stderr ?? "")")
+        }
+    }
+}
+
+extension RuntimeIntegrationTests {
+    @Test func ownCgroupIsVisibleReadOnly() async throws {
+        try await withTestRoot { t in
+            let root = try BusyboxRoot(in: t)
+            var plan = Harness.plan("""
+            cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max
+            cat /proc/self/cgroup | grep -c ':/$'
+            echo 1 > /sys/fs/cgroup/pids/pids.max 2>/dev/null; echo "write=$?"
+            mkdir /sys/fs/cgroup/memory/sub 2>/dev/null; echo "mkdir=$?"
+            touch /sys/fs/cgroup/x 2>/dev/null; echo "tmpfs=$?"
+            ls /sys/fs/cgroup/memory | grep -c release_agent
+            cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.shares /sys/fs/cgroup/cpuset/cpuset.cpus
+            """, root: root, t: t)
+            plan.cgroup?.limits.memory = 48 << 20
+            plan.cgroup?.limits.pidsLimit = 33
+            plan.cgroup?.limits.cpus = 0.5
+            plan.cgroup?.limits.cpuShares = 512
+            plan.cgroup?.limits.cpusetCpus = "0"
+            let r = try Harness.run(plan)
+            let lines = r.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.prefix(2) == ["50331648", "33"], "\(r.stdout) \(r.stderr)")
+            #expect((Int(lines.count > 2 ? lines[2] : "") ?? 0) >= 8, "every hierarchy is rooted at the container: \(r.stdout)")
+            #expect(lines.suffix(7) == ["write=1", "mkdir=1", "tmpfs=1", "0", "50000", "512", "0"], "\(r.stdout)")
+        }
+    }
+}

@@ -149,7 +149,7 @@ extension RuntimeIntegrationTests {
             var buf = [UInt8](repeating: 0, count: 6)
             _ = read(out.read.raw, &buf, 6)
             let eout = try Sys.pipe()
-            var exec = ExecPlan(argv: ["sh", "-c", "echo $$; hostname; readlink /proc/self/ns/mnt; cat /proc/1/cmdline | tr '\\0' ' '; echo; grep CapEff /proc/self/status | cut -f2; id -u"],
+            var exec = ExecPlan(argv: ["sh", "-c", "echo $$; hostname; readlink /proc/self/ns/mnt; cat /proc/1/cmdline | tr '\\0' ' '; echo; grep CapEff /proc/self/status | cut -f2; id -u; grep Seccomp: /proc/self/status | cut -f2; readlink /proc/self/ns/cgroup"],
                                 sameAs: plan, cgroup: spawned.cgroup)
             exec.user = ProcessUser(uid: 1000, gid: 1000)
             let pid = try Launcher.exec(into: spawned.pid, plan: exec, stdio: LaunchStdio(stdout: eout.write.raw))
@@ -157,16 +157,24 @@ extension RuntimeIntegrationTests {
             let text = Harness.readAll(eout.read.raw)
             let (_, status) = try Sys.waitpid(pid)
             #expect(WaitStatus(raw: status) == .exited(0))
+            // `exec -w /proc/self/fd/N` cannot reach a host directory either.
+            for n in [3, 4, 5] {
+                var escape = ExecPlan(argv: ["ls"], sameAs: plan, cgroup: spawned.cgroup)
+                escape.cwd = "/proc/self/fd/\(n)"
+                #expect(throws: SystemError.self) { try Launcher.exec(into: spawned.pid, plan: escape, stdio: LaunchStdio()) }
+            }
             let lines = text.split(separator: "\n").map(String.init)
             let containerMnt = try Sys.readLink("/proc/\(spawned.pid)/ns/mnt")
-            #expect(lines.count == 6, "\(text)")
-            if lines.count == 6 {
+            #expect(lines.count == 8, "\(text)")
+            if lines.count == 8 {
                 #expect((Int(lines[0]) ?? 0) > 1, "a pid in the container's namespace")
                 #expect(lines[1] == "ctr-\(t.prefix)")
                 #expect(lines[2] == containerMnt)
                 #expect(lines[3] == "sleep 30 ")
                 #expect(lines[4] == "0000000000000000", "non-root user has no effective caps")
                 #expect(lines[5] == "1000")
+                #expect(lines[6] == "2", "the container's seccomp filter applies to exec too")
+                #expect(lines[7] == (try Sys.readLink("/proc/\(spawned.pid)/ns/cgroup")))
             }
         }
     }

@@ -128,7 +128,7 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         let ctx = ContainerContext(state)
-        var items: [JSONValue] = []
+        var items: [RecordJSON] = []
         var failed = false
         for ref in containers {
             do {
@@ -139,7 +139,7 @@ struct InspectCommand: ParsableCommand {
                 failed = true
             }
         }
-        print(JSONValue.array(items).pretty())
+        print(RecordJSON.array(items).pretty())
         if failed { throw ExitCode(1) }
     }
 }

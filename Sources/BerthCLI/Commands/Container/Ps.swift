@@ -110,7 +110,7 @@ enum ContainerPresentation {
         }
     }
 
-    static func psJSON(_ r: ContainerSnapshot, now: Timestamp) -> JSONValue {
+    static func psJSON(_ r: ContainerSnapshot, now: Timestamp) -> RecordJSON {
         let labels = r.record.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
         let mounts = r.record.host.mounts.map { $0.type == "volume" ? $0.source : $0.hostPath }.joined(separator: ",")
         return .object([
@@ -131,12 +131,12 @@ enum ContainerPresentation {
         ])
     }
 
-    static func inspect(_ r: ContainerSnapshot) -> JSONValue {
+    static func inspect(_ r: ContainerSnapshot) -> RecordJSON {
         let rec = r.record, s = r.state
-        func strings(_ a: [String]) -> JSONValue { .array(a.map { .string($0) }) }
-        let labels = JSONValue.object(rec.labels.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })
-        let mounts: [JSONValue] = rec.host.mounts.map { m in
-            var fields: [(String, JSONValue)] = [("Type", .string(m.type))]
+        func strings(_ a: [String]) -> RecordJSON { .array(a.map { .string($0) }) }
+        let labels = RecordJSON.object(rec.labels.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })
+        let mounts: [RecordJSON] = rec.host.mounts.map { m in
+            var fields: [(String, RecordJSON)] = [("Type", .string(m.type))]
             if m.type == "volume" { fields.append(("Name", .string(m.source))) }
             fields += [("Source", .string(m.hostPath)), ("Destination", .string(m.destination)),
                        ("Mode", .string(m.readOnly ? "ro" : "")), ("RW", .bool(!m.readOnly)),
@@ -170,8 +170,8 @@ enum ContainerPresentation {
             ("HostConfig", .object([
                 ("Binds", strings(rec.host.mounts.filter { $0.type == "bind" }.map { "\($0.hostPath):\($0.destination)" + ($0.readOnly ? ":ro" : "") })),
                 ("LogConfig", .object([("Type", .string("json-file")), ("Config", .object(
-                    (rec.log.maxSize > 0 ? [("max-size", JSONValue.string(String(rec.log.maxSize)))] : []) +
-                    (rec.log.maxFile > 1 ? [("max-file", JSONValue.string(String(rec.log.maxFile)))] : [])))])),
+                    (rec.log.maxSize > 0 ? [("max-size", RecordJSON.string(String(rec.log.maxSize)))] : []) +
+                    (rec.log.maxFile > 1 ? [("max-file", RecordJSON.string(String(rec.log.maxFile)))] : [])))])),
                 ("NetworkMode", .string(rec.host.networkMode)),
                 ("RestartPolicy", .object([("Name", .string(rec.restart.name)),
                                            ("MaximumRetryCount", .int(Int64(rec.restart.maximumRetryCount)))])),

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Diagnostics
+import ImageStore
+import OCI
 import Runtime
 #if canImport(Glibc)
 import Glibc
@@ -99,7 +101,9 @@ struct CreateOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: "Container host name") var hostname: String?
     @Option(name: .shortAndLong, help: "Set meta data on a container") var label: [String] = []
     @Option(name: .customLong("log-opt"), help: "Log driver options (max-size, max-file)") var logOpt: [String] = []
-    @Option(name: .customLong("stop-signal"), help: "Signal to stop the container") var stopSignal: String = "SIGTERM"
+    @Option(name: .customLong("stop-signal"), help: "Signal to stop the container") var stopSignalFlag: String?
+    var stopSignal: String { stopSignalFlag ?? "SIGTERM" }
+    var stopSignalSet: Bool { stopSignalFlag != nil }
     @Option(name: .customLong("stop-timeout"), help: "Timeout (in seconds) to stop a container") var stopTimeout: Int = 10
     /// Internal (tests, until images come from the image store): use this
     /// directory as the container's root filesystem.
@@ -112,23 +116,57 @@ struct CreateOptions: ParsableArguments {
         if autoRemove && policy != .no {
             throw UserError("Conflicting options: --restart and --rm", exitCode: 125)
         }
-        guard let root = rootfs else {
-            throw UserError("Unable to find image '\(image)' locally: berth's image store is not available in this build",
-                            exitCode: 125)
-        }
-        guard StateFile.isDirectory(root) else {
-            throw UserError("root filesystem \(root) is not a directory", exitCode: 125)
-        }
         guard SignalName.parse(stopSignal) != nil else {
             throw UserError("invalid stop signal: \(stopSignal)", exitCode: 125)
         }
-        // Docker: --entrypoint resets the image's CMD; the command line replaces CMD.
-        let entry = entrypoint.map { $0.isEmpty ? [] : [$0] } ?? []
-        let cmd = command
+        let id = ContainerStore.newID()
+        let containerDir = ContainerStore(paths: paths).directory(id)
+        // The image: its config and the layers the root is assembled from.
+        let config: OCI.ContainerConfig
+        let rootPath: String
+        var overlay: OverlaySpec?
+        var digest = ""
+        var seedDirs: [String]
+        if let dir = rootfs {
+            guard StateFile.isDirectory(dir) else {
+                throw UserError("root filesystem \(dir) is not a directory", exitCode: 125)
+            }
+            config = OCI.ContainerConfig()
+            rootPath = dir
+            seedDirs = [dir]
+        } else {
+            let store = ImageStore(paths: paths)
+            let stored: StoredImage
+            do {
+                stored = try store.image(image)
+            } catch ImageStoreError.unknownImage {
+                throw UserError("Unable to find image '\(image)' locally (berth pulls with \"berth pull\"; load or import it first)",
+                                exitCode: 125)
+            }
+            let layout = try store.rootfsLayout(for: stored)
+            config = stored.config.runtime
+            digest = stored.configDigest.description
+            rootPath = containerDir + "/rootfs"
+            overlay = OverlaySpec(lowerDirs: layout.lowerDirs, upperDir: containerDir + "/diff", workDir: containerDir + "/work")
+            seedDirs = layout.lowerDirs
+        }
+        // Docker: --entrypoint resets the image's CMD; a command replaces CMD.
+        let entry: [String]
+        let cmd: [String]
+        if let entrypoint {
+            entry = entrypoint.isEmpty ? [] : [entrypoint]
+            cmd = command
+        } else {
+            entry = config.entrypoint ?? []
+            cmd = command.isEmpty ? (config.cmd ?? []) : command
+        }
         let args = entry + cmd
         if args.isEmpty { throw UserError("Error response from daemon: No command specified", exitCode: 125) }
 
-        var environment = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+        var environment = config.env ?? []
+        if !environment.contains(where: { $0.hasPrefix("PATH=") }) {
+            environment.insert("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", at: 0)
+        }
         for file in envFile { environment += try EnvFile.parse(path: file) }
         let host = processEnvironment()
         for e in env {
@@ -137,14 +175,17 @@ struct CreateOptions: ParsableArguments {
         if tty { environment.append("TERM=xterm") }
         environment = EnvFile.deduplicated(environment)
 
-        let id = ContainerStore.newID()
         var mounts: [MountSpec] = []
         let volumes = NamedVolumes(paths: paths)
-        for v in volume { mounts.append(try MountFlags.volume(v, rootfs: root, volumes: volumes)) }
-        for m in mount { mounts.append(try MountFlags.mount(m, rootfs: root, volumes: volumes)) }
+        for v in volume { mounts.append(try MountFlags.volume(v, layers: seedDirs, volumes: volumes)) }
+        for m in mount { mounts.append(try MountFlags.mount(m, layers: seedDirs, volumes: volumes)) }
         for t in tmpfs { mounts.append(MountFlags.tmpfs(t)) }
+        // The image's VOLUMEs not covered by a mount become anonymous volumes.
+        for path in (config.volumes ?? [:]).keys.sorted() where !mounts.contains(where: { $0.destination == path }) {
+            mounts.append(try MountFlags.volume(path, layers: seedDirs, volumes: volumes))
+        }
 
-        var labels: [String: String] = [:]
+        var labels: [String: String] = config.labels ?? [:]
         for l in label {
             let parts = l.split(separator: "=", maxSplits: 1).map(String.init)
             labels[parts[0]] = parts.count > 1 ? parts[1] : ""
@@ -170,13 +211,15 @@ struct CreateOptions: ParsableArguments {
         }
         return ContainerRecord(
             id: id, name: name ?? "", image: image,
-            process: ProcessSpec(args: args, env: environment, cwd: workdir ?? "/", user: user ?? "", tty: tty,
-                                 openStdin: interactive, stopSignal: stopSignal, stopTimeout: stopTimeout,
-                                 entrypoint: entry, cmd: cmd),
+            imageDigest: digest,
+            process: ProcessSpec(args: args, env: environment, cwd: workdir ?? config.workingDir.flatMap { $0.isEmpty ? nil : $0 } ?? "/",
+                                 user: user ?? config.user ?? "", tty: tty, openStdin: interactive,
+                                 stopSignal: stopSignalSet ? stopSignal : (config.stopSignal ?? stopSignal),
+                                 stopTimeout: stopTimeout, entrypoint: entry, cmd: cmd),
             host: HostSpec(hostname: hostname ?? "", mounts: mounts, readOnlyRootfs: readOnly, privileged: privileged,
                            capAdd: capAdd, capDrop: capDrop, memory: memoryBytes,
                            nanoCPUs: Int64((cpus ?? 0) * 1e9), pidsLimit: pidsLimit ?? 0, initProcess: `init`),
-            labels: labels, restart: policy, log: log, autoRemove: autoRemove, rootfs: root)
+            labels: labels, restart: policy, log: log, autoRemove: autoRemove, rootfs: rootPath, overlay: overlay)
     }
 }
 
@@ -238,7 +281,7 @@ enum ByteSize {
 /// `-v`, `--mount` and `--tmpfs` into mount specs.
 enum MountFlags {
     /// `-v /host:/ctr[:ro]`, `-v name:/ctr[:ro]`, `-v /ctr` (anonymous).
-    static func volume(_ spec: String, rootfs: String, volumes: NamedVolumes) throws -> MountSpec {
+    static func volume(_ spec: String, layers: [String], volumes: NamedVolumes) throws -> MountSpec {
         let parts = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         var options: [String] = []
         let source: String, destination: String
@@ -266,12 +309,14 @@ enum MountFlags {
             throw UserError("create \(name): \"\(name)\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path",
                             exitCode: 125)
         }
-        let data = try volumes.prepare(name, seed: options.contains("nocopy") ? nil : rootfs + destination)
+        // Seeded from the top-most image layer that has content at the path.
+        let seed = layers.map { $0 + destination }.first { StateFile.isDirectory($0) }
+        let data = try volumes.prepare(name, seed: options.contains("nocopy") ? nil : seed)
         return MountSpec(type: "volume", source: name, destination: destination, hostPath: data, readOnly: readOnly)
     }
 
     /// `--mount type=bind|volume|tmpfs,source=…,target=…[,readonly]`.
-    static func mount(_ spec: String, rootfs: String, volumes: NamedVolumes) throws -> MountSpec {
+    static func mount(_ spec: String, layers: [String], volumes: NamedVolumes) throws -> MountSpec {
         var type = "volume", source = "", target = "", readOnly = false
         var tmpfsOptions: [String] = []
         for field in spec.split(separator: ",").map(String.init) {
@@ -295,7 +340,7 @@ enum MountFlags {
             }
             return MountSpec(type: "bind", source: source, destination: target, readOnly: readOnly)
         case "volume":
-            return try volume((source.isEmpty ? "" : source + ":") + target + (readOnly ? ":ro" : ""), rootfs: rootfs, volumes: volumes)
+            return try volume((source.isEmpty ? "" : source + ":") + target + (readOnly ? ":ro" : ""), layers: layers, volumes: volumes)
         case "tmpfs":
             return MountSpec(type: "tmpfs", source: "", destination: target, readOnly: readOnly, options: tmpfsOptions)
         default:

@@ -1,0 +1,130 @@
+import ArgumentParser
+import Compose
+import Engine
+import Runtime
+
+/// `berth compose ps`: the project's containers, like `docker compose ps`.
+struct ComposePsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ps", abstract: "List containers.")
+
+    @OptionGroup var project: ProjectOptions
+    @OptionGroup var state: StateOptions
+    @Flag(name: .shortAndLong, help: "Show all stopped containers.") var all = false
+    @Flag(name: .shortAndLong, help: "Only display IDs.") var quiet = false
+    @Flag(name: .long, help: "Display services.") var services = false
+    @Option(name: .long, help: "Filter services by status.") var status: [String] = []
+    @Option(name: .long, help: "Format the output. Values: [table | json]") var format = "table"
+    @Argument(help: "Services to list.") var selected: [String] = []
+
+    func run() async throws {
+        try requireRoot("berth compose ps")
+        let p = try project.load().project
+        let driver = ComposeDriver(paths: state.paths, project: p, monitorExecutable: ContainerOperations.monitorBesideExecutable())
+        let rows = try driver.actualContainers().filter { entry in
+            (selected.isEmpty || selected.contains(entry.actual.service))
+                && (all || isUp(entry.actual.status))
+                && (status.isEmpty || status.contains(word(entry.actual.status)))
+        }.sorted { $0.record.name < $1.record.name }
+        if quiet { rows.forEach { print($0.record.id) }; return }
+        if services { Set(rows.map(\.actual.service)).sorted().forEach { print($0) }; return }
+        if format == "json" {
+            let items = rows.map { entry -> String in
+                let fields: [(String, String)] = [
+                    ("ID", entry.record.id), ("Name", entry.record.name), ("Image", entry.record.image),
+                    ("Command", entry.record.process.args.joined(separator: " ")), ("Project", p.name),
+                    ("Service", entry.actual.service), ("State", word(entry.actual.status)),
+                    ("Status", describe(entry.actual.status)),
+                ]
+                var text = "{"
+                for (i, (k, v)) in fields.enumerated() {
+                    if i > 0 { text += "," }
+                    RecordJSON.quote(k, into: &text)
+                    text += ":"
+                    RecordJSON.quote(v, into: &text)
+                }
+                return text + "}"
+            }
+            print("[" + items.joined(separator: ",") + "]")
+            return
+        }
+        guard format == "table" else { throw ValidationError("invalid --format \"\(format)\": expected table or json") }
+        let table = [["NAME", "IMAGE", "COMMAND", "SERVICE", "STATUS"]] + rows.map { entry in
+            let command = entry.record.process.args.joined(separator: " ")
+            return [entry.record.name, entry.record.image,
+                    "\"" + (command.count > 20 ? String(command.prefix(19)) + "…" : command) + "\"",
+                    entry.actual.service, describe(entry.actual.status)]
+        }
+        let widths = (0..<5).map { c in table.map { $0[c].count }.max() ?? 0 }
+        for row in table {
+            print(row.enumerated().map { c, cell in
+                c == 4 ? cell : cell + String(repeating: " ", count: widths[c] - cell.count)
+            }.joined(separator: "   "))
+        }
+    }
+
+    func isUp(_ s: ActualContainer.Status) -> Bool {
+        switch s {
+        case .running, .restarting, .paused: true
+        default: false
+        }
+    }
+
+    func word(_ s: ActualContainer.Status) -> String {
+        switch s {
+        case .created: "created"
+        case .running: "running"
+        case .paused: "paused"
+        case .restarting: "restarting"
+        case .exited: "exited"
+        case .dead: "dead"
+        }
+    }
+
+    func describe(_ s: ActualContainer.Status) -> String {
+        switch s {
+        case let .exited(code): "Exited (\(code))"
+        default: word(s).prefix(1).uppercased() + word(s).dropFirst()
+        }
+    }
+}
+
+/// `berth compose logs`: the project's output, by service, prefixed and colored.
+struct ComposeLogsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "logs", abstract: "View output from containers.")
+
+    // `-f` is --follow here, as in `docker compose logs -f`; the compose file is `--file`.
+    @Option(name: .customLong("file"), help: "Compose configuration files.") var file: [String] = []
+    @Option(name: [.customShort("p"), .customLong("project-name")], help: "Project name.") var projectName: String?
+    @Option(name: .customLong("project-directory"), help: "Alternate working directory.") var projectDirectory: String?
+    @Option(name: .customLong("profile"), help: "Enable a profile.") var profile: [String] = []
+    @Option(name: .customLong("env-file"), help: "Alternate environment file.") var envFile: [String] = []
+    @OptionGroup var state: StateOptions
+    @Flag(name: .shortAndLong, help: "Follow log output.") var follow = false
+    @Flag(name: .shortAndLong, help: "Show timestamps.") var timestamps = false
+    @Flag(name: .customLong("no-color"), help: "Produce monochrome output.") var noColor = false
+    @Flag(name: .customLong("no-log-prefix"), help: "Don't print prefix in logs.") var noLogPrefix = false
+    @Option(name: [.customShort("n"), .long], help: "Number of lines to show from the end of the logs for each container.")
+    var tail: String = "all"
+    @Argument(help: "Services to show.") var services: [String] = []
+
+    func run() async throws {
+        try requireRoot("berth compose logs")
+        var project = ProjectOptions()
+        project.files = file
+        project.projectName = projectName
+        project.projectDirectory = projectDirectory
+        project.profiles = profile
+        project.envFiles = envFile
+        let p = try project.load().project
+        let driver = ComposeDriver(paths: state.paths, project: p, monitorExecutable: ContainerOperations.monitorBesideExecutable())
+        let tailLines: Int? = tail == "all" ? nil : Int(tail)
+        if tail != "all" && tailLines == nil { throw ValidationError("invalid --tail \"\(tail)\"") }
+        var logTail = LogTail(driver: driver, color: !noColor, timestamps: timestamps, prefix: !noLogPrefix)
+        let filter = services.isEmpty ? nil : Set(services)
+        _ = try logTail.pump(fromStart: true, services: filter, tailLines: tailLines)
+        while follow {
+            try await Task.sleep(nanoseconds: 100_000_000)
+            _ = try logTail.pump(fromStart: true, services: filter)
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+import Compose
+import Engine
+import Runtime
+
+/// `berth down`: stops and removes the project's containers (dependents
+/// first), then its networks; named volumes only with `-v`.
+struct DownCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "down", abstract: "Stop and remove containers, networks.")
+
+    @OptionGroup var project: ProjectOptions
+    @OptionGroup var state: StateOptions
+
+    @Flag(name: .shortAndLong, help: "Remove named volumes declared in the volumes section and anonymous volumes attached to containers.")
+    var volumes = false
+    @Flag(name: .customLong("remove-orphans"), help: "Remove containers for services not defined in the Compose file.")
+    var removeOrphans = false
+    @Option(name: .shortAndLong, help: "Specify a shutdown timeout in seconds.")
+    var timeout: Int?
+    @Flag(name: .customLong("no-color"), help: "Produce monochrome output.")
+    var noColor = false
+
+    func run() async throws {
+        try requireRoot("berth down")
+        let p = try project.load().project
+        let paths = state.paths
+        let lock = try ProjectLock(paths: paths, project: p.name)
+        defer { lock.release() }
+        let driver = ComposeDriver(paths: paths, project: p, monitorExecutable: ContainerOperations.monitorBesideExecutable())
+        let progress = ProgressPrinter(color: !noColor)
+        let known = Set(p.services.map(\.name))
+        let existing = try driver.actualContainers()
+        for (_, orphan) in existing where !known.contains(orphan.service) && !removeOrphans {
+            writeStderr("warning: found orphan container (\(orphan.name)) for this project; --remove-orphans removes it")
+        }
+        let byService = Dictionary(grouping: existing.filter { known.contains($0.actual.service) || removeOrphans },
+                                   by: { $0.actual.service })
+        let graph = try ServiceGraph(p)
+        let ordered = graph.stopWaves() + [Array(Set(byService.keys).subtracting(known)).sorted()]
+        for wave in ordered {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for service in wave {
+                    for (record, _) in byService[service] ?? [] {
+                        group.addTask {
+                            progress.update("Container", record.name, .working("Stopping"))
+                            try await driver.stop(record.name, timeout: timeout)
+                            progress.update("Container", record.name, .working("Removing"))
+                            try await driver.remove(record.name, volumes: volumes)
+                            progress.update("Container", record.name, .done("Removed"))
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        for network in try driver.removeNetworks() {
+            progress.update("Network", network, .done("Removed"))
+        }
+        if volumes {
+            for volume in driver.volumeNames() where try driver.removeVolume(volume) {
+                progress.update("Volume", volume, .done("Removed"))
+            }
+        }
+        progress.finish()
+    }
+}

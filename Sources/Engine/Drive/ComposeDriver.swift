@@ -1,0 +1,480 @@
+import Compose
+import Diagnostics
+import Foundation
+import Health
+import ImageStore
+import Networking
+import OCI
+import Runtime
+
+/// The real ContainerDriver: turns a compose service into a container
+/// record (image config merged with the service, Docker's rules), pins a
+/// network namespace, attaches the project's networks with DNS aliases,
+/// publishes ports, and starts the container under its berth-monitor.
+/// While `up` runs it also probes healthchecks (HealthProber) so that
+/// `service_healthy` can be waited on.
+public final class ComposeDriver: ContainerDriver, Sendable {
+    public let paths: StatePaths
+    public let project: Project
+    let containers: ContainerStore
+    let operations: ContainerOperations
+    let networks: NetworkStore
+    let images: ImageStore
+    let prober: HealthProber
+
+    public init(paths: StatePaths, project: Project, monitorExecutable: String) {
+        self.paths = paths
+        self.project = project
+        containers = ContainerStore(paths: paths)
+        operations = ContainerOperations(store: containers, monitorExecutable: monitorExecutable)
+        networks = NetworkStore(paths: paths)
+        images = ImageStore(paths: paths)
+        prober = HealthProber()
+    }
+
+    // MARK: Names
+
+    public func name(service: String, number: Int) -> String {
+        if let fixed = project.service(named: service)?.containerName { return fixed }
+        return ProjectLabels.containerName(project: project.name, service: service, number: number)
+    }
+
+    /// `<project>_<network>` unless the network sets its own `name`.
+    public static func networkName(_ key: String, in project: Project) -> String {
+        project.networks[key]?.name ?? "\(project.name)_\(key)"
+    }
+
+    /// `<project>_<volume>` unless the volume sets its own `name`.
+    public static func volumeName(_ key: String, in project: Project) -> String {
+        project.volumes[key]?.name ?? "\(project.name)_\(key)"
+    }
+
+    func netnsPath(_ id: String) -> String { "\(paths.run)/netns/\(id)" }
+
+    // MARK: ContainerDriver
+
+    public func create(service: String, number: Int) async throws -> String {
+        guard let svc = project.service(named: service) else {
+            throw EngineError(service: service, "no such service: \(service)")
+        }
+        let containerName = name(service: service, number: number)
+        let record = try makeRecord(svc, number: number, name: containerName)
+        let created = try containers.create(record)
+        do {
+            let fields = ConfigFields.flatten(svc.definition).sorted { $0.key < $1.key }
+                .map { "\($0.key)\t\($0.value.replacingOccurrences(of: "\n", with: "\\n"))" }.joined(separator: "\n")
+            try fields.write(toFile: containers.directory(created.id) + "/compose-fields", atomically: true, encoding: .utf8)
+            try wireNetwork(created, service: svc)
+        } catch {
+            try? teardown(created)
+            try? containers.remove(id: created.id)
+            throw error
+        }
+        return containerName
+    }
+
+    public func start(_ name: String) async throws {
+        let record = try containers.lookup(name)
+        switch try operations.start(record) {
+        case .started, .waitingForAttach:
+            break
+        case let .failed(code, message):
+            throw EngineError(service: record.labels[ProjectLabels.service] ?? name,
+                            "container \(name) failed to start (exit \(code)): \(message)")
+        }
+        if let service = record.labels[ProjectLabels.service].flatMap({ project.service(named: $0) }),
+           let check = Self.healthcheck(for: service, image: record) {
+            await prober.watch(record: record, check: check, operations: operations)
+        }
+    }
+
+    public func stop(_ name: String) async throws {
+        try await stop(name, timeout: nil)
+    }
+
+    /// Stops with the stop signal, then SIGKILL after `timeout` seconds
+    /// (default: the service's stop_grace_period, else 10 s).
+    public func stop(_ name: String, timeout: Int?) async throws {
+        let record = try containers.lookup(name)
+        await prober.forget(record.id)
+        let grace = record.labels[ProjectLabels.service].flatMap { project.service(named: $0)?.stopGracePeriod }
+        try operations.stop(record, timeout: timeout ?? grace.map { Int(($0.nanoseconds + 999_999_999) / 1_000_000_000) })
+    }
+
+    /// Sends SIGKILL (second Ctrl-C).
+    public func kill(_ name: String) async throws {
+        let record = try containers.lookup(name)
+        try operations.kill(record, signal: SIGKILL)
+    }
+
+    public func remove(_ name: String) async throws {
+        try await remove(name, volumes: false)
+    }
+
+    /// Removes the container, its network wiring, and with `volumes` its anonymous volumes.
+    public func remove(_ name: String, volumes: Bool) async throws {
+        let record = try containers.lookup(name)
+        await prober.forget(record.id)
+        try operations.remove(record, force: true, removeVolumes: volumes)
+        try teardown(record)
+    }
+
+    /// Removes a named volume's data; false when it did not exist.
+    public func removeVolume(_ name: String) throws -> Bool {
+        let volumes = NamedVolumes(paths: paths)
+        guard FileManager.default.fileExists(atPath: volumes.dataPath(name)) else { return false }
+        try volumes.remove(name)
+        return true
+    }
+
+    public func logPath(_ record: ContainerRecord) -> String { containers.logPath(record.id) }
+
+    public func observe(_ name: String) async throws -> ObservedContainer {
+        let record = try containers.lookup(name)
+        let snapshot = try operations.snapshot(record)
+        let status: ObservedContainer.Status = switch snapshot.state.status {
+        case .created: .created
+        case .running: .running
+        case .paused: .paused
+        case .restarting: .restarting
+        case .exited: .exited(snapshot.state.exitCode)
+        case .dead, .removing: .dead
+        }
+        var health = await prober.status(record.id)
+        if health == nil, snapshot.state.status == .running,
+           let service = record.labels[ProjectLabels.service].flatMap({ project.service(named: $0) }),
+           let check = Self.healthcheck(for: service, image: record) {
+            // A container kept from an earlier `up`: probe it from here too.
+            await prober.watch(record: record, check: check, operations: operations)
+            health = await prober.status(record.id)
+        }
+        return ObservedContainer(status: status, health: health?.status, healthReport: health?.report ?? [])
+    }
+
+    public func lastLogLines(_ name: String, count: Int) async -> [String] {
+        guard let record = try? containers.lookup(name),
+              let text = try? String(contentsOfFile: containers.logPath(record.id), encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").suffix(count).compactMap { line in
+            guard let value = try? RecordJSON.parse(String(line)), let log = value["log"]?.stringValue else { return nil }
+            return log.hasSuffix("\n") ? String(log.dropLast()) : log
+        }
+    }
+
+    // MARK: What exists
+
+    /// The project's containers as planning sees them.
+    public func actualContainers() throws -> [(record: ContainerRecord, actual: ActualContainer)] {
+        try containers.all().filter { $0.labels[ProjectLabels.project] == project.name }.map { record in
+            let state = (try? operations.snapshot(record).state)
+            let status: ActualContainer.Status = switch state?.status {
+            case .running?: .running
+            case .paused?: .paused
+            case .restarting?: .restarting
+            case .created?: .created
+            case .exited?: .exited(state?.exitCode ?? 0)
+            default: .dead
+            }
+            var fields: [String: String] = [:]
+            if let text = try? String(contentsOfFile: containers.directory(record.id) + "/compose-fields", encoding: .utf8) {
+                for line in text.split(separator: "\n") {
+                    let parts = line.split(separator: "\t", maxSplits: 1).map(String.init)
+                    if parts.count == 2 { fields[parts[0]] = parts[1].replacingOccurrences(of: "\\n", with: "\n") }
+                }
+            }
+            let actual = ActualContainer(
+                id: record.id, name: record.name, service: record.labels[ProjectLabels.service] ?? "",
+                number: Int(record.labels[ProjectLabels.number] ?? "") ?? 1,
+                oneOff: record.labels[ProjectLabels.oneOff] == "True",
+                configHash: record.labels[ProjectLabels.configHash] ?? "", imageID: record.imageDigest,
+                fields: fields, status: status, stoppedByUser: state?.stoppedByUser ?? false)
+            return (record, actual)
+        }
+    }
+
+    /// The config digest of the image a service would run now; throws,
+    /// naming the service, when the image is not in the store.
+    public func imageID(for service: ComposeService) throws -> String {
+        guard let reference = service.image else {
+            throw EngineError(service: service.name,
+                "service \"\(service.name)\" has no image (building from a Dockerfile is not available yet: set image:)")
+        }
+        do {
+            return try images.image(reference).configDigest.description
+        } catch {
+            throw EngineError(service: service.name,
+                "service \"\(service.name)\": image \(reference) is not in berth's store (import or load it first: berth import / berth load)")
+        }
+    }
+
+    // MARK: Networks and volumes of the project
+
+    /// Creates the project's networks that don't exist yet; returns the names created.
+    public func ensureNetworks(for services: [ComposeService]) throws -> [String] {
+        var created: [String] = []
+        let existing = Set(try networks.list().map(\.name))
+        let used = Set(services.flatMap { $0.networks.keys })
+        for key in used.sorted() {
+            let definition = project.networks[key]
+            let full = Self.networkName(key, in: project)
+            if definition?.external == true {
+                guard existing.contains(full) else {
+                    throw EngineError(service: nil, "network \(full) declared as external, but could not be found")
+                }
+                continue
+            }
+            if existing.contains(full) { continue }
+            var options = NetworkOptions(isInternal: definition?.internal ?? false, labels: [
+                ProjectLabels.project: project.name, "com.docker.compose.network": key,
+            ].merging(definition?.labels ?? [:]) { a, _ in a })
+            if let pool = definition?.ipam?.config.first {
+                options.ipam.subnet = pool.subnet.flatMap { IPv4Subnet($0) }
+                options.ipam.gateway = pool.gateway.flatMap { IPv4Address($0) }
+                options.ipam.ipRange = pool.ipRange.flatMap { IPv4Subnet($0) }
+            }
+            options.ipam.enableIPv6 = definition?.enableIPv6 ?? false
+            _ = try networks.create(name: full, options: options)
+            created.append(full)
+        }
+        return created
+    }
+
+    /// Removes the project's networks (those berth labelled for it).
+    public func removeNetworks() throws -> [String] {
+        var removed: [String] = []
+        for network in try networks.list() where network.labels[ProjectLabels.project] == project.name {
+            try networks.remove(network.name)
+            removed.append(network.name)
+        }
+        return removed
+    }
+
+    /// The project's named volumes: `<project>_<name>` directories.
+    public func volumeNames() -> [String] {
+        project.volumes.keys.sorted().filter { project.volumes[$0]?.external != true }
+            .map { Self.volumeName($0, in: project) }
+    }
+
+    // MARK: Records
+
+    func makeRecord(_ svc: ComposeService, number: Int, name: String) throws -> ContainerRecord {
+        guard let reference = svc.image else {
+            throw EngineError(service: svc.name,
+                "service \"\(svc.name)\" has no image (building from a Dockerfile is not available yet: set image:)")
+        }
+        let stored: StoredImage
+        do {
+            stored = try images.image(reference)
+        } catch {
+            throw EngineError(service: svc.name,
+                "service \"\(svc.name)\": image \(reference) is not in berth's store (import or load it first: berth import / berth load)")
+        }
+        let layout = try images.rootfsLayout(for: stored)
+        let config = stored.config.runtime
+        let id = ContainerStore.newID()
+        let directory = containers.directory(id)
+
+        // Docker's rules: entrypoint resets the image's Cmd; command replaces Cmd.
+        let entry: [String]
+        let cmd: [String]
+        if let e = svc.entrypoint {
+            entry = Self.argv(e)
+            cmd = svc.command.map(Self.argv) ?? []
+        } else {
+            entry = config.entrypoint ?? []
+            cmd = svc.command.map(Self.argv) ?? config.cmd ?? []
+        }
+        guard !(entry + cmd).isEmpty else {
+            throw EngineError(service: svc.name, "service \"\(svc.name)\": no command specified and the image has none")
+        }
+
+        var env = config.env ?? []
+        if !env.contains(where: { $0.hasPrefix("PATH=") }) {
+            env.insert("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", at: 0)
+        }
+        for (key, value) in svc.environment.sorted(by: { $0.key < $1.key }) {
+            env.removeAll { $0.hasPrefix(key + "=") }
+            if let value { env.append("\(key)=\(value)") }
+        }
+
+        var mounts: [MountSpec] = []
+        let volumes = NamedVolumes(paths: paths)
+        for v in svc.volumes {
+            switch v.kind {
+            case .bind:
+                guard let source = v.source else { continue }
+                if !FileManager.default.fileExists(atPath: source) {
+                    guard v.createHostPath else {
+                        throw EngineError(service: svc.name, "service \"\(svc.name)\": bind source \(source) does not exist")
+                    }
+                    try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
+                }
+                mounts.append(MountSpec(type: "bind", source: source, destination: v.target, hostPath: source,
+                                        readOnly: v.readOnly))
+            case .volume:
+                let volume = v.source.map { Self.volumeName($0, in: project) } ?? ContainerStore.newID()
+                let seed = v.nocopy ? nil : layout.lowerDirs.map { $0 + v.target }.first {
+                    FileManager.default.fileExists(atPath: $0)
+                }
+                let data = try volumes.prepare(volume, seed: seed)
+                mounts.append(MountSpec(type: "volume", source: volume, destination: v.target, hostPath: data,
+                                        readOnly: v.readOnly))
+            case .tmpfs:
+                var options: [String] = []
+                if let size = v.tmpfsSize { options.append("size=\(size)") }
+                if let mode = v.tmpfsMode { options.append("mode=" + String(mode, radix: 8)) }
+                mounts.append(MountSpec(type: "tmpfs", source: "tmpfs", destination: v.target, readOnly: v.readOnly,
+                                        options: options))
+            default:
+                throw EngineError(service: svc.name,
+                    "service \"\(svc.name)\": volume type \(v.kind.rawValue) at \(v.target) is not supported")
+            }
+        }
+        for t in svc.tmpfs {
+            mounts.append(MountSpec(type: "tmpfs", source: "tmpfs", destination: t))
+        }
+        // The container's own /etc files, bind-mounted read-only over the image's.
+        for file in ["hosts", "hostname", "resolv.conf"] {
+            mounts.append(MountSpec(type: "bind", source: "\(directory)/\(file)", destination: "/etc/\(file)",
+                                    hostPath: "\(directory)/\(file)"))
+        }
+
+        var labels = config.labels ?? [:]
+        labels.merge(svc.labels) { _, new in new }
+        labels.merge(ProjectLabels.forContainer(project: project.name, service: svc.name, number: number,
+                                                configHash: ServiceGraph.configHash(svc))) { _, new in new }
+        labels[ProjectLabels.image] = reference
+
+        var host = HostSpec(hostname: svc.hostname ?? String(id.prefix(12)), mounts: mounts,
+                            readOnlyRootfs: svc.readOnly, privileged: svc.privileged, capAdd: svc.capAdd,
+                            capDrop: svc.capDrop, memory: svc.memLimit ?? 0,
+                            nanoCPUs: Int64((svc.cpus ?? 0) * 1e9), pidsLimit: Int64(svc.pidsLimit ?? 0),
+                            initProcess: svc.initProcess ?? false)
+        host.networkMode = svc.networkMode == "host" ? "host" : "ns:" + netnsPath(id)
+
+        let restart: RestartPolicy = switch svc.restart {
+        case .no: .no
+        case .always: .always
+        case .unlessStopped: .unlessStopped
+        case let .onFailure(n): .onFailure(maxRetries: n ?? 0)
+        }
+        let stopTimeout = svc.stopGracePeriod.map { Int(($0.nanoseconds + 999_999_999) / 1_000_000_000) } ?? 10
+        return ContainerRecord(
+            id: id, name: name, image: reference, imageDigest: stored.configDigest.description,
+            process: ProcessSpec(args: entry + cmd, env: env,
+                                 cwd: svc.workingDir ?? config.workingDir.flatMap { $0.isEmpty ? nil : $0 } ?? "/",
+                                 user: svc.user ?? config.user ?? "", tty: svc.tty, openStdin: svc.stdinOpen,
+                                 stopSignal: svc.stopSignal ?? config.stopSignal ?? "SIGTERM",
+                                 stopTimeout: stopTimeout, entrypoint: entry, cmd: cmd),
+            host: host, labels: labels, restart: restart, log: LogOptions(), autoRemove: false,
+            rootfs: directory + "/rootfs",
+            overlay: OverlaySpec(lowerDirs: layout.lowerDirs, upperDir: directory + "/diff", workDir: directory + "/work"))
+    }
+
+    static func argv(_ command: ComposeCommand) -> [String] {
+        command.isShellForm ? ["/bin/sh", "-c", command.shellText ?? command.arguments.joined(separator: " ")]
+            : command.arguments
+    }
+
+    // MARK: Network wiring
+
+    /// Pins the container's network namespace, attaches it to every network
+    /// of the service (aliases: service name, container name, given
+    /// aliases), publishes ports and writes /etc/hosts, hostname, resolv.conf.
+    func wireNetwork(_ record: ContainerRecord, service svc: ComposeService) throws {
+        let directory = containers.directory(record.id)
+        var hostsLines: [String] = []
+        var nameservers: [String] = []
+        if svc.networkMode != "host" {
+            try NetworkNamespaceFile.create(at: netnsPath(record.id))
+            let attacher = NetworkAttacher(store: networks)
+            var first: (record: NetworkRecord, ip: String)?
+            for (key, attachment) in svc.networks.sorted(by: { $0.key < $1.key }) {
+                let full = Self.networkName(key, in: project)
+                let aliases = [svc.name, record.name] + attachment.aliases
+                let result = try attacher.attach(AttachRequest(
+                    containerID: record.id, containerName: record.name, network: full,
+                    namespace: .path(netnsPath(record.id)), aliases: aliases,
+                    ipv4Address: attachment.ipv4Address.flatMap { IPv4Address($0) },
+                    macAddress: nil, interface: "eth\(first == nil ? 0 : svc.networks.count)"))
+                let network = try networks.inspect(full)
+                if first == nil { first = (network, result.ipv4.description) }
+                nameservers.append(network.plan.gateway.description)
+            }
+            if let first {
+                hostsLines.append("\(first.ip)\t\(record.host.hostname) \(record.name)")
+                let requests = try svc.ports.map(Self.portRequest)
+                if !requests.isEmpty {
+                    let publisher = PortPublisher(store: networks)
+                    let bindings = try publisher.preflight(requests)
+                    try publisher.publish(containerID: record.id, network: first.record.name, bindings: bindings)
+                }
+            }
+        }
+        var hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+        hosts += hostsLines.map { $0 + "\n" }.joined()
+        for (host, addresses) in svc.extraHosts.sorted(by: { $0.key < $1.key }) {
+            for address in addresses { hosts += "\(address)\t\(host)\n" }
+        }
+        let resolv = svc.networkMode == "host" || nameservers.isEmpty
+            ? ((try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? "")
+            : ResolvConf.text(nameservers: svc.dns.isEmpty ? [nameservers[0]] : svc.dns, search: svc.dnsSearch,
+                              options: svc.dnsOpt)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try hosts.write(toFile: directory + "/hosts", atomically: true, encoding: .utf8)
+        try (record.host.hostname + "\n").write(toFile: directory + "/hostname", atomically: true, encoding: .utf8)
+        try resolv.write(toFile: directory + "/resolv.conf", atomically: true, encoding: .utf8)
+    }
+
+    static func portRequest(_ p: PortMapping) throws -> PortRequest {
+        var text = ""
+        if let ip = p.hostIP, !ip.isEmpty { text += (ip.contains(":") ? "[\(ip)]" : ip) + ":" }
+        if let published = p.published, !published.isEmpty { text += published + ":" }
+        else if !text.isEmpty { text += ":" }
+        text += "\(p.target)/\(p.proto)"
+        return try PortRequest.parse(text)
+    }
+
+    /// Undoes wireNetwork: ports, attachments, namespace. Safe to repeat.
+    func teardown(_ record: ContainerRecord) throws {
+        let publisher = PortPublisher(store: networks)
+        try publisher.unpublish(containerID: record.id)
+        let attacher = NetworkAttacher(store: networks)
+        for (network, _) in (try? attacher.endpoints(containerID: record.id)) ?? [] {
+            try attacher.detach(containerID: record.id, network: network.name)
+        }
+        try NetworkNamespaceFile.remove(at: netnsPath(record.id))
+    }
+
+    // MARK: Healthchecks
+
+    static func healthcheck(for service: ComposeService, image: ContainerRecord) -> HealthProber.Check? {
+        guard let spec = service.healthcheck, !spec.disabled, !spec.test.isEmpty, spec.test.first != "NONE" else {
+            return nil
+        }
+        let argv: [String]
+        switch spec.test.first {
+        case "CMD": argv = Array(spec.test.dropFirst())
+        case "CMD-SHELL": argv = ["/bin/sh", "-c", spec.test.dropFirst().joined(separator: " ")]
+        default: argv = ["/bin/sh", "-c", spec.test.joined(separator: " ")]
+        }
+        func ns(_ d: ComposeDuration?) -> UInt64 { UInt64(max(0, d?.nanoseconds ?? 0)) }
+        let policy = HealthPolicy(interval: ns(spec.interval), timeout: ns(spec.timeout), retries: spec.retries ?? 3,
+                                  startPeriod: ns(spec.startPeriod),
+                                  startInterval: spec.startInterval.map { UInt64(max(0, $0.nanoseconds)) })
+        return HealthProber.Check(argv: argv, text: "[\(spec.test.map { "\"\($0)\"" }.joined(separator: ", "))]",
+                                  policy: policy)
+    }
+}
+
+/// A problem `up`/`down` met, named by service where there is one.
+public struct EngineError: Error, CustomStringConvertible, Sendable {
+    public var service: String?
+    public var message: String
+
+    public init(service: String?, _ message: String) {
+        self.service = service
+        self.message = message
+    }
+
+    public var description: String { message }
+}
