@@ -31,7 +31,8 @@ let package = Package(
         .target(name: "OCI", dependencies: ["Diagnostics", .product(name: "Crypto", package: "swift-crypto")]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CUnpack"),
-        .target(name: "ImageStore", dependencies: ["OCI", "CZlib", "CUnpack", "Diagnostics"]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .target(name: "ImageStore", dependencies: ["OCI", "CZlib", "CZstd", "CUnpack", "Diagnostics"]),
 
         // MARK: Runtime (C between clone and exec; Swift plans and drives it)
         .target(name: "CRuntime"),
@@ -70,7 +71,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Compose", "YAML"]),
         .testTarget(name: "HealthTests", dependencies: ["Health"]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
-        .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "OCI", "CZlib", "BerthTestSupport"]),
+        .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "OCI", "CZlib", "CZstd", "BerthTestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "SystemCalls", "CRuntime", "Diagnostics"]),
         .testTarget(name: "NetworkingTests", dependencies: ["Networking"]),
         // One target for every root integration suite (Tests/IntegrationTests/<Area>/).

@@ -5,7 +5,9 @@ set -euo pipefail
 
 packages=(
     pkg-config libyaml-dev zlib1g-dev   # build: CYAML, CZlib
+    libzstd-dev                          # build: CZstd (tar+zstd layers)
     busybox-static                       # base image for examples and tests
+    debootstrap                          # scripts/make-debian-rootfs.sh
     nftables iproute2                    # networking tests read nft/netlink state
     libnftables-dev wrk                  # build: CNFTables; bench/network load generator
     skopeo umoci                         # image format interop tests

@@ -1,4 +1,5 @@
 import CZlib
+import CZstd
 import Diagnostics
 import OCI
 #if canImport(Glibc)
@@ -99,6 +100,51 @@ final class GzipSource: ByteSource {
     private var memberEnded = false
 }
 
+/// zstd decompression (concatenated frames included) with libzstd's streaming API.
+final class ZstdSource: ByteSource {
+    private let inner: any ByteSource
+    private let stream: OpaquePointer
+    private let input: UnsafeMutableRawBufferPointer
+    private var inBuffer = ZSTD_inBuffer(src: nil, size: 0, pos: 0)
+    private var sawInputEOF = false
+    /// 0 when the last frame is complete (ZSTD_decompressStream's hint).
+    private var frameHint = 0
+
+    init(_ inner: any ByteSource) throws {
+        self.inner = inner
+        guard let s = ZSTD_createDStream() else { throw CorruptStream(description: "zstd: cannot create a decompression stream") }
+        stream = s
+        input = .allocate(byteCount: ZSTD_DStreamInSize(), alignment: 16)
+        ZSTD_initDStream(stream)
+    }
+
+    deinit {
+        ZSTD_freeDStream(stream)
+        input.deallocate()
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        var out = ZSTD_outBuffer(dst: buffer.baseAddress, size: buffer.count, pos: 0)
+        while out.pos == 0 {
+            if inBuffer.pos == inBuffer.size {
+                if sawInputEOF {
+                    if frameHint != 0 { throw CorruptStream(description: "unexpected end of zstd data (truncated layer)") }
+                    return 0
+                }
+                let n = try inner.read(into: input)
+                if n == 0 { sawInputEOF = true; continue }
+                inBuffer = ZSTD_inBuffer(src: UnsafeRawPointer(input.baseAddress), size: n, pos: 0)
+            }
+            let r = ZSTD_decompressStream(stream, &out, &inBuffer)
+            if ZSTD_isError(r) != 0 {
+                throw CorruptStream(description: "corrupt zstd data: \(String(cString: ZSTD_getErrorName(r)))")
+            }
+            frameHint = r
+        }
+        return out.pos
+    }
+}
+
 /// A buffered reader for the tar parser: exact reads, skips, and zero-copy
 /// access to the next chunk of data.
 final class BufferedInput {
@@ -174,13 +220,15 @@ struct LayerStream {
     let tar: HashingSource
     let input: BufferedInput
 
-    init(file: any ByteSource, compression: LayerCompression) throws {
+    /// With `pipelined`, reading the blob, both hashes and decompression run
+    /// on a producer thread; only tar parsing and file creation stay here.
+    init(file: any ByteSource, compression: LayerCompression, pipelined: Bool = false) throws {
         blob = HashingSource(file)
         switch compression {
         case .uncompressed: tar = HashingSource(blob)
         case .gzip: tar = HashingSource(try GzipSource(blob))
-        case .zstd: throw CorruptStream(description: "zstd-compressed layers are not supported by this build")
+        case .zstd: tar = HashingSource(try ZstdSource(blob))
         }
-        input = BufferedInput(tar)
+        input = BufferedInput(pipelined ? try PipelinedSource(tar) : tar)
     }
 }

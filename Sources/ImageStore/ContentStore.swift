@@ -38,19 +38,6 @@ public struct ContentStore: Sendable {
     /// Stores `bytes`; returns its descriptor.
     @discardableResult
     public func put(_ bytes: [UInt8], mediaType: String, expected: Digest? = nil) throws -> Descriptor {
-        final class ArraySource: ByteSource {
-            let bytes: [UInt8]
-            var position = 0
-            init(_ bytes: [UInt8]) { self.bytes = bytes }
-            func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-                let n = min(buffer.count, bytes.count - position)
-                bytes.withUnsafeBytes { src in
-                    buffer.baseAddress?.copyMemory(from: src.baseAddress! + position, byteCount: n)
-                }
-                position += n
-                return n
-            }
-        }
         let r = try ingest(expected: expected) { write in
             try bytes.withUnsafeBytes { try write($0) }
         }

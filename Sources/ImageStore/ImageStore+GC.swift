@@ -42,16 +42,20 @@ extension ImageStore {
     // MARK: Containers
 
     /// Containers that use an image: `<root>/containers/*/config.json` with
-    /// an `"image"` field (a reference or an image ID). Keyed by manifest digest.
+    /// an `"imageDigest"` (image ID or manifest digest) or `"image"` field (a
+    /// reference or ID). Keyed by manifest digest.
     public func imageUsers() -> [Digest: [String]] {
         let dir = "\(paths.root)/containers"
         let records = (try? readRecords()) ?? ImageRecords()
         var users: [Digest: [String]] = [:]
         for name in StateFS.list(dir) {
             guard let bytes = try? StateFS.read("\(dir)/\(name)/config.json"),
-                  let c = try? decodeJSON(ContainerImageField.self, bytes), let image = c.image,
-                  let resolved = try? resolve(image, in: records) else { continue }
-            users[resolved.0, default: []].append(c.name ?? name)
+                  let c = try? decodeJSON(ContainerImageField.self, bytes) else { continue }
+            // The recorded digest (image ID) wins: a tag may have moved since.
+            let candidates = [c.imageDigest, c.image].compactMap { $0 }.filter { !$0.isEmpty }
+            guard let resolved = candidates.lazy.compactMap({ try? self.resolve($0, in: records) }).first else { continue }
+            let shown = (c.name ?? "").isEmpty ? name : (c.name ?? name)
+            users[resolved.0, default: []].append(shown)
         }
         return users
     }
@@ -196,5 +200,7 @@ extension ImageStore {
 /// The fields of a container record the image store reads.
 struct ContainerImageField: Decodable {
     var image: String?
+    /// Runtime's `ContainerRecord.imageDigest`: the image ID or manifest digest.
+    var imageDigest: String?
     var name: String?
 }

@@ -305,7 +305,9 @@ final class PeekableSource: ByteSource {
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         if !buffered.isEmpty {
             let n = min(buffer.count, buffered.count)
-            buffered.withUnsafeBytes { buffer.baseAddress?.copyMemory(from: $0.baseAddress!, byteCount: n) }
+            buffered.withUnsafeBytes { src in
+                if let from = src.baseAddress { buffer.baseAddress?.copyMemory(from: from, byteCount: n) }
+            }
             buffered.removeFirst(n)
             return n
         }

@@ -162,7 +162,7 @@ public final class ImageStore: Sendable {
         guard StateFS.exists(recordsPath) else { return ImageRecords() }
         let bytes = try StateFS.read(recordsPath)
         do { return try decodeJSON(ImageRecords.self, bytes) } catch {
-            throw ImageStoreError.corruptArchive("image records \(recordsPath) are unreadable: \(error)")
+            throw ImageStoreError.corruptRecords(recordsPath, "\(error)")
         }
     }
 
@@ -233,7 +233,7 @@ public final class ImageStore: Sendable {
         var magic = [UInt8](repeating: 0, count: 4)
         let n = magic.withUnsafeMutableBytes { pread(file.fd, $0.baseAddress, 4, 0) }
         let compression = LayerCompression.sniff(Array(magic.prefix(max(0, n))))
-        let stream = try LayerStream(file: file, compression: compression)
+        let stream = try LayerStream(file: file, compression: compression, pipelined: true)
         let unpacker = LayerUnpacker(rootFD: rootFD, layerName: layer.digest.shortID, applyWhiteouts: applyWhiteouts)
         do {
             try unpacker.apply(TarReader(stream.input))

@@ -12,6 +12,7 @@ public enum ImageStoreError: Error, Hashable, Sendable, CustomStringConvertible 
     case imageInUse(String, containers: [String])
     case invalidChange(String, String)
     case noImagesInArchive
+    case corruptRecords(String, String)
 
     public var description: String {
         switch self {
@@ -29,6 +30,7 @@ public enum ImageStoreError: Error, Hashable, Sendable, CustomStringConvertible 
             "conflict: unable to remove \(ref): image is in use by container\(containers.count == 1 ? "" : "s") \(containers.joined(separator: ", ")) (use -f to force)"
         case let .invalidChange(change, why): "invalid --change \"\(change)\": \(why)"
         case .noImagesInArchive: "the archive holds no image (no manifest.json or index.json)"
+        case let .corruptRecords(path, why): "image records \(path) are unreadable: \(why)"
         }
     }
 }

@@ -60,9 +60,9 @@ final class LayerUnpacker {
             stats.entries += 1
         }
         for (components, sec, nsec) in directoryTimes.reversed() {
-            let parent = try openParent(components.dropLast(), create: false)
+            let parent = try openParent(components.dropLast(), create: false, cache: false)
             defer { closeParent(parent) }
-            guard let fd = parent else { continue }
+            guard let fd = parent?.fd else { continue }
             var times = [timespec(tv_sec: Int(sec), tv_nsec: Int(nsec)), timespec(tv_sec: Int(sec), tv_nsec: Int(nsec))]
             let name = components.last ?? "."
             if utimensat(fd, name, &times, name == "." ? 0 : AT_SYMLINK_NOFOLLOW) != 0 && errno != ENOENT {
@@ -117,30 +117,40 @@ final class LayerUnpacker {
             return
         }
 
-        guard let parentFD = try openParent(parentComponents[...], create: true) else {
+        guard let parent = try openParent(parentComponents[...], create: true) else {
             throw unsafe(entry.name, "parent directory could not be created")
         }
-        defer { closeParent(parentFD) }
+        defer { closeParent(parent) }
+        let parentFD = parent.fd
 
-        // Replace whatever is there, unless a directory meets a directory.
-        var st = stat()
-        if fstatat(parentFD, base, &st, AT_SYMLINK_NOFOLLOW) == 0 {
-            let existingIsDir = st.st_mode & S_IFMT == S_IFDIR
-            if !(existingIsDir && entry.kind == .directory) {
-                if entry.kind == .hardLink, let target = try? clean(entry.linkName, allowAbsolute: true),
-                   target == components {
-                    return  // a link to itself: nothing to do
-                }
-                try removeChild(parentFD, base, isDirectory: existingIsDir, path: path)
+        if entry.kind == .hardLink, let target = try? clean(entry.linkName, allowAbsolute: true), target == components {
+            return  // a link to itself: nothing to do
+        }
+        // Creation is optimistic (most names are new): only when something
+        // is already there is it removed, and the creation retried once.
+        func replaceExisting() throws {
+            var st = stat()
+            guard fstatat(parentFD, base, &st, AT_SYMLINK_NOFOLLOW) == 0 else {
+                if errno == ENOENT { return }
+                throw SystemError.current("lstat", path)
             }
-        } else if errno != ENOENT {
-            throw SystemError.current("lstat", path)
+            try removeChild(parentFD, base, isDirectory: st.st_mode & S_IFMT == S_IFDIR, path: path)
+        }
+        func make(_ what: String, _ op: () -> Int32) throws -> Int32 {
+            var r = op()
+            if r < 0 && errno == EEXIST {
+                try replaceExisting()
+                r = op()
+            }
+            if r < 0 { throw SystemError.current(what, path) }
+            return r
         }
 
         switch entry.kind {
         case .regular:
-            let fd = retryEINTR { openat(parentFD, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
-            if fd < 0 { throw SystemError.current("create", path) }
+            let fd = try make("create") {
+                retryEINTR { openat(parentFD, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
+            }
             let file = StoreFile(fd: fd, path: path)
             try tar.readData { try file.write($0) }
             stats.bytes += entry.size
@@ -153,8 +163,12 @@ final class LayerUnpacker {
             created.insert(path)
             return
         case .directory:
-            if !StateFS.statIsDir(parentFD, base) {
-                if mkdirat(parentFD, base, 0o700) != 0 { throw SystemError.current("mkdir", path) }
+            // A directory meeting a directory keeps it (and its contents).
+            if mkdirat(parentFD, base, 0o700) != 0 {
+                guard errno == EEXIST else { throw SystemError.current("mkdir", path) }
+                if !StateFS.statIsDir(parentFD, base) {
+                    _ = try make("mkdir") { mkdirat(parentFD, base, 0o700) }
+                }
             }
             let fd = retryEINTR { openat(parentFD, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
             if fd < 0 { throw SystemError.current("open", path) }
@@ -168,16 +182,20 @@ final class LayerUnpacker {
         case .symbolicLink:
             if entry.linkName.utf8.contains(0) { throw unsafe(entry.name, "link target contains a NUL byte") }
             // The target is stored as text and never followed while unpacking.
-            if symlinkat(entry.linkName, parentFD, base) != 0 { throw SystemError.current("symlink", path) }
-            dropCache()
+            _ = try make("symlink") { symlinkat(entry.linkName, parentFD, base) }
         case .hardLink:
             let target = try clean(entry.linkName, allowAbsolute: true)
             guard let targetBase = target.last else { throw unsafe(entry.name, "hard link to the layer root") }
-            guard let targetParent = try openParent(target.dropLast(), create: false) else {
+            guard let targetParent = try openParent(target.dropLast(), create: false, cache: false) else {
                 throw unsafe(entry.name, "hard link target \"\(entry.linkName)\" does not exist in the layer")
             }
             defer { closeParent(targetParent) }
-            if linkat(targetParent, targetBase, parentFD, base, 0) != 0 {
+            var r = linkat(targetParent.fd, targetBase, parentFD, base, 0)
+            if r != 0 && errno == EEXIST {
+                try replaceExisting()
+                r = linkat(targetParent.fd, targetBase, parentFD, base, 0)
+            }
+            if r != 0 {
                 if errno == ENOENT {
                     throw unsafe(entry.name, "hard link target \"\(entry.linkName)\" does not exist in the layer")
                 }
@@ -188,7 +206,7 @@ final class LayerUnpacker {
         case .characterDevice, .blockDevice, .fifo:
             let type: mode_t = entry.kind == .fifo ? S_IFIFO : (entry.kind == .blockDevice ? S_IFBLK : S_IFCHR)
             let dev = entry.kind == .fifo ? 0 : berth_makedev(entry.devMajor, entry.devMinor)
-            if mknodat(parentFD, base, type | 0o600, dev) != 0 { throw SystemError.current("mknod", path) }
+            _ = try make("mknod") { mknodat(parentFD, base, type | 0o600, dev) }
             if fchmodat(parentFD, base, mode_t(entry.mode), AT_SYMLINK_NOFOLLOW) != 0 {
                 throw SystemError.current("chmod", path)
             }
@@ -206,8 +224,9 @@ final class LayerUnpacker {
     private func applyWhiteout(_ name: String, base: String, parent: [String]) throws {
         let parentPath = parent.joined(separator: "/")
         if base == ".wh..wh..opq" {
-            guard applyWhiteouts, let fd = try openParent(parent[...], create: false) else { return }
-            defer { closeParent(fd) }
+            guard applyWhiteouts, let dir = try openParent(parent[...], create: false) else { return }
+            defer { closeParent(dir) }
+            let fd = dir.fd
             // Opaque: hide everything below that this layer did not add.
             for child in StateFS.listChildren(fd) {
                 let childPath = parentPath.isEmpty ? child : "\(parentPath)/\(child)"
@@ -224,15 +243,18 @@ final class LayerUnpacker {
         guard applyWhiteouts else { return }
         let targetPath = parentPath.isEmpty ? target : "\(parentPath)/\(target)"
         if created.contains(targetPath) { return }
-        guard let fd = try openParent(parent[...], create: false) else { return }
-        defer { closeParent(fd) }
+        guard let dir = try openParent(parent[...], create: false) else { return }
+        defer { closeParent(dir) }
+        let fd = dir.fd
         var st = stat()
         guard fstatat(fd, target, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return }
         try removeChild(fd, target, isDirectory: st.st_mode & S_IFMT == S_IFDIR, path: targetPath)
     }
 
     private func removeChild(_ parentFD: Int32, _ name: String, isDirectory: Bool, path: String) throws {
-        dropCache()
+        // A removed directory or symlink may be on the cached path; the
+        // cached fd stays open (the caller may be using it) but is not reused.
+        cacheStale = true
         if isDirectory {
             let fd = retryEINTR { openat(parentFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
             if fd < 0 { throw SystemError.current("open", path) }
@@ -255,24 +277,29 @@ final class LayerUnpacker {
         }
     }
 
+    /// A directory fd from `openParent`: borrowed (the root or the cache) or owned.
+    struct ParentDir {
+        let fd: Int32
+        let owned: Bool
+    }
+
     /// An fd for the directory `components` resolved inside the root
     /// (RESOLVE_IN_ROOT), creating missing directories when `create`.
-    /// Returns nil when it does not exist and `create` is false.
-    /// The caller passes the result to `closeParent`.
-    private func openParent(_ components: ArraySlice<String>, create: Bool) throws -> Int32? {
-        if components.isEmpty { return rootFD }
+    /// Returns nil when it does not exist and `create` is false. The most
+    /// recent lookup is cached (entries come grouped by directory); pass
+    /// the result to `closeParent`.
+    private func openParent(_ components: ArraySlice<String>, create: Bool, cache: Bool = true) throws -> ParentDir? {
+        if components.isEmpty { return ParentDir(fd: rootFD, owned: false) }
         let path = components.joined(separator: "/")
-        if let cached = cachedParent, cached.path == path {
-            let fd = dup(cached.fd)
-            if fd < 0 { throw SystemError.current("dup", path) }
-            return fd
+        if cache, !cacheStale, let cached = cachedParent, cached.path == path {
+            return ParentDir(fd: cached.fd, owned: false)
         }
         let resolve = berth_resolve_in_root() | berth_resolve_no_magiclinks()
         var fd = berth_openat2(rootFD, path, UInt64(berth_o_path() | O_DIRECTORY | O_CLOEXEC), 0, resolve)
         if fd < 0 && errno == ENOENT && create {
-            guard let parent = try openParent(components.dropLast(), create: true) else { return nil }
+            guard let parent = try openParent(components.dropLast(), create: true, cache: false) else { return nil }
             let name = components.last ?? ""
-            let r = mkdirat(parent, name, 0o755)
+            let r = mkdirat(parent.fd, name, 0o755)
             let mkdirErrno = errno
             closeParent(parent)
             if r != 0 && mkdirErrno != EEXIST {
@@ -289,24 +316,23 @@ final class LayerUnpacker {
             if errno == ENOTDIR { throw unsafe(path, "a parent in the path is not a directory") }
             throw SystemError.current("openat2 (RESOLVE_IN_ROOT)", path)
         }
-        // The cache keeps its own descriptor; the caller owns `fd`.
-        let keep = dup(fd)
-        if keep >= 0 {
-            dropCache()
-            cachedParent = (path, keep)
-        }
-        return fd
+        guard cache else { return ParentDir(fd: fd, owned: true) }
+        dropCache()
+        cachedParent = (path, fd)
+        cacheStale = false
+        return ParentDir(fd: fd, owned: false)
     }
 
-    private func closeParent(_ fd: Int32?) {
-        guard let fd, fd != rootFD else { return }
-        close(fd)
+    private func closeParent(_ dir: ParentDir?) {
+        if let dir, dir.owned { close(dir.fd) }
     }
 
     private func dropCache() {
         if let c = cachedParent { close(c.fd) }
         cachedParent = nil
     }
+
+    private var cacheStale = false
 }
 
 extension StateFS {

@@ -1,5 +1,6 @@
 import BerthTestSupport
 import CZlib
+import CZstd
 @testable import ImageStore
 import OCI
 import Testing
@@ -134,6 +135,29 @@ func gzip(_ data: [UInt8]) -> [UInt8] {
         let z = gzip(Array(String(repeating: "abc", count: 10000).utf8))
         let h = HashingSource(try GzipSource(BytesSource(Array(z.prefix(z.count / 2)))))
         #expect(throws: CorruptStream.self) { try h.drain() }
+    }
+}
+
+func zstd(_ data: [UInt8]) -> [UInt8] {
+    var out = [UInt8](repeating: 0, count: ZSTD_compressBound(data.count))
+    let n = data.withUnsafeBytes { src in
+        out.withUnsafeMutableBytes { dst in ZSTD_compress(dst.baseAddress, dst.count, src.baseAddress, src.count, 3) }
+    }
+    return Array(out[0..<n])
+}
+
+@Suite struct ZstdSourceTests {
+    @Test func decodesConcatenatedFrames() throws {
+        let a = Array(String(repeating: "zstd frame one ", count: 3000).utf8), b = Array("two".utf8)
+        let h = HashingSource(try ZstdSource(BytesSource(zstd(a) + zstd(b), chunk: 333)))
+        try h.drain()
+        #expect(h.hasher.finalize() == Digest.sha256(of: a + b))
+    }
+
+    @Test func rejectsTruncationAndGarbage() throws {
+        let z = zstd(Array(String(repeating: "abc", count: 100_000).utf8))
+        #expect(throws: CorruptStream.self) { try HashingSource(try ZstdSource(BytesSource(Array(z.prefix(z.count / 2))))).drain() }
+        #expect(throws: CorruptStream.self) { try HashingSource(try ZstdSource(BytesSource(Array("not zstd".utf8)))).drain() }
     }
 }
 

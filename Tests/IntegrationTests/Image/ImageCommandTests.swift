@@ -57,7 +57,9 @@ struct ImageCommandTests {
             // A container record makes the image in use.
             let c = t.root.appendingPathComponent("containers/web-1")
             try FileManager.default.createDirectory(at: c, withIntermediateDirectories: true)
-            try Data(#"{"name":"web-1","image":"busybox:latest"}"#.utf8).write(to: c.appendingPathComponent("config.json"))
+            let id = try t.berth("images", "-q", "--no-trunc").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            try Data(#"{"name":"web-1","image":"busybox:latest","imageDigest":"\#(id)"}"#.utf8)
+                .write(to: c.appendingPathComponent("config.json"))
             r = try t.berth("rmi", "busybox")
             #expect(r.status == 1)
             #expect(r.stderr.contains("image is in use by container web-1"), "\(r.stderr)")
@@ -66,7 +68,12 @@ struct ImageCommandTests {
             r = try t.berth("rmi", "-f", "busybox")
             #expect(r.status == 0 && r.stdout.contains("Untagged: busybox:latest") && !r.stdout.contains("Deleted"))
             #expect(!ImageFixtures.storeEntries(t).filter { $0.hasPrefix("snapshots/") }.isEmpty)
+            // The container's recorded image ID keeps the now untagged image alive through prune -a.
+            #expect(try t.berth("image", "prune", "-a").status == 0)
+            #expect(try t.berth("images", "-q", "--no-trunc").stdout.trimmingCharacters(in: .whitespacesAndNewlines) == id)
             try FileManager.default.removeItem(at: c)
+            #expect(try t.berth("image", "prune", "-a").stdout.contains("Deleted: \(id)"))
+            #expect(ImageFixtures.storeEntries(t).isEmpty)
             // Unknown image.
             r = try t.berth("rmi", "nope:1")
             #expect(r.status == 1 && r.stderr.contains("No such image: nope:1"))
@@ -121,6 +128,46 @@ struct ImageCommandTests {
             let store = ImageStore(paths: .init(root: t.root.path, run: t.run.path))
             let dirs = try store.snapshotDirectories(for: store.image("multi:1"))
             #expect(FileManager.default.fileExists(atPath: dirs[2] + "/layer2/f49"))
+        }
+    }
+
+    @Test func diskFullIsAClearErrorAndChangesNothing() async throws {
+        try await withTestRoot { t in
+            // A 3 MB tmpfs as the state root: the 2 MB busybox layer fits once
+            // in the content store but not again as a snapshot.
+            let small = t.directory.appendingPathComponent("small")
+            try FileManager.default.createDirectory(at: small, withIntermediateDirectories: true)
+            #expect(mount("tmpfs", small.path, "tmpfs", 0, "size=3m") == 0)
+            t.defer_("umount small") { _ = umount2(small.path, 0) }
+            var env = t.environment
+            env["BERTH_ROOT"] = small.path
+            let r = try runProcess(Repository.berthExecutable, ["import", try ImageFixtures.busybox(), "busybox"], environment: env)
+            #expect(r.status == 1)
+            #expect(r.stderr.contains("ENOSPC"), "\(r.stderr)")
+            let images = try runProcess(Repository.berthExecutable, ["images", "-q"], environment: env)
+            #expect(images.stdout.isEmpty)
+            for sub in ["content/blobs/sha256", "content/ingest"] {
+                let dir = small.appendingPathComponent(sub).path
+                #expect(((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).isEmpty, "\(sub)")
+            }
+            let snaps = (try? FileManager.default.contentsOfDirectory(atPath: small.appendingPathComponent("snapshots").path)) ?? []
+            #expect(snaps.filter { $0 != "l" }.isEmpty, "\(snaps)")
+        }
+    }
+
+    @Test(arguments: ["gzip", "zstd"])
+    func importsCompressedRootfsTarballs(_ tool: String) async throws {
+        try await withTestRoot { t in
+            let busybox = try ImageFixtures.busybox()
+            let compressed = t.directory.appendingPathComponent("rootfs.tar.\(tool)").path
+            let r0 = try runProcess(URL(fileURLWithPath: "/bin/sh"), ["-c", "\(tool) -c < \(busybox) > \(compressed)"])
+            #expect(r0.status == 0, "\(r0.stderr)")
+            let r = try t.berth("import", compressed, "bb:\(tool)")
+            #expect(r.status == 0, "\(r.stderr)")
+            let inspect = try t.berth("image", "inspect", "bb:\(tool)").stdout
+            // The diff ID is the digest of the uncompressed tar, whatever the compression.
+            let plain = Digest.sha256(of: Array(try Data(contentsOf: URL(fileURLWithPath: busybox))))
+            #expect(inspect.contains(plain.description), "\(inspect)")
         }
     }
 }

@@ -153,6 +153,37 @@ struct ImageSafetyTests {
         }
     }
 
+    @Test func deepImagesMountDespiteTheOptionLengthLimit() async throws {
+        try await withTestRoot { t in
+            let depth = 70
+            let layers = (0..<depth).map { i -> [UInt8] in
+                var l = ImageTarBuilder()
+                l.file("layer\(i)", "\(i)")
+                if i > 0 { l.file(".wh.layer\(i - 1)", "") }  // each layer hides the one below
+                l.file("keep\(i)", "k")
+                return l.finished()
+            }
+            let archive = ImageFixtures.dockerArchive(layers: layers, tags: ["deep:1"])
+            let r = try t.berth("load", "-i", ImageFixtures.write(archive, "deep.tar", in: t))
+            #expect(r.status == 0, "\(r.stderr)")
+            let store = ImageStore(paths: .init(root: t.root.path, run: t.run.path))
+            let layout = try store.rootfsLayout(for: store.image("deep:1"))
+            #expect(layout.lowerDirs.count == depth)
+            // Absolute lower dirs would not fit in one page; the short names do.
+            #expect(layout.lowerDirs.joined(separator: ":").utf8.count > OverlayOptions.limit)
+            let c = t.directory.appendingPathComponent("c")
+            for d in ["upper", "work", "rootfs"] {
+                try FileManager.default.createDirectory(at: c.appendingPathComponent(d), withIntermediateDirectories: true)
+            }
+            let target = c.appendingPathComponent("rootfs").path
+            try store.mountRootfs(layout, upper: c.appendingPathComponent("upper").path,
+                                  work: c.appendingPathComponent("work").path, target: target)
+            t.defer_("umount") { _ = umount2(target, 0) }
+            let names = Set(try FileManager.default.contentsOfDirectory(atPath: target))
+            #expect(names == Set((0..<depth).map { "keep\($0)" } + ["layer\(depth - 1)"]))
+        }
+    }
+
     @Test func duplicateEntriesReplaceEarlierOnes() async throws {
         try await withTestRoot { t in
             var l = ImageTarBuilder()
