@@ -2,32 +2,42 @@
 # Fails if anything of berth is left on this machine: mounts, network links,
 # network namespaces, nftables tables, cgroups or processes. The test command
 # runs it after the whole suite; run it by hand after `berth down`.
+#
+#   leak-check.sh                  everything berth-looking is a leak
+#   leak-check.sh --record FILE    write what is there now (before a suite)
+#   leak-check.sh --since FILE     only objects not already in FILE are leaks
 set -u
 
-leaks=0
-report() { echo "leak-check: $*" >&2; leaks=1; }
+mode=all file=
+case "${1:-}" in
+    --record) mode=record file=$2 ;;
+    --since)  mode=since file=$2 ;;
+esac
 
-m=$(grep -i -E 'berth' /proc/self/mountinfo | awk '{print $5}')
-[ -n "$m" ] && report "mounts:"$'\n'"$m"
+# One line per object: "<kind> <name>".
+objects() {
+    grep -i -E 'berth' /proc/self/mountinfo | awk '{print "mount " $5}'
+    ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep -i -E '^(brt|vb|berth)' | sed 's/^/link /'
+    ip netns list 2>/dev/null | grep -i berth | sed 's/^/netns /'
+    if command -v nft >/dev/null 2>&1; then
+        nft list tables 2>/dev/null | grep -i -E 'berth|brt' | sed 's/^/nftables /'
+    fi
+    find /sys/fs/cgroup -maxdepth 3 -type d -iname '*berth*' 2>/dev/null | sed 's/^/cgroup /'
+    ps -eo pid,args | grep -E '[b]erth-(monitor|dns)|[b]erth-test-' | grep -v -E 'leak-check|swift-(build|test)' \
+        | sed 's/^ */process /'
+}
 
-l=$(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep -i -E '^(brt|vb|berth)' || true)
-[ -n "$l" ] && report "links: $l"
-
-n=$(ip netns list 2>/dev/null | grep -i berth || true)
-[ -n "$n" ] && report "network namespaces: $n"
-
-if command -v nft >/dev/null 2>&1; then
-    t=$(nft list tables 2>/dev/null | grep -i -E 'berth|brt' || true)
-    [ -n "$t" ] && report "nftables tables: $t"
+now=$(objects | sort -u)
+if [ "$mode" = record ]; then
+    printf '%s\n' "$now" > "$file"
+    [ -n "$now" ] && echo "leak-check: $(printf '%s\n' "$now" | wc -l) berth objects already here before the suite (not counted)" >&2
+    exit 0
 fi
-
-c=$(find /sys/fs/cgroup -maxdepth 3 -type d -iname '*berth*' 2>/dev/null || true)
-[ -n "$c" ] && report "cgroups:"$'\n'"$c"
-
-p=$(ps -eo pid,args | grep -E '[b]erth-(monitor|dns)|[b]erth-test-' | grep -v -E 'leak-check|swift-(build|test)' || true)
-[ -n "$p" ] && report "processes:"$'\n'"$p"
-
-if [ "$leaks" -ne 0 ]; then
+if [ "$mode" = since ] && [ -f "$file" ]; then
+    now=$(comm -23 <(printf '%s\n' "$now") <(sort -u "$file") | grep -v '^$' || true)
+fi
+if [ -n "$now" ]; then
+    printf 'leak-check: %s\n' "$now" >&2
     echo "leak-check: FAILED: berth left objects behind (listed above)" >&2
     exit 1
 fi

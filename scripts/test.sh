@@ -7,6 +7,14 @@ cd "$(dirname "$0")/.."
 ./scripts/deps.sh
 swift build --build-tests
 
+# An interrupted earlier run may have left test roots behind: converge them
+# with berth itself, then note whatever berth-looking objects remain so the
+# final check counts only what this run leaves.
+./scripts/reap-test-roots.sh
+baseline=$(mktemp)
+trap 'rm -f "$baseline"' EXIT
+./scripts/leak-check.sh --record "$baseline"
+
 # Unit tests (pure, parallel), then integration tests (root, serialized).
 swift test --skip-build --skip IntegrationTests
 if [ -d Tests/IntegrationTests ]; then
@@ -14,4 +22,4 @@ if [ -d Tests/IntegrationTests ]; then
 fi
 
 # Nothing of berth may be left behind by the suite.
-./scripts/leak-check.sh
+./scripts/leak-check.sh --since "$baseline"

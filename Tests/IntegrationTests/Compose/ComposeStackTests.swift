@@ -1,0 +1,113 @@
+import Testing
+import Foundation
+import BerthTestSupport
+
+/// `up`/`down` of compose-samples/stack through the real berth binary:
+/// real containers, real bridge, real DNS, real published port.
+@Suite(.serialized, .requiresRoot, .requiresKernel("overlay"), .requiresTool("/bin/busybox"))
+struct ComposeStackTests {
+    static let sample = Repository.root.appendingPathComponent("compose-samples/stack")
+
+    /// Runs berth with the test's state, a per-test project name and web port.
+    func berth(_ t: TestRoot, _ args: [String], port: Int) throws -> CommandResult {
+        var env = t.environment
+        env["WEB_PORT"] = String(port)
+        return try runProcess(Repository.berthExecutable, ["-p", t.prefix] + args, environment: env,
+                              directory: Self.sample)
+    }
+
+    func importBusybox(_ t: TestRoot) throws {
+        let tar = t.directory.appendingPathComponent("busybox.tar").path
+        let made = try runProcess(Repository.root.appendingPathComponent("scripts/make-busybox-rootfs.sh"), [tar])
+        #expect(made.status == 0, "\(made.stderr)")
+        let imported = try t.berth("import", tar, "busybox:latest")
+        #expect(imported.status == 0, "\(imported.stderr)")
+    }
+
+    func httpGet(port: Int) throws -> CommandResult {
+        // Not wget -T: busybox-static 1.37 wget segfaults with a timeout on this host.
+        try runProcess(URL(fileURLWithPath: "/bin/busybox"), ["wget", "-q", "-O", "-", "http://127.0.0.1:\(port)/"], timeout: 10)
+    }
+
+    @Test func upServesDependsAndDownLeavesNothing() async throws {
+        try await withTestRoot { t in
+            try importBusybox(t)
+            let port = Int.random(in: 20000...29999)
+            t.defer_("down -v") { _ = try self.berth(t, ["down", "-v", "-t", "1"], port: port) }
+
+            let up = try berth(t, ["up", "-d"], port: port)
+            #expect(up.status == 0, "\(up.stderr)")
+            #expect(up.stderr.contains("Container \(t.prefix)-migrate-1  Exited"))
+            #expect(up.stderr.contains("Container \(t.prefix)-web-1  Healthy"))
+
+            // The host reaches the published port; the worker reached web by name.
+            let page = try httpGet(port: port)
+            #expect(page.stdout.contains("stack sample"), "\(page.stderr)")
+            var logs = try berth(t, ["compose", "logs", "--no-color", "worker"], port: port)
+            for _ in 0..<50 {
+                logs = try berth(t, ["compose", "logs", "--no-color", "worker"], port: port)
+                if logs.stdout.contains("migrated") { break }
+                try await Task.sleep(nanoseconds: 100_000_000)
+            }
+            #expect(logs.stdout.contains("\(t.prefix)-worker-1  | <p>stack sample</p>"))
+            #expect(logs.stdout.contains("\(t.prefix)-worker-1  | migrated"))
+
+            // Three replicas; the profile-gated service is not started.
+            let ps = try berth(t, ["compose", "ps", "--services"], port: port)
+            #expect(ps.stdout.split(separator: "\n") == ["replica", "web", "worker"])
+            let replicas = try berth(t, ["compose", "ps", "-q", "replica"], port: port)
+            #expect(replicas.stdout.split(separator: "\n").count == 3)
+
+            // An unchanged project: nothing to do.
+            let plan = try berth(t, ["up", "--dry-run"], port: port)
+            #expect(plan.stdout.contains("nothing to do"), "\(plan.stdout)")
+
+            let down = try berth(t, ["down", "-t", "1"], port: port)
+            #expect(down.status == 0, "\(down.stderr)")
+            #expect(down.stderr.contains("Network \(t.prefix)_default  Removed"))
+            #expect(try httpGet(port: port).status != 0)
+            let after = try berth(t, ["compose", "ps", "-a", "-q"], port: port)
+            #expect(after.stdout.isEmpty)
+        }
+    }
+
+    @Test func namedVolumeSurvivesDownAndGoesWithDownV() async throws {
+        try await withTestRoot { t in
+            try importBusybox(t)
+            let port = Int.random(in: 20000...29999)
+            t.defer_("down -v") { _ = try self.berth(t, ["down", "-v", "-t", "1"], port: port) }
+            #expect(try berth(t, ["up", "-d", "migrate"], port: port).status == 0)
+            let data = t.root.appendingPathComponent("volumes/\(t.prefix)_data/_data/migrated").path
+            #expect(FileManager.default.fileExists(atPath: data))
+            #expect(try berth(t, ["down"], port: port).status == 0)
+            #expect(FileManager.default.fileExists(atPath: data))
+            #expect(try berth(t, ["down", "-v"], port: port).status == 0)
+            #expect(!FileManager.default.fileExists(atPath: data))
+        }
+    }
+
+    @Test func profileEnablesAServiceAndScaleOverridesReplicas() async throws {
+        try await withTestRoot { t in
+            try importBusybox(t)
+            let port = Int.random(in: 20000...29999)
+            t.defer_("down") { _ = try self.berth(t, ["--profile", "debug", "down", "-t", "1"], port: port) }
+            let up = try berth(t, ["--profile", "debug", "up", "-d", "--scale", "replica=1", "debug", "replica"], port: port)
+            #expect(up.status == 0, "\(up.stderr)")
+            let ps = try berth(t, ["--profile", "debug", "compose", "ps", "--services"], port: port)
+            #expect(ps.stdout.split(separator: "\n") == ["debug", "replica"])
+            let replicas = try berth(t, ["compose", "ps", "-q", "replica"], port: port)
+            #expect(replicas.stdout.split(separator: "\n").count == 1)
+        }
+    }
+
+    @Test func missingImageIsAClearErrorAndChangesNothing() async throws {
+        try await withTestRoot { t in
+            let port = Int.random(in: 20000...29999)
+            let up = try berth(t, ["up", "-d"], port: port)
+            #expect(up.status == 1)
+            #expect(up.stderr.contains("image busybox:latest is not in berth's store"), "\(up.stderr)")
+            let networks = (try? FileManager.default.contentsOfDirectory(atPath: t.root.appendingPathComponent("networks").path)) ?? []
+            #expect(networks.filter { $0.hasSuffix(".json") }.isEmpty)
+        }
+    }
+}
