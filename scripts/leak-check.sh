@@ -23,8 +23,10 @@ objects() {
         nft list tables 2>/dev/null | grep -i -E 'berth|brt' | sed 's/^/nftables /'
     fi
     find /sys/fs/cgroup -maxdepth 3 -type d -iname '*berth*' 2>/dev/null | sed 's/^/cgroup /'
-    ps -eo pid,args | grep -E '[b]erth-(monitor|dns)|[b]erth-test-' | grep -v -E 'leak-check|swift-(build|test)' \
-        | sed 's/^ */process /'
+    # Zombies hold nothing but a pid; reaping them is their parent's (here
+    # init's) job, so a monitor that just exited is not a leak.
+    ps -eo pid,stat,args | awk '$2 !~ /^Z/' | grep -E '[b]erth-(monitor|dns)|[b]erth-test-' \
+        | grep -v -E 'leak-check|swift-(build|test)' | sed 's/^ */process /'
 }
 
 now=$(objects | sort -u)

@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+import BerthTestSupport
+
+/// `berth up` killed with SIGKILL at several points: the next `berth up`
+/// converges to the desired stack, and `berth down` removes everything the
+/// killed run created (the test root's leak check covers mounts, processes,
+/// links, nftables tables and cgroups).
+@Suite(.serialized, .requiresRoot, .requiresKernel("overlay"), .requiresTool("/bin/busybox"))
+struct ComposeCrashTests {
+    static let sample = Repository.root.appendingPathComponent("compose-samples/stack")
+
+    struct KillPoint: CustomTestStringConvertible, Sendable {
+        var seconds: Double
+        var testDescription: String { "killed after \(seconds) s" }
+    }
+
+    func berth(_ t: TestRoot, _ args: [String], port: Int, killAfter: Double = 300) throws -> CommandResult {
+        var env = t.environment
+        env["WEB_PORT"] = String(port)
+        return try runProcess(Repository.berthExecutable, ["-p", t.prefix] + args, environment: env,
+                              directory: Self.sample, timeout: killAfter)
+    }
+
+    func importBusybox(_ t: TestRoot) throws {
+        let tar = t.directory.appendingPathComponent("busybox.tar").path
+        let made = try runProcess(Repository.root.appendingPathComponent("scripts/make-busybox-rootfs.sh"), [tar])
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(try t.berth("import", tar, "busybox:latest").status == 0)
+    }
+
+    @Test(arguments: [KillPoint(seconds: 0.2), KillPoint(seconds: 1.0), KillPoint(seconds: 2.5)])
+    func upAfterAKilledUpConverges(_ point: KillPoint) async throws {
+        try await withTestRoot { t in
+            try importBusybox(t)
+            let port = Int.random(in: 20000...29999)
+            t.defer_("down -v") { _ = try self.berth(t, ["down", "-v", "-t", "1"], port: port) }
+
+            let killed = try berth(t, ["up", "-d"], port: port, killAfter: point.seconds)
+            #expect(killed.status == 137 || killed.status == 0, "\(killed.stderr)")
+
+            let up = try berth(t, ["up", "-d"], port: port)
+            #expect(up.status == 0, "\(up.stderr)")
+            let running = try berth(t, ["compose", "ps", "--services"], port: port)
+            #expect(running.stdout.split(separator: "\n") == ["replica", "web", "worker"], "\(running.stdout)")
+            let replicas = try berth(t, ["compose", "ps", "-q", "replica"], port: port)
+            #expect(replicas.stdout.split(separator: "\n").count == 3)
+            let page = try runProcess(URL(fileURLWithPath: "/bin/busybox"),
+                                      ["wget", "-q", "-O", "-", "http://127.0.0.1:\(port)/"], timeout: 10)
+            #expect(page.stdout.contains("stack sample"), "\(page.stderr)")
+        }
+    }
+
+    @Test(arguments: [KillPoint(seconds: 0.5), KillPoint(seconds: 2.0)])
+    func downAfterAKilledUpLeavesNothing(_ point: KillPoint) async throws {
+        try await withTestRoot { t in
+            try importBusybox(t)
+            let port = Int.random(in: 20000...29999)
+            let before = LeakCheck.Snapshot.take()
+            _ = try berth(t, ["up", "-d"], port: port, killAfter: point.seconds)
+
+            let down = try berth(t, ["down", "-v", "-t", "1"], port: port)
+            #expect(down.status == 0, "\(down.stderr)")
+            let left = try berth(t, ["compose", "ps", "-a", "-q"], port: port)
+            #expect(left.stdout.isEmpty)
+            #expect(LeakCheck.leaks(under: t.directory.path, since: before).isEmpty)
+            let networks = (try? FileManager.default.contentsOfDirectory(atPath: t.root.appendingPathComponent("networks").path)) ?? []
+            #expect(networks.filter { $0.hasSuffix(".json") }.isEmpty, "\(networks)")
+            let volumes = (try? FileManager.default.contentsOfDirectory(atPath: t.root.appendingPathComponent("volumes").path)) ?? []
+            #expect(volumes.isEmpty, "\(volumes)")
+        }
+    }
+}
