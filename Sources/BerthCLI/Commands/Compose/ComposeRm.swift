@@ -12,7 +12,7 @@ import Glibc
 struct ComposeRmCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "rm", abstract: "Removes stopped service containers.")
 
-    @OptionGroup var project: ProjectOptions
+    @OptionGroup var project: ProjectLongOptions
     @OptionGroup var state: StateOptions
     @Flag(name: .shortAndLong, help: "Don't ask to confirm removal.") var force = false
     @Flag(name: .shortAndLong, help: "Stop the containers, if required, before removing.") var stop = false
@@ -21,7 +21,7 @@ struct ComposeRmCommand: AsyncParsableCommand {
 
     func run() async throws {
         try requireRoot("berth compose rm")
-        let session = try ProjectSession(project, state)
+        let session = try ProjectSession(project.options, state)
         try session.check(services)
         let lock = try session.lock()
         defer { lock.release() }
@@ -48,8 +48,9 @@ struct ComposeRmCommand: AsyncParsableCommand {
         } else {
             writeStdout(message + "  Are you sure? [yN] ")
             let answer = Self.readAnswer()
+            if isatty(0) == 0 { writeStdout("\n") }  // a terminal echoed the newline already
             guard answer == "y" || answer == "yes" else {
-                if isatty(0) == 0 && answer == nil { writeStdout("\n"); throw UserError("no answer on standard input: use -f to remove without asking") }
+                if answer == nil { throw UserError("no answer on standard input: use -f to remove without asking") }
                 return
             }
         }

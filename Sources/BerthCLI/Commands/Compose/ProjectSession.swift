@@ -52,6 +52,28 @@ struct ProjectSession {
     }
 }
 
+/// The project flags for commands whose own `-f` means something else
+/// (`rm -f` is --force, as in `docker compose rm -f`): the compose file is
+/// `--file` only (a global `-f` before the command is rewritten to it).
+struct ProjectLongOptions: ParsableArguments {
+    @Option(name: .customLong("file"), help: ArgumentHelp("Compose configuration files.", valueName: "file"))
+    var file: [String] = []
+    @Option(name: [.customShort("p"), .customLong("project-name")], help: "Project name.") var projectName: String?
+    @Option(name: .customLong("project-directory"), help: "Alternate working directory.") var projectDirectory: String?
+    @Option(name: .customLong("profile"), help: "Enable a profile.") var profile: [String] = []
+    @Option(name: .customLong("env-file"), help: "Alternate environment file.") var envFile: [String] = []
+
+    var options: ProjectOptions {
+        var project = ProjectOptions()
+        project.files = file
+        project.projectName = projectName
+        project.projectDirectory = projectDirectory
+        project.profiles = profile
+        project.envFiles = envFile
+        return project
+    }
+}
+
 /// Runs `body`, turning engine and container errors into messages for the user.
 func composeErrors<T>(_ body: () async throws -> T) async throws -> T {
     do {
