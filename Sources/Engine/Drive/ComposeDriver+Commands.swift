@@ -87,7 +87,8 @@ extension ComposeDriver {
         var out: [String: ContainerEvents.Snapshot] = [:]
         for record in try containers.all() where record.labels[ProjectLabels.project] == project.name {
             let service = record.labels[ProjectLabels.service] ?? ""
-            guard services.isEmpty || services.contains(service) else { continue }
+            // One-off containers (`run`) are left out, as Compose does.
+            guard services.isEmpty || services.contains(service), record.labels[ProjectLabels.oneOff] != "True" else { continue }
             guard let state = try? operations.snapshot(record).state else { continue }
             var health: String?
             if let svc = project.service(named: service), Self.healthcheck(for: svc, image: record) != nil {

@@ -79,7 +79,7 @@ struct ComposeLifecycleTests {
             }
             #expect(page.stdout.contains("lifecycle sample"), "\(page.stderr)")
             let udp = try berth(t, ["compose", "port", "--protocol", "udp", "web", "8080"], port: port)
-            #expect(udp.status != 0 && udp.stderr.contains("no port 8080/udp for container \(web)"), "\(udp.stderr)")
+            #expect(udp.status != 0 && udp.stderr.contains("no port 8080/udp for container \(web): \(port)/tcp"), "\(udp.stderr)")
 
             // events in the background while web restarts: die then start.
             let before = try startedAt(t, web)
@@ -168,6 +168,8 @@ struct ComposeLifecycleTests {
             let port = Int.random(in: 20000...29999)
             let stop = try berth(t, ["compose", "stop"], port: port)
             #expect(stop.status == 0 && stop.stdout.isEmpty && stop.stderr.isEmpty, "\(stop.stderr)")
+            let start = try berth(t, ["compose", "start"], port: port)
+            #expect(start.status == 1 && start.stderr.contains("service \"db\" has no container to start"), "\(start.stderr)")
             let portCmd = try berth(t, ["compose", "port", "web", "8080"], port: port)
             #expect(portCmd.status == 1 && portCmd.stderr.contains("no container found for web_1"), "\(portCmd.stderr)")
             let ls = try berth(t, ["compose", "ls", "-a", "-q", "--filter", "name=\(t.prefix)"], port: port)

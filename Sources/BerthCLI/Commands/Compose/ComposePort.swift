@@ -25,12 +25,15 @@ struct ComposePortCommand: AsyncParsableCommand {
         }
         let session = try ProjectSession(project, state)
         try session.check([service])
-        guard let entry = try session.driver.containers(of: [service]).first(where: { $0.actual.number == index }) else {
+        // As Compose, only a running container counts.
+        guard let entry = try session.driver.containers(of: [service])
+            .first(where: { $0.actual.number == index && isUp($0.actual.status) }) else {
             throw UserError("no container found for \(service)_\(index)")
         }
         let bindings = try composeChecked { try session.driver.publishedPorts(entry.record) }
         guard let binding = bindings.first(where: { $0.containerPort == port && $0.proto == proto }) else {
-            throw UserError("no port \(port)/\(proto.rawValue) for container \(entry.record.name)")
+            let published = bindings.map { "\($0.hostPort)/\($0.proto.rawValue)" }.joined(separator: ", ")
+            throw UserError("no port \(port)/\(proto.rawValue) for container \(entry.record.name): \(published)")
         }
         writeStdout("\(binding.hostIP):\(binding.hostPort)\n")
     }

@@ -19,10 +19,11 @@ struct ComposeStartCommand: AsyncParsableCommand {
         let lock = try session.lock()
         defer { lock.release() }
         let entries = try session.driver.containers(of: services)
-        for service in services where !entries.contains(where: { $0.actual.service == service }) {
+        // As Compose: every service asked for (all by default) needs a container.
+        for service in services.isEmpty ? session.graph.topologicalOrder : services
+        where !entries.contains(where: { $0.actual.service == service }) {
             throw UserError("service \"\(service)\" has no container to start")
         }
-        if entries.isEmpty { throw UserError("no containers to start") }
         let driver = session.driver
         let progress = ProgressPrinter()
         try await composeErrors {

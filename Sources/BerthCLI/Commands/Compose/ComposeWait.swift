@@ -4,7 +4,8 @@ import Engine
 import Runtime
 
 /// `berth compose wait SERVICE…`: blocks until the services' containers
-/// stop, printing each exit code; exits with the last code seen. With
+/// stop, printing each exit code (`container "<id>" exited with status
+/// code N`); exits with the last code seen. With
 /// `--down-project`, the first exit takes the whole project down.
 struct ComposeWaitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "wait", abstract: "Block until containers of all (or specified) services stop.")
@@ -18,7 +19,8 @@ struct ComposeWaitCommand: AsyncParsableCommand {
         try requireRoot("berth compose wait")
         let session = try ProjectSession(project, state)
         try session.check(services)
-        var pending = try session.driver.containers(of: services)
+        // As Compose: the running containers (a one-shot that already ended is not waited for).
+        var pending = try session.driver.containers(of: services).filter { isUp($0.actual.status) }
         if pending.isEmpty { throw UserError("no containers for project \"\(session.project.name)\"") }
         var code: Int32 = 0
         while !pending.isEmpty {
