@@ -155,11 +155,26 @@ struct ComposeLifecycleTests {
             try importBusybox(t)
             let port = Int.random(in: 20000...29999)
             t.defer_("down") { _ = try self.berth(t, ["--profile", "oneshot", "down", "-t", "1"], port: port) }
-            let up = try berth(t, ["--profile", "oneshot", "up", "-d", "job"], port: port)
+            let up = try berth(t, ["--profile", "oneshot", "up", "-d", "job", "db"], port: port)
             #expect(up.status == 0, "\(up.stderr)")
+            let job = try berth(t, ["--profile", "oneshot", "compose", "ps", "-q", "job"], port: port).stdout
+                .trimmingCharacters(in: .whitespacesAndNewlines)
             let wait = try berth(t, ["--profile", "oneshot", "compose", "wait", "job"], port: port, timeout: 20)
             #expect(wait.status == 3, "\(wait.stderr)")
-            #expect(wait.stdout.hasSuffix("exited with status code 3\n"), "\(wait.stdout)")
+            #expect(wait.stdout == "container \"\(job)\" exited with status code 3\n", "\(wait.stdout)")
+            // db still runs; a one-shot that already ended is not waited for.
+            let ended = try berth(t, ["--profile", "oneshot", "compose", "wait", "job"], port: port, timeout: 20)
+            #expect(ended.status == 1 && ended.stderr.contains("no containers for project"), "\(ended.stderr)")
+
+            // --down-project: the first exit takes the project down.
+            #expect(try berth(t, ["--profile", "oneshot", "compose", "start", "job"], port: port).status == 0)
+            let down = try berth(t, ["--profile", "oneshot", "compose", "wait", "--down-project", "job"], port: port,
+                                 timeout: 20)
+            #expect(down.status == 3, "\(down.stderr)")
+            #expect(down.stderr.contains("Container \(t.prefix)-db-1  Removed"), "\(down.stderr)")
+            #expect(down.stderr.contains("Network \(t.prefix)_default  Removed"), "\(down.stderr)")
+            let left = try berth(t, ["--profile", "oneshot", "compose", "ps", "-a", "-q"], port: port)
+            #expect(left.stdout.isEmpty, "\(left.stdout)")
         }
     }
 
