@@ -38,6 +38,12 @@ struct ComposeLifecycleTests {
         return out
     }
 
+    /// Both texts occur in `text`, `first` before `second`.
+    func appears(_ first: String, before second: String, in text: String) -> Bool {
+        guard let a = text.range(of: first), let b = text.range(of: second) else { return false }
+        return a.lowerBound < b.lowerBound
+    }
+
     func startedAt(_ t: TestRoot, _ name: String) throws -> String {
         let inspect = try t.berth("inspect", name)
         let items = (try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [[String: Any]]) ?? []
@@ -57,9 +63,7 @@ struct ComposeLifecycleTests {
             let stop = try berth(t, ["compose", "stop"], port: port)
             #expect(stop.status == 0, "\(stop.stderr)")
             #expect(stop.stderr.contains("Container \(web)  Stopped"), "\(stop.stderr)")
-            let webStopped = stop.stderr.range(of: "Container \(web)  Stopped")?.lowerBound
-            let dbStopping = stop.stderr.range(of: "Container \(db)  Stopping")?.lowerBound
-            #expect(webStopped != nil && dbStopping != nil && webStopped! < dbStopping!, "\(stop.stderr)")
+            #expect(appears("Container \(web)  Stopped", before: "Container \(db)  Stopping", in: stop.stderr), "\(stop.stderr)")
             #expect(try states(t, port: port)[web]?.state == "exited")
             #expect(try httpGet("127.0.0.1:\(port)").status != 0)
 
@@ -93,9 +97,7 @@ struct ComposeLifecycleTests {
             let streamed = try await events.value.stdout
             let webID = try berth(t, ["compose", "ps", "-q", "web"], port: port).stdout
                 .trimmingCharacters(in: .whitespacesAndNewlines)
-            let die = streamed.range(of: "container die \(webID) (")?.lowerBound
-            let started = streamed.range(of: "container start \(webID) (")?.lowerBound
-            #expect(die != nil && started != nil && die! < started!, "\(streamed)")
+            #expect(appears("container die \(webID) (", before: "container start \(webID) (", in: streamed), "\(streamed)")
             #expect(streamed.contains("name=\(web)"))
             #expect(!streamed.contains(db), "only web's events: \(streamed)")
 
