@@ -87,20 +87,14 @@ struct ComposeLifecycleTests {
 
             // events in the background while web restarts: die then start.
             let before = try startedAt(t, web)
-            let events = Task.detached { try self.berth(t, ["compose", "events", "web"], port: port, timeout: 4) }
-            try await Task.sleep(nanoseconds: 1_000_000_000)
+            // events has no "ready" line: give it 2 s to take its first snapshot (generous on a loaded machine).
+            let events = Task.detached { try self.berth(t, ["compose", "events", "web"], port: port, timeout: 6) }
+            try await Task.sleep(nanoseconds: 2_000_000_000)
             let restart = try berth(t, ["compose", "restart", "web"], port: port)
             #expect(restart.status == 0, "\(restart.stderr)")
             #expect(restart.stderr.contains("Container \(web)  Started"))
             #expect(!restart.stderr.contains(db), "only web restarts: \(restart.stderr)")
             #expect(try startedAt(t, web) != before)
-            let streamed = try await events.value.stdout
-            let webID = try berth(t, ["compose", "ps", "-q", "web"], port: port).stdout
-                .trimmingCharacters(in: .whitespacesAndNewlines)
-            #expect(appears("container die \(webID) (", before: "container start \(webID) (", in: streamed), "\(streamed)")
-            #expect(streamed.contains("name=\(web)"))
-            #expect(!streamed.contains(db), "only web's events: \(streamed)")
-
             // top: the container's name, then its processes.
             let top = try berth(t, ["compose", "top", "web"], port: port)
             #expect(top.stdout.hasPrefix(web + "\nUID"), "\(top.stdout)")
@@ -114,6 +108,14 @@ struct ComposeLifecycleTests {
             let ls = try berth(t, ["compose", "ls"], port: port)
             let row = ls.stdout.split(separator: "\n").first { $0.hasPrefix(t.prefix + " ") }.map(String.init) ?? ""
             #expect(row.contains("running(2)") && row.contains(Self.sample.path + "/compose.yaml"), "\(ls.stdout)")
+
+            // (the events stream ran meanwhile)
+            let streamed = try await events.value.stdout
+            let webID = try berth(t, ["compose", "ps", "-q", "web"], port: port).stdout
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(appears("container die \(webID) (", before: "container start \(webID) (", in: streamed), "\(streamed)")
+            #expect(streamed.contains("name=\(web)"))
+            #expect(!streamed.contains(db), "only web's events: \(streamed)")
 
             // pause freezes the processes: HTTP stops answering until unpause.
             #expect(try berth(t, ["compose", "pause", "web"], port: port).status == 0)
