@@ -77,7 +77,9 @@ public enum ComposeLoader {
         try check(profileProblems + serviceProblems)
         try check(Validator.checkReferences(selected))
         let model = options.services.isEmpty ? selected : restrict(selected, to: options.services)
-        let project = try Project(normalized: model)
+        var project = try Project(normalized: model)
+        project.configFiles = assembled.files
+        project.workingDirectory = assembled.projectDirectory
         return LoadedProject(name: name ?? "", project: project, normalized: model,
                              warnings: diagnostics.filter { $0.severity == .warning }.sortedByPosition(),
                              files: assembled.files, environment: assembled.environment,

@@ -14,6 +14,11 @@ public struct Project: Hashable, Sendable {
     public var configs: [String: ConfigDefinition]
     /// Top-level `x-*` keys.
     public var extensions: [String: Node]
+    /// The compose files it was loaded from (absolute), set by `ComposeLoader`;
+    /// berth records them on containers (`…project.config_files`) for `ls`.
+    public var configFiles: [String] = []
+    /// The project directory (absolute), set by `ComposeLoader`.
+    public var workingDirectory: String = ""
 
     public func service(named name: String) -> ComposeService? { services.first { $0.name == name } }
 

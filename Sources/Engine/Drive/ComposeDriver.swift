@@ -343,6 +343,8 @@ public final class ComposeDriver: ContainerDriver, Sendable {
         labels.merge(ProjectLabels.forContainer(project: project.name, service: svc.name, number: number,
                                                 configHash: ServiceGraph.configHash(svc))) { _, new in new }
         labels[ProjectLabels.image] = reference
+        if !project.configFiles.isEmpty { labels[ProjectLabels.configFiles] = project.configFiles.joined(separator: ",") }
+        if !project.workingDirectory.isEmpty { labels[ProjectLabels.workingDirectory] = project.workingDirectory }
 
         var host = HostSpec(hostname: svc.hostname ?? String(id.prefix(12)), mounts: mounts,
                             readOnlyRootfs: svc.readOnly, privileged: svc.privileged, capAdd: svc.capAdd,

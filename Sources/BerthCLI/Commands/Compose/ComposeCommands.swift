@@ -7,7 +7,11 @@ enum ComposeCommands {
 
     /// Compose commands whose names Docker's container commands already use
     /// at the top level (`ps`, `logs`): only as `berth compose <cmd>`.
-    static var groupOnly: [ParsableCommand.Type] { [ComposePsCommand.self, ComposeLogsCommand.self] }
+    static var groupOnly: [ParsableCommand.Type] { [ComposePsCommand.self, ComposeLogsCommand.self,
+        ComposeStartCommand.self, ComposeStopCommand.self, ComposeRestartCommand.self, ComposeKillCommand.self,
+        ComposeRmCommand.self, ComposePauseCommand.self, ComposeUnpauseCommand.self, ComposeTopCommand.self,
+        ComposePortCommand.self, ComposeImagesCommand.self, ComposeWaitCommand.self, ComposeLsCommand.self,
+        ComposeEventsCommand.self] }
 
     static var all: [ParsableCommand.Type] { subcommands + [ComposeGroupCommand.self] }
 }
