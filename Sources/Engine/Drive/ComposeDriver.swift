@@ -380,7 +380,7 @@ public final class ComposeDriver: ContainerDriver, Sendable {
     /// Pins the container's network namespace, attaches it to every network
     /// of the service (aliases: service name, container name, given
     /// aliases), publishes ports and writes /etc/hosts, hostname, resolv.conf.
-    func wireNetwork(_ record: ContainerRecord, service svc: ComposeService) throws {
+    func wireNetwork(_ record: ContainerRecord, service svc: ComposeService, extraPorts: [PortRequest] = []) throws {
         let directory = containers.directory(record.id)
         var hostsLines: [String] = []
         var nameservers: [String] = []
@@ -402,7 +402,7 @@ public final class ComposeDriver: ContainerDriver, Sendable {
             }
             if let first {
                 hostsLines.append("\(first.ip)\t\(record.host.hostname) \(record.name)")
-                let requests = try svc.ports.map(Self.portRequest)
+                let requests = try svc.ports.map(Self.portRequest) + extraPorts
                 if !requests.isEmpty {
                     let publisher = PortPublisher(store: networks)
                     let bindings = try publisher.preflight(requests)

@@ -12,13 +12,17 @@ public struct ExecRequest: Sendable {
     public var user: String?
     public var workingDir: String?
     public var tty: Bool
+    /// Every capability for this process (`exec --privileged`).
+    public var privileged: Bool
 
-    public init(argv: [String], env: [String] = [], user: String? = nil, workingDir: String? = nil, tty: Bool = false) {
+    public init(argv: [String], env: [String] = [], user: String? = nil, workingDir: String? = nil, tty: Bool = false,
+                privileged: Bool = false) {
         self.argv = argv
         self.env = env
         self.user = user
         self.workingDir = workingDir
         self.tty = tty
+        self.privileged = privileged
     }
 }
 
@@ -39,6 +43,7 @@ extension ContainerOperations {
         let plan = try ContainerLaunch.plan(for: record)
         var exec = ExecPlan(argv: request.argv, sameAs: plan, cgroup: cgroup(of: record))
         exec.tty = request.tty
+        if request.privileged { exec.capabilities = ProcessCapabilities(.full) }
         if let dir = request.workingDir, !dir.isEmpty { exec.cwd = dir.hasPrefix("/") ? dir : plan.cwd + "/" + dir }
         if let user = request.user, !user.isEmpty {
             exec.user = try ContainerLaunch.users(for: record).resolve(user).user

@@ -7,7 +7,8 @@ enum ComposeCommands {
 
     /// Compose commands whose names Docker's container commands already use
     /// at the top level (`ps`, `logs`): only as `berth compose <cmd>`.
-    static var groupOnly: [ParsableCommand.Type] { [ComposePsCommand.self, ComposeLogsCommand.self] }
+    static var groupOnly: [ParsableCommand.Type] { [ComposePsCommand.self, ComposeLogsCommand.self,
+                                                         ComposeExecCommand.self, ComposeRunCommand.self, ComposeCpCommand.self] }
 
     static var all: [ParsableCommand.Type] { subcommands + [ComposeGroupCommand.self] }
 }

@@ -14,19 +14,30 @@ struct CpCommand: ParsableCommand {
         try requireRoot("berth cp")
         let ctx = ContainerContext(state)
         let from = CpCommand.split(source), to = CpCommand.split(destination)
-        switch (from, to) {
-        case let ((ref?, path), (nil, host)):
+        try Self.copy(ctx, from: Endpoint(container: from.0, path: from.1), to: Endpoint(container: to.0, path: to.1))
+    }
+
+    /// One side of a copy: a path in a container, or on the host (nil container).
+    struct Endpoint {
+        var container: String?
+        var path: String
+    }
+
+    /// Copies between a running container and the host (`berth cp`, `berth compose cp`).
+    static func copy(_ ctx: ContainerContext, from: Endpoint, to: Endpoint) throws {
+        switch (from.container, to.container) {
+        case let (ref?, nil):
             let copy = try running(ctx, ref)
-            try translated { try copy.copyOut(path, to: host) }
-        case let ((nil, host), (ref?, path)):
+            try translated { try copy.copyOut(from.path, to: to.path) }
+        case let (nil, ref?):
             let copy = try running(ctx, ref)
-            try translated { try copy.copyIn(host, to: path) }
+            try translated { try copy.copyIn(from.path, to: to.path) }
         default:
             throw UserError("copying between containers or between host paths is not supported: one side must be CONTAINER:PATH")
         }
     }
 
-    private func running(_ ctx: ContainerContext, _ ref: String) throws -> ContainerCopy {
+    private static func running(_ ctx: ContainerContext, _ ref: String) throws -> ContainerCopy {
         let snap = try translated { try ctx.operations.snapshot(ref) }
         guard snap.state.isActive, snap.state.pid > 0 else {
             throw UserError("Error response from daemon: cannot copy: \(snap.record.name) is not running (berth copies through the running container's root)")
