@@ -60,8 +60,14 @@ struct ProjectLogFollower {
                 fflush(nil)
                 try await stopAll(timeout: stopTimeout)
                 _ = try tail.pump(fromStart: marked != nil, services: shown)
+                let stopped = exits.newExits(try driver.actualContainers().map(\.actual)
+                    .filter { !$0.oneOff && (watched?.contains($0.service) ?? true) })
+                for c in stopped where shown?.contains(c.container.service) ?? true {
+                    print("\(c.container.name) exited with code \(c.code)")
+                }
+                fflush(nil)
                 guard let service = exitCodeFrom else { return first.code }
-                return try exitCode(of: service, preferring: exited)
+                return try exitCode(of: service, preferring: exited + stopped)
             }
             if !watchedNow.contains(where: { ExitWatch.isUp($0.status) }) {
                 guard let service = exitCodeFrom else { return 0 }

@@ -175,6 +175,11 @@ extension ComposeDriver {
         containers.socketPath(try containers.lookup(name).id)
     }
 
+    /// Sends `signal` to the container's process (`compose run` passing on Ctrl-C).
+    public func signal(_ name: String, _ signal: Int32) throws {
+        try operations.kill(try containers.lookup(name), signal: signal)
+    }
+
     /// Blocks until the container exits; its exit code.
     public func waitForExit(_ name: String) throws -> Int32 {
         try operations.wait(try containers.lookup(name))

@@ -3,6 +3,7 @@ import Compose
 import Diagnostics
 import Engine
 import Runtime
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -170,6 +171,20 @@ struct ComposeRunCommand: AsyncParsableCommand {
             break
         }
         let socket = try translatedEngine { try driver.socketPath(name) }
+        // As `docker compose run`: SIGINT and SIGTERM berth receives go to the one-off's process.
+        signal(SIGINT) { _ in interrupts.add(1, ordering: .relaxed) }
+        signal(SIGTERM) { _ in terminations.add(1, ordering: .relaxed) }
+        let proxy = Task.detached {
+            var seen = (0, 0)
+            while !Task.isCancelled {
+                let now = (interrupts.load(ordering: .relaxed), terminations.load(ordering: .relaxed))
+                if now.0 > seen.0 { try? driver.signal(name, SIGINT) }
+                if now.1 > seen.1 { try? driver.signal(name, SIGTERM) }
+                seen = now
+                try? await Task.sleep(nanoseconds: 50_000_000)
+            }
+        }
+        defer { proxy.cancel() }
         let result = try translated(exitCode: 125) { try AttachClient.attach(socketPath: socket, stdin: true, tty: tty) }
         switch result {
         case let .exited(code):
@@ -181,6 +196,9 @@ struct ComposeRunCommand: AsyncParsableCommand {
         }
     }
 }
+
+/// SIGTERM count while `compose run` is attached; the handler only bumps it.
+let terminations = Atomic<Int>(0)
 
 /// `translatedEngine` for async bodies.
 func translatedEngineAsync<T>(_ body: () async throws -> T) async throws -> T {
