@@ -26,6 +26,8 @@ import YAML
             environment: {A: "1", B: "2"}
             ports: ["8080:80"]
             labels: {keep: "yes"}
+            networks:
+              default: {aliases: [www]}
         volumes:
           data: {}
         """
@@ -51,6 +53,10 @@ import YAML
         #expect(svc.ports.isEmpty)
         #expect(svc.restart == .no)
         #expect(svc.containerName == nil)
+        // Compose gives a one-off only its container name on the network, unless --use-aliases.
+        #expect(svc.networks["default"]?.aliases == [])
+        o.useAliases = true
+        #expect(ComposeDriver.oneOffService(web, o, hostEnvironment: [:]).networks["default"]?.aliases == ["www"])
     }
 
     @Test func entrypointResetsTheCommandUnlessOneIsGivenAndServicePortsKeepsPorts() throws {

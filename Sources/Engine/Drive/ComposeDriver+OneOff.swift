@@ -26,6 +26,9 @@ public struct OneOffOverrides: Hashable, Sendable {
     public var volumes: [String] = []
     /// Where a relative `-v` source is resolved (the project directory).
     public var baseDirectory: String = "/"
+    /// `--use-aliases`: the one-off also answers to the service's name and
+    /// network aliases (Compose gives it only its container name otherwise).
+    public var useAliases = false
     public var tty = false
     public var stdinOpen = false
 
@@ -88,7 +91,7 @@ extension ComposeDriver {
 
     /// The service as its one-off container runs it: `overrides` applied,
     /// no published ports unless `servicePorts`, no restart policy, no
-    /// fixed `container_name`.
+    /// fixed `container_name`, no network aliases unless `useAliases`.
     public static func oneOffService(_ base: ComposeService, _ o: OneOffOverrides,
                                      hostEnvironment: [String: String]) -> ComposeService {
         var svc = base
@@ -109,6 +112,9 @@ extension ComposeDriver {
         if let w = o.workingDir { svc.workingDir = w }
         if !o.servicePorts { svc.ports = [] }
         svc.restart = .no
+        if !o.useAliases {
+            for key in svc.networks.keys { svc.networks[key]?.aliases = [] }
+        }
         svc.containerName = nil
         svc.tty = o.tty
         svc.stdinOpen = o.stdinOpen
@@ -155,7 +161,7 @@ extension ComposeDriver {
         }
         let created = try containers.create(record)
         do {
-            try wireNetwork(created, service: svc, extraPorts: ports)
+            try wireNetwork(created, service: svc, extraPorts: ports, serviceAlias: overrides.useAliases)
         } catch {
             try? teardown(created)
             try? containers.remove(id: created.id)

@@ -99,6 +99,25 @@ struct ComposeExecRunTests {
                                       "web", "echo ep-$(pwd)-$(id -u)"])
             #expect(entry.stdout == "ep-/tmp-65534\n", "\(entry.stderr)")
 
+            // -v binds a host directory; -p publishes a port (the service's own are not published).
+            let mnt = t.directory.appendingPathComponent("mnt")
+            let bound = try berth(t, ["compose", "run", "--rm", "--no-deps", "-v", "\(mnt.path):/mnt", "web",
+                                      "sh", "-c", "echo bound > /mnt/out"])
+            #expect(bound.status == 0, "\(bound.stderr)")
+            #expect((try? String(contentsOf: mnt.appendingPathComponent("out"), encoding: .utf8)) == "bound\n")
+            let port = Int.random(in: 20000...29999)
+            let served = try berth(t, ["compose", "run", "-d", "-p", "127.0.0.1:\(port):8080", "web",
+                                       "httpd", "-f", "-p", "8080", "-h", "/data"])
+            #expect(served.status == 0, "\(served.stderr)")
+            var page: CommandResult?
+            for _ in 0..<30 {
+                page = try runProcess(URL(fileURLWithPath: "/bin/busybox"),
+                                      ["wget", "-q", "-O", "-", "http://127.0.0.1:\(port)/f"], timeout: 10)
+                if page?.status == 0 { break }
+                try await Task.sleep(nanoseconds: 100_000_000)
+            }
+            #expect(page?.stdout == "saved\n", "\(page?.stderr ?? "")")
+
             // Without --rm the one-off stays, labelled, named <project>-web-run-<12 hex>; down removes it.
             let kept = try berth(t, ["compose", "run", "--name", "\(t.prefix)-kept", "web", "true"])
             #expect(kept.status == 0, "\(kept.stderr)")
@@ -107,7 +126,7 @@ struct ComposeExecRunTests {
             let name = detached.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             #expect(name.hasPrefix("\(t.prefix)-web-run-") && name.count == "\(t.prefix)-web-run-".count + 12, "\(name)")
             let label = try t.berth("ps", "-a", "-q", "--filter", "label=com.docker.compose.oneoff=True")
-            #expect(label.stdout.split(separator: "\n").count == 2, "\(label.stdout)\(label.stderr)")
+            #expect(label.stdout.split(separator: "\n").count == 3, "\(label.stdout)\(label.stderr)")
             #expect(try berth(t, ["down", "-t", "1"]).status == 0)
             #expect(try allContainers(t).isEmpty)
 

@@ -36,6 +36,8 @@ struct ComposeRunCommand: AsyncParsableCommand {
     @Flag(name: .customLong("service-ports"), help: "Run command with all service's ports enabled and mapped to the host.")
     var servicePorts = false
     @Option(name: .shortAndLong, help: "Bind mount a volume.") var volume: [String] = []
+    @Flag(name: .customLong("use-aliases"), help: "Use the service's network aliases in the network(s) the container connects to.")
+    var useAliases = false
     @Flag(name: .customShort("T"), help: "Disable pseudo-TTY allocation (default: auto-detected).") var noTTY = false
     @Flag(name: .shortAndLong, help: "Keep STDIN open even if not attached (default: true; accepted for compatibility).")
     var interactive = false
@@ -81,6 +83,7 @@ struct ComposeRunCommand: AsyncParsableCommand {
         overrides.user = user
         overrides.workingDir = workdir
         overrides.servicePorts = servicePorts
+        overrides.useAliases = useAliases
         overrides.publish = publish
         overrides.volumes = volume
         overrides.baseDirectory = loaded.projectDirectory
