@@ -64,6 +64,13 @@ struct ComposeExecRunTests {
             #expect(cpOut.status == 0, "\(cpOut.stderr)")
             #expect((try? String(contentsOf: out, encoding: .utf8)) == "copied in\n")
 
+            // -a keeps the source's owner; without it the copy belongs to root.
+            #expect(chown(hostFile.path, 65534, 65534) == 0)
+            #expect(try berth(t, ["compose", "cp", "-a", hostFile.path, "web:/tmp/kept"]).status == 0)
+            #expect(try berth(t, ["compose", "cp", hostFile.path, "web:/tmp/root"]).status == 0)
+            let owners = try berth(t, ["compose", "exec", "web", "stat", "-c", "%u", "/tmp/kept", "/tmp/root"])
+            #expect(owners.stdout == "65534\n0\n", "\(owners.stderr)")
+
             // A stopped service: Compose's error.
             #expect(try berth(t, ["down", "-t", "1"]).status == 0)
             let stopped = try berth(t, ["compose", "exec", "web", "true"])

@@ -14,10 +14,7 @@ struct ComposeCpCommand: ParsableCommand {
     @OptionGroup var project: ProjectOptions
     @OptionGroup var state: StateOptions
 
-    @Flag(name: .shortAndLong, help: "Archive mode (copy all uid/gid information; berth's copy keeps ownership).")
-    var archive = false
-    @Flag(name: [.customShort("L"), .customLong("follow-link")], help: "Always follow symbol link in SRC_PATH.")
-    var followLink = false
+    @Flag(name: .shortAndLong, help: "Archive mode (copy all uid/gid information).") var archive = false
     @Option(name: .long, help: "Index of the container if service has multiple replicas.") var index: Int?
     @Argument(help: ArgumentHelp(valueName: "source")) var source: String
     @Argument(help: ArgumentHelp(valueName: "destination")) var destination: String
@@ -30,11 +27,11 @@ struct ComposeCpCommand: ParsableCommand {
         case let ((service?, path), (nil, host)):
             let name = try containers(p, service, all: false)[0]
             try CpCommand.copy(ctx, from: CpCommand.Endpoint(container: name, path: path),
-                               to: CpCommand.Endpoint(container: nil, path: host))
+                               to: CpCommand.Endpoint(container: nil, path: host), archive: archive)
         case let ((nil, host), (service?, path)):
             for name in try containers(p, service, all: true) {
                 try CpCommand.copy(ctx, from: CpCommand.Endpoint(container: nil, path: host),
-                                   to: CpCommand.Endpoint(container: name, path: path))
+                                   to: CpCommand.Endpoint(container: name, path: path), archive: archive)
             }
         default:
             throw UserError("copying between services or between host paths is not supported: one side must be SERVICE:PATH")
