@@ -47,6 +47,11 @@ struct ComposeExecRunTests {
             #expect(dir.stdout == "/tmp\n", "\(dir.stderr)")
             let user = try berth(t, ["compose", "exec", "-u", "nobody", "web", "id", "-u"])
             #expect(user.stdout == "65534\n", "\(user.stderr)")
+            // --privileged: more than Docker's default 14 capabilities (CapEff 00000000a80425fb).
+            let caps = try berth(t, ["compose", "exec", "--privileged", "web", "grep", "CapEff", "/proc/self/status"])
+            #expect(caps.status == 0 && !caps.stdout.contains("00000000a80425fb"), "\(caps.stdout)\(caps.stderr)")
+            let plain = try berth(t, ["compose", "exec", "web", "grep", "CapEff", "/proc/self/status"])
+            #expect(plain.stdout.contains("00000000a80425fb"), "\(plain.stdout)")
             let piped = try berth(t, ["compose", "exec", "-T", "web", "cat"], stdin: Data("piped in\n".utf8))
             #expect(piped.stdout == "piped in\n", "\(piped.stderr)")
             let second = try berth(t, ["compose", "exec", "--index", "2", "web", "true"])
