@@ -174,6 +174,7 @@ struct LogTail {
         var anyUp = false
         for (record, actual) in try driver.actualContainers().sorted(by: { $0.record.name < $1.record.name }) {
             if let services, !services.contains(actual.service) { continue }
+            if actual.oneOff { continue }  // `compose run` containers: their own terminal shows them
             switch actual.status {
             case .running, .restarting, .paused, .created: anyUp = true
             default: break
