@@ -166,53 +166,34 @@ struct NormalizeRun {
     /// strings; an entry without a value takes the variable from
     /// `context.environment` and stays null when that is unset.
     func environmentMap(_ node: Node) -> Node {
-        var entries: [(Node, Node)] = []
-        var position: [String: Int] = [:]
-        func add(_ key: Node, _ value: Node) {   // a repeated name: the last value wins
-            let name = key.scalarValue ?? ""
-            if let i = position[name] {
-                entries[i] = (key, value)
-            } else {
-                position[name] = entries.count
-                entries.append((key, value))
-            }
-        }
         func resolved(_ name: String, _ mark: Mark) -> Node {
             if let value = context.environment[name] { return .string(value, mark: mark) }
             return .scalar("null", mark: mark)
         }
-        if let items = node.sequenceItems {
-            for item in items {
-                guard let text = item.scalarValue else { continue }
-                if let eq = text.firstIndex(of: "=") {
-                    add(.string(String(text[..<eq]), mark: item.mark), .string(String(text[text.index(after: eq)...]), mark: item.mark))
-                } else {
-                    add(.string(text, mark: item.mark), resolved(text, item.mark))
-                }
-            }
-        } else if let pairs = node.mappingPairs {
-            for pair in pairs {
-                guard let key = pair.key.scalarValue else { continue }
-                if pair.value.isNull {
-                    add(pair.key, resolved(key, pair.value.mark))
-                } else if let text = pair.value.scalarValue {
-                    add(pair.key, .string(text, mark: pair.value.mark))
-                } else {
-                    add(pair.key, pair.value)
-                }
-            }
-        } else {
-            return node
+        return keyValueMap(node, bare: resolved) { pair in
+            guard let key = pair.key.scalarValue else { return nil }
+            if pair.value.isNull { return resolved(key, pair.value.mark) }
+            if let text = pair.value.scalarValue { return .string(text, mark: pair.value.mark) }
+            return pair.value
         }
-        return Node(.mapping(entries.map { Node.Pair(key: $0.0, value: $0.1) }), tag: nil, mark: node.mark)
     }
 
     /// `labels`/`annotations`/`sysctls`: `["a=b", "c"]` or a map → map of
     /// strings; a missing value is the empty string.
     func labelMap(_ node: Node) -> Node {
+        keyValueMap(node, bare: { _, mark in .string("", mark: mark) }) { pair in
+            let text = pair.value.isNull ? "" : (pair.value.scalarValue ?? "")
+            return pair.value.isScalar ? .string(text, mark: pair.value.mark) : pair.value
+        }
+    }
+
+    /// `["K=V", "K"]` or `{K: V}` → a map in first-seen order, a repeated
+    /// name keeping its last value. `bare` gives the value of a list entry
+    /// without `=`; `mapped` the value of a map entry (nil skips it).
+    private func keyValueMap(_ node: Node, bare: (String, Mark) -> Node, mapped: (Node.Pair) -> Node?) -> Node {
         var entries: [(Node, Node)] = []
         var position: [String: Int] = [:]
-        func add(_ key: Node, _ value: Node) {   // a repeated name: the last value wins
+        func add(_ key: Node, _ value: Node) {
             let name = key.scalarValue ?? ""
             if let i = position[name] {
                 entries[i] = (key, value)
@@ -227,13 +208,12 @@ struct NormalizeRun {
                 if let eq = text.firstIndex(of: "=") {
                     add(.string(String(text[..<eq]), mark: item.mark), .string(String(text[text.index(after: eq)...]), mark: item.mark))
                 } else {
-                    add(.string(text, mark: item.mark), .string("", mark: item.mark))
+                    add(.string(text, mark: item.mark), bare(text, item.mark))
                 }
             }
         } else if let pairs = node.mappingPairs {
             for pair in pairs {
-                let text = pair.value.isNull ? "" : (pair.value.scalarValue ?? "")
-                add(pair.key, pair.value.isScalar ? .string(text, mark: pair.value.mark) : pair.value)
+                if let value = mapped(pair) { add(pair.key, value) }
             }
         } else {
             return node

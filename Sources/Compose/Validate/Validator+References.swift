@@ -25,6 +25,23 @@ extension Validator {
                                       ?? "define it under the top-level \"\(kind)s\" key"))
         }
 
+        // `depends_on: [a, a]` or `networks: [n, n]`: the spec's schema says
+        // the list items are unique; the short form's duplicates would become
+        // repeated mapping keys after normalization.
+        func duplicates(_ section: Node?, _ path: String) {
+            var first: [String: Node] = [:]
+            for pair in section?.mappingPairs ?? [] {
+                guard let key = pair.key.scalarValue else { continue }
+                if let earlier = first[key] {
+                    out.append(Diagnostic(at: pair.key.mark, keyPath: path,
+                                          "\"\(key)\" is listed twice (first at line \(earlier.mark.line))",
+                                          hint: "list each entry once"))
+                } else {
+                    first[key] = pair.key
+                }
+            }
+        }
+
         var edges: [String: [String]] = [:]
         var published: [String: String] = [:]   // "ip:port/proto" → key path of first use
         var containerNames: [String: String] = [:]   // container_name → service
@@ -48,8 +65,11 @@ extension Validator {
                                           hint: "remove container_name to scale the service"))
                 }
             }
+            duplicates(service["depends_on"], "\(path).depends_on")
+            duplicates(service["networks"], "\(path).networks")
             for dep in service["depends_on"]?.mappingPairs ?? [] {
                 guard let depName = dep.key.scalarValue else { continue }
+                if edges[name, default: []].contains(depName) { continue }
                 if serviceNames.contains(depName) {
                     edges[name, default: []].append(depName)
                 } else {

@@ -54,6 +54,16 @@ import YAML
             #"services.web.network_mode: uses the network of undefined service "nope""#,
             #"services.web.volumes_from[0]: mounts volumes from undefined service "gone""#,
         ]),
+        Case(name: "an entry listed twice (found by the fuzzer)", project: [
+            "services": [
+                "web": ["image": "x", "depends_on": ["db", "db"], "networks": ["front", "front"]],
+                "db": ["image": "x"],
+            ],
+            "networks": ["front": ""],
+        ], messages: [
+            #"services.web.depends_on: "db" is listed twice (first at line 0) (list each entry once)"#,
+            #"services.web.networks: "front" is listed twice (first at line 0) (list each entry once)"#,
+        ]),
         Case(name: "duplicate published ports", project: [
             "services": [
                 "a": ["image": "x", "ports": ["8080:80", "127.0.0.1:9000:90", "53:53/udp"]],

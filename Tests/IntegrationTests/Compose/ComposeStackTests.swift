@@ -25,7 +25,7 @@ struct ComposeStackTests {
     }
 
     func httpGet(port: Int) throws -> CommandResult {
-        // Not wget -T: busybox-static 1.37 wget segfaults with a timeout on this host.
+        // Not wget -T: busybox-static wget (1.35) segfaults with a timeout on this host.
         try runProcess(URL(fileURLWithPath: "/bin/busybox"), ["wget", "-q", "-O", "-", "http://127.0.0.1:\(port)/"], timeout: 10)
     }
 

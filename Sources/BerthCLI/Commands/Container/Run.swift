@@ -196,7 +196,7 @@ struct CreateOptions: ParsableArguments {
             guard parts.count == 2 else { throw UserError("invalid log opt \(o)", exitCode: 125) }
             switch parts[0] {
             case "max-size":
-                guard let n = ByteSize.parse(parts[1]) else { throw UserError("invalid max-size \(parts[1])", exitCode: 125) }
+                guard let n = ByteCount.parse(parts[1]) else { throw UserError("invalid max-size \(parts[1])", exitCode: 125) }
                 log.maxSize = n
             case "max-file":
                 guard let n = Int(parts[1]), n >= 1 else { throw UserError("invalid max-file \(parts[1])", exitCode: 125) }
@@ -206,7 +206,7 @@ struct CreateOptions: ParsableArguments {
         }
         var memoryBytes: Int64 = 0
         if let memory {
-            guard let n = ByteSize.parse(memory) else { throw UserError("invalid memory limit \(memory)", exitCode: 125) }
+            guard let n = ByteCount.parse(memory) else { throw UserError("invalid memory limit \(memory)", exitCode: 125) }
             memoryBytes = n
         }
         return ContainerRecord(
@@ -254,27 +254,6 @@ enum EnvFile {
             values[key] = e
         }
         return order.compactMap { values[$0] }
-    }
-}
-
-/// `10m`, `512k`, `1g`, `1.5GB`, plain bytes.
-enum ByteSize {
-    static func parse(_ text: String) -> Int64? {
-        let lower = text.lowercased()
-        let digits = lower.prefix(while: { $0.isNumber || $0 == "." })
-        guard let value = Double(digits), value >= 0 else { return nil }
-        var unit = String(lower.dropFirst(digits.count))
-        if unit.hasSuffix("ib") { unit.removeLast(2) } else if unit.hasSuffix("b") { unit.removeLast() }
-        let scale: Double
-        switch unit {
-        case "": scale = 1
-        case "k": scale = 1024
-        case "m": scale = 1024 * 1024
-        case "g": scale = 1024 * 1024 * 1024
-        case "t": scale = 1024 * 1024 * 1024 * 1024
-        default: return nil
-        }
-        return Int64(value * scale)
     }
 }
 
