@@ -8,18 +8,18 @@ import Engine
         var name: String
         var attach: [String]
         var noAttach: [String]
-        var shown: Set<String>?
+        var shown: Set<String>
         var testDescription: String { name }
     }
 
     @Test(arguments: [
-        ShownCase(name: "all by default", attach: [], noAttach: [], shown: nil),
+        ShownCase(name: "the attached ones by default", attach: [], noAttach: [], shown: ["db", "web", "worker"]),
         ShownCase(name: "--attach restricts", attach: ["web"], noAttach: [], shown: ["web"]),
         ShownCase(name: "--no-attach removes", attach: [], noAttach: ["db"], shown: ["web", "worker"]),
         ShownCase(name: "both", attach: ["web", "db"], noAttach: ["db"], shown: ["web"]),
     ])
     func shownServices(_ c: ShownCase) {
-        #expect(UpCommand.shownServices(selected: ["db", "web", "worker"], attach: c.attach, noAttach: c.noAttach) == c.shown)
+        #expect(UpCommand.shownServices(attached: ["db", "web", "worker"], attach: c.attach, noAttach: c.noAttach) == c.shown)
     }
 
     func container(_ name: String, _ status: ActualContainer.Status) -> ActualContainer {
@@ -37,5 +37,11 @@ import Engine
         exits = watch.newExits([container("web", .exited(0)), container("job", .exited(1)), container("gone", .dead)])
         #expect(exits.map(\.container.name) == ["gone", "job", "web"])
         #expect(exits.map(\.code) == [255, 1, 0])
+    }
+
+    @Test func abortOnFailureIgnoresSuccessfulExits() {
+        #expect(Abort.onFailure.triggers(on: 3) && !Abort.onFailure.triggers(on: 0))
+        #expect(Abort.onExit.triggers(on: 0) && Abort.onExit.triggers(on: 3))
+        #expect(!Abort.never.triggers(on: 3))
     }
 }

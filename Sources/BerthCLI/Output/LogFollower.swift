@@ -19,17 +19,18 @@ struct ProjectLogFollower {
     var prefix: Bool = true
     /// Services whose output is shown (`up --attach/--no-attach`); nil: all.
     var shown: Set<String>? = nil
-    /// Services whose containers are watched for exits (those `up` started); nil: all.
+    /// Services whose containers are watched for exits and stopped on Ctrl-C
+    /// or abort (those named to `up`, else all it started); nil: all.
     var watched: Set<String>? = nil
-    /// `--abort-on-container-exit`: stop the project when a container exits.
-    var abortOnExit = false
+    /// When a watched container's exit stops them all.
+    var abort: Abort = .never
     /// `--exit-code-from`: the service whose exit code berth returns.
     var exitCodeFrom: String? = nil
 
     /// Prints new log lines and `<name> exited with code N` until every
-    /// container has exited (returns 0), a container exits under
-    /// `abortOnExit` (stops the project, returns that container's code, or
-    /// `exitCodeFrom`'s), or Ctrl-C (stops the project's containers
+    /// watched container has exited (returns 0, or `exitCodeFrom`'s code),
+    /// a container exits under `abort` (stops the watched ones, returns that
+    /// container's code, or `exitCodeFrom`'s), or Ctrl-C (stops them
     /// gracefully; a second Ctrl-C kills them) which exits 130.
     /// `tail` may come marked (`LogTail.markCurrentEnds`) from before the
     /// containers started, so nothing they printed is missed; containers
@@ -55,7 +56,7 @@ struct ProjectLogFollower {
                 _ = try tail.pump(fromStart: marked != nil, services: shown)
                 throw ExitCode(130)
             }
-            if abortOnExit, let first = exited.first {
+            if let first = exited.first(where: { abort.triggers(on: $0.code) }) {
                 print("Aborting on container exit...")
                 fflush(nil)
                 try await stopAll(timeout: stopTimeout)
@@ -86,11 +87,12 @@ struct ProjectLogFollower {
         return 0
     }
 
-    /// Stops every container of the project (not one-offs), dependents first.
+    /// Stops the watched containers (not one-offs), dependents first.
     func stopAll(timeout: Int? = nil) async throws {
         let graph = try ServiceGraph(project)
-        let byService = Dictionary(grouping: try driver.actualContainers().filter { !$0.actual.oneOff },
-                                   by: { $0.actual.service })
+        let byService = Dictionary(grouping: try driver.actualContainers().filter {
+            !$0.actual.oneOff && (watched?.contains($0.actual.service) ?? true)
+        }, by: { $0.actual.service })
         for wave in graph.stopWaves() {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for service in wave {
@@ -106,6 +108,19 @@ struct ProjectLogFollower {
                 }
                 try await group.waitForAll()
             }
+        }
+    }
+}
+
+/// `up --abort-on-container-exit` (any exit) / `--abort-on-container-failure` (non-zero).
+enum Abort: Equatable {
+    case never, onExit, onFailure
+
+    func triggers(on code: Int32) -> Bool {
+        switch self {
+        case .never: false
+        case .onExit: true
+        case .onFailure: code != 0
         }
     }
 }

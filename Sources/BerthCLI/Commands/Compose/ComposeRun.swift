@@ -120,7 +120,13 @@ struct ComposeRunCommand: AsyncParsableCommand {
             }
             return
         }
-        let code = try await attach(oneOff, driver: driver, tty: overrides.tty)
+        let code: Int32
+        do {
+            code = try await attach(oneOff, driver: driver, tty: overrides.tty)
+        } catch {
+            if remove { try? await driver.remove(oneOff, volumes: true) }
+            throw error
+        }
         if remove { try? await driver.remove(oneOff, volumes: true) }
         throw ExitCode(code)
     }
@@ -168,7 +174,6 @@ struct ComposeRunCommand: AsyncParsableCommand {
     func attach(_ name: String, driver: ComposeDriver, tty: Bool) async throws -> Int32 {
         switch try translated(exitCode: 125, { try driver.start(name, attach: true) }) {
         case let .failed(code, message):
-            if remove { try? await driver.remove(name, volumes: true) }
             throw UserError("Error response from daemon: failed to create task for container: \(message)", exitCode: code)
         case .started, .waitingForAttach:
             break

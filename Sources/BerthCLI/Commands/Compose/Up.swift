@@ -40,8 +40,12 @@ struct UpCommand: AsyncParsableCommand {
     var timestamps = false
     @Flag(name: .customLong("abort-on-container-exit"), help: "Stops all containers if any container was stopped. Incompatible with -d.")
     var abortOnContainerExit = false
+    @Flag(name: .customLong("abort-on-container-failure"), help: "Stops all containers if any container exited with failure. Incompatible with -d.")
+    var abortOnContainerFailure = false
     @Option(name: .customLong("exit-code-from"), help: "Return the exit code of the selected service container. Implies --abort-on-container-exit.")
     var exitCodeFrom: String?
+    @Flag(name: .customLong("attach-dependencies"), help: "Automatically attach to log output of dependent services.")
+    var attachDependencies = false
     @Option(name: .customLong("attach"), help: "Restrict attaching to the specified services (repeatable).")
     var attach: [String] = []
     @Option(name: .customLong("no-attach"), help: "Do not attach (stream logs) to the specified services (repeatable).")
@@ -55,8 +59,11 @@ struct UpCommand: AsyncParsableCommand {
         if forceRecreate && noRecreate {
             throw ValidationError("--force-recreate and --no-recreate are incompatible")
         }
-        if (detach || wait) && (abortOnContainerExit || exitCodeFrom != nil) {
-            throw ValidationError("--abort-on-container-exit and --exit-code-from cannot be combined with -d or --wait")
+        if (detach || wait) && (abortOnContainerExit || abortOnContainerFailure || exitCodeFrom != nil) {
+            throw ValidationError("--abort-on-container-exit, --abort-on-container-failure and --exit-code-from cannot be combined with -d or --wait")
+        }
+        if abortOnContainerExit && abortOnContainerFailure {
+            throw ValidationError("--abort-on-container-exit and --abort-on-container-failure are incompatible")
         }
     }
 
@@ -142,9 +149,15 @@ struct UpCommand: AsyncParsableCommand {
         if detach || wait { return }
         var follower = ProjectLogFollower(driver: driver, project: p, color: !noColor, timestamps: timestamps,
                                           prefix: !noLogPrefix)
-        follower.shown = Self.shownServices(selected: selected, attach: attach, noAttach: noAttach)
-        follower.watched = selected
-        follower.abortOnExit = abortOnContainerExit || exitCodeFrom != nil
+        // Compose attaches to the services named (all when none is), and to
+        // their dependencies with --attach-dependencies.
+        let attached = (services.isEmpty || attachDependencies ? selected : Set(services))
+            .union(exitCodeFrom.map { [$0] } ?? [])
+        follower.shown = Self.shownServices(attached: attached, attach: attach, noAttach: noAttach)
+        follower.watched = attached
+        // --exit-code-from implies --abort-on-container-exit, unless --abort-on-container-failure.
+        follower.abort = abortOnContainerFailure ? .onFailure
+            : abortOnContainerExit || exitCodeFrom != nil ? .onExit : .never
         follower.exitCodeFrom = exitCodeFrom
         // Containers the plan kept as they were (already exited) are not news.
         let alreadyExited = Set(plan.waves.flatMap { $0 }.compactMap { action -> String? in
@@ -156,10 +169,9 @@ struct UpCommand: AsyncParsableCommand {
     }
 
     /// The services whose output attached `up` shows: `--attach` ones (else
-    /// all selected), minus `--no-attach` ones; nil when that is all of them.
-    static func shownServices(selected: Set<String>, attach: [String], noAttach: [String]) -> Set<String>? {
-        if attach.isEmpty && noAttach.isEmpty { return nil }
-        return (attach.isEmpty ? selected : Set(attach)).subtracting(noAttach)
+    /// the attached ones), minus `--no-attach` ones.
+    static func shownServices(attached: Set<String>, attach: [String], noAttach: [String]) -> Set<String> {
+        (attach.isEmpty ? attached : Set(attach)).subtracting(noAttach)
     }
 
     /// service → dependency → requirement, for the `selected` services.
