@@ -168,6 +168,13 @@ struct ComposeExecRunTests {
             #expect(from.status == 7, "\(from.stdout)\(from.stderr)")
             #expect(from.stdout.contains("db ready"), "\(from.stdout)")
             #expect(!from.stdout.contains("web up"), "\(from.stdout)")
+
+            // Services named: only they are attached and stopped; their dependency db keeps running.
+            let named = try berth(t, ["--profile", "abort", "up", "--abort-on-container-failure", "--no-color", "failer", "web"])
+            #expect(named.status == 3, "\(named.stdout)\(named.stderr)")
+            #expect(named.stdout.contains("web up") && !named.stdout.contains("db ready"), "\(named.stdout)")
+            let still = try berth(t, ["--profile", "abort", "compose", "ps", "--services"])
+            #expect(still.stdout == "db\n", "\(still.stdout)")
         }
     }
 }
