@@ -61,8 +61,9 @@ enum GlobalOptions {
                     globals.append(arg)
                     i += 1
                 } else {
-                    // The long form, so a command's own `-f` (logs --follow) cannot take it.
-                    globals += [arg == "-f" ? "--file" : arg, args[i + 1]]
+                    // The long form, so a command's own `-f` (logs --follow) or
+                    // `-p` (compose run --publish) cannot take it.
+                    globals += [arg == "-f" ? "--file" : arg == "-p" ? "--project-name" : arg, args[i + 1]]
                     i += 2
                 }
             } else if flags.contains(arg) {

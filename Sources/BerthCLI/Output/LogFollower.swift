@@ -17,31 +17,82 @@ struct ProjectLogFollower {
     var color: Bool
     var timestamps: Bool
     var prefix: Bool = true
+    /// Services whose output is shown (`up --attach/--no-attach`); nil: all.
+    var shown: Set<String>? = nil
+    /// Services whose containers are watched for exits and stopped on Ctrl-C
+    /// or abort (those named to `up`, else all it started); nil: all.
+    var watched: Set<String>? = nil
+    /// When a watched container's exit stops them all.
+    var abort: Abort = .never
+    /// `--exit-code-from`: the service whose exit code berth returns.
+    var exitCodeFrom: String? = nil
 
-    /// Prints new log lines until every container has exited (returns 0) or
-    /// Ctrl-C (stops the project's containers gracefully; a second Ctrl-C
-    /// kills them) which exits 130.
-    func attachUntilInterrupted(stopTimeout: Int?) async throws {
+    /// Prints new log lines and `<name> exited with code N` until every
+    /// watched container has exited (returns 0, or `exitCodeFrom`'s code),
+    /// a container exits under `abort` (stops the watched ones, returns that
+    /// container's code, or `exitCodeFrom`'s), or Ctrl-C (stops them
+    /// gracefully; a second Ctrl-C kills them) which exits 130.
+    /// `tail` may come marked (`LogTail.markCurrentEnds`) from before the
+    /// containers started, so nothing they printed is missed; containers
+    /// named in `alreadyExited` had exited before and are not reported.
+    func attachUntilInterrupted(stopTimeout: Int?, tail marked: LogTail? = nil,
+                                alreadyExited: Set<String> = []) async throws -> Int32 {
         signal(SIGINT) { _ in interrupts.add(1, ordering: .relaxed) }
         signal(SIGTERM) { _ in interrupts.add(1, ordering: .relaxed) }
-        var tail = LogTail(driver: driver, color: color, timestamps: timestamps, prefix: prefix)
+        var tail = marked ?? LogTail(driver: driver, color: color, timestamps: timestamps, prefix: prefix)
+        var exits = ExitWatch(alreadyExited: alreadyExited)
         while true {
-            let running = try tail.pump(fromStart: false)
+            let containers = try driver.actualContainers().map(\.actual).filter { !$0.oneOff }
+            _ = try tail.pump(fromStart: marked != nil, services: shown)
+            let watchedNow = containers.filter { watched?.contains($0.service) ?? true }
+            let exited = exits.newExits(watchedNow)
+            for c in exited where shown?.contains(c.container.service) ?? true {
+                print("\(c.container.name) exited with code \(c.code)")
+            }
+            fflush(nil)
             if interrupts.load(ordering: .relaxed) > 0 {
                 writeStderr("Gracefully stopping... (press Ctrl+C again to force)")
-                try await stopAll()
-                _ = try tail.pump(fromStart: false)
+                try await stopAll(timeout: stopTimeout)
+                _ = try tail.pump(fromStart: marked != nil, services: shown)
                 throw ExitCode(130)
             }
-            if !running { return }
+            if let first = exited.first(where: { abort.triggers(on: $0.code) }) {
+                print("Aborting on container exit...")
+                fflush(nil)
+                try await stopAll(timeout: stopTimeout)
+                _ = try tail.pump(fromStart: marked != nil, services: shown)
+                let stopped = exits.newExits(try driver.actualContainers().map(\.actual)
+                    .filter { !$0.oneOff && (watched?.contains($0.service) ?? true) })
+                for c in stopped where shown?.contains(c.container.service) ?? true {
+                    print("\(c.container.name) exited with code \(c.code)")
+                }
+                fflush(nil)
+                guard let service = exitCodeFrom else { return first.code }
+                return try exitCode(of: service, preferring: exited + stopped)
+            }
+            if !watchedNow.contains(where: { ExitWatch.isUp($0.status) }) {
+                guard let service = exitCodeFrom else { return 0 }
+                return try exitCode(of: service, preferring: exited)
+            }
             try await Task.sleep(nanoseconds: 100_000_000)
         }
     }
 
-    /// Stops every container of the project, dependents first.
-    func stopAll() async throws {
+    /// The exit code of `service`'s (first) container, once it has exited.
+    private func exitCode(of service: String, preferring exited: [ExitWatch.Exit]) throws -> Int32 {
+        if let seen = exited.first(where: { $0.container.service == service }) { return seen.code }
+        let containers = try driver.actualContainers().map(\.actual)
+            .filter { !$0.oneOff && $0.service == service }.sorted { $0.number < $1.number }
+        for c in containers { if case let .exited(code) = c.status { return code } }
+        return 0
+    }
+
+    /// Stops the watched containers (not one-offs), dependents first.
+    func stopAll(timeout: Int? = nil) async throws {
         let graph = try ServiceGraph(project)
-        let byService = Dictionary(grouping: try driver.actualContainers(), by: { $0.actual.service })
+        let byService = Dictionary(grouping: try driver.actualContainers().filter {
+            !$0.actual.oneOff && (watched?.contains($0.actual.service) ?? true)
+        }, by: { $0.actual.service })
         for wave in graph.stopWaves() {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for service in wave {
@@ -50,7 +101,7 @@ struct ProjectLogFollower {
                             if interrupts.load(ordering: .relaxed) > 1 {
                                 try? await driver.kill(record.name)
                             } else {
-                                try await driver.stop(record.name)
+                                try await driver.stop(record.name, timeout: timeout)
                             }
                         }
                     }
@@ -58,6 +109,55 @@ struct ProjectLogFollower {
                 try await group.waitForAll()
             }
         }
+    }
+}
+
+/// `up --abort-on-container-exit` (any exit) / `--abort-on-container-failure` (non-zero).
+enum Abort: Equatable {
+    case never, onExit, onFailure
+
+    func triggers(on code: Int32) -> Bool {
+        switch self {
+        case .never: false
+        case .onExit: true
+        case .onFailure: code != 0
+        }
+    }
+}
+
+/// Which containers exited since the last look: a container is reported
+/// once per exit (again after it runs again).
+struct ExitWatch {
+    struct Exit {
+        var container: ActualContainer
+        var code: Int32
+    }
+
+    /// Container names (or ids) not to report until they run again.
+    private var reported: Set<String>
+
+    init(alreadyExited: Set<String> = []) { reported = alreadyExited }
+
+    static func isUp(_ status: ActualContainer.Status) -> Bool {
+        switch status {
+        case .running, .restarting, .paused, .created: true
+        case .exited, .dead: false
+        }
+    }
+
+    /// The containers that have exited and were not reported yet, by name.
+    mutating func newExits(_ containers: [ActualContainer]) -> [Exit] {
+        var out: [Exit] = []
+        for c in containers.sorted(by: { $0.name < $1.name }) {
+            if Self.isUp(c.status) {
+                reported.remove(c.name)
+                continue
+            }
+            guard reported.insert(c.name).inserted else { continue }
+            let code: Int32 = if case let .exited(n) = c.status { n } else { 255 }
+            out.append(Exit(container: c, code: code))
+        }
+        return out
     }
 }
 
@@ -74,11 +174,22 @@ struct LogTail {
         prefixer.assignColors(services: driver.project.services.map(\.name))
     }
 
+    /// Remembers where every existing container's log ends now, so a later
+    /// `pump(fromStart: true)` shows only what they print from here on (and
+    /// containers created after this, from their first line).
+    mutating func markCurrentEnds() throws {
+        for (record, _) in try driver.actualContainers() {
+            let attributes = try? FileManager.default.attributesOfItem(atPath: driver.logPath(record))
+            offsets[record.id] = (attributes?[.size] as? NSNumber)?.uint64Value ?? 0
+        }
+    }
+
     /// Prints new lines of every container; returns whether any is still up.
     mutating func pump(fromStart: Bool, services: Set<String>? = nil, tailLines: Int? = nil) throws -> Bool {
         var anyUp = false
         for (record, actual) in try driver.actualContainers().sorted(by: { $0.record.name < $1.record.name }) {
             if let services, !services.contains(actual.service) { continue }
+            if actual.oneOff { continue }  // `compose run` containers: their own terminal shows them
             switch actual.status {
             case .running, .restarting, .paused, .created: anyUp = true
             default: break

@@ -382,7 +382,8 @@ public final class ComposeDriver: ContainerDriver, Sendable {
     /// Pins the container's network namespace, attaches it to every network
     /// of the service (aliases: service name, container name, given
     /// aliases), publishes ports and writes /etc/hosts, hostname, resolv.conf.
-    func wireNetwork(_ record: ContainerRecord, service svc: ComposeService) throws {
+    func wireNetwork(_ record: ContainerRecord, service svc: ComposeService, extraPorts: [PortRequest] = [],
+                     serviceAlias: Bool = true) throws {
         let directory = containers.directory(record.id)
         var hostsLines: [String] = []
         var nameservers: [String] = []
@@ -392,7 +393,7 @@ public final class ComposeDriver: ContainerDriver, Sendable {
             var first: (record: NetworkRecord, ip: String)?
             for (key, attachment) in svc.networks.sorted(by: { $0.key < $1.key }) {
                 let full = Self.networkName(key, in: project)
-                let aliases = [svc.name, record.name] + attachment.aliases
+                let aliases = (serviceAlias ? [svc.name] : []) + [record.name] + attachment.aliases
                 let result = try attacher.attach(AttachRequest(
                     containerID: record.id, containerName: record.name, network: full,
                     namespace: .path(netnsPath(record.id)), aliases: aliases,
@@ -404,7 +405,7 @@ public final class ComposeDriver: ContainerDriver, Sendable {
             }
             if let first {
                 hostsLines.append("\(first.ip)\t\(record.host.hostname) \(record.name)")
-                let requests = try svc.ports.map(Self.portRequest)
+                let requests = try svc.ports.map(Self.portRequest) + extraPorts
                 if !requests.isEmpty {
                     let publisher = PortPublisher(store: networks)
                     let bindings = try publisher.preflight(requests)

@@ -137,8 +137,10 @@ public struct Executor: Sendable {
         }
     }
 
-    /// Waits until every dependency of `service` meets its condition.
-    func waitForDependencies(of service: String, containersOf: [String: [String]],
+    /// Waits until every dependency of `service` meets its condition
+    /// (`containersOf`: dependency service → its container names); returns
+    /// warnings for optional dependencies that failed.
+    public func waitForDependencies(of service: String, containersOf: [String: [String]],
                              report: @escaping @Sendable (ExecutionEvent) -> Void) async throws -> [String] {
         var warnings: [String] = []
         for (dependency, requirement) in (dependencies[service] ?? [:]).sorted(by: { $0.key < $1.key }) {

@@ -12,9 +12,13 @@ import Glibc
 public struct ContainerCopy {
     /// A directory fd of the container's root.
     let root: OwnedDescriptor
+    /// `cp -a`: copies keep the source's uid/gid (otherwise they belong to
+    /// root inside the container, to berth's user on the host).
+    public var archive = false
 
-    public init(pid: Int32) throws {
+    public init(pid: Int32, archive: Bool = false) throws {
         root = try Sys.open("/proc/\(pid)/root", O_RDONLY | O_DIRECTORY)
+        self.archive = archive
     }
 
     // MARK: Out of the container
@@ -43,6 +47,7 @@ public struct ContainerCopy {
                 if fstat(child, &cst) != 0 { throw SystemError.current("fstat", "\(name)/\(entry)") }
                 try copyOut(fd: child, st: cst, name: "\(name)/\(entry)", to: "\(target)/\(entry)")
             }
+            try keepOwner(st, AT_FDCWD, target)
         case S_IFLNK:
             var buf = [CChar](repeating: 0, count: 4096)
             let n = readlinkat(fd, "", &buf, buf.count - 1)
@@ -50,6 +55,7 @@ public struct ContainerCopy {
             let link = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
             unlink(target)
             if symlink(link, target) != 0 { throw SystemError.current("symlink", target) }
+            try keepOwner(st, AT_FDCWD, target)
         case S_IFREG:
             let input = open("/proc/self/fd/\(fd)", O_RDONLY | O_CLOEXEC)
             if input < 0 { throw SystemError.current("open", name) }
@@ -58,6 +64,7 @@ public struct ContainerCopy {
             if output < 0 { throw SystemError.current("create", target) }
             defer { close(output) }
             try ContainerCopy.pump(input, output, name)
+            try keepOwner(st, AT_FDCWD, target)
         default:
             return  // devices, fifos, sockets are not copied
         }
@@ -96,6 +103,7 @@ public struct ContainerCopy {
                 if lstat("\(source)/\(entry)", &cst) != 0 { throw SystemError.current("lstat", "\(source)/\(entry)") }
                 try copyIn("\(source)/\(entry)", st: cst, into: sub, name: entry)
             }
+            try keepOwner(st, dir, name)
         case S_IFLNK:
             var buf = [CChar](repeating: 0, count: 4096)
             let n = readlink(source, &buf, buf.count - 1)
@@ -103,6 +111,7 @@ public struct ContainerCopy {
             let link = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
             unlinkat(dir, name, 0)
             if symlinkat(link, dir, name) != 0 { throw SystemError.current("symlink", name) }
+            try keepOwner(st, dir, name)
         case S_IFREG:
             let input = open(source, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
             if input < 0 { throw SystemError.current("open", source) }
@@ -112,12 +121,22 @@ public struct ContainerCopy {
             if output < 0 { throw SystemError.current("create", name) }
             defer { close(output) }
             try ContainerCopy.pump(input, output, name)
+            try keepOwner(st, dir, name)
         default:
             return
         }
     }
 
     // MARK: Helpers
+
+    /// With `archive`, gives `name` (relative to `dir`, not following a
+    /// link) the owner of the source.
+    private func keepOwner(_ st: stat, _ dir: Int32, _ name: String) throws {
+        guard archive else { return }
+        if fchownat(dir, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) != 0 {
+            throw SystemError.current("chown", name)
+        }
+    }
 
     static func pump(_ input: Int32, _ output: Int32, _ name: String) throws {
         var buf = [UInt8](repeating: 0, count: 65536)

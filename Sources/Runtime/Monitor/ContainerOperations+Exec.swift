@@ -12,13 +12,17 @@ public struct ExecRequest: Sendable {
     public var user: String?
     public var workingDir: String?
     public var tty: Bool
+    /// Every capability for this process (`exec --privileged`).
+    public var privileged: Bool
 
-    public init(argv: [String], env: [String] = [], user: String? = nil, workingDir: String? = nil, tty: Bool = false) {
+    public init(argv: [String], env: [String] = [], user: String? = nil, workingDir: String? = nil, tty: Bool = false,
+                privileged: Bool = false) {
         self.argv = argv
         self.env = env
         self.user = user
         self.workingDir = workingDir
         self.tty = tty
+        self.privileged = privileged
     }
 }
 
@@ -39,6 +43,10 @@ extension ContainerOperations {
         let plan = try ContainerLaunch.plan(for: record)
         var exec = ExecPlan(argv: request.argv, sameAs: plan, cgroup: cgroup(of: record))
         exec.tty = request.tty
+        if request.privileged {
+            // Every capability berth itself may hold (as Docker's daemon gives what it has).
+            exec.capabilities = ProcessCapabilities(CapabilitySet(mask: CapabilitySet.full.mask & Self.ownBoundingMask()))
+        }
         if let dir = request.workingDir, !dir.isEmpty { exec.cwd = dir.hasPrefix("/") ? dir : plan.cwd + "/" + dir }
         if let user = request.user, !user.isEmpty {
             exec.user = try ContainerLaunch.users(for: record).resolve(user).user
@@ -55,6 +63,16 @@ extension ContainerOperations {
         } catch let e as SystemError where e.operation == "execve" {
             throw StartFailure.exec(request.argv.first ?? "", errno: e.errno)
         }
+    }
+
+    /// This process's capability bounding set (`CapBnd` of /proc/self/status).
+    static func ownBoundingMask() -> UInt64 {
+        guard let status = try? StateFile.readText("/proc/self/status") else { return CapabilitySet.full.mask }
+        for line in status.split(separator: "\n") where line.hasPrefix("CapBnd:") {
+            let hex = line.dropFirst("CapBnd:".count).filter { $0 != " " && $0 != "\t" }
+            if let mask = UInt64(hex, radix: 16) { return mask }
+        }
+        return CapabilitySet.full.mask
     }
 
     // MARK: Pause

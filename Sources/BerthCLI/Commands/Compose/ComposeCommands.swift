@@ -11,7 +11,8 @@ enum ComposeCommands {
         ComposeStartCommand.self, ComposeStopCommand.self, ComposeRestartCommand.self, ComposeKillCommand.self,
         ComposeRmCommand.self, ComposePauseCommand.self, ComposeUnpauseCommand.self, ComposeTopCommand.self,
         ComposePortCommand.self, ComposeImagesCommand.self, ComposeWaitCommand.self, ComposeLsCommand.self,
-        ComposeEventsCommand.self] }
+        ComposeEventsCommand.self,
+        ComposeExecCommand.self, ComposeRunCommand.self, ComposeCpCommand.self] }
 
     static var all: [ParsableCommand.Type] { subcommands + [ComposeGroupCommand.self] }
 }

@@ -38,6 +38,20 @@ struct UpCommand: AsyncParsableCommand {
     var noColor = false
     @Flag(name: .long, help: "Show timestamps.")
     var timestamps = false
+    @Flag(name: .customLong("abort-on-container-exit"), help: "Stops all containers if any container was stopped. Incompatible with -d.")
+    var abortOnContainerExit = false
+    @Flag(name: .customLong("abort-on-container-failure"), help: "Stops all containers if any container exited with failure. Incompatible with -d.")
+    var abortOnContainerFailure = false
+    @Option(name: .customLong("exit-code-from"), help: "Return the exit code of the selected service container. Implies --abort-on-container-exit.")
+    var exitCodeFrom: String?
+    @Flag(name: .customLong("attach-dependencies"), help: "Automatically attach to log output of dependent services.")
+    var attachDependencies = false
+    @Option(name: .customLong("attach"), help: "Restrict attaching to the specified services (repeatable).")
+    var attach: [String] = []
+    @Option(name: .customLong("no-attach"), help: "Do not attach (stream logs) to the specified services (repeatable).")
+    var noAttach: [String] = []
+    @Flag(name: .customLong("no-log-prefix"), help: "Don't print prefix in logs.")
+    var noLogPrefix = false
     @Argument(help: "Services to start (and their dependencies).")
     var services: [String] = []
 
@@ -45,13 +59,19 @@ struct UpCommand: AsyncParsableCommand {
         if forceRecreate && noRecreate {
             throw ValidationError("--force-recreate and --no-recreate are incompatible")
         }
+        if (detach || wait) && (abortOnContainerExit || abortOnContainerFailure || exitCodeFrom != nil) {
+            throw ValidationError("--abort-on-container-exit, --abort-on-container-failure and --exit-code-from cannot be combined with -d or --wait")
+        }
+        if abortOnContainerExit && abortOnContainerFailure {
+            throw ValidationError("--abort-on-container-exit and --abort-on-container-failure are incompatible")
+        }
     }
 
     func run() async throws {
         if !dryRun { try requireRoot("berth up") }
         let loaded = try project.load()
         let p = loaded.project
-        for s in services where p.service(named: s) == nil {
+        for s in services + attach + noAttach + (exitCodeFrom.map { [$0] } ?? []) where p.service(named: s) == nil {
             throw UserError("no such service: \(s)")
         }
         var replicas: [String: Int] = [:]
@@ -99,17 +119,11 @@ struct UpCommand: AsyncParsableCommand {
         for network in try translatedEngine({ try driver.ensureNetworks(for: p.services.filter { selected.contains($0.name) }) }) {
             progress.update("Network", network, .done("Created"))
         }
-        let dependencies = Dictionary(uniqueKeysWithValues: p.services.map { service in
-            (service.name, service.dependsOn.filter { selected.contains($0.key) }.mapValues { dep in
-                let condition: DependencyRequirement.Condition = switch dep.condition {
-                case .started: .started
-                case .healthy: .healthy
-                case .completedSuccessfully: .completedSuccessfully
-                }
-                return DependencyRequirement(condition: condition, required: dep.required)
-            })
-        })
-        let executor = Executor(driver: driver, dependencies: dependencies,
+        // Attached: note where the logs end now, so the follower shows all
+        // the containers print from their start.
+        var logTail = LogTail(driver: driver, color: !noColor, timestamps: timestamps, prefix: !noLogPrefix)
+        if !(detach || wait) { try logTail.markCurrentEnds() }
+        let executor = Executor(driver: driver, dependencies: Self.requirements(p, selected: selected),
                                 conditionTimeout: UInt64(waitTimeout) * 1_000_000_000)
         do {
             let warnings = try await executor.run(plan) { event in
@@ -133,8 +147,45 @@ struct UpCommand: AsyncParsableCommand {
         }
         progress.finish()
         if detach || wait { return }
-        try await ProjectLogFollower(driver: driver, project: p, color: !noColor, timestamps: timestamps)
-            .attachUntilInterrupted(stopTimeout: nil)
+        var follower = ProjectLogFollower(driver: driver, project: p, color: !noColor, timestamps: timestamps,
+                                          prefix: !noLogPrefix)
+        // Compose attaches to the services named (all when none is), and to
+        // their dependencies with --attach-dependencies.
+        let attached = (services.isEmpty || attachDependencies ? selected : Set(services))
+            .union(exitCodeFrom.map { [$0] } ?? [])
+        follower.shown = Self.shownServices(attached: attached, attach: attach, noAttach: noAttach)
+        follower.watched = attached
+        // --exit-code-from implies --abort-on-container-exit, unless --abort-on-container-failure.
+        follower.abort = abortOnContainerFailure ? .onFailure
+            : abortOnContainerExit || exitCodeFrom != nil ? .onExit : .never
+        follower.exitCodeFrom = exitCodeFrom
+        // Containers the plan kept as they were (already exited) are not news.
+        let alreadyExited = Set(plan.waves.flatMap { $0 }.compactMap { action -> String? in
+            if case let .keep(c) = action, case .exited = c.status { return c.name }
+            return nil
+        })
+        let code = try await follower.attachUntilInterrupted(stopTimeout: nil, tail: logTail, alreadyExited: alreadyExited)
+        if code != 0 { throw ExitCode(code) }
+    }
+
+    /// The services whose output attached `up` shows: `--attach` ones (else
+    /// the attached ones), minus `--no-attach` ones.
+    static func shownServices(attached: Set<String>, attach: [String], noAttach: [String]) -> Set<String> {
+        (attach.isEmpty ? attached : Set(attach)).subtracting(noAttach)
+    }
+
+    /// service → dependency → requirement, for the `selected` services.
+    static func requirements(_ p: Project, selected: Set<String>) -> [String: [String: DependencyRequirement]] {
+        Dictionary(uniqueKeysWithValues: p.services.map { service in
+            (service.name, service.dependsOn.filter { selected.contains($0.key) }.mapValues { dep in
+                let condition: DependencyRequirement.Condition = switch dep.condition {
+                case .started: .started
+                case .healthy: .healthy
+                case .completedSuccessfully: .completedSuccessfully
+                }
+                return DependencyRequirement(condition: condition, required: dep.required)
+            })
+        })
     }
 
     /// `--wait`: every started container running, and healthy where it has a healthcheck.

@@ -7,6 +7,7 @@ struct CpCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cp", abstract: "Copy files/folders between a container and the local filesystem")
     @OptionGroup var state: StateOptions
+    @Flag(name: .shortAndLong, help: "Archive mode (copy all uid/gid information)") var archive = false
     @Argument(help: ArgumentHelp(valueName: "source")) var source: String
     @Argument(help: ArgumentHelp(valueName: "destination")) var destination: String
 
@@ -14,24 +15,36 @@ struct CpCommand: ParsableCommand {
         try requireRoot("berth cp")
         let ctx = ContainerContext(state)
         let from = CpCommand.split(source), to = CpCommand.split(destination)
-        switch (from, to) {
-        case let ((ref?, path), (nil, host)):
-            let copy = try running(ctx, ref)
-            try translated { try copy.copyOut(path, to: host) }
-        case let ((nil, host), (ref?, path)):
-            let copy = try running(ctx, ref)
-            try translated { try copy.copyIn(host, to: path) }
+        try Self.copy(ctx, from: Endpoint(container: from.0, path: from.1), to: Endpoint(container: to.0, path: to.1),
+                      archive: archive)
+    }
+
+    /// One side of a copy: a path in a container, or on the host (nil container).
+    struct Endpoint {
+        var container: String?
+        var path: String
+    }
+
+    /// Copies between a running container and the host (`berth cp`, `berth compose cp`).
+    static func copy(_ ctx: ContainerContext, from: Endpoint, to: Endpoint, archive: Bool = false) throws {
+        switch (from.container, to.container) {
+        case let (ref?, nil):
+            let copy = try running(ctx, ref, archive: archive)
+            try translated { try copy.copyOut(from.path, to: to.path) }
+        case let (nil, ref?):
+            let copy = try running(ctx, ref, archive: archive)
+            try translated { try copy.copyIn(from.path, to: to.path) }
         default:
             throw UserError("copying between containers or between host paths is not supported: one side must be CONTAINER:PATH")
         }
     }
 
-    private func running(_ ctx: ContainerContext, _ ref: String) throws -> ContainerCopy {
+    private static func running(_ ctx: ContainerContext, _ ref: String, archive: Bool) throws -> ContainerCopy {
         let snap = try translated { try ctx.operations.snapshot(ref) }
         guard snap.state.isActive, snap.state.pid > 0 else {
             throw UserError("Error response from daemon: cannot copy: \(snap.record.name) is not running (berth copies through the running container's root)")
         }
-        return try translated { try ContainerCopy(pid: snap.state.pid) }
+        return try translated { try ContainerCopy(pid: snap.state.pid, archive: archive) }
     }
 
     /// `name:path` → (name, path); a path with `/` before any `:` is local.

@@ -33,14 +33,23 @@ struct ExecCommand: ParsableCommand {
         }
         let request = ExecRequest(argv: Array(containerAndCommand.dropFirst()), env: extra, user: user,
                                   workingDir: workdir, tty: tty)
+        try Self.perform(ctx, record, request, detach: detach, interactive: interactive)
+    }
+
+    /// Runs `request` in the running container as `berth exec` and
+    /// `berth compose exec` do: detached, on a pty (`request.tty`), or with
+    /// this process's stdio (stdin only when `interactive`). Attached, it
+    /// ends by throwing the command's exit code.
+    static func perform(_ ctx: ContainerContext, _ record: ContainerRecord, _ request: ExecRequest,
+                        detach: Bool, interactive: Bool) throws {
         if detach {
             _ = try translated(exitCode: 126) {
                 try ctx.operations.exec(record, request, stdio: LaunchStdio())
             }
             return
         }
-        if tty {
-            try runWithPty(ctx, record, request)
+        if request.tty {
+            try runWithPty(ctx, record, request, interactive: interactive)
         }
         let pid = try translated(exitCode: 126) {
             try ctx.operations.exec(record, request, stdio: LaunchStdio(stdin: interactive ? 0 : -1, stdout: 1, stderr: 2))
@@ -57,7 +66,8 @@ struct ExecCommand: ParsableCommand {
     }
 
     /// `-t`: the process gets a pty; this terminal (raw) is copied to and from it.
-    private func runWithPty(_ ctx: ContainerContext, _ record: ContainerRecord, _ request: ExecRequest) throws -> Never {
+    private static func runWithPty(_ ctx: ContainerContext, _ record: ContainerRecord, _ request: ExecRequest,
+                                   interactive: Bool) throws -> Never {
         var rows: UInt16 = 24, cols: UInt16 = 80
         _ = cm_get_winsize(0, &rows, &cols)
         var master: Int32 = -1, slave: Int32 = -1
