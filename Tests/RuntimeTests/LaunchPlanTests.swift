@@ -119,6 +119,18 @@ import Testing
         #expect(plan.cgroup?.limits.devices.map(\.description) == ["a"])
     }
 
+    @Test func privilegedGetsOnlyWhatThisHostLetsBerthGrant() throws {
+        var o = ContainerOverrides()
+        o.privileged = true
+        // A host whose bounding set lacks CAP_SYS_RESOURCE (bit 24), as this CI machine's does.
+        o.grantable = CapabilitySet(mask: CapabilitySet.full.mask & ~(UInt64(1) << 24))
+        let plan = try LaunchPlan.make(imageConfig: ImageProcessConfig(cmd: ["true"]), overrides: o,
+                                       rootfs: Rootfs(directory: "/r"), users: UserDatabase())
+        #expect(plan.capabilities.effective.mask == o.grantable.mask)
+        #expect(plan.capabilities.bounding.mask == o.grantable.mask)
+        #expect(!plan.capabilities.permitted.contains(Capability(name: "SYS_RESOURCE")!))
+    }
+
     struct RejectCase: CustomTestStringConvertible, Sendable {
         var name: String
         var apply: @Sendable (inout ContainerOverrides) -> Void

@@ -128,6 +128,7 @@ public enum ContainerLaunch {
             return ContainerMount.bind(m.hostPath, at: m.destination, readonly: m.readOnly)
         }
         o.cgroupName = record.id
+        o.grantable = CapabilitySet(mask: ContainerOperations.ownBoundingMask())
         if record.host.memory > 0 { o.limits.memory = record.host.memory }
         if record.host.nanoCPUs > 0 { o.limits.cpus = Double(record.host.nanoCPUs) / 1e9 }
         if record.host.pidsLimit > 0 { o.limits.pidsLimit = record.host.pidsLimit }

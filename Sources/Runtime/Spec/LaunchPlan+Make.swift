@@ -65,6 +65,10 @@ public struct ContainerOverrides: Sendable, Equatable {
     public var etcFiles: EtcFiles = EtcFiles()
     /// Container id (cgroup leaf name); nil = no cgroup.
     public var cgroupName: String?
+    /// The capabilities berth itself may grant (its bounding set): a
+    /// privileged container, or `cap_add: ALL`, gets these, not bits this
+    /// host withholds (capset would fail with EPERM).
+    public var grantable: CapabilitySet = .full
     public var limits: CgroupLimits = CgroupLimits()
     public var stopSignal: String?
     /// `init: true` / `--init`.
@@ -125,7 +129,11 @@ extension LaunchPlan {
         if !caps.unknown.isEmpty {
             throw LaunchPlanError("unknown capability: \(caps.unknown.joined(separator: ", "))")
         }
-        plan.capabilities = caps.capabilities
+        var granted = caps.capabilities
+        granted.bounding.mask &= o.grantable.mask
+        granted.effective.mask &= o.grantable.mask
+        granted.permitted.mask &= o.grantable.mask
+        plan.capabilities = granted
         plan.seccomp = o.seccomp ?? (o.privileged ? .unconfined : .dockerDefault)
         if o.privileged {
             plan.maskedPaths = []
