@@ -161,12 +161,16 @@ struct ExitWatch {
     }
 }
 
-/// Reads what was appended to each container's JSON log since last time.
+/// Reads what was appended to each container's JSON log since last time,
+/// through the same reader as `berth logs` (rotation followed, lines parsed
+/// without a general JSON parser), and prints it with Compose's prefixes.
 struct LogTail {
     let driver: ComposeDriver
     var prefixer: LogPrefixer
-    private var offsets: [String: UInt64] = [:]
-    private var partial: [String: String] = [:]
+    /// `--since` / `--until` (Docker's selection; nil = unbounded).
+    var since: Timestamp?
+    var until: Timestamp?
+    private var followers: [String: LogFollower] = [:]
 
     init(driver: ComposeDriver, color: Bool, timestamps: Bool, prefix: Bool) {
         self.driver = driver
@@ -179,14 +183,18 @@ struct LogTail {
     /// containers created after this, from their first line).
     mutating func markCurrentEnds() throws {
         for (record, _) in try driver.actualContainers() {
-            let attributes = try? FileManager.default.attributesOfItem(atPath: driver.logPath(record))
-            offsets[record.id] = (attributes?[.size] as? NSNumber)?.uint64Value ?? 0
+            var follower = LogFollower(path: driver.logPath(record))
+            follower.skipToEnd()
+            followers[record.id] = follower
         }
     }
 
     /// Prints new lines of every container; returns whether any is still up.
+    /// A container seen for the first time is read from its first line when
+    /// `fromStart` (its rotated files too), else from its current end.
     mutating func pump(fromStart: Bool, services: Set<String>? = nil, tailLines: Int? = nil) throws -> Bool {
         var anyUp = false
+        var out: [UInt8] = []
         for (record, actual) in try driver.actualContainers().sorted(by: { $0.record.name < $1.record.name }) {
             if let services, !services.contains(actual.service) { continue }
             if actual.oneOff { continue }  // `compose run` containers: their own terminal shows them
@@ -195,27 +203,32 @@ struct LogTail {
             default: break
             }
             let path = driver.logPath(record)
-            guard let handle = FileHandle(forReadingAtPath: path) else { continue }
-            defer { try? handle.close() }
-            let size = (try? handle.seekToEnd()) ?? 0
-            var offset = offsets[record.id] ?? (fromStart ? 0 : size)
-            if offset > size { offset = 0 }  // rotated
-            try handle.seek(toOffset: offset)
-            let data = handle.readDataToEndOfFile()
-            offsets[record.id] = offset + UInt64(data.count)
-            var text = partial[record.id, default: ""] + String(decoding: data, as: UTF8.self)
-            var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-            partial[record.id] = lines.removeLast()
-            if let tailLines, lines.count > tailLines { lines = Array(lines.suffix(tailLines)) }
-            text = ""
-            for line in lines where !line.isEmpty {
-                guard let value = try? RecordJSON.parse(line), var log = value["log"]?.stringValue else { continue }
-                if log.hasSuffix("\n") { log.removeLast() }
-                print(prefixer.format(container: record.name, service: actual.service, line: log,
-                                      timestamp: value["time"]?.stringValue))
+            var entries: [LogEntry] = []
+            var follower: LogFollower
+            if let known = followers[record.id] {
+                follower = known
+            } else {
+                follower = LogFollower(path: path)
+                if fromStart {
+                    for file in LogRotation.files(logPath: path, options: record.log).dropLast() {
+                        if let bytes = try? StateFile.read(file) { entries += JSONLogReader.parse(bytes[...]).entries }
+                    }
+                } else {
+                    follower.skipToEnd()
+                }
+            }
+            entries += follower.readAvailable()
+            followers[record.id] = follower
+            for e in JSONLogReader.select(entries, since: since, until: until, tail: tailLines) {
+                var text = e.text
+                if text.hasSuffix("\n") { text.removeLast() }
+                out += prefixer.format(container: record.name, service: actual.service, line: text,
+                                       timestamp: e.time.fixedNano).utf8
+                out.append(10)
             }
         }
         fflush(nil)
+        if !out.isEmpty { try StateFile.writeAll(fd: 1, out, path: "standard output") }
         return anyUp
     }
 }

@@ -162,6 +162,7 @@ extension ComposeDriver {
         let created = try containers.create(record)
         do {
             try wireNetwork(created, service: svc, extraPorts: ports, serviceAlias: overrides.useAliases)
+            try markComplete(created.id)
         } catch {
             try? teardown(created)
             try? containers.remove(id: created.id)

@@ -65,6 +65,7 @@ public final class ComposeDriver: ContainerDriver, Sendable {
                 .map { "\($0.key)\t\($0.value.replacingOccurrences(of: "\n", with: "\\n"))" }.joined(separator: "\n")
             try fields.write(toFile: containers.directory(created.id) + "/compose-fields", atomically: true, encoding: .utf8)
             try wireNetwork(created, service: svc)
+            try markComplete(created.id)
         } catch {
             try? teardown(created)
             try? containers.remove(id: created.id)
@@ -189,6 +190,37 @@ public final class ComposeDriver: ContainerDriver, Sendable {
                 fields: fields, status: status, stoppedByUser: state?.stoppedByUser ?? false)
             return (record, actual)
         }
+    }
+
+    // MARK: Convergence after a crash
+
+    /// Written last by `create`: the record, its network wiring and its
+    /// /etc files all exist. A berth killed inside `create` leaves a record
+    /// without it.
+    static let completeMarker = "compose-complete"
+
+    func markComplete(_ id: String) throws {
+        let path = containers.directory(id) + "/" + Self.completeMarker
+        guard FileManager.default.createFile(atPath: path, contents: nil) else {
+            throw EngineError(service: nil, "cannot write \(path)")
+        }
+    }
+
+    /// Removes the project's containers that a killed `berth` left half
+    /// created (never started, no completion marker), with whatever wiring
+    /// they got; returns their names. Call it holding the project lock:
+    /// another berth may be inside `create` for a container otherwise.
+    public func discardIncomplete() throws -> [String] {
+        var discarded: [String] = []
+        for record in try containers.all() where record.labels[ProjectLabels.project] == project.name {
+            let marker = containers.directory(record.id) + "/" + Self.completeMarker
+            guard !FileManager.default.fileExists(atPath: marker),
+                  (try? operations.snapshot(record).state.status) == .created else { continue }
+            try? teardown(record)
+            try operations.remove(record, force: true)
+            discarded.append(record.name)
+        }
+        return discarded
     }
 
     /// The config digest of the image a service would run now; throws,

@@ -29,7 +29,7 @@ struct ComposeCrashTests {
         #expect(try t.berth("import", tar, "busybox:latest").status == 0)
     }
 
-    @Test(arguments: [KillPoint(seconds: 0.2), KillPoint(seconds: 1.0), KillPoint(seconds: 2.5)])
+    @Test(arguments: [KillPoint(seconds: 0.2), KillPoint(seconds: 0.4), KillPoint(seconds: 1.0), KillPoint(seconds: 2.5)])
     func upAfterAKilledUpConverges(_ point: KillPoint) async throws {
         try await withTestRoot { t in
             try importBusybox(t)

@@ -105,6 +105,10 @@ struct ComposeLogsCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-log-prefix"), help: "Don't print prefix in logs.") var noLogPrefix = false
     @Option(name: [.customShort("n"), .long], help: "Number of lines to show from the end of the logs for each container.")
     var tail: String = "all"
+    @Option(name: .long, help: "Show logs since timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes).")
+    var since: String?
+    @Option(name: .long, help: "Show logs before a timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes).")
+    var until: String?
     @Argument(help: "Services to show.") var services: [String] = []
 
     func run() async throws {
@@ -120,6 +124,15 @@ struct ComposeLogsCommand: AsyncParsableCommand {
         let tailLines: Int? = tail == "all" ? nil : Int(tail)
         if tail != "all" && tailLines == nil { throw ValidationError("invalid --tail \"\(tail)\"") }
         var logTail = LogTail(driver: driver, color: !noColor, timestamps: timestamps, prefix: !noLogPrefix)
+        let now = Timestamp.now()
+        logTail.since = try since.map { text in
+            guard let t = JSONLogReader.parseTime(text, now: now) else { throw UserError("invalid value for \"since\": \(text)") }
+            return t
+        }
+        logTail.until = try until.map { text in
+            guard let t = JSONLogReader.parseTime(text, now: now) else { throw UserError("invalid value for \"until\": \(text)") }
+            return t
+        }
         let filter = services.isEmpty ? nil : Set(services)
         _ = try logTail.pump(fromStart: true, services: filter, tailLines: tailLines)
         while follow {

@@ -101,6 +101,8 @@ struct UpCommand: AsyncParsableCommand {
             if let n = replicas[service.name] { d.replicas = n }
             desired.append(d)
         }
+        // A berth killed inside `create` left containers without their wiring: start those afresh.
+        if !dryRun { _ = try driver.discardIncomplete() }
         let existing = try driver.actualContainers()
         let plan = Planner.plan(
             desired: desired, actual: existing.map(\.actual), waves: waves,

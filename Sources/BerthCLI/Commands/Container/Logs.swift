@@ -88,6 +88,14 @@ struct LogFollower {
         return entries
     }
 
+    /// Starts at the current end of the file: only lines written from now on.
+    mutating func skipToEnd() {
+        if fd >= 0 { close(fd) }
+        pending = []
+        reopen()
+        if fd >= 0 { lseek(fd, 0, SEEK_END) }
+    }
+
     private mutating func reopen() {
         fd = open(path, O_RDONLY | O_CLOEXEC)
         var st = stat()
