@@ -51,6 +51,13 @@ struct ComposeStackTests {
             }
             #expect(logs.stdout.contains("\(t.prefix)-worker-1  | <p>stack sample</p>"))
             #expect(logs.stdout.contains("\(t.prefix)-worker-1  | migrated"))
+            // Docker's selection: relative --since, absolute --until, --tail, no prefix.
+            let recent = try berth(t, ["compose", "logs", "--no-color", "--since", "1h", "worker"], port: port)
+            #expect(recent.stdout.contains("| migrated"))
+            let old = try berth(t, ["compose", "logs", "--no-color", "--until", "2000-01-01T00:00:00Z", "worker"], port: port)
+            #expect(old.status == 0 && old.stdout.isEmpty, "\(old.stdout)")
+            let last = try berth(t, ["compose", "logs", "--no-color", "--no-log-prefix", "--tail", "1", "worker"], port: port)
+            #expect(last.stdout == "migrated\n", "\(last.stdout)")
 
             // Three replicas; the profile-gated service is not started.
             let ps = try berth(t, ["compose", "ps", "--services"], port: port)
