@@ -64,6 +64,12 @@ struct ComposeStackTests {
             #expect(ps.stdout.split(separator: "\n") == ["replica", "web", "worker"])
             let replicas = try berth(t, ["compose", "ps", "-q", "replica"], port: port)
             #expect(replicas.stdout.split(separator: "\n").count == 3)
+            // Compose's table: CREATED, Docker's status wording, published ports.
+            let table = try berth(t, ["compose", "ps", "web"], port: port)
+            let lines = table.stdout.split(separator: "\n")
+            #expect(lines.first?.contains("CREATED") == true && lines.first?.contains("PORTS") == true, "\(table.stdout)")
+            #expect(lines.last?.contains("   Up ") == true, "\(table.stdout)")
+            #expect(lines.last?.hasSuffix("127.0.0.1:\(port)->8080/tcp") == true, "\(table.stdout)")
 
             // An unchanged project: nothing to do.
             let plan = try berth(t, ["up", "--dry-run"], port: port)

@@ -25,6 +25,7 @@ struct ComposePsCommand: AsyncParsableCommand {
                 && (all || isUp(entry.actual.status))
                 && (status.isEmpty || status.contains(word(entry.actual.status)))
         }.sorted { $0.record.name < $1.record.name }
+        let now = Timestamp.now()
         if quiet { rows.forEach { print($0.record.id) }; return }
         if services { Set(rows.map(\.actual.service)).sorted().forEach { print($0) }; return }
         if format == "json" {
@@ -33,7 +34,8 @@ struct ComposePsCommand: AsyncParsableCommand {
                     ("ID", entry.record.id), ("Name", entry.record.name), ("Image", entry.record.image),
                     ("Command", entry.record.process.args.joined(separator: " ")), ("Project", p.name),
                     ("Service", entry.actual.service), ("State", word(entry.actual.status)),
-                    ("Status", describe(entry.actual.status)),
+                    ("Status", status(entry.record, driver: driver, now: now)),
+                    ("Publishers", ports(entry.record, driver: driver)),
                 ]
                 var text = "{"
                 for (i, (k, v)) in fields.enumerated() {
@@ -48,18 +50,32 @@ struct ComposePsCommand: AsyncParsableCommand {
             return
         }
         guard format == "table" else { throw ValidationError("invalid --format \"\(format)\": expected table or json") }
-        let table = [["NAME", "IMAGE", "COMMAND", "SERVICE", "STATUS"]] + rows.map { entry in
+        // Compose's columns: NAME IMAGE COMMAND SERVICE CREATED STATUS PORTS.
+        let table = [["NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS"]] + rows.map { entry in
             let command = entry.record.process.args.joined(separator: " ")
             return [entry.record.name, entry.record.image,
                     "\"" + (command.count > 20 ? String(command.prefix(19)) + "…" : command) + "\"",
-                    entry.actual.service, describe(entry.actual.status)]
+                    entry.actual.service, HumanDuration.format(now - entry.record.created) + " ago",
+                    status(entry.record, driver: driver, now: now), ports(entry.record, driver: driver)]
         }
-        let widths = (0..<5).map { c in table.map { $0[c].count }.max() ?? 0 }
+        let last = table[0].count - 1
+        let widths = (0...last).map { c in table.map { $0[c].count }.max() ?? 0 }
         for row in table {
             print(row.enumerated().map { c, cell in
-                c == 4 ? cell : cell + String(repeating: " ", count: widths[c] - cell.count)
+                c == last ? cell : cell + String(repeating: " ", count: widths[c] - cell.count)
             }.joined(separator: "   "))
         }
+    }
+
+    /// Docker's wording: `Up 5 seconds`, `Exited (0) 2 minutes ago`, ….
+    func status(_ record: ContainerRecord, driver: ComposeDriver, now: Timestamp) -> String {
+        guard let state = try? driver.state(record) else { return "Dead" }
+        return ContainerPresentation.status(state, now: now)
+    }
+
+    /// `127.0.0.1:8080->8080/tcp, …`.
+    func ports(_ record: ContainerRecord, driver: ComposeDriver) -> String {
+        ((try? driver.publishedPorts(record)) ?? []).map(\.description).joined(separator: ", ")
     }
 
     func isUp(_ s: ActualContainer.Status) -> Bool {
