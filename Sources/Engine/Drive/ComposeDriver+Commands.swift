@@ -102,3 +102,32 @@ extension ComposeDriver {
         return out
     }
 }
+
+extension ComposeDriver {
+    /// What `down --rmi` did with one image reference.
+    public enum ImageRemoval: Sendable, Equatable {
+        case removed
+        case absent
+        /// Kept, with the reason (e.g. another container still uses it).
+        case kept(String)
+    }
+
+    /// `down --rmi all`: the images the project's services name, each once, in service order.
+    public func serviceImages() -> [String] {
+        var seen = Set<String>()
+        return project.services.compactMap(\.image).filter { seen.insert($0).inserted }
+    }
+
+    /// Removes an image the project used (not forced: an image another
+    /// container still uses is kept, as `docker compose down --rmi` does).
+    public func removeImage(_ reference: String) -> ImageRemoval {
+        do {
+            _ = try images.remove(reference, force: false)
+            return .removed
+        } catch ImageStoreError.unknownImage {
+            return .absent
+        } catch {
+            return .kept("\(error)")
+        }
+    }
+}

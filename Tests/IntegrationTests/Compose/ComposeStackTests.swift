@@ -94,8 +94,13 @@ struct ComposeStackTests {
             #expect(FileManager.default.fileExists(atPath: data))
             #expect(try berth(t, ["down"], port: port).status == 0)
             #expect(FileManager.default.fileExists(atPath: data))
-            #expect(try berth(t, ["down", "-v"], port: port).status == 0)
+            let downV = try berth(t, ["down", "-v", "--rmi", "all"], port: port)
+            #expect(downV.status == 0, "\(downV.stderr)")
             #expect(!FileManager.default.fileExists(atPath: data))
+            // --rmi all: the image the services named is gone from the store.
+            #expect(downV.stderr.contains("Image busybox:latest  Removed"), "\(downV.stderr)")
+            #expect(try t.berth("images", "-q").stdout.isEmpty)
+            #expect(try berth(t, ["down", "--rmi", "nope"], port: port).status != 0)
         }
     }
 

@@ -20,6 +20,14 @@ struct DownCommand: AsyncParsableCommand {
     var timeout: Int?
     @Flag(name: .customLong("no-color"), help: "Produce monochrome output.")
     var noColor = false
+    @Option(name: .customLong("rmi"), help: ArgumentHelp("Remove images used by services: \"local\" removes only images without a custom tag (built ones; berth builds none yet), \"all\" every image a service names.", valueName: "type"))
+    var rmi: String?
+
+    func validate() throws {
+        if let rmi, rmi != "local" && rmi != "all" {
+            throw ValidationError("invalid --rmi \"\(rmi)\": expected local or all")
+        }
+    }
 
     func run() async throws {
         try requireRoot("berth down")
@@ -60,6 +68,15 @@ struct DownCommand: AsyncParsableCommand {
         if volumes {
             for volume in driver.volumeNames() where try driver.removeVolume(volume) {
                 progress.update("Volume", volume, .done("Removed"))
+            }
+        }
+        if rmi == "all" {
+            for image in driver.serviceImages() {
+                switch driver.removeImage(image) {
+                case .removed: progress.update("Image", image, .done("Removed"))
+                case .absent: break
+                case let .kept(why): writeStderr("warning: image \(image) kept: \(why)")
+                }
             }
         }
         progress.finish()
