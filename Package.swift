@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "CRuntime"),
         .target(name: "SystemCalls", dependencies: ["CRuntime", "Diagnostics"]),
         .target(name: "CMonitor"),
-        .target(name: "Runtime", dependencies: ["CRuntime", "SystemCalls", "Diagnostics", "CMonitor"]),
+        .target(name: "Runtime", dependencies: ["CRuntime", "SystemCalls", "Diagnostics", "CMonitor", "Health"]),
         // Small and static: one per running container (goal ≤ 2 MB resident).
         .executableTarget(name: "berth-monitor", dependencies: ["Runtime"],
                           linkerSettings: [.unsafeFlags(["-static-executable"])]),

@@ -55,7 +55,7 @@ public enum NetworkNamespaceFile {
 
     /// Whether `path` currently pins a network namespace.
     public static func exists(at path: String) -> Bool {
-        guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return false }
+        guard let text = ProcFile.read("/proc/self/mountinfo") else { return false }
         // mountinfo: id parent dev root mountpoint options … - fstype source options
         return text.split(separator: "\n").contains { line in
             let fields = line.split(separator: " ")

@@ -29,7 +29,7 @@ public enum LeakCheck {
 
     /// Mount points at or below `directory` (from /proc/self/mountinfo).
     public static func mounts(under directory: String) -> [String] {
-        guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return [] }
+        guard let text = readProcFile("/proc/self/mountinfo") else { return [] }
         return text.split(separator: "\n").compactMap { line in
             let fields = line.split(separator: " ")
             guard fields.count > 4 else { return nil }
@@ -108,4 +108,21 @@ public enum LeakCheck {
         p.waitUntilExit()
         return String(decoding: data, as: UTF8.self)
     }
+}
+
+/// Reads a /proc file to its end (they report size 0; Foundation's
+/// `String(contentsOfFile:)` returned only the first 4 KiB of mountinfo).
+public func readProcFile(_ path: String) -> String? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 16384)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 { if errno == EINTR { continue }; return nil }
+        if n == 0 { break }
+        bytes += chunk[0..<n]
+    }
+    return String(decoding: bytes, as: UTF8.self)
 }

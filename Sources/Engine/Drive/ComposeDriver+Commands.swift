@@ -43,7 +43,6 @@ extension ComposeDriver {
     /// Sends `signal` to the container's main process.
     public func kill(_ name: String, signal: Int32) async throws {
         let record = try containers.lookup(name)
-        if signal == SIGKILL { await prober.forget(record.id) }
         try operations.kill(record, signal: signal)
     }
 
@@ -80,9 +79,8 @@ extension ComposeDriver {
     }
 
     /// What `events` compares between polls: the project's containers of
-    /// `services` (all when empty), keyed by id. Containers with a
-    /// healthcheck are probed from this process, so `health_status`
-    /// events appear while `events` runs.
+    /// `services` (all when empty), keyed by id, with the health their
+    /// monitors record (`health_status` events).
     public func eventSnapshots(services: [String]) async throws -> [String: ContainerEvents.Snapshot] {
         var out: [String: ContainerEvents.Snapshot] = [:]
         for record in try containers.all() where record.labels[ProjectLabels.project] == project.name {
@@ -90,10 +88,7 @@ extension ComposeDriver {
             // One-off containers (`run`) are left out, as Compose does.
             guard services.isEmpty || services.contains(service), record.labels[ProjectLabels.oneOff] != "True" else { continue }
             guard let state = try? operations.snapshot(record).state else { continue }
-            var health: String?
-            if let svc = project.service(named: service), Self.healthcheck(for: svc, image: record) != nil {
-                health = try? await observe(record.name).health?.rawValue
-            }
+            let health = record.healthcheck != nil && state.status == .running ? state.health?.status : nil
             out[record.id] = ContainerEvents.Snapshot(
                 id: record.id, name: record.name, service: service, image: record.image, status: state.status,
                 startedAt: state.startedAt, finishedAt: state.finishedAt, exitCode: state.exitCode,

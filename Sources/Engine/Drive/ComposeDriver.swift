@@ -11,8 +11,8 @@ import Runtime
 /// record (image config merged with the service, Docker's rules), pins a
 /// network namespace, attaches the project's networks with DNS aliases,
 /// publishes ports, and starts the container under its berth-monitor.
-/// While `up` runs it also probes healthchecks (HealthProber) so that
-/// `service_healthy` can be waited on.
+/// Healthchecks go into the record; the container's monitor probes them
+/// and keeps the verdict in state.json, where `observe` reads it.
 public final class ComposeDriver: ContainerDriver, Sendable {
     public let paths: StatePaths
     public let project: Project
@@ -20,7 +20,6 @@ public final class ComposeDriver: ContainerDriver, Sendable {
     let operations: ContainerOperations
     let networks: NetworkStore
     let images: ImageStore
-    let prober: HealthProber
 
     public init(paths: StatePaths, project: Project, monitorExecutable: String) {
         self.paths = paths
@@ -29,7 +28,6 @@ public final class ComposeDriver: ContainerDriver, Sendable {
         operations = ContainerOperations(store: containers, monitorExecutable: monitorExecutable)
         networks = NetworkStore(paths: paths)
         images = ImageStore(paths: paths)
-        prober = HealthProber()
     }
 
     // MARK: Names
@@ -83,10 +81,6 @@ public final class ComposeDriver: ContainerDriver, Sendable {
             throw EngineError(service: record.labels[ProjectLabels.service] ?? name,
                             "container \(name) failed to start (exit \(code)): \(message)")
         }
-        if let service = record.labels[ProjectLabels.service].flatMap({ project.service(named: $0) }),
-           let check = Self.healthcheck(for: service, image: record) {
-            await prober.watch(record: record, check: check, operations: operations)
-        }
     }
 
     public func stop(_ name: String) async throws {
@@ -97,7 +91,6 @@ public final class ComposeDriver: ContainerDriver, Sendable {
     /// (default: the service's stop_grace_period, else 10 s).
     public func stop(_ name: String, timeout: Int?) async throws {
         let record = try containers.lookup(name)
-        await prober.forget(record.id)
         let grace = record.labels[ProjectLabels.service].flatMap { project.service(named: $0)?.stopGracePeriod }
         try operations.stop(record, timeout: timeout ?? grace.map { Int(($0.nanoseconds + 999_999_999) / 1_000_000_000) })
     }
@@ -115,7 +108,6 @@ public final class ComposeDriver: ContainerDriver, Sendable {
     /// Removes the container, its network wiring, and with `volumes` its anonymous volumes.
     public func remove(_ name: String, volumes: Bool) async throws {
         let record = try containers.lookup(name)
-        await prober.forget(record.id)
         try operations.remove(record, force: true, removeVolumes: volumes)
         try teardown(record)
     }
@@ -141,15 +133,14 @@ public final class ComposeDriver: ContainerDriver, Sendable {
         case .exited: .exited(snapshot.state.exitCode)
         case .dead, .removing: .dead
         }
-        var health = await prober.status(record.id)
-        if health == nil, snapshot.state.status == .running,
-           let service = record.labels[ProjectLabels.service].flatMap({ project.service(named: $0) }),
-           let check = Self.healthcheck(for: service, image: record) {
-            // A container kept from an earlier `up`: probe it from here too.
-            await prober.watch(record: record, check: check, operations: operations)
-            health = await prober.status(record.id)
+        // The monitor's verdict, only meaningful while the process runs
+        // (`starting` until its first probe is recorded).
+        guard record.healthcheck != nil, snapshot.state.status == .running else {
+            return ObservedContainer(status: status, health: nil, healthReport: [])
         }
-        return ObservedContainer(status: status, health: health?.status, healthReport: health?.report ?? [])
+        let health = snapshot.state.health
+        return ObservedContainer(status: status, health: health?.healthStatus ?? .starting,
+                                 healthReport: health?.report ?? [])
     }
 
     public func lastLogLines(_ name: String, count: Int) async -> [String] {
@@ -392,7 +383,7 @@ public final class ComposeDriver: ContainerDriver, Sendable {
         case let .onFailure(n): .onFailure(maxRetries: n ?? 0)
         }
         let stopTimeout = svc.stopGracePeriod.map { Int(($0.nanoseconds + 999_999_999) / 1_000_000_000) } ?? 10
-        return ContainerRecord(
+        var record = ContainerRecord(
             id: id, name: name, image: reference, imageDigest: stored.configDigest.description,
             process: ProcessSpec(args: entry + cmd, env: env,
                                  cwd: svc.workingDir ?? config.workingDir.flatMap { $0.isEmpty ? nil : $0 } ?? "/",
@@ -402,6 +393,9 @@ public final class ComposeDriver: ContainerDriver, Sendable {
             host: host, labels: labels, restart: restart, log: LogOptions(), autoRemove: false,
             rootfs: directory + "/rootfs",
             overlay: OverlaySpec(lowerDirs: layout.lowerDirs, upperDir: directory + "/diff", workDir: directory + "/work"))
+        // The monitor probes it for as long as the container runs.
+        record.healthcheck = Self.healthcheck(for: svc)
+        return record
     }
 
     static func argv(_ command: ComposeCommand) -> [String] {
@@ -482,7 +476,7 @@ public final class ComposeDriver: ContainerDriver, Sendable {
 
     // MARK: Healthchecks
 
-    static func healthcheck(for service: ComposeService, image: ContainerRecord) -> HealthProber.Check? {
+    static func healthcheck(for service: ComposeService) -> ContainerHealthcheck? {
         guard let spec = service.healthcheck, !spec.disabled, !spec.test.isEmpty, spec.test.first != "NONE" else {
             return nil
         }
@@ -496,8 +490,8 @@ public final class ComposeDriver: ContainerDriver, Sendable {
         let policy = HealthPolicy(interval: ns(spec.interval), timeout: ns(spec.timeout), retries: spec.retries ?? 3,
                                   startPeriod: ns(spec.startPeriod),
                                   startInterval: spec.startInterval.map { UInt64(max(0, $0.nanoseconds)) })
-        return HealthProber.Check(argv: argv, text: "[\(spec.test.map { "\"\($0)\"" }.joined(separator: ", "))]",
-                                  policy: policy)
+        return ContainerHealthcheck(argv: argv, text: "[\(spec.test.map { "\"\($0)\"" }.joined(separator: ", "))]",
+                                    policy: policy)
     }
 }
 

@@ -25,6 +25,8 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
     /// The image layers and the container's own upper/work directories;
     /// nil when `rootfs` is a plain directory.
     public var overlay: OverlaySpec?
+    /// Probed by the monitor while the container runs; nil = no healthcheck.
+    public var healthcheck: ContainerHealthcheck? = nil
 
     public init(id: String, name: String, image: String, imageDigest: String = "", created: Timestamp = .now(),
                 process: ProcessSpec, host: HostSpec = HostSpec(), labels: [String: String] = [:],

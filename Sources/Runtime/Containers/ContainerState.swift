@@ -29,6 +29,8 @@ public struct ContainerState: Codable, Sendable, Equatable {
     public var stoppedByUser: Bool
     /// Set when the monitor died and berth found the container orphaned.
     public var monitorLost: Bool
+    /// The healthcheck's verdict while the container runs (nil without one).
+    public var health: HealthState? = nil
 
     public init(status: ContainerStatus = .created, pid: Int32 = 0, pidStart: UInt64 = 0, monitorPid: Int32 = 0,
                 startedAt: Timestamp = .zero, finishedAt: Timestamp = .zero, exitCode: Int32 = 0,

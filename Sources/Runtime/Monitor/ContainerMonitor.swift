@@ -1,5 +1,6 @@
 import CMonitor
 import Diagnostics
+import Health
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -51,6 +52,18 @@ public final class ContainerMonitor {
     private var pendingSize: (UInt16, UInt16) = (24, 80)
     private var done = false
     private var finalCode: Int32 = 0
+
+    // Healthcheck probing (record.healthcheck): one probe at a time, exec'd
+    // into the running container, its output read through a pipe.
+    private var healthTracker: HealthTracker?
+    private var healthPlan: LaunchPlan?
+    private var probePid: Int32 = 0
+    private var probeFD: Int32 = -1
+    private var probeOutput: [UInt8] = []
+    private var probeStart: UInt64 = 0
+    private var probeTimedOut = false
+    private var nextProbeAt: Double?
+    private var probeDeadline: Double?
 
     /// - Parameters:
     ///   - deferStart: wait for the first `attach` or `start` request before
@@ -179,6 +192,7 @@ public final class ContainerMonitor {
         state.markStarted(pid: pid, at: .now(), isRestart: isRestart)
         state.pidStart = ProcessIdentity.startTime(pid: pid) ?? 0
         startedMonotonic = monotonicSeconds()
+        beginHealth()
         try? saveState()
         broadcastAttached(FrameCodec.encode(.started, text: String(pid)))
         return .success(pid)
@@ -204,12 +218,13 @@ public final class ContainerMonitor {
         var polls: [pollfd] = [pollfd(fd: signalRead, events: Int16(POLLIN), revents: 0),
                                pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0),
                                pollfd(fd: outFD, events: Int16(POLLIN), revents: 0),
-                               pollfd(fd: errFD, events: Int16(POLLIN), revents: 0)]
+                               pollfd(fd: errFD, events: Int16(POLLIN), revents: 0),
+                               pollfd(fd: probeFD, events: Int16(POLLIN), revents: 0)]
         let polled = clients
         for c in polled { polls.append(pollfd(fd: c.fd, events: Int16(POLLIN), revents: 0)) }
         let now = monotonicSeconds()
         var timeout = -1.0
-        for deadline in [drainDeadline, stopDeadline, restartAt].compactMap({ $0 }) {
+        for deadline in [drainDeadline, stopDeadline, restartAt, nextProbeAt, probeDeadline].compactMap({ $0 }) {
             let d = max(0, deadline - now)
             timeout = timeout < 0 ? d : min(timeout, d)
         }
@@ -220,8 +235,9 @@ public final class ContainerMonitor {
         if polls[0].revents != 0 { drainSignals() }
         if polls[2].revents != 0 { readOutput(stream: .stdout) }
         if polls[3].revents != 0 { readOutput(stream: .stderr) }
+        if polls[4].revents != 0 { readProbeOutput() }
         if polls[1].revents != 0 { accept() }
-        for (i, c) in polled.enumerated() where polls[4 + i].revents != 0 && clients.contains(where: { $0 === c }) {
+        for (i, c) in polled.enumerated() where polls[5 + i].revents != 0 && clients.contains(where: { $0 === c }) {
             readClient(c)
         }
         timers()
@@ -239,6 +255,15 @@ public final class ContainerMonitor {
         if let r = restartAt, now >= r {
             restartAt = nil
             _ = startProcess()
+        }
+        if let at = nextProbeAt, now >= at, probePid == 0 {
+            nextProbeAt = nil
+            startProbe()
+        }
+        if let d = probeDeadline, now >= d, probePid > 0 {
+            probeTimedOut = true
+            probeDeadline = nil
+            kill(probePid, SIGKILL)
         }
     }
 
@@ -259,6 +284,8 @@ public final class ContainerMonitor {
             if r == pid && exitStatus == nil {
                 exitStatus = status
                 drainDeadline = monotonicSeconds() + 1.0
+            } else if r == probePid {
+                finishProbe(status: status)
             }
         }
     }
@@ -295,6 +322,97 @@ public final class ContainerMonitor {
         }
     }
 
+    // MARK: Healthcheck
+
+    private static func nowNanos() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    /// The process (re)started: health starts over as `starting` (Docker).
+    private func beginHealth() {
+        guard let spec = record.healthcheck else { return }
+        let now = Self.nowNanos()
+        var tracker = HealthTracker(policy: spec.policy, startedAt: now)
+        let delay = tracker.nextDelay(at: now)
+        healthTracker = tracker
+        nextProbeAt = monotonicSeconds() + Double(delay) / 1e9
+        state.health = HealthState(status: HealthStatus.starting.rawValue)
+    }
+
+    private func startProbe() {
+        guard let spec = record.healthcheck, pid > 0, exitStatus == nil, healthTracker != nil else { return }
+        // A paused container (frozen by `berth pause`, recorded on disk by
+        // the CLI) cannot run a probe: look again one interval later.
+        if (try? store.state(id: record.id))?.status == .paused {
+            nextProbeAt = monotonicSeconds() + Double(spec.interval) / 1e9
+            return
+        }
+        probeStart = Self.nowNanos()
+        probeOutput = []
+        probeTimedOut = false
+        if healthPlan == nil { healthPlan = try? ContainerLaunch.plan(for: record) }
+        guard let plan = healthPlan else { return recordProbe(.failedToRun("cannot prepare the probe")) }
+        var fds: [Int32] = [-1, -1]
+        guard cm_pipe(&fds, 0) == 0 else { return recordProbe(.failedToRun(SystemError.current("pipe2").description)) }
+        let devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer { if devnull >= 0 { close(devnull) } }
+        do {
+            probePid = try Launcher.exec(into: pid, plan: ExecPlan(argv: spec.argv, sameAs: plan, cgroup: cgroup),
+                                         stdio: LaunchStdio(stdin: devnull, stdout: fds[1], stderr: fds[1]))
+        } catch {
+            close(fds[0]); close(fds[1])
+            return recordProbe(.failedToRun("\(error)"))
+        }
+        close(fds[1])
+        _ = fcntl(fds[0], F_SETFL, O_NONBLOCK)
+        probeFD = fds[0]
+        probeDeadline = monotonicSeconds() + Double(spec.timeout) / 1e9
+    }
+
+    private func readProbeOutput() {
+        guard probeFD >= 0 else { return }
+        var buf = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = read(probeFD, &buf, buf.count)
+            if n > 0 {
+                if probeOutput.count < HealthTracker.maxOutput { probeOutput += buf[0..<n] }
+                continue
+            }
+            if n < 0 && (errno == EAGAIN || errno == EINTR) { return }
+            close(probeFD)
+            probeFD = -1
+            return
+        }
+    }
+
+    private func finishProbe(status: Int32) {
+        readProbeOutput()
+        if probeFD >= 0 { close(probeFD); probeFD = -1 }
+        probePid = 0
+        probeDeadline = nil
+        recordProbe(probeTimedOut ? .timedOut : .exited(ContainerMonitor.exitCode(status)))
+    }
+
+    /// Feeds a result to the tracker, schedules the next probe, and writes
+    /// the health to state.json when it changed (only that field: the CLI
+    /// may have written `paused` meanwhile).
+    private func recordProbe(_ outcome: ProbeResult.Outcome) {
+        guard var tracker = healthTracker, let spec = record.healthcheck else { return }
+        let end = Self.nowNanos()
+        tracker.record(ProbeResult(start: probeStart, end: end, outcome: outcome,
+                                   output: String(decoding: probeOutput, as: UTF8.self)))
+        let delay = tracker.nextDelay(at: end)
+        healthTracker = tracker
+        if pid > 0 && exitStatus == nil { nextProbeAt = monotonicSeconds() + Double(delay) / 1e9 }
+        let health = HealthState(status: tracker.status.rawValue, failingStreak: tracker.failingStreak,
+                                 report: tracker.status == .unhealthy ? tracker.failureReport(command: spec.text) : [])
+        guard health != state.health else { return }
+        state.health = health
+        try? store.updateState(id: record.id) { $0.health = health }
+    }
+
     // MARK: Exit and restart
 
     private func processExited() {
@@ -307,6 +425,12 @@ public final class ContainerMonitor {
         drainDeadline = nil
         stopDeadline = nil
         let code = ContainerMonitor.exitCode(status)
+        // No probing a process that is gone (a probe still running dies with
+        // the container's PID namespace and is reaped as usual).
+        nextProbeAt = nil
+        probeDeadline = nil
+        healthTracker = nil
+        healthPlan = nil
         let oom = cgroup?.oomKilled() ?? false
         // The container's init is gone; whatever is left in its cgroup goes too.
         try? cgroup?.destroy()

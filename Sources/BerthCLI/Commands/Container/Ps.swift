@@ -101,7 +101,10 @@ enum ContainerPresentation {
     static func status(_ s: ContainerState, now: Timestamp) -> String {
         switch s.status {
         case .created: return "Created"
-        case .running: return "Up " + HumanDuration.format(now - s.startedAt)
+        case .running:
+            // Docker's health suffix: (health: starting), (healthy), (unhealthy).
+            let health = s.health.map { $0.status == "starting" ? " (health: starting)" : " (\($0.status))" } ?? ""
+            return "Up " + HumanDuration.format(now - s.startedAt) + health
         case .paused: return "Up " + HumanDuration.format(now - s.startedAt) + " (Paused)"
         case .restarting: return "Restarting (\(s.exitCode)) " + HumanDuration.format(now - s.finishedAt) + " ago"
         case .removing: return "Removal In Progress"
