@@ -16,23 +16,14 @@ struct ComposeCrashTests {
     }
 
     func berth(_ t: TestRoot, _ args: [String], port: Int, killAfter: Double = 300) throws -> CommandResult {
-        var env = t.environment
-        env["WEB_PORT"] = String(port)
-        return try runProcess(Repository.berthExecutable, ["-p", t.prefix] + args, environment: env,
-                              directory: Self.sample, timeout: killAfter)
+        try t.compose(args, in: Self.sample, env: ["WEB_PORT": String(port)], timeout: killAfter)
     }
 
-    func importBusybox(_ t: TestRoot) throws {
-        let tar = t.directory.appendingPathComponent("busybox.tar").path
-        let made = try runProcess(Repository.root.appendingPathComponent("scripts/make-busybox-rootfs.sh"), [tar])
-        #expect(made.status == 0, "\(made.stderr)")
-        #expect(try t.berth("import", tar, "busybox:latest").status == 0)
-    }
 
     @Test(arguments: [KillPoint(seconds: 0.2), KillPoint(seconds: 0.4), KillPoint(seconds: 1.0), KillPoint(seconds: 2.5)])
     func upAfterAKilledUpConverges(_ point: KillPoint) async throws {
         try await withTestRoot { t in
-            try importBusybox(t)
+            try t.importBusybox()
             let port = Int.random(in: 20000...29999)
             t.defer_("down -v") { _ = try self.berth(t, ["down", "-v", "-t", "1"], port: port) }
 
@@ -54,7 +45,7 @@ struct ComposeCrashTests {
     @Test(arguments: [KillPoint(seconds: 0.5), KillPoint(seconds: 2.0)])
     func downAfterAKilledUpLeavesNothing(_ point: KillPoint) async throws {
         try await withTestRoot { t in
-            try importBusybox(t)
+            try t.importBusybox()
             let port = Int.random(in: 20000...29999)
             let before = LeakCheck.Snapshot.take()
             _ = try berth(t, ["up", "-d"], port: port, killAfter: point.seconds)

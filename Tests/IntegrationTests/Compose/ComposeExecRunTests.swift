@@ -11,17 +11,9 @@ struct ComposeExecRunTests {
 
     /// Runs berth with the test's state and a per-test project name.
     func berth(_ t: TestRoot, _ args: [String], stdin: Data? = nil, timeout: Double = 60) throws -> CommandResult {
-        try runProcess(Repository.berthExecutable, ["-p", t.prefix] + args, environment: t.environment,
-                       directory: Self.sample, stdin: stdin, timeout: timeout)
+        try t.compose(args, in: Self.sample, stdin: stdin, timeout: timeout)
     }
 
-    func importBusybox(_ t: TestRoot) throws {
-        let tar = t.directory.appendingPathComponent("busybox.tar").path
-        let made = try runProcess(Repository.root.appendingPathComponent("scripts/make-busybox-rootfs.sh"), [tar])
-        #expect(made.status == 0, "\(made.stderr)")
-        let imported = try t.berth("import", tar, "busybox:latest")
-        #expect(imported.status == 0, "\(imported.stderr)")
-    }
 
     /// Names of every container in the test's state (not only the project's).
     func allContainers(_ t: TestRoot) throws -> [String] {
@@ -33,7 +25,7 @@ struct ComposeExecRunTests {
 
     @Test func execRunsInTheServiceContainer() async throws {
         try await withTestRoot { t in
-            try importBusybox(t)
+            try t.importBusybox()
             t.defer_("down -v") { _ = try self.berth(t, ["down", "-v", "-t", "1"]) }
             let up = try berth(t, ["up", "-d", "web"])
             #expect(up.status == 0, "\(up.stderr)")
@@ -88,7 +80,7 @@ struct ComposeExecRunTests {
 
     @Test func runStartsDependenciesAndRunsAOneOff() async throws {
         try await withTestRoot { t in
-            try importBusybox(t)
+            try t.importBusybox()
             t.defer_("down -v") { _ = try self.berth(t, ["down", "-v", "-t", "1"]) }
 
             // Its dependency first; the one-off reaches it by name; --rm leaves nothing.
@@ -151,7 +143,7 @@ struct ComposeExecRunTests {
 
     @Test func upAbortsOnContainerExitWithItsExitCode() async throws {
         try await withTestRoot { t in
-            try importBusybox(t)
+            try t.importBusybox()
             t.defer_("down -v") { _ = try self.berth(t, ["--profile", "abort", "down", "-v", "-t", "1"]) }
 
             let up = try berth(t, ["--profile", "abort", "up", "--abort-on-container-exit", "--no-color"])

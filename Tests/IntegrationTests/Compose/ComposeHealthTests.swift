@@ -9,16 +9,9 @@ struct ComposeHealthTests {
     static let sample = Repository.root.appendingPathComponent("compose-samples/health")
 
     func berth(_ t: TestRoot, _ args: [String]) throws -> CommandResult {
-        try runProcess(Repository.berthExecutable, ["-p", t.prefix] + args, environment: t.environment,
-                       directory: Self.sample, timeout: 60)
+        try t.compose(args, in: Self.sample, timeout: 60)
     }
 
-    func importBusybox(_ t: TestRoot) throws {
-        let tar = t.directory.appendingPathComponent("busybox.tar").path
-        let made = try runProcess(Repository.root.appendingPathComponent("scripts/make-busybox-rootfs.sh"), [tar])
-        #expect(made.status == 0, "\(made.stderr)")
-        #expect(try t.berth("import", tar, "busybox:latest").status == 0)
-    }
 
     /// Polls `compose ps` until the service's status line contains `text`.
     func waitForStatus(_ t: TestRoot, _ service: String, _ text: String) async throws -> String {
@@ -34,7 +27,7 @@ struct ComposeHealthTests {
 
     @Test func monitorKeepsProbingAfterUpExits() async throws {
         try await withTestRoot { t in
-            try importBusybox(t)
+            try t.importBusybox()
             t.defer_("down") { _ = try self.berth(t, ["down", "-t", "1"]) }
             let up = try berth(t, ["up", "-d", "--wait", "flaky"])
             #expect(up.status == 0, "\(up.stderr)")
@@ -55,7 +48,7 @@ struct ComposeHealthTests {
 
     @Test func aProbeOverItsTimeoutIsKilledAndCountsAsAFailure() async throws {
         try await withTestRoot { t in
-            try importBusybox(t)
+            try t.importBusybox()
             t.defer_("down") { _ = try self.berth(t, ["down", "-t", "1"]) }
             let up = try berth(t, ["up", "-d", "--wait", "--wait-timeout", "20", "slow"])
             #expect(up.status != 0)

@@ -11,19 +11,9 @@ struct ComposeLifecycleTests {
 
     /// Runs berth with the test's state, a per-test project name and web port.
     func berth(_ t: TestRoot, _ args: [String], port: Int, stdin: Data? = nil, timeout: Double = 60) throws -> CommandResult {
-        var env = t.environment
-        env["WEB_PORT"] = String(port)
-        return try runProcess(Repository.berthExecutable, ["-p", t.prefix] + args, environment: env,
-                              directory: Self.sample, stdin: stdin, timeout: timeout)
+        try t.compose(args, in: Self.sample, env: ["WEB_PORT": String(port)], stdin: stdin, timeout: timeout)
     }
 
-    func importBusybox(_ t: TestRoot) throws {
-        let tar = t.directory.appendingPathComponent("busybox.tar").path
-        let made = try runProcess(Repository.root.appendingPathComponent("scripts/make-busybox-rootfs.sh"), [tar])
-        #expect(made.status == 0, "\(made.stderr)")
-        let imported = try t.berth("import", tar, "busybox:latest")
-        #expect(imported.status == 0, "\(imported.stderr)")
-    }
 
     func httpGet(_ address: String, timeout: Double = 10) throws -> CommandResult {
         try runProcess(URL(fileURLWithPath: "/bin/busybox"), ["wget", "-q", "-O", "-", "http://\(address)/"], timeout: timeout)
@@ -52,7 +42,7 @@ struct ComposeLifecycleTests {
 
     @Test func stopStartRestartKillPauseAndQueries() async throws {
         try await withTestRoot { t in
-            try importBusybox(t)
+            try t.importBusybox()
             let port = Int.random(in: 20000...29999)
             let web = "\(t.prefix)-web-1", db = "\(t.prefix)-db-1"
             t.defer_("down -v") { _ = try self.berth(t, ["down", "-v", "-t", "1"], port: port) }
@@ -156,7 +146,7 @@ struct ComposeLifecycleTests {
 
     @Test func waitReturnsTheExitCodeOfAOneShot() async throws {
         try await withTestRoot { t in
-            try importBusybox(t)
+            try t.importBusybox()
             let port = Int.random(in: 20000...29999)
             t.defer_("down") { _ = try self.berth(t, ["--profile", "oneshot", "down", "-t", "1"], port: port) }
             let up = try berth(t, ["--profile", "oneshot", "up", "-d", "job", "db"], port: port)

@@ -10,19 +10,9 @@ struct ComposeStackTests {
 
     /// Runs berth with the test's state, a per-test project name and web port.
     func berth(_ t: TestRoot, _ args: [String], port: Int) throws -> CommandResult {
-        var env = t.environment
-        env["WEB_PORT"] = String(port)
-        return try runProcess(Repository.berthExecutable, ["-p", t.prefix] + args, environment: env,
-                              directory: Self.sample)
+        try t.compose(args, in: Self.sample, env: ["WEB_PORT": String(port)])
     }
 
-    func importBusybox(_ t: TestRoot) throws {
-        let tar = t.directory.appendingPathComponent("busybox.tar").path
-        let made = try runProcess(Repository.root.appendingPathComponent("scripts/make-busybox-rootfs.sh"), [tar])
-        #expect(made.status == 0, "\(made.stderr)")
-        let imported = try t.berth("import", tar, "busybox:latest")
-        #expect(imported.status == 0, "\(imported.stderr)")
-    }
 
     func httpGet(port: Int) throws -> CommandResult {
         // Not wget -T: busybox-static wget (1.35) segfaults with a timeout on this host.
@@ -31,7 +21,7 @@ struct ComposeStackTests {
 
     @Test func upServesDependsAndDownLeavesNothing() async throws {
         try await withTestRoot { t in
-            try importBusybox(t)
+            try t.importBusybox()
             let port = Int.random(in: 20000...29999)
             t.defer_("down -v") { _ = try self.berth(t, ["down", "-v", "-t", "1"], port: port) }
 
@@ -86,7 +76,7 @@ struct ComposeStackTests {
 
     @Test func namedVolumeSurvivesDownAndGoesWithDownV() async throws {
         try await withTestRoot { t in
-            try importBusybox(t)
+            try t.importBusybox()
             let port = Int.random(in: 20000...29999)
             t.defer_("down -v") { _ = try self.berth(t, ["down", "-v", "-t", "1"], port: port) }
             #expect(try berth(t, ["up", "-d", "migrate"], port: port).status == 0)
@@ -106,7 +96,7 @@ struct ComposeStackTests {
 
     @Test func profileEnablesAServiceAndScaleOverridesReplicas() async throws {
         try await withTestRoot { t in
-            try importBusybox(t)
+            try t.importBusybox()
             let port = Int.random(in: 20000...29999)
             t.defer_("down") { _ = try self.berth(t, ["--profile", "debug", "down", "-t", "1"], port: port) }
             let up = try berth(t, ["--profile", "debug", "up", "-d", "--scale", "replica=1", "debug", "replica"], port: port)
