@@ -101,7 +101,26 @@ public struct Executor: Sendable {
         }
     }
 
+    /// Runs one action; an error from the driver comes back as an
+    /// ExecutionFailure naming the service and container it happened to
+    /// (`service "web": container demo-web-1: Bind for … failed`).
     func apply(_ action: Action, report: @escaping @Sendable (ExecutionEvent) -> Void) async throws {
+        do {
+            try await perform(action, report: report)
+        } catch let failure as ExecutionFailure {
+            throw failure
+        } catch {
+            let container = containerName(action) ?? action.service
+            if let name = containerName(action) { report(ExecutionEvent(container: name, phase: .failed("Error"))) }
+            let text = "\(error)"
+            let named = text.hasPrefix("service \"") || text.hasPrefix("container \(container)") ? text : "container \(container): " + text
+            throw ExecutionFailure(service: action.service,
+                                   message: named.hasPrefix("service \"") ? named : "service \"\(action.service)\": " + named,
+                                   details: [])
+        }
+    }
+
+    func perform(_ action: Action, report: @escaping @Sendable (ExecutionEvent) -> Void) async throws {
         switch action {
         case let .create(service, number, _):
             let name = try await driver.create(service: service, number: number)

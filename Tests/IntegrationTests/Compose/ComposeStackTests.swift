@@ -108,6 +108,30 @@ struct ComposeStackTests {
         }
     }
 
+    @Test func aPortConflictNamesTheServiceAndDownCleansUp() async throws {
+        try await withTestRoot { t in
+            try t.importBusybox()
+            let port = Int.random(in: 20000...29999)
+            let other = t.prefix + "b"
+            func berthOther(_ args: [String]) throws -> CommandResult {
+                try runProcess(Repository.berthExecutable, ["-p", other] + args,
+                               environment: t.environment.merging(["WEB_PORT": String(port)]) { _, new in new },
+                               directory: Self.sample, timeout: 120)
+            }
+            t.defer_("down") { _ = try self.berth(t, ["down", "-v", "-t", "1"], port: port) }
+            t.defer_("down other") { _ = try berthOther(["down", "-v", "-t", "1"]) }
+            #expect(try berth(t, ["up", "-d", "web"], port: port).status == 0)
+            let clash = try berthOther(["up", "-d", "web"])
+            #expect(clash.status == 1)
+            #expect(clash.stderr.contains("service \"web\": container \(other)-web-1: Bind for 127.0.0.1:\(port) failed: port is already allocated"),
+                    "\(clash.stderr)")
+            // The first project still serves; the second one's leftovers go with down.
+            #expect(try httpGet(port: port).stdout.contains("stack sample"))
+            #expect(try berthOther(["down", "-v", "-t", "1"]).status == 0)
+            #expect(try berthOther(["compose", "ps", "-a", "-q"]).stdout.isEmpty)
+        }
+    }
+
     @Test func missingImageIsAClearErrorAndChangesNothing() async throws {
         try await withTestRoot { t in
             let port = Int.random(in: 20000...29999)
