@@ -49,3 +49,25 @@ import Testing
         #expect(board.finishedCount == 2)
     }
 }
+
+/// `--ansi` / `--progress`: the global output switches Compose has (the
+/// pure parts: tests never change the process-wide setting, other suites
+/// run beside them).
+@Suite struct OutputModeTests {
+    @Test func ansiDecidesColorOverTheCommandsWish() throws {
+        #expect(OutputMode.color(true, ansi: .never) == false)
+        #expect(OutputMode.color(false, ansi: .always) == true)
+        #expect(OutputMode.color(true, ansi: .auto) == true)
+        #expect(OutputMode.color(false, ansi: .auto) == false)
+        let s = try OutputMode.parse(ansi: "never", progress: "quiet")
+        #expect(s.ansi == .never && s.progress == .quiet)
+        #expect(try OutputMode.parse(ansi: nil, progress: nil).progress == .auto)
+    }
+
+    @Test(arguments: [("ansi", "sometimes"), ("progress", "fancy")])
+    func unknownValuesAreUsageErrors(_ flag: String, _ value: String) {
+        #expect(throws: (any Error).self) {
+            try OutputMode.parse(ansi: flag == "ansi" ? value : nil, progress: flag == "progress" ? value : nil)
+        }
+    }
+}

@@ -45,7 +45,7 @@ public struct LogPrefixer: Sendable {
         guard options.prefix else { return text }
         let padded = container + String(repeating: " ", count: width - container.count)
         let head = padded + "  | "
-        guard options.color else { return head + text }
+        guard OutputMode.color(options.color) else { return head + text }
         if colors[service] == nil { assignColors(services: [service]) }
         let code = colors[service] ?? "0"
         return "\u{1B}[\(code)m" + head + "\u{1B}[0m" + text
@@ -53,7 +53,7 @@ public struct LogPrefixer: Sendable {
 
     /// A marker line for lifecycle events, e.g. `web-1 exited with code 1`.
     public mutating func event(container: String, service: String, _ message: String) -> String {
-        guard options.color else { return message }
+        guard OutputMode.color(options.color) else { return message }
         if colors[service] == nil { assignColors(services: [service]) }
         return "\u{1B}[\(colors[service] ?? "0")m" + message + "\u{1B}[0m"
     }

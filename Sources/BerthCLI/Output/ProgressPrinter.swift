@@ -14,13 +14,22 @@ final class ProgressPrinter: Sendable {
     private let state = Mutex(State())
     private let tty: Bool
     private let color: Bool
+    private let quiet: Bool
 
+    /// `--progress tty|plain|quiet` override the terminal check; `--ansi` the color.
     init(color: Bool = true) {
-        tty = isatty(2) != 0
-        self.color = color && tty
+        let mode = OutputMode.settings
+        switch mode.progress {
+        case .tty: tty = true
+        case .plain, .json, .quiet: tty = false
+        case .auto: tty = isatty(2) != 0
+        }
+        quiet = mode.progress == .quiet
+        self.color = mode.ansi == .always || (mode.ansi == .auto && color && tty)
     }
 
     func update(_ kind: String, _ name: String, _ status: ProgressBoard.Status) {
+        if quiet { return }
         state.withLock { s in
             if let old = s.board.rows.first(where: { $0.kind == kind && $0.name == name }), old.status == status { return }
             let row = s.board.update(kind, name, status)

@@ -27,6 +27,16 @@ struct ProjectOptions: ParsableArguments {
             help: ArgumentHelp("An alternate environment file (repeatable; replaces .env).", valueName: "file"))
     var envFiles: [String] = []
 
+    @Option(name: .customLong("ansi"), help: ArgumentHelp("Control when to print ANSI control characters (never|always|auto).", valueName: "when"))
+    var ansi: String?
+
+    @Option(name: .customLong("progress"), help: ArgumentHelp("Set type of progress output (auto|tty|plain|quiet|json).", valueName: "type"))
+    var progress: String?
+
+    func validate() throws {
+        try OutputMode.apply(ansi: ansi, progress: progress)
+    }
+
     /// The loader's options for these flags, the process environment and
     /// the current directory; reads standard input when a file is `-`.
     func loadOptions(services: [String] = [], interpolate: Bool = true) throws -> LoadOptions {
