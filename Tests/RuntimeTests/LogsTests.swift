@@ -163,3 +163,44 @@ enum SystemErrorForTests: Error { case mkdtemp }
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// The json-file reader's byte-level fast path agrees with the general
+/// JSON parser on every kind of line, and falls back when it must.
+@Suite struct LogDecodeFastPathTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        var name: String
+        var text: String
+        var stream: LogStream = .stdout
+        var testDescription: String { name }
+    }
+
+    static let cases = [
+        Case(name: "plain line", text: "hello world\n"),
+        Case(name: "stderr", text: "oops\n", stream: .stderr),
+        Case(name: "quotes and backslashes", text: "say \"hi\" \\ bye\n"),
+        Case(name: "tab and carriage return", text: "a\tb\rc\n"),
+        Case(name: "control byte (\\u escape: general parser)", text: "bell\u{07}\n"),
+        Case(name: "non-ASCII", text: "grüße → 東京\n"),
+        Case(name: "partial line without newline", text: "no newline"),
+        Case(name: "empty", text: ""),
+    ]
+
+    @Test(arguments: cases)
+    func decodesWhatTheWriterEncodes(_ c: Case) throws {
+        let entry = LogEntry(stream: c.stream, text: c.text, time: try #require(Timestamp.parse("2026-11-24T22:00:00.123456789Z")))
+        let line = Array(entry.encoded.utf8.dropLast())[...]
+        #expect(LogEntry.decode(bytes: line) == entry)
+        #expect(LogEntry.decode(String(decoding: line, as: UTF8.self)) == entry)
+        if c.text.unicodeScalars.allSatisfy({ $0.value >= 0x20 || $0 == "\n" || $0 == "\t" || $0 == "\r" }) {
+            #expect(LogEntry.decodeFast(line) == entry, "fast path not taken")
+        }
+    }
+
+    @Test func foreignLayoutsFallBackOrFail() {
+        let reordered = Array(#"{"stream":"stdout","log":"x\n","time":"2026-11-24T22:00:00Z"}"#.utf8)[...]
+        #expect(LogEntry.decodeFast(reordered) == nil)
+        #expect(LogEntry.decode(bytes: reordered)?.text == "x\n")
+        #expect(LogEntry.decode(bytes: Array(#"{"log":"x","stream":"stdin","time":"2026-11-24T22:00:00Z"}"#.utf8)[...]) == nil)
+        #expect(LogEntry.decode(bytes: Array(#"{"log":"torn"#.utf8)[...]) == nil)
+    }
+}

@@ -95,7 +95,11 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
         if !text.isEmpty, text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), let unix = Double(text) {
             return Timestamp(seconds: 0).adding(seconds: unix)
         }
-        let b = Array(text.utf8)
+        return parse(rfc3339: Array(text.utf8))
+    }
+
+    /// RFC 3339 or a date alone, from UTF-8 bytes (the json-file reader's fast path).
+    public static func parse(rfc3339 b: [UInt8]) -> Timestamp? {
         func num(_ from: Int, _ len: Int) -> Int64? {
             guard from + len <= b.count else { return nil }
             var v: Int64 = 0

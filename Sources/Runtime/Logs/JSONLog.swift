@@ -30,6 +30,77 @@ public struct LogEntry: Equatable, Sendable {
         return out
     }
 
+    /// Parses one json-file line as berth (and Docker) write it —
+    /// `{"log":"…","stream":"…","time":"…"}` — straight from its bytes;
+    /// any other layout goes through the general JSON parser.
+    public static func decode(bytes line: ArraySlice<UInt8>) -> LogEntry? {
+        if let e = decodeFast(line) { return e }
+        return decode(String(decoding: line, as: UTF8.self))
+    }
+
+    private static let logKey = Array(#"{"log":""#.utf8)
+    private static let streamKey = Array(#","stream":""#.utf8)
+    private static let stdoutWord = Array("stdout".utf8)
+    private static let stderrWord = Array("stderr".utf8)
+    private static let timeKey = Array(#"","time":""#.utf8)
+
+    static func decodeFast(_ line: ArraySlice<UInt8>) -> LogEntry? {
+        var i = line.startIndex
+        func expect(_ literal: [UInt8]) -> Bool {
+            guard line.endIndex - i >= literal.count else { return false }
+            for c in literal {
+                if line[i] != c { return false }
+                i += 1
+            }
+            return true
+        }
+        guard expect(logKey) else { return nil }
+        // The log string: copied as is up to the first backslash, unescaped after.
+        let textStart = i
+        var text: [UInt8] = []
+        var escaped = false
+        while i < line.endIndex {
+            let c = line[i]
+            if c == 0x22 { break }                       // closing quote
+            if c == 0x5c {                                // backslash
+                if !escaped { text += line[textStart..<i]; escaped = true }
+                i += 1
+                guard i < line.endIndex else { return nil }
+                switch line[i] {
+                case 0x22: text.append(0x22)
+                case 0x5c: text.append(0x5c)
+                case 0x2f: text.append(0x2f)
+                case 0x62: text.append(0x08)
+                case 0x66: text.append(0x0c)
+                case 0x6e: text.append(0x0a)
+                case 0x72: text.append(0x0d)
+                case 0x74: text.append(0x09)
+                default: return nil                       // \u escapes: the general parser
+                }
+            } else if escaped {
+                text.append(c)
+            }
+            i += 1
+        }
+        guard i < line.endIndex else { return nil }
+        let textEnd = i
+        i += 1
+        guard expect(streamKey) else { return nil }
+        let streamStart = i
+        while i < line.endIndex, line[i] != 0x22 { i += 1 }
+        let word = line[streamStart..<i]
+        let stream: LogStream
+        if word.elementsEqual(stdoutWord) { stream = .stdout } else if word.elementsEqual(stderrWord) { stream = .stderr } else { return nil }
+        guard expect(timeKey) else { return nil }
+        let timeStart = i
+        while i < line.endIndex, line[i] != 0x22 { i += 1 }
+        guard i < line.endIndex, let time = Timestamp.parse(rfc3339: Array(line[timeStart..<i])) else { return nil }
+        i += 1
+        guard i < line.endIndex, line[i] == 0x7d, i + 1 == line.endIndex else { return nil }
+        let bytes = escaped ? text[...] : line[textStart..<textEnd]
+        return LogEntry(stream: stream, text: String(decoding: bytes, as: UTF8.self), time: time)
+    }
+
     /// Parses one json-file line; nil for a torn or foreign line.
     public static func decode(_ line: String) -> LogEntry? {
         guard let v = try? RecordJSON.parse(line), let text = v["log"]?.stringValue,
@@ -182,7 +253,7 @@ public enum JSONLogReader {
         var i = start
         while i < bytes.endIndex {
             if bytes[i] == 0x0a {
-                if let e = LogEntry.decode(String(decoding: bytes[start..<i], as: UTF8.self)) { entries.append(e) }
+                if let e = LogEntry.decode(bytes: bytes[start..<i]) { entries.append(e) }
                 start = i + 1
             }
             i += 1

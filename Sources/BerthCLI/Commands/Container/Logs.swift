@@ -43,23 +43,45 @@ struct LogsCommand: ParsableCommand {
         }
         var follower = LogFollower(path: path)
         history += follower.readAvailable()
-        for e in JSONLogReader.select(history, since: sinceTime, until: untilTime, tail: tailCount) { emit(e) }
+        var out = StreamBuffer()
+        for e in JSONLogReader.select(history, since: sinceTime, until: untilTime, tail: tailCount) { emit(e, &out) }
+        out.flush()
         guard follow else { return }
         while true {
             let active = (try? ctx.operations.snapshot(record))?.state.isActive ?? false
             for e in follower.readAvailable() {
-                if let untilTime, e.time > untilTime { return }
+                if let untilTime, e.time > untilTime { out.flush(); return }
                 if let sinceTime, e.time < sinceTime { continue }
-                emit(e)
+                emit(e, &out)
             }
+            out.flush()
             if !active { return }
             usleep(100_000)
         }
     }
 
-    private func emit(_ e: LogEntry) {
-        let text = timestamps ? e.time.fixedNano + " " + e.text : e.text
-        try? StateFile.writeAll(fd: e.stream == .stderr ? 2 : 1, Array(text.utf8), path: "output")
+    private func emit(_ e: LogEntry, _ out: inout StreamBuffer) {
+        if timestamps { out.append(e.time.fixedNano + " ", fd: e.stream == .stderr ? 2 : 1) }
+        out.append(e.text, fd: e.stream == .stderr ? 2 : 1)
+    }
+}
+
+/// Output gathered into large writes, one stream at a time: stdout and
+/// stderr lines keep their order (a switch of stream flushes first).
+struct StreamBuffer {
+    private var bytes: [UInt8] = []
+    private var fd: Int32 = 1
+
+    mutating func append(_ text: String, fd: Int32) {
+        if fd != self.fd { flush(); self.fd = fd }
+        bytes += text.utf8
+        if bytes.count >= 1 << 16 { flush() }
+    }
+
+    mutating func flush() {
+        guard !bytes.isEmpty else { return }
+        try? StateFile.writeAll(fd: fd, bytes, path: "output")
+        bytes.removeAll(keepingCapacity: true)
     }
 }
 
