@@ -127,14 +127,40 @@ public struct NetworkAttacher: Sendable {
     /// releases its address, its DNS names and its published ports. Detaching
     /// a container that is not attached does nothing.
     public func detach(containerID: String, network: String) throws {
+        _ = try detach(containerID: containerID, network: network, deleteLink: true)
+    }
+
+    /// Detaches; with `deleteLink: false` the veth pair is left for the
+    /// kernel, which deletes it with the container's network namespace once
+    /// that is unpinned (asynchronously, many namespaces in one batch —
+    /// much faster than one RTM_DELLINK each when a project goes down).
+    /// Returns the host interface left behind, if any.
+    public func detach(containerID: String, network: String, deleteLink: Bool) throws -> String? {
         try store.withLock {
             var net = try store.inspect(network)
-            guard let e = net.endpoints.removeValue(forKey: containerID) else { return }
-            _ = try LinkControl(try NetlinkSocket()).deleteIfPresent(e.hostInterface)
+            guard let e = net.endpoints.removeValue(forKey: containerID) else { return nil }
+            if deleteLink { _ = try LinkControl(try NetlinkSocket()).deleteIfPresent(e.hostInterface) }
             try store.save(net)
             try store.writeRecords(net)
             if !e.ports.isEmpty { try store.applyRules() }
+            return deleteLink ? nil : e.hostInterface
         }
+    }
+
+    /// Waits until the kernel has deleted `links` (left by lazy detaches),
+    /// then deletes whatever is still there after `timeout` seconds.
+    public func awaitLinksGone(_ links: [String], timeout: Double = 3) throws {
+        guard !links.isEmpty else { return }
+        let control = LinkControl(try NetlinkSocket())
+        var left = links
+        var waited = 0.0
+        while !left.isEmpty && waited < timeout {
+            left = try left.filter { try control.link(named: $0) != nil }
+            if left.isEmpty { return }
+            usleep(10_000)
+            waited += 0.01
+        }
+        for name in left { _ = try control.deleteIfPresent(name) }
     }
 
     /// The networks a container is attached to, with its endpoint on each.

@@ -107,9 +107,21 @@ public final class ComposeDriver: ContainerDriver, Sendable {
 
     /// Removes the container, its network wiring, and with `volumes` its anonymous volumes.
     public func remove(_ name: String, volumes: Bool) async throws {
+        _ = try await remove(name, volumes: volumes, lazyLinks: false)
+    }
+
+    /// `lazyLinks` (for `down`): the container's veths go with its network
+    /// namespace, deleted by the kernel in the background; returns their
+    /// names for `awaitLinksGone`.
+    public func remove(_ name: String, volumes: Bool, lazyLinks: Bool) async throws -> [String] {
         let record = try containers.lookup(name)
         try operations.remove(record, force: true, removeVolumes: volumes)
-        try teardown(record)
+        return try teardown(record, lazyLinks: lazyLinks)
+    }
+
+    /// Waits for the veths lazy removals left to the kernel (see `remove`).
+    public func awaitLinksGone(_ links: [String]) throws {
+        try NetworkAttacher(store: networks).awaitLinksGone(links)
     }
 
     /// Removes a named volume's data; false when it did not exist.
@@ -464,14 +476,19 @@ public final class ComposeDriver: ContainerDriver, Sendable {
     }
 
     /// Undoes wireNetwork: ports, attachments, namespace. Safe to repeat.
-    func teardown(_ record: ContainerRecord) throws {
+    @discardableResult
+    func teardown(_ record: ContainerRecord, lazyLinks: Bool = false) throws -> [String] {
         let publisher = PortPublisher(store: networks)
         try publisher.unpublish(containerID: record.id)
         let attacher = NetworkAttacher(store: networks)
+        var left: [String] = []
         for (network, _) in (try? attacher.endpoints(containerID: record.id)) ?? [] {
-            try attacher.detach(containerID: record.id, network: network.name)
+            if let link = try attacher.detach(containerID: record.id, network: network.name, deleteLink: !lazyLinks) {
+                left.append(link)
+            }
         }
         try NetworkNamespaceFile.remove(at: netnsPath(record.id))
+        return left
     }
 
     // MARK: Healthchecks

@@ -46,22 +46,30 @@ struct DownCommand: AsyncParsableCommand {
                                    by: { $0.actual.service })
         let graph = try ServiceGraph(p)
         let ordered = graph.stopWaves() + [Array(Set(byService.keys).subtracting(known)).sorted()]
+        // Veths are left to the kernel, which deletes them with each
+        // container's network namespace in one background batch; they are
+        // awaited (or deleted) before the networks go.
+        var lazyLinks: [String] = []
         for wave in ordered {
-            try await withThrowingTaskGroup(of: Void.self) { group in
+            lazyLinks += try await withThrowingTaskGroup(of: [String].self) { group in
                 for service in wave {
                     for (record, _) in byService[service] ?? [] {
                         group.addTask {
                             progress.update("Container", record.name, .working("Stopping"))
                             try await driver.stop(record.name, timeout: timeout)
                             progress.update("Container", record.name, .working("Removing"))
-                            try await driver.remove(record.name, volumes: volumes)
+                            let links = try await driver.remove(record.name, volumes: volumes, lazyLinks: true)
                             progress.update("Container", record.name, .done("Removed"))
+                            return links
                         }
                     }
                 }
-                try await group.waitForAll()
+                var links: [String] = []
+                for try await more in group { links += more }
+                return links
             }
         }
+        try driver.awaitLinksGone(lazyLinks)
         for network in try driver.removeNetworks() {
             progress.update("Network", network, .done("Removed"))
         }
