@@ -52,6 +52,8 @@ public final class ContainerMonitor {
     private var pendingSize: (UInt16, UInt16) = (24, 80)
     private var done = false
     private var finalCode: Int32 = 0
+    /// Code pages released since the last activity (see `step`).
+    private var trimmed = false
 
     // Healthcheck probing (record.healthcheck): one probe at a time, exec'd
     // into the running container, its output read through a pipe.
@@ -228,9 +230,19 @@ public final class ContainerMonitor {
             let d = max(0, deadline - now)
             timeout = timeout < 0 ? d : min(timeout, d)
         }
-        let ms = timeout < 0 ? -1 : Int32(min(timeout * 1000 + 1, 60_000))
+        var ms = timeout < 0 ? -1 : Int32(min(timeout * 1000 + 1, 60_000))
+        // After a second without activity, give back the code pages the
+        // last burst of work faulted in (they come back from the page
+        // cache when needed): an idle monitor stays small.
+        if !trimmed && (ms < 0 || ms > 1000) { ms = 1000 }
         let n = poll(&polls, nfds_t(polls.count), ms)
         if n < 0 && errno != EINTR { return }
+        if n == 0 && !trimmed {
+            _ = cm_release_startup_text()
+            trimmed = true
+        } else if n > 0 {
+            trimmed = false
+        }
 
         if polls[0].revents != 0 { drainSignals() }
         if polls[2].revents != 0 { readOutput(stream: .stdout) }
