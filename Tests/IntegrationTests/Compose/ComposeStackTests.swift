@@ -54,6 +54,11 @@ struct ComposeStackTests {
             #expect(ps.stdout.split(separator: "\n") == ["replica", "web", "worker"])
             let replicas = try berth(t, ["compose", "ps", "-q", "replica"], port: port)
             #expect(replicas.stdout.split(separator: "\n").count == 3)
+            // The service name resolves to every replica; each replica by its own name.
+            let lookup = try berth(t, ["compose", "exec", "-T", "worker", "nslookup", "replica"], port: port)
+            #expect(lookup.stdout.components(separatedBy: "Name:\treplica").count - 1 == 3, "\(lookup.stdout)")
+            let ping = try berth(t, ["compose", "exec", "-T", "worker", "ping", "-c", "1", "-W", "2", "\(t.prefix)-replica-2"], port: port)
+            #expect(ping.status == 0, "\(ping.stdout)\(ping.stderr)")
             // Compose's table: CREATED, Docker's status wording, published ports.
             let table = try berth(t, ["compose", "ps", "web"], port: port)
             let lines = table.stdout.split(separator: "\n")
