@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "BerthTestSupport"]),
         .testTarget(name: "ComposeTests", dependencies: ["Compose", "YAML", "BerthTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["BerthCLI", "BerthTestSupport"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Compose", "YAML"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Compose", "YAML", "OCI"]),
         .testTarget(name: "HealthTests", dependencies: ["Health"]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "OCI", "CZlib", "CZstd", "BerthTestSupport"]),

@@ -406,7 +406,7 @@ public final class ComposeDriver: ContainerDriver, Sendable {
             rootfs: directory + "/rootfs",
             overlay: OverlaySpec(lowerDirs: layout.lowerDirs, upperDir: directory + "/diff", workDir: directory + "/work"))
         // The monitor probes it for as long as the container runs.
-        record.healthcheck = Self.healthcheck(for: svc)
+        record.healthcheck = Self.healthcheck(for: svc, image: config.healthcheck)
         return record
     }
 
@@ -493,21 +493,31 @@ public final class ComposeDriver: ContainerDriver, Sendable {
 
     // MARK: Healthchecks
 
-    static func healthcheck(for service: ComposeService) -> ContainerHealthcheck? {
-        guard let spec = service.healthcheck, !spec.disabled, !spec.test.isEmpty, spec.test.first != "NONE" else {
-            return nil
-        }
+    /// The healthcheck the monitor runs: the service's, else the image's
+    /// HEALTHCHECK; a service `healthcheck` without `test` keeps the image's
+    /// test with its own timings; `disable: true` or `NONE` means none.
+    static func healthcheck(for service: ComposeService, image: OCI.Healthcheck? = nil) -> ContainerHealthcheck? {
+        let spec = service.healthcheck
+        if spec?.disabled == true { return nil }
+        let test = (spec?.test.isEmpty == false ? spec?.test : nil) ?? image?.test ?? []
+        guard !test.isEmpty, test.first != "NONE" else { return nil }
         let argv: [String]
-        switch spec.test.first {
-        case "CMD": argv = Array(spec.test.dropFirst())
-        case "CMD-SHELL": argv = ["/bin/sh", "-c", spec.test.dropFirst().joined(separator: " ")]
-        default: argv = ["/bin/sh", "-c", spec.test.joined(separator: " ")]
+        switch test.first {
+        case "CMD": argv = Array(test.dropFirst())
+        case "CMD-SHELL": argv = ["/bin/sh", "-c", test.dropFirst().joined(separator: " ")]
+        default: argv = ["/bin/sh", "-c", test.joined(separator: " ")]
         }
-        func ns(_ d: ComposeDuration?) -> UInt64 { UInt64(max(0, d?.nanoseconds ?? 0)) }
-        let policy = HealthPolicy(interval: ns(spec.interval), timeout: ns(spec.timeout), retries: spec.retries ?? 3,
-                                  startPeriod: ns(spec.startPeriod),
-                                  startInterval: spec.startInterval.map { UInt64(max(0, $0.nanoseconds)) })
-        return ContainerHealthcheck(argv: argv, text: "[\(spec.test.map { "\"\($0)\"" }.joined(separator: ", "))]",
+        guard !argv.isEmpty else { return nil }
+        func ns(_ d: ComposeDuration?, _ fallback: Int64?) -> UInt64 {
+            if let d { return UInt64(max(0, d.nanoseconds)) }
+            return UInt64(max(0, fallback ?? 0))
+        }
+        let startInterval: UInt64? = spec?.startInterval.map { UInt64(max(0, $0.nanoseconds)) }
+            ?? image?.startInterval.flatMap { $0 > 0 ? UInt64($0) : nil }
+        let policy = HealthPolicy(interval: ns(spec?.interval, image?.interval), timeout: ns(spec?.timeout, image?.timeout),
+                                  retries: spec?.retries ?? image?.retries ?? 3,
+                                  startPeriod: ns(spec?.startPeriod, image?.startPeriod), startInterval: startInterval)
+        return ContainerHealthcheck(argv: argv, text: "[\(test.map { "\"\($0)\"" }.joined(separator: ", "))]",
                                     policy: policy)
     }
 }
