@@ -27,7 +27,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-results="$here/results"
+results=${RESULTS:-$here/results}
 what=${1:-all}
 tools=${TOOLS:-"berth docker-compose podman-compose"}
 runs=${RUNS:-10}            # berth
