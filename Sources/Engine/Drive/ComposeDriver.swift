@@ -52,6 +52,10 @@ public final class ComposeDriver: ContainerDriver, Sendable {
     // MARK: ContainerDriver
 
     public func create(service: String, number: Int) async throws -> String {
+        try await blocking { try self.createNow(service: service, number: number) }
+    }
+
+    func createNow(service: String, number: Int) throws -> String {
         guard let svc = project.service(named: service) else {
             throw EngineError(service: service, "no such service: \(service)")
         }
@@ -73,6 +77,10 @@ public final class ComposeDriver: ContainerDriver, Sendable {
     }
 
     public func start(_ name: String) async throws {
+        try await blocking { try self.startNow(name) }
+    }
+
+    func startNow(_ name: String) throws {
         let record = try containers.lookup(name)
         switch try operations.start(record) {
         case .started, .waitingForAttach:
@@ -90,15 +98,16 @@ public final class ComposeDriver: ContainerDriver, Sendable {
     /// Stops with the stop signal, then SIGKILL after `timeout` seconds
     /// (default: the service's stop_grace_period, else 10 s).
     public func stop(_ name: String, timeout: Int?) async throws {
-        let record = try containers.lookup(name)
-        let grace = record.labels[ProjectLabels.service].flatMap { project.service(named: $0)?.stopGracePeriod }
-        try operations.stop(record, timeout: timeout ?? grace.map { Int(($0.nanoseconds + 999_999_999) / 1_000_000_000) })
+        try await blocking {
+            let record = try self.containers.lookup(name)
+            let grace = record.labels[ProjectLabels.service].flatMap { self.project.service(named: $0)?.stopGracePeriod }
+            try self.operations.stop(record, timeout: timeout ?? grace.map { Int(($0.nanoseconds + 999_999_999) / 1_000_000_000) })
+        }
     }
 
     /// Sends SIGKILL (second Ctrl-C).
     public func kill(_ name: String) async throws {
-        let record = try containers.lookup(name)
-        try operations.kill(record, signal: SIGKILL)
+        try await blocking { try self.operations.kill(try self.containers.lookup(name), signal: SIGKILL) }
     }
 
     public func remove(_ name: String) async throws {
@@ -114,9 +123,11 @@ public final class ComposeDriver: ContainerDriver, Sendable {
     /// namespace, deleted by the kernel in the background; returns their
     /// names for `awaitLinksGone`.
     public func remove(_ name: String, volumes: Bool, lazyLinks: Bool) async throws -> [String] {
-        let record = try containers.lookup(name)
-        try operations.remove(record, force: true, removeVolumes: volumes)
-        return try teardown(record, lazyLinks: lazyLinks)
+        try await blocking {
+            let record = try self.containers.lookup(name)
+            try self.operations.remove(record, force: true, removeVolumes: volumes)
+            return try self.teardown(record, lazyLinks: lazyLinks)
+        }
     }
 
     /// Waits for the veths lazy removals left to the kernel (see `remove`).
