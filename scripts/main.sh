@@ -9,10 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./scripts/deps.sh
-swift build -c release --product berth
-swift build -c release --product berth-monitor
-swift build -c release --product berth-dns
-berth=.build/release/berth
+bin=$(./scripts/build-release.sh)
+berth=$bin/berth
 stack=examples/hello-stack/compose.yaml
 
 echo "== base image: busybox:latest from Debian's busybox-static"

@@ -49,11 +49,9 @@ if [ -n "$need" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y $need 
 docker=/usr/bin/docker
 
 if [ -z "${SKIP_BUILD:-}" ]; then
-    for product in berth berth-monitor berth-dns; do
-        swift build --package-path "$repo" -c release --product "$product" >/dev/null
-    done
+    "$repo/scripts/build-release.sh" >/dev/null 2>&1
 fi
-berth="$(swift build --package-path "$repo" -c release --show-bin-path)/berth"
+berth="$(cd "$repo" && swift build -c release --static-swift-stdlib --show-bin-path)/berth"
 export BERTH_ROOT=/tmp/bench-berth/root BERTH_RUN=/tmp/bench-berth/run
 mkdir -p "$BERTH_ROOT" "$BERTH_RUN"
 

@@ -21,8 +21,7 @@ if [ -n "$need" ]; then
     apt-get install -y $need >/dev/null
 fi
 
-swift build --package-path "$repo" -c release --product berth
-berth="$(swift build --package-path "$repo" -c release --show-bin-path)/berth"
+berth="$("$repo/scripts/build-release.sh" 2>/dev/null)/berth"
 
 # The generated file lives in its own project directory (relative paths in it
 # resolve there).

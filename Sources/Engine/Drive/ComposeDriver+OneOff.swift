@@ -164,7 +164,7 @@ extension ComposeDriver {
             try wireNetwork(created, service: svc, extraPorts: ports, serviceAlias: overrides.useAliases)
             try markComplete(created.id)
         } catch {
-            try? teardown(created)
+            _ = try? teardown(created)
             try? containers.remove(id: created.id)
             throw error
         }

@@ -69,7 +69,7 @@ public final class ComposeDriver: ContainerDriver, Sendable {
             try wireNetwork(created, service: svc)
             try markComplete(created.id)
         } catch {
-            try? teardown(created)
+            _ = try? teardown(created)
             try? containers.remove(id: created.id)
             throw error
         }
@@ -230,7 +230,7 @@ public final class ComposeDriver: ContainerDriver, Sendable {
             let marker = containers.directory(record.id) + "/" + Self.completeMarker
             guard !FileManager.default.fileExists(atPath: marker),
                   (try? operations.snapshot(record).state.status) == .created else { continue }
-            try? teardown(record)
+            _ = try? teardown(record)
             try operations.remove(record, force: true)
             discarded.append(record.name)
         }
