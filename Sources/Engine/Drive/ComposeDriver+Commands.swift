@@ -32,24 +32,24 @@ extension ComposeDriver {
 
     /// Freezes every process of the container.
     public func pause(_ name: String) throws {
-        try operations.setPaused(containers.lookup(name), true)
+        try operations.setPaused(record(named: name), true)
     }
 
     /// Thaws a paused container.
     public func unpause(_ name: String) throws {
-        try operations.setPaused(containers.lookup(name), false)
+        try operations.setPaused(record(named: name), false)
     }
 
     /// Sends `signal` to the container's main process.
     public func kill(_ name: String, signal: Int32) async throws {
-        let record = try containers.lookup(name)
+        let record = try record(named: name)
         try operations.kill(record, signal: signal)
     }
 
     /// Docker's restart: stop (the stop signal, SIGKILL after `timeout`),
     /// then start again.
     public func restart(_ name: String, timeout: Int?) async throws {
-        let record = try containers.lookup(name)
+        let record = try record(named: name)
         if try state(record).isActive { try await stop(name, timeout: timeout) }
         try await start(name)
     }

@@ -174,22 +174,22 @@ extension ComposeDriver {
     /// Starts a container; with `attach` its process waits for the first
     /// client on `socketPath(_:)` (foreground `compose run`).
     public func start(_ name: String, attach: Bool) throws -> ContainerOperations.StartOutcome {
-        try operations.start(try containers.lookup(name), deferStart: attach)
+        try operations.start(try record(named: name), deferStart: attach)
     }
 
     /// The monitor's attach socket of a container.
     public func socketPath(_ name: String) throws -> String {
-        containers.socketPath(try containers.lookup(name).id)
+        containers.socketPath(try record(named: name).id)
     }
 
     /// Sends `signal` to the container's process (`compose run` passing on Ctrl-C).
     public func signal(_ name: String, _ signal: Int32) throws {
-        try operations.kill(try containers.lookup(name), signal: signal)
+        try operations.kill(try record(named: name), signal: signal)
     }
 
     /// Blocks until the container exits; its exit code.
     public func waitForExit(_ name: String) throws -> Int32 {
-        try operations.wait(try containers.lookup(name))
+        try operations.wait(try record(named: name))
     }
 
     /// The running container `index` of `service` (not one-offs), for

@@ -6,6 +6,7 @@ import ImageStore
 import Networking
 import OCI
 import Runtime
+import Synchronization
 
 /// The real ContainerDriver: turns a compose service into a container
 /// record (image config merged with the service, Docker's rules), pins a
@@ -20,6 +21,10 @@ public final class ComposeDriver: ContainerDriver, Sendable {
     let operations: ContainerOperations
     let networks: NetworkStore
     let images: ImageStore
+    /// Container name → id, learned from listings and creations: a lookup
+    /// by name otherwise reads every record of the store (20 replicas going
+    /// down made 800 record reads).
+    private let ids = Mutex<[String: String]>([:])
 
     public init(paths: StatePaths, project: Project, monitorExecutable: String) {
         self.paths = paths
@@ -28,6 +33,20 @@ public final class ComposeDriver: ContainerDriver, Sendable {
         operations = ContainerOperations(store: containers, monitorExecutable: monitorExecutable)
         networks = NetworkStore(paths: paths)
         images = ImageStore(paths: paths)
+    }
+
+    /// The record of a container by name, through the name → id cache.
+    func record(named name: String) throws -> ContainerRecord {
+        if let id = ids.withLock({ $0[name] }), let record = try? containers.record(id: id), record.name == name {
+            return record
+        }
+        let record = try containers.lookup(name)
+        ids.withLock { $0[name] = record.id }
+        return record
+    }
+
+    func remember(_ records: [ContainerRecord]) {
+        ids.withLock { cache in for r in records { cache[r.name] = r.id } }
     }
 
     // MARK: Names
@@ -62,6 +81,7 @@ public final class ComposeDriver: ContainerDriver, Sendable {
         let containerName = name(service: service, number: number)
         let record = try makeRecord(svc, number: number, name: containerName)
         let created = try containers.create(record)
+        remember([created])
         do {
             let fields = ConfigFields.flatten(svc.definition).sorted { $0.key < $1.key }
                 .map { "\($0.key)\t\($0.value.replacingOccurrences(of: "\n", with: "\\n"))" }.joined(separator: "\n")
@@ -81,7 +101,7 @@ public final class ComposeDriver: ContainerDriver, Sendable {
     }
 
     func startNow(_ name: String) throws {
-        let record = try containers.lookup(name)
+        let record = try record(named: name)
         switch try operations.start(record) {
         case .started, .waitingForAttach:
             break
@@ -99,7 +119,7 @@ public final class ComposeDriver: ContainerDriver, Sendable {
     /// (default: the service's stop_grace_period, else 10 s).
     public func stop(_ name: String, timeout: Int?) async throws {
         try await blocking {
-            let record = try self.containers.lookup(name)
+            let record = try self.record(named: name)
             let grace = record.labels[ProjectLabels.service].flatMap { self.project.service(named: $0)?.stopGracePeriod }
             try self.operations.stop(record, timeout: timeout ?? grace.map { Int(($0.nanoseconds + 999_999_999) / 1_000_000_000) })
         }
@@ -107,7 +127,7 @@ public final class ComposeDriver: ContainerDriver, Sendable {
 
     /// Sends SIGKILL (second Ctrl-C).
     public func kill(_ name: String) async throws {
-        try await blocking { try self.operations.kill(try self.containers.lookup(name), signal: SIGKILL) }
+        try await blocking { try self.operations.kill(try self.record(named: name), signal: SIGKILL) }
     }
 
     public func remove(_ name: String) async throws {
@@ -124,7 +144,7 @@ public final class ComposeDriver: ContainerDriver, Sendable {
     /// names for `awaitLinksGone`.
     public func remove(_ name: String, volumes: Bool, lazyLinks: Bool) async throws -> [String] {
         try await blocking {
-            let record = try self.containers.lookup(name)
+            let record = try self.record(named: name)
             try self.operations.remove(record, force: true, removeVolumes: volumes)
             return try self.teardown(record, lazyLinks: lazyLinks)
         }
@@ -146,7 +166,7 @@ public final class ComposeDriver: ContainerDriver, Sendable {
     public func logPath(_ record: ContainerRecord) -> String { containers.logPath(record.id) }
 
     public func observe(_ name: String) async throws -> ObservedContainer {
-        let record = try containers.lookup(name)
+        let record = try record(named: name)
         let snapshot = try operations.snapshot(record)
         let status: ObservedContainer.Status = switch snapshot.state.status {
         case .created: .created
@@ -167,7 +187,7 @@ public final class ComposeDriver: ContainerDriver, Sendable {
     }
 
     public func lastLogLines(_ name: String, count: Int) async -> [String] {
-        guard let record = try? containers.lookup(name),
+        guard let record = try? record(named: name),
               let text = try? String(contentsOfFile: containers.logPath(record.id), encoding: .utf8) else { return [] }
         return text.split(separator: "\n").suffix(count).compactMap { line in
             guard let value = try? RecordJSON.parse(String(line)), let log = value["log"]?.stringValue else { return nil }
@@ -179,7 +199,9 @@ public final class ComposeDriver: ContainerDriver, Sendable {
 
     /// The project's containers as planning sees them.
     public func actualContainers() throws -> [(record: ContainerRecord, actual: ActualContainer)] {
-        try containers.all().filter { $0.labels[ProjectLabels.project] == project.name }.map { record in
+        let records = try containers.all().filter { $0.labels[ProjectLabels.project] == project.name }
+        remember(records)
+        return records.map { record in
             let state = (try? operations.snapshot(record).state)
             let status: ActualContainer.Status = switch state?.status {
             case .running?: .running

@@ -48,7 +48,7 @@ struct DownCommand: AsyncParsableCommand {
         let ordered = graph.stopWaves() + [Array(Set(byService.keys).subtracting(known)).sorted()]
         // Veths are left to the kernel, which deletes them with each
         // container's network namespace in one background batch; they are
-        // awaited (or deleted) before the networks go.
+        // awaited (or deleted) at the end.
         var lazyLinks: [String] = []
         for wave in ordered {
             lazyLinks += try await withThrowingTaskGroup(of: [String].self) { group in
@@ -69,10 +69,12 @@ struct DownCommand: AsyncParsableCommand {
                 return links
             }
         }
-        try driver.awaitLinksGone(lazyLinks)
+        // The bridge can go while the kernel is still deleting the veths
+        // (deleting a bridge releases its ports); they are awaited after.
         for network in try driver.removeNetworks() {
             progress.update("Network", network, .done("Removed"))
         }
+        try driver.awaitLinksGone(lazyLinks)
         if volumes {
             for volume in driver.volumeNames() where try driver.removeVolume(volume) {
                 progress.update("Volume", volume, .done("Removed"))
