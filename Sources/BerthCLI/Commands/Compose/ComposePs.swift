@@ -23,7 +23,7 @@ struct ComposePsCommand: AsyncParsableCommand {
         let rows = try driver.actualContainers().filter { entry in
             (selected.isEmpty || selected.contains(entry.actual.service))
                 && (all || isUp(entry.actual.status))
-                && (status.isEmpty || status.contains(word(entry.actual.status)))
+                && (status.isEmpty || status.contains(stateWord(entry.actual.status)))
         }.sorted { $0.record.name < $1.record.name }
         let now = Timestamp.now()
         if quiet { rows.forEach { print($0.record.id) }; return }
@@ -33,7 +33,7 @@ struct ComposePsCommand: AsyncParsableCommand {
                 let fields: [(String, String)] = [
                     ("ID", entry.record.id), ("Name", entry.record.name), ("Image", entry.record.image),
                     ("Command", entry.record.process.args.joined(separator: " ")), ("Project", p.name),
-                    ("Service", entry.actual.service), ("State", word(entry.actual.status)),
+                    ("Service", entry.actual.service), ("State", stateWord(entry.actual.status)),
                     ("Status", status(entry.record, driver: driver, now: now)),
                     ("Publishers", ports(entry.record, driver: driver)),
                 ]
@@ -76,31 +76,6 @@ struct ComposePsCommand: AsyncParsableCommand {
     /// `127.0.0.1:8080->8080/tcp, …`.
     func ports(_ record: ContainerRecord, driver: ComposeDriver) -> String {
         ((try? driver.publishedPorts(record)) ?? []).map(\.description).joined(separator: ", ")
-    }
-
-    func isUp(_ s: ActualContainer.Status) -> Bool {
-        switch s {
-        case .running, .restarting, .paused: true
-        default: false
-        }
-    }
-
-    func word(_ s: ActualContainer.Status) -> String {
-        switch s {
-        case .created: "created"
-        case .running: "running"
-        case .paused: "paused"
-        case .restarting: "restarting"
-        case .exited: "exited"
-        case .dead: "dead"
-        }
-    }
-
-    func describe(_ s: ActualContainer.Status) -> String {
-        switch s {
-        case let .exited(code): "Exited (\(code))"
-        default: word(s).prefix(1).uppercased() + word(s).dropFirst()
-        }
     }
 }
 
