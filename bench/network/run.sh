@@ -8,9 +8,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:-5}
-swift build -c release --product berth-netbench >/dev/null
-swift build -c release --product berth-dns >/dev/null
-bin=.build/release
+# Same flags as scripts/build-release.sh, so the two share one build.
+swift build -c release --static-swift-stdlib --product berth-netbench >/dev/null
+swift build -c release --static-swift-stdlib --product berth-dns >/dev/null
+bin=$(swift build -c release --static-swift-stdlib --show-bin-path)
 work=$(mktemp -d /tmp/berth-bench-net.XXXXXX)
 root=$work/root run=$work/run
 export BERTH_DNS_HELPER=$bin/berth-dns
