@@ -47,7 +47,7 @@ let package = Package(
         // MARK: Networking (bridge, veth, IPAM, nftables, DNS helper)
         .systemLibrary(name: "CNFTables", pkgConfig: "libnftables", providers: [.apt(["libnftables-dev"])]),
         .systemLibrary(name: "CNetlink"),
-        .target(name: "Networking", dependencies: ["CNFTables", "CNetlink", "Diagnostics"]),
+        .target(name: "Networking", dependencies: ["CNFTables", "CNetlink", "Diagnostics", "SystemCalls"]),
         .executableTarget(name: "berth-dns", dependencies: ["Networking"]),
         .executableTarget(name: "berth-netbench", dependencies: ["Networking", "Diagnostics"], path: "bench/network/netbench"),
 
@@ -64,7 +64,7 @@ let package = Package(
         .executableTarget(name: "berth", dependencies: ["BerthCLI"]),
 
         // MARK: Tests
-        .target(name: "BerthTestSupport", path: "Tests/Support"),
+        .target(name: "BerthTestSupport", dependencies: ["SystemCalls"], path: "Tests/Support"),
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "BerthTestSupport"]),
         .testTarget(name: "ComposeTests", dependencies: ["Compose", "YAML", "BerthTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["BerthCLI", "BerthTestSupport"]),

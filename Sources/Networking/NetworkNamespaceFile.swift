@@ -1,6 +1,7 @@
 import CNetlink
 import Diagnostics
 import Foundation
+import SystemCalls
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -55,7 +56,7 @@ public enum NetworkNamespaceFile {
 
     /// Whether `path` currently pins a network namespace.
     public static func exists(at path: String) -> Bool {
-        guard let text = ProcFile.read("/proc/self/mountinfo") else { return false }
+        guard let text = try? Sys.readFile("/proc/self/mountinfo") else { return false }
         // mountinfo: id parent dev root mountpoint options … - fstype source options
         return text.split(separator: "\n").contains { line in
             let fields = line.split(separator: " ")

@@ -1,5 +1,6 @@
 import Diagnostics
 import Foundation
+import SystemCalls
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -142,7 +143,7 @@ public final class NetworkStore: Sendable {
                 // once the bridge has its address, its route blocks the subnet.
                 try GlobalLock.with("/run/lock/berth-ipam.lock") {
                     let taken = try allSubnetsOfBerth()
-                    let routes = IPAM.parseRoutes(ProcFile.read("/proc/net/route") ?? "")
+                    let routes = IPAM.parseRoutes((try? Sys.readFile("/proc/net/route")) ?? "")
                     let plan = try IPAM.plan(options.ipam, hostRoutes: routes, taken: taken, seed: idBytes)
                     let links = LinkControl(try NetlinkSocket())
                     // 02:42 + four bytes of the id: locally administered, stable.

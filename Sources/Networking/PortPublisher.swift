@@ -1,5 +1,6 @@
 import Diagnostics
 import Foundation
+import SystemCalls
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -117,7 +118,7 @@ public enum HostPorts {
     public static func inUse(_ b: PortBinding) -> String? {
         let files = b.proto == .tcp ? ["/proc/net/tcp", "/proc/net/tcp6"] : ["/proc/net/udp", "/proc/net/udp6"]
         for f in files {
-            guard let text = ProcFile.read(f) else { continue }
+            guard let text = try? Sys.readFile(f) else { continue }
             for s in parseSockets(text, tcp: b.proto == .tcp) where s.port == b.hostPort {
                 let sameAddr = b.hostIP.isUnspecified || s.address == nil || s.address == b.hostIP
                 if sameAddr {

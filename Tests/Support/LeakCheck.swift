@@ -1,4 +1,5 @@
 import Foundation
+import SystemCalls
 
 /// Finds what a test left behind: mounts and processes under its directory,
 /// and berth-named kernel objects (links, nftables tables, cgroups, network
@@ -29,7 +30,7 @@ public enum LeakCheck {
 
     /// Mount points at or below `directory` (from /proc/self/mountinfo).
     public static func mounts(under directory: String) -> [String] {
-        guard let text = readProcFile("/proc/self/mountinfo") else { return [] }
+        guard let text = try? Sys.readFile("/proc/self/mountinfo") else { return [] }
         return text.split(separator: "\n").compactMap { line in
             let fields = line.split(separator: " ")
             guard fields.count > 4 else { return nil }
@@ -96,33 +97,8 @@ public enum LeakCheck {
             .replacingOccurrences(of: "\\012", with: "\n").replacingOccurrences(of: "\\134", with: "\\")
     }
 
+    /// A command's standard output, through the shared `runProcess`.
     static func capture(_ path: String, _ args: [String]) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        try runProcess(URL(fileURLWithPath: path), args, timeout: 60).stdout
     }
-}
-
-/// Reads a /proc file to its end (they report size 0; Foundation's
-/// `String(contentsOfFile:)` returned only the first 4 KiB of mountinfo).
-public func readProcFile(_ path: String) -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 16384)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 { if errno == EINTR { continue }; return nil }
-        if n == 0 { break }
-        bytes += chunk[0..<n]
-    }
-    return String(decoding: bytes, as: UTF8.self)
 }

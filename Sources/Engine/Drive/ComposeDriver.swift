@@ -244,19 +244,18 @@ public final class ComposeDriver: ContainerDriver, Sendable {
 
     /// Removes the project's containers that a killed `berth` left half
     /// created (never started, no completion marker), with whatever wiring
-    /// they got; returns their names. Call it holding the project lock:
+    /// they got; returns the containers kept. Call it holding the project lock:
     /// another berth may be inside `create` for a container otherwise.
-    public func discardIncomplete() throws -> [String] {
-        var discarded: [String] = []
-        for record in try containers.all() where record.labels[ProjectLabels.project] == project.name {
-            let marker = containers.directory(record.id) + "/" + Self.completeMarker
-            guard !FileManager.default.fileExists(atPath: marker),
-                  (try? operations.snapshot(record).state.status) == .created else { continue }
-            _ = try? teardown(record)
-            try operations.remove(record, force: true)
-            discarded.append(record.name)
+    public func discardIncomplete(_ existing: [(record: ContainerRecord, actual: ActualContainer)]) throws
+        -> [(record: ContainerRecord, actual: ActualContainer)] {
+        try existing.filter { entry in
+            guard entry.actual.status == .created,
+                  !FileManager.default.fileExists(atPath: containers.directory(entry.record.id) + "/" + Self.completeMarker)
+            else { return true }
+            _ = try? teardown(entry.record)
+            try operations.remove(entry.record, force: true)
+            return false
         }
-        return discarded
     }
 
     /// The config digest of the image a service would run now; throws,

@@ -110,13 +110,15 @@ public struct Executor: Sendable {
         } catch let failure as ExecutionFailure {
             throw failure
         } catch {
-            let container = containerName(action) ?? action.service
             if let name = containerName(action) { report(ExecutionEvent(container: name, phase: .failed("Error"))) }
-            let text = "\(error)"
-            let named = text.hasPrefix("service \"") || text.hasPrefix("container \(container)") ? text : "container \(container): " + text
-            throw ExecutionFailure(service: action.service,
-                                   message: named.hasPrefix("service \"") ? named : "service \"\(action.service)\": " + named,
-                                   details: [])
+            let container = containerName(action) ?? action.service
+            var message = "\(error)"
+            // Prefix what the driver's message does not say already.
+            if !message.hasPrefix("service \"") {
+                if !message.hasPrefix("container \(container)") { message = "container \(container): " + message }
+                message = "service \"\(action.service)\": " + message
+            }
+            throw ExecutionFailure(service: action.service, message: message, details: [])
         }
     }
 

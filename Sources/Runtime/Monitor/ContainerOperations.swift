@@ -230,10 +230,11 @@ public struct ContainerOperations: Sendable {
             }
         } else if snap.monitorAlive {
             waitForMonitorExit(snap.state.monitorPid)
+        } else {
+            // A monitor that died before its container (kill -9, a restored
+            // machine) never removed the cgroup; nothing else will.
+            try? cgroup(of: record)?.destroy()
         }
-        // A monitor that died before its container (kill -9, a restored
-        // machine) never removed the cgroup; nothing else will.
-        try? cgroup(of: record)?.destroy()
         if removeVolumes {
             let volumes = NamedVolumes(paths: store.paths)
             for m in record.host.mounts where m.type == "volume" && NamedVolumes.isAnonymous(m.source) {

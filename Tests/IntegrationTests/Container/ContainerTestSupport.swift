@@ -9,17 +9,12 @@ import Glibc
 /// the hundreds of short CLI processes these tests start).
 enum ContainerCLI {
     static func run(_ t: TestRoot, _ arguments: [String], stdin: Data? = nil) throws -> CLIResult {
-        let r = try runProcess(Repository.berthExecutable, arguments, environment: t.environment, stdin: stdin)
-        return CLIResult(status: r.status, stdout: r.stdout, stderr: r.stderr)
+        try runProcess(Repository.berthExecutable, arguments, environment: t.environment, stdin: stdin)
     }
 }
 
-/// What a berth run printed and how it exited.
-struct CLIResult: Sendable {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
+/// What a berth run printed and how it exited (the shared result type).
+typealias CLIResult = CommandResult
 
 extension TestRoot {
     /// `berth ARGS` through `ContainerCLI`.

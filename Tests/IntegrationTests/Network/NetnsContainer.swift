@@ -37,8 +37,7 @@ final class NetnsContainer: @unchecked Sendable {
     /// Runs a command inside the namespace (`nsenter --net`), with a timeout.
     @discardableResult
     func run(_ args: [String], timeout: Double = 10) throws -> CommandResult {
-        try runProcess(URL(fileURLWithPath: "/usr/bin/timeout"),
-                       ["-s", "KILL", "\(timeout)", "/usr/bin/nsenter", "--net=/proc/\(pid)/ns/net", "--"] + args)
+        try runProcess(URL(fileURLWithPath: "/usr/bin/nsenter"), ["--net=/proc/\(pid)/ns/net", "--"] + args, timeout: timeout)
     }
 
     /// Starts a long-running command inside the namespace; stopped at cleanup.

@@ -99,7 +99,7 @@ struct ComposeRunCommand: AsyncParsableCommand {
                 writeStderr("waiting for another berth process\(holder.map { " (pid \($0))" } ?? "") working on project \(p.name)")
             })
             defer { lock.release() }
-            _ = try driver.discardIncomplete()
+            _ = try driver.discardIncomplete(driver.actualContainers())
             let graph = try ServiceGraph(p)
             let waves = noDeps ? [] : graph.startWaves(for: [service]).map { $0.filter { $0 != service } }.filter { !$0.isEmpty }
             let dependencies = Set(waves.flatMap { $0 })

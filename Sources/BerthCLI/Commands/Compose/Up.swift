@@ -102,8 +102,8 @@ struct UpCommand: AsyncParsableCommand {
             desired.append(d)
         }
         // A berth killed inside `create` left containers without their wiring: start those afresh.
-        if !dryRun { _ = try driver.discardIncomplete() }
-        let existing = try driver.actualContainers()
+        var existing = try driver.actualContainers()
+        if !dryRun { existing = try driver.discardIncomplete(existing) }
         let plan = Planner.plan(
             desired: desired, actual: existing.map(\.actual), waves: waves,
             options: PlanOptions(recreate: forceRecreate ? .force : noRecreate ? .never : .diverged,

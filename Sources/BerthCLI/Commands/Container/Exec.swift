@@ -106,11 +106,14 @@ struct PauseCommand: ParsableCommand {
     @OptionGroup var state: StateOptions
     @Argument(help: ArgumentHelp(valueName: "container")) var containers: [String]
 
-    func run() throws {
-        try requireRoot("berth pause")
+    func run() throws { try Self.setPaused(containers, true, state: state) }
+
+    /// Freezes (or thaws) each container, printing its reference like Docker.
+    static func setPaused(_ containers: [String], _ paused: Bool, state: StateOptions) throws {
+        try requireRoot(paused ? "berth pause" : "berth unpause")
         let ctx = ContainerContext(state)
         try forEachContainer(containers) { ref in
-            try ctx.operations.setPaused(try ctx.store.lookup(ref), true)
+            try ctx.operations.setPaused(try ctx.store.lookup(ref), paused)
             print(ref)
         }
     }
@@ -121,14 +124,7 @@ struct UnpauseCommand: ParsableCommand {
     @OptionGroup var state: StateOptions
     @Argument(help: ArgumentHelp(valueName: "container")) var containers: [String]
 
-    func run() throws {
-        try requireRoot("berth unpause")
-        let ctx = ContainerContext(state)
-        try forEachContainer(containers) { ref in
-            try ctx.operations.setPaused(try ctx.store.lookup(ref), false)
-            print(ref)
-        }
-    }
+    func run() throws { try PauseCommand.setPaused(containers, false, state: state) }
 }
 
 /// `berth stats --no-stream [CONTAINER...]`: one sample from each cgroup.
