@@ -5,13 +5,13 @@ set -euo pipefail
 
 packages=(
     pkg-config libyaml-dev zlib1g-dev   # build: CYAML, CZlib
-    libzstd-dev                          # build: CZstd (tar+zstd layers)
-    busybox-static                       # base image for examples and tests
-    debootstrap                          # scripts/make-debian-rootfs.sh
-    nftables iproute2                    # networking tests read nft/netlink state
-    libnftables-dev wrk                  # build: CNFTables; bench/network load generator
+    libzstd-dev libnftables-dev          # build: CZstd (tar+zstd layers), CNFTables
+    busybox-static                       # base image for the main job and tests; wget for HTTP checks
+    nftables iproute2                    # tests and leak-check read nft and link state (nft, ip)
+    util-linux procps                    # tests: nsenter, unshare; leak-check: ps
     skopeo umoci                         # image format interop tests
-    docker-registry                      # registry tests (127.0.0.1 only)
+    debootstrap                          # scripts/make-debian-rootfs.sh
+    wrk                                  # bench/network load generator
 )
 
 missing=()
@@ -24,6 +24,3 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# The Debian registry package starts a service on install; berth's tests run
-# their own instance on a loopback port, so make sure no stray one is left.
-if command -v systemctl >/dev/null 2>&1; then systemctl stop docker-registry >/dev/null 2>&1 || true; fi
