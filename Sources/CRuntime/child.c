@@ -511,12 +511,15 @@ static void exec_retrying(const char *path, const struct brt_config *cfg) {
     }
 }
 
-// Searches PATH (the container's) for argv[0] unless it contains a '/'.
-static _Noreturn void do_exec(const struct brt_config *cfg, int rfd) {
-    const char *file = cfg->argv[0];
+// Runs `file` the way execvp would, with the container's PATH: `attempt`
+// is called for each candidate; it returns only on failure (errno set).
+// Candidates failing with ENOENT/ENOTDIR/EACCES are skipped; when none
+// works, the report names the program (EACCES if one was found but denied).
+static _Noreturn void search_path(const struct brt_config *cfg, int rfd, const char *file,
+                                  void (*attempt)(const char *, const struct brt_config *)) {
     if (!file || !*file) brt_fail(rfd, BRT_STEP_EXEC, ENOENT, "");
     if (strchr(file, '/')) {
-        exec_retrying(file, cfg);
+        attempt(file, cfg);
         brt_fail(rfd, BRT_STEP_EXEC, errno, file);
     }
     const char *path = cfg->path_env ? cfg->path_env : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -533,7 +536,7 @@ static _Noreturn void do_exec(const struct brt_config *cfg, int rfd) {
             if (dlen == 0) { buf[n++] = '.'; } else { memcpy(buf, p, dlen); n = dlen; }
             buf[n++] = '/';
             memcpy(buf + n, file, flen + 1);
-            exec_retrying(buf, cfg);
+            attempt(buf, cfg);
             last_err = errno;
             if (last_err == EACCES) saw_eacces = 1;
             if (last_err != ENOENT && last_err != ENOTDIR && last_err != EACCES) brt_fail(rfd, BRT_STEP_EXEC, last_err, buf);
@@ -544,43 +547,23 @@ static _Noreturn void do_exec(const struct brt_config *cfg, int rfd) {
     brt_fail(rfd, BRT_STEP_EXEC, saw_eacces ? EACCES : last_err, file);
 }
 
-// `init: true`: this process (PID 1, already confined: identity, caps,
-// seccomp, cwd) forks the program and stays as its init, like tini: every
-// signal it can catch is forwarded to the program, every child is reaped,
-// and it exits with the program's status (128+N for a signal). The report
-// pipe is closed here, so EOF still means the program's execve succeeded.
-static void run_init(const struct brt_config *cfg, int rfd) {
-    sigset_t all;
-    sigfillset(&all);
-    sigprocmask(SIG_BLOCK, &all, NULL);
-    long pid = syscall(SYS_clone, (unsigned long)SIGCHLD, 0, 0, 0, 0);
-    if (pid < 0) brt_fail(rfd, BRT_STEP_FORK, errno, "init");
-    if (pid == 0) {
-        // The program gets its own process group (the terminal's foreground
-        // group with a tty), so ^C reaches it once, not via init as well.
-        setpgid(0, 0);
-        if (cfg->tty) tcsetpgrp(0, getpid());
-        return;   // unblock and exec in the caller
-    }
-    close(rfd);
-    for (;;) {
-        siginfo_t info;
-        int sig = sigwaitinfo(&all, &info);
-        if (sig < 0) continue;
-        if (sig != SIGCHLD) {
-            kill((pid_t)pid, sig);
-            continue;
-        }
-        for (;;) {
-            int status;
-            pid_t done = waitpid(-1, &status, WNOHANG);
-            if (done <= 0) break;
-            if (done == pid) {
-                if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
-                if (WIFSIGNALED(status)) _exit(128 + WTERMSIG(status));
-            }
-        }
-    }
+// With an init (argv = /dev/init -- PROGRAM ARGS…): the init is executed
+// once the program is known to exist and be executable here (what execve
+// would say for it: ENOENT, EACCES for a directory or a file without x).
+// The init then runs it with execvp and the same PATH.
+static void exec_init_for(const char *program, const struct brt_config *cfg) {
+    struct stat st;
+    if (stat(program, &st) < 0) return;
+    if (!S_ISREG(st.st_mode) || access(program, X_OK) < 0) { errno = EACCES; return; }
+    exec_retrying(cfg->argv[0], cfg);
+    // The init itself could not run: report it, not the program.
+    int err = errno;
+    errno = err == ENOENT || err == ENOTDIR || err == EACCES ? EIO : err;
+}
+
+static _Noreturn void do_exec(const struct brt_config *cfg, int rfd) {
+    if (cfg->init_process) search_path(cfg, rfd, cfg->argv[2], exec_init_for);
+    search_path(cfg, rfd, cfg->argv[0], exec_retrying);
 }
 
 // The process part shared by spawn and exec: everything after namespaces and
@@ -613,7 +596,6 @@ _Noreturn void brt_finish_process(const struct brt_config *cfg, int rfd) {
     }
     sigset_t none;
     sigemptyset(&none);
-    if (cfg->init_process) run_init(cfg, rfd);
     sigprocmask(SIG_SETMASK, &none, NULL);
     do_exec(cfg, rfd);
 }

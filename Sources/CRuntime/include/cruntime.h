@@ -159,8 +159,8 @@ struct brt_config {
     uint64_t cap_permitted;
     int last_cap;               // /proc/sys/kernel/cap_last_cap, read by the parent
     int no_new_privs;
-    int init_process;           // PID 1 stays a tiny C init: forks the program, forwards
-                                // signals to it, reaps orphans, exits with its status
+    int init_process;           // argv is `INIT -- PROGRAM ARGS…` (berth-init, bind-mounted):
+                                // PROGRAM (argv[2]) is looked up first, then INIT is executed
     const void *seccomp_filter; // struct sock_filter[], NULL = none
     unsigned short seccomp_len;
 };
@@ -207,6 +207,10 @@ int brt_pipe_cloexec(int fds[2]);
 int brt_pidfd_send_signal(int pidfd, int sig);
 int brt_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data);
 int brt_umount(const char *target, int flags);
+/// Moves the calling thread into a new mount namespace whose mounts are all
+/// slaves (nothing mounted there propagates back to the host); it ends with
+/// the thread. Returns 0, or -1 with errno.
+int brt_private_mount_ns(void);
 /// A new pty pair: master from /dev/ptmx (unlocked), slave via TIOCGPTPEER
 /// (no path lookup). Both O_CLOEXEC|O_NOCTTY. Returns 0 or -errno.
 int brt_open_pty(int *master, int *slave);

@@ -133,6 +133,13 @@ public enum ContainerLaunch {
         if record.host.nanoCPUs > 0 { o.limits.cpus = Double(record.host.nanoCPUs) / 1e9 }
         if record.host.pidsLimit > 0 { o.limits.pidsLimit = record.host.pidsLimit }
         o.stopSignal = p.stopSignal
+        if record.host.initProcess {
+            let initBinary = ContainerOperations.initBesideExecutable()
+            guard access(initBinary, X_OK) == 0 else {
+                throw SystemError("access (--init needs berth-init beside berth-monitor)", initBinary, errno: errno)
+            }
+            o.initBinary = initBinary
+        }
         // `host` shares the host's network; `ns:<path>` joins a namespace
         // berth pinned and wired before the start (compose services);
         // anything else gets a new namespace with only loopback.

@@ -136,15 +136,28 @@ extension RuntimeIntegrationTests {
     @Test func initReapsForwardsSignalsAndPassesTheExitCode() async throws {
         try await withTestRoot { t in
             let root = try BusyboxRoot(in: t)
-            var plan = Harness.plan("echo $$; (sleep 0.1 &); sleep 0.3; ls /proc | grep -c '^[0-9]'; exit 7", root: root, t: t)
-            plan.initProcess = true
+            var plan = Harness.plan("echo $$; tr '\\0' ' ' </proc/1/cmdline; echo; (sleep 0.1 &); sleep 0.3; ls /proc | grep -c '^[0-9]'; exit 7", root: root, t: t)
+            plan.initBinary = Repository.builtExecutable("berth-init").path
             let r = try Harness.run(plan)
             #expect(r.status == .exited(7), "\(r.stderr)")
-            // The program is PID 2 under init; the orphaned sleep was reaped (init, sh, ls, grep).
-            #expect(r.stdout.split(separator: "\n").map(String.init) == ["2", "4"], "\(r.stdout)")
+            // The program is PID 2 under berth-init (mounted at /dev/init, nothing
+            // in the image); the orphaned sleep was reaped (init, sh, ls, grep).
+            let lines = r.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.count == 3, "\(r.stdout)")
+            #expect(lines.first == "2")
+            #expect(lines.dropFirst().first?.hasPrefix("/dev/init -- /bin/sh -c echo") == true, "\(r.stdout)")
+            #expect(lines.last == "4")
+            #expect(!FileManager.default.fileExists(atPath: root.path + "/dev/init"))
+
+            // A missing program still fails the start itself (127), not the init.
+            var missing = Harness.plan("true", root: root, t: t)
+            missing.argv = ["no-such-program"]
+            missing.initBinary = plan.initBinary
+            let failure = #expect(throws: SystemError.self) { try Harness.run(missing) }
+            #expect(failure?.operation == "execve" && failure?.errno == ENOENT, "\(String(describing: failure))")
 
             var trapped = Harness.plan("trap 'exit 9' TERM; echo ready; while true; do sleep 0.05; done", root: root, t: t)
-            trapped.initProcess = true
+            trapped.initBinary = Repository.builtExecutable("berth-init").path
             let out = try Sys.pipe()
             let spawned = try Launcher.spawn(trapped, stdio: LaunchStdio(stdout: out.write.raw))
             out.write.close()
