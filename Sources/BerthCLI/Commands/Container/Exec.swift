@@ -167,8 +167,15 @@ struct StatsCommand: ParsableCommand {
             var limit = Double(s?.memoryLimit ?? 0)
             if limit <= 0 || limit > total { limit = total }
             let memPct = limit > 0 ? used / limit * 100 : 0
+            // Network I/O from the container's namespace (none of its own with
+            // `network_mode: host`, as Docker shows 0B), block I/O from its cgroup.
+            var net = IOUsage()
+            if r.host.networkMode != "host", let pid = (try? ctx.operations.snapshot(r))?.state.pid, pid > 0 {
+                net = IOUsage.network(pid: pid) ?? IOUsage()
+            }
+            let block = s?.blockIO ?? IOUsage()
             let row = [r.shortID, r.name, percent(cpu, cpus: cpus), "\(bytes(used)) / \(bytes(limit))", percent(memPct),
-                       "0B / 0B", "0B / 0B", String(s?.pids ?? 0)]
+                       "\(Self.ioText(net))", "\(Self.ioText(block))", String(s?.pids ?? 0)]
             rows.append(row)
             json.append(.object([("BlockIO", .string(row[6])), ("CPUPerc", .string(row[2])), ("Container", .string(r.shortID)),
                                  ("ID", .string(r.shortID)), ("MemPerc", .string(row[4])), ("MemUsage", .string(row[3])),
@@ -185,6 +192,12 @@ struct StatsCommand: ParsableCommand {
         let hundredths = Int((v * 100).rounded())
         let frac = hundredths % 100
         return "\(hundredths / 100).\(frac < 10 ? "0" : "")\(frac)%"
+    }
+
+    /// NET I/O and BLOCK I/O as Docker prints them: decimal units, three
+    /// significant digits (`1.45kB / 648B`).
+    static func ioText(_ u: IOUsage) -> String {
+        "\(humanSize(Int64(clamping: u.read))) / \(humanSize(Int64(clamping: u.write)))"
     }
 
     /// Docker's binary units: `1.5MiB`, `64MiB`, `7.6GiB`.
