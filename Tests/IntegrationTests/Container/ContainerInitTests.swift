@@ -3,7 +3,8 @@ import Foundation
 import Testing
 
 /// `berth run --init` and compose `init: true`: berth-init is PID 1, reaps
-/// orphans and passes the stop signal on to the program.
+/// orphans and passes the stop signal on to the program (and `compose cp`
+/// with the stopped service).
 @Suite(.serialized, .requiresRoot, .requiresKernel("overlay"))
 struct ContainerInitTests {
     /// Zombie lines in the container's /proc (state `Z`).
@@ -90,6 +91,15 @@ struct ContainerInitTests {
             #expect(try t.compose(["compose", "stop", "app"], in: dir).status == 0)
             let ps = try t.compose(["compose", "ps", "-a", "--format", "json"], in: dir)
             #expect(ps.stdout.contains("Exited (3)"), "\(ps.stdout)")
+
+            // compose cp works with the stopped service too, both ways.
+            let note = dir.appendingPathComponent("note.txt")
+            try "for app\n".write(to: note, atomically: true, encoding: .utf8)
+            let into = try t.compose(["compose", "cp", note.path, "app:/tmp/note.txt"], in: dir)
+            #expect(into.status == 0, "\(into.stderr)")
+            let back = dir.appendingPathComponent("back.txt")
+            #expect(try t.compose(["compose", "cp", "app:/tmp/note.txt", back.path], in: dir).status == 0)
+            #expect(try String(contentsOf: back, encoding: .utf8) == "for app\n")
         }
     }
 }
