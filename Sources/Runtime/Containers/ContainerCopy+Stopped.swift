@@ -56,7 +56,7 @@ extension ContainerCopy {
             return
         }
         // A container never started has no layer directories yet (start makes them).
-        for dir in [ov.upperDir, ov.workDir, mountPoint] { try StateFile.makeDirectories(dir, mode: 0o700) }
+        try ov.prepareDirectories(mountPoint: mountPoint)
         let rootfs = Rootfs(overlayAt: mountPoint, lowerDirs: ov.lowerDirs, upperDir: ov.upperDir, workDir: ov.workDir)
         guard let data = rootfs.overlayData else { return }
         if data.utf8.count > 4095 {

@@ -80,7 +80,7 @@ public struct LauncherStarter: ContainerStarter {
         do {
             if let ov = record.overlay {
                 // The container's own layer and the mount point (mounted inside its namespace only).
-                for dir in [ov.upperDir, ov.workDir, record.rootfs] { try StateFile.makeDirectories(dir, mode: 0o700) }
+                try ov.prepareDirectories(mountPoint: record.rootfs)
             }
             plan = try ContainerLaunch.plan(for: record)
         } catch {
@@ -95,6 +95,18 @@ public struct LauncherStarter: ContainerStarter {
         } catch {
             throw StartFailure(exitCode: Launcher.exitCode(for: error), message: "\(error)")
         }
+    }
+}
+
+extension OverlaySpec {
+    /// Creates the container's layer directories and the mount point (0700,
+    /// with their parents), then gives the upper directory 0755: overlayfs
+    /// takes the root directory's mode from it, and a 0700 `/` would stop
+    /// every non-root process inside at the first path lookup (as
+    /// containerd's snapshotter, whose upper directories are 0755).
+    public func prepareDirectories(mountPoint: String) throws {
+        for dir in [upperDir, workDir, mountPoint] { try StateFile.makeDirectories(dir, mode: 0o700) }
+        if chmod(upperDir, 0o755) != 0 { throw SystemError.current("chmod 0755", upperDir) }
     }
 }
 

@@ -65,6 +65,20 @@ struct ContainerInitTests {
         }
     }
 
+    /// A non-root program (and init) can walk the root: the overlay's `/` takes
+    /// the upper directory's mode, which must not be 0700.
+    @Test func initAndProgramRunAsANonRootUser() async throws {
+        try await withTestRoot { t in
+            try ContainerLifecycleTests.prepare(t)
+            for extra in [[], ["--init"]] {
+                let r = try t.cli(arguments: ["run", "--rm"] + extra + ["-u", "nobody", "busybox", "sh", "-c",
+                                                                        "ls / >/dev/null && id -u && cat /proc/1/status | grep ^Uid"])
+                #expect(r.status == 0, "\(extra): \(r.stderr)")
+                #expect(r.stdout.hasPrefix("65534\nUid:\t65534\t"), "\(extra): \(r.stdout)")
+            }
+        }
+    }
+
     @Test func composeInitTrueRunsTheServiceUnderTheInit() async throws {
         try await withTestRoot { t in
             try t.importBusybox()
