@@ -547,22 +547,29 @@ static _Noreturn void search_path(const struct brt_config *cfg, int rfd, const c
     brt_fail(rfd, BRT_STEP_EXEC, saw_eacces ? EACCES : last_err, file);
 }
 
+// The report pipe, for exec_init_for (this process's own copy).
+static int init_report_fd = -1;
+
 // With an init (argv = /dev/init -- PROGRAM ARGS…): the init is executed
 // once the program is known to exist and be executable here (what execve
-// would say for it: ENOENT, EACCES for a directory or a file without x).
-// The init then runs it with execvp and the same PATH.
+// would say for it: ENOENT, EACCES for a directory or a file without x;
+// access() checks as the init will exec it: with the container's ids and,
+// for a non-root user, no capabilities). The init then runs it with execvp
+// and the same PATH.
 static void exec_init_for(const char *program, const struct brt_config *cfg) {
     struct stat st;
     if (stat(program, &st) < 0) return;
     if (!S_ISREG(st.st_mode) || access(program, X_OK) < 0) { errno = EACCES; return; }
     exec_retrying(cfg->argv[0], cfg);
     // The init itself could not run: report it, not the program.
-    int err = errno;
-    errno = err == ENOENT || err == ENOTDIR || err == EACCES ? EIO : err;
+    brt_fail(init_report_fd, BRT_STEP_EXEC, errno, cfg->argv[0]);
 }
 
 static _Noreturn void do_exec(const struct brt_config *cfg, int rfd) {
-    if (cfg->init_process) search_path(cfg, rfd, cfg->argv[2], exec_init_for);
+    if (cfg->init_process) {
+        init_report_fd = rfd;
+        search_path(cfg, rfd, cfg->argv[2], exec_init_for);
+    }
     search_path(cfg, rfd, cfg->argv[0], exec_retrying);
 }
 

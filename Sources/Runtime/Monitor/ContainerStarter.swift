@@ -90,7 +90,8 @@ public struct LauncherStarter: ContainerStarter {
             let spawned = try Launcher.spawn(plan, stdio: LaunchStdio(stdin: stdio.stdin, stdout: stdio.stdout,
                                                                       stderr: stdio.stderr))
             return StartedProcess(pid: spawned.pid, pidfd: spawned.pidfd ?? -1, cgroup: spawned.cgroup)
-        } catch let e as SystemError where e.operation == "execve" {
+        } catch let e as SystemError where e.operation == "execve" && e.object != LaunchPlan.initPath {
+            // The program could not run (berth-init failing is reported as itself, below).
             throw StartFailure.exec(plan.argv.first ?? "", errno: e.errno)
         } catch {
             throw StartFailure(exitCode: Launcher.exitCode(for: error), message: "\(error)")
