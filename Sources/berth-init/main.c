@@ -56,6 +56,15 @@ int main(int argc, char **argv) {
         // SIGTTOU is still blocked here, so tcsetpgrp cannot stop us.
         setpgid(0, 0);
         if (isatty(0)) tcsetpgrp(0, getpid());
+        // Default dispositions: a signal ignored by whoever started us (a
+        // background job ignores SIGINT/SIGQUIT) must still reach the program
+        // as itself, since we forward it.
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        for (int s = 1; s < NSIG; s++) {
+            if (s != SIGKILL && s != SIGSTOP) sigaction(s, &dfl, NULL);
+        }
         sigprocmask(SIG_SETMASK, &none, NULL);
         execvp(argv[first], argv + first);
         int err = errno;
