@@ -482,8 +482,18 @@ static int send_fd(int sock, int fd) {
 // to the parent over the console socket and is closed here, so the parent
 // sees EIO once the last process holding the slave is gone.
 static void setup_console(const struct brt_config *cfg, int sock, int rfd) {
-    int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    // Resolved inside our root without magic links (an exec'ed process is in
+    // a namespace the container controls), non-blocking so that a FIFO put
+    // there cannot hang us, and checked to be the multiplexor (5:2).
+    int m = sys_openat2(AT_FDCWD, "/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK,
+                        RESOLVE_IN_ROOT_ | RESOLVE_NO_MAGICLINKS_);
     if (m < 0) brt_fail(rfd, BRT_STEP_CONSOLE, errno, "/dev/ptmx");
+    struct stat st;
+    if (fstat(m, &st) < 0) brt_fail(rfd, BRT_STEP_CONSOLE, errno, "/dev/ptmx");
+    if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(5, 2))
+        brt_fail(rfd, BRT_STEP_CONSOLE, ENOTTY, "/dev/ptmx (not the pty multiplexor 5:2)");
+    int fl = fcntl(m, F_GETFL);
+    if (fl < 0 || fcntl(m, F_SETFL, fl & ~O_NONBLOCK) < 0) brt_fail(rfd, BRT_STEP_CONSOLE, errno, "/dev/ptmx");
     int unlock = 0;
     if (ioctl(m, TIOCSPTLCK, &unlock) < 0) brt_fail(rfd, BRT_STEP_CONSOLE, errno, "TIOCSPTLCK /dev/ptmx");
     int s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);

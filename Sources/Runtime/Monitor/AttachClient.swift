@@ -182,6 +182,9 @@ public enum AttachClient {
         var stdinOpen = stdin
         var masterOpen = true
         var buf = [UInt8](repeating: 0, count: 32 * 1024)
+        // Input the terminal could not take yet (its buffer is full while the
+        // program does not read): stdin waits until it has gone.
+        var pending: [UInt8] = []
 
         /// Copies what the master has now; false at EOF/EIO (no process holds the slave).
         func drain() -> Bool {
@@ -193,8 +196,9 @@ public enum AttachClient {
         }
 
         while masterOpen || pidfd >= 0 {
-            var polls = [pollfd(fd: masterOpen ? master : -1, events: Int16(POLLIN), revents: 0),
-                         pollfd(fd: stdinOpen ? 0 : -1, events: Int16(POLLIN), revents: 0),
+            let masterEvents = Int16(POLLIN) | (pending.isEmpty ? 0 : Int16(POLLOUT))
+            var polls = [pollfd(fd: masterOpen ? master : -1, events: masterEvents, revents: 0),
+                         pollfd(fd: stdinOpen && pending.isEmpty ? 0 : -1, events: Int16(POLLIN), revents: 0),
                          pollfd(fd: session.signalFD, events: Int16(POLLIN), revents: 0),
                          pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)]
             if poll(&polls, nfds_t(polls.count), -1) < 0 {
@@ -204,15 +208,23 @@ public enum AttachClient {
             if polls[2].revents != 0, session.takeSignals(), let now = TerminalSession.windowSize() {
                 _ = cm_set_winsize(master, now.rows, now.cols)
             }
-            if polls[0].revents != 0 { masterOpen = drain() }
             if polls[1].revents != 0 {
                 let n = read(0, &buf, buf.count)
                 if n > 0 {
-                    try? StateFile.writeAll(fd: master, Array(buf[0..<n]), path: "pty")
+                    pending += buf[0..<n]
                 } else if n == 0 || errno != EINTR {
                     stdinOpen = false
                 }
             }
+            if !pending.isEmpty && masterOpen {
+                let n = pending.withUnsafeBytes { write(master, $0.baseAddress, $0.count) }
+                if n > 0 {
+                    pending.removeFirst(n)
+                } else if n < 0 && errno != EAGAIN && errno != EINTR {
+                    pending = []
+                }
+            }
+            if polls[0].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 { masterOpen = drain() }
             if polls[3].revents != 0 {
                 // The process exited: what it wrote is already in the master's buffer.
                 if masterOpen { _ = drain() }
