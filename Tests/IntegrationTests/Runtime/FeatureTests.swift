@@ -57,6 +57,31 @@ extension RuntimeIntegrationTests {
         }
     }
 
+    /// A process running as another user owns its terminal (runc's
+    /// fixStdioPermissions), so `tty`-checking programs and `mesg` work.
+    @Test func aNonRootProcessOwnsItsTerminal() async throws {
+        try await withTestRoot { t in
+            let root = try BusyboxRoot(in: t)
+            var plan = Harness.plan("id -u; stat -c %u $(tty)", root: root, t: t)
+            plan.tty = true
+            plan.user = ProcessUser(uid: 1000, gid: 1000)
+            let spawned = try Launcher.spawn(plan, stdio: .terminal(.standard))
+            let (_, raw) = try Sys.waitpid(spawned.pid)
+            if let fd = spawned.pidfd { close(fd) }
+            try spawned.cgroup?.destroy()
+            var text = ""
+            var buf = [UInt8](repeating: 0, count: 4096)
+            while spawned.ptyMaster >= 0 {
+                let n = read(spawned.ptyMaster, &buf, buf.count)
+                if n <= 0 { break }
+                text += String(decoding: buf[0..<n], as: UTF8.self)
+            }
+            if spawned.ptyMaster >= 0 { close(spawned.ptyMaster) }
+            #expect(WaitStatus(raw: raw) == .exited(0), "\(text)")
+            #expect(text.replacingOccurrences(of: "\r", with: "") == "1000\n1000\n", "\(text)")
+        }
+    }
+
     @Test func sysctlsRlimitsAndNoNewPrivileges() async throws {
         try await withTestRoot { t in
             let root = try BusyboxRoot(in: t)
