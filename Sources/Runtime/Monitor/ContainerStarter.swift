@@ -87,7 +87,14 @@ public struct LauncherStarter: ContainerStarter {
         do {
             if let ov = record.overlay {
                 // The container's own layer and the mount point (mounted inside its namespace only).
-                for dir in [ov.upperDir, ov.workDir, record.rootfs] { try StateFile.makeDirectories(dir, mode: 0o700) }
+                for dir in [ov.workDir, record.rootfs] { try StateFile.makeDirectories(dir, mode: 0o700) }
+                // The upper directory's attributes become those of the container's `/`:
+                // 0755 like Docker's diff directory, or no other user could use the root.
+                if !StateFile.exists(ov.upperDir) {
+                    try StateFile.makeDirectories(StateFile.parent(of: ov.upperDir), mode: 0o700)
+                    try StateFile.makeDirectories(ov.upperDir, mode: 0o755)
+                    if chmod(ov.upperDir, 0o755) != 0 { throw SystemError.current("chmod", ov.upperDir) }
+                }
             }
             plan = try ContainerLaunch.plan(for: record)
         } catch {
