@@ -18,7 +18,8 @@
 
 // Signals raised by the process's own faults (or terminal job control) stay
 // unblocked, as in tini: blocking a synchronous fault only turns it into an
-// uncatchable kill, and SIGTTIN/SIGTTOU must keep their default meaning.
+// uncatchable kill. SIGTTIN/SIGTTOU are ignored by the init instead (it is
+// in the background once the program owns the terminal).
 static const int unblocked[] = {SIGFPE, SIGILL, SIGSEGV, SIGBUS, SIGABRT, SIGTRAP, SIGSYS, SIGTTIN, SIGTTOU};
 
 static void report(const char *what, const char *object, int err) {
@@ -48,12 +49,19 @@ int main(int argc, char **argv) {
         return 1;
     }
 
+    struct sigaction ign;
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigaction(SIGTTIN, &ign, NULL);
+    sigaction(SIGTTOU, &ign, NULL);
+
     pid_t child = fork();
     if (child < 0) { report("fork", NULL, errno); return 1; }
     if (child == 0) {
         // The program leads its own process group and, with a terminal, is
         // its foreground group, so ^C reaches it once (not via init too).
-        // SIGTTOU is still blocked here, so tcsetpgrp cannot stop us.
+        // SIGTTOU is still ignored here, so tcsetpgrp from what is a
+        // background group until then cannot stop us.
         setpgid(0, 0);
         if (isatty(0)) tcsetpgrp(0, getpid());
         // Default dispositions: a signal ignored by whoever started us (a

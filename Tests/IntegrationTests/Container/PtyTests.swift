@@ -74,6 +74,27 @@ struct PtyTests {
         }
     }
 
+    /// With `--init` the program, not berth-init, is the terminal's foreground
+    /// process group: ^C and a resize reach it once, its status is berth's.
+    @Test func initPassesTheTerminalToTheProgram() async throws {
+        try await withTestRoot { t in
+            try ContainerLifecycleTests.prepare(t)
+            let script = "trap 'stty size' WINCH; trap 'echo got-int; exit 7' INT; "
+                + "echo pgrp=$(cut -d' ' -f5 /proc/$$/stat) fg=$(cut -d' ' -f8 /proc/$$/stat); "
+                + "echo ready; while :; do sleep 0.1; done"
+            let term = try terminal(t, ["run", "--rm", "-it", "--init", "busybox", "sh", "-c", script])
+            #expect(term.waitFor("ready"), "\(term.output)")
+            // The shell is PID 2 (under berth-init), leads its group, and that group owns the terminal.
+            #expect(lines(term.output).contains("pgrp=2 fg=2\n"), "\(term.output)")
+            term.resize(rows: 37, cols: 99)
+            #expect(term.waitFor("37 99"), "\(term.output)")
+            term.type("\u{03}")
+            #expect(term.waitFor("got-int"), "\(term.output)")
+            #expect(term.finish() == 7, "\(term.output)")
+            #expect(lines(term.output).components(separatedBy: "got-int").count == 2, "one SIGINT: \(term.output)")
+        }
+    }
+
     @Test func aSignalToBerthRestoresTheTerminalAndLeavesTheContainerRunning() async throws {
         try await withTestRoot { t in
             try ContainerLifecycleTests.prepare(t)
