@@ -112,8 +112,10 @@ struct ContainerInitTests {
             let into = try t.compose(["compose", "cp", note.path, "app:/tmp/note.txt"], in: dir)
             #expect(into.status == 0, "\(into.stderr)")
             let back = dir.appendingPathComponent("back.txt")
-            #expect(try t.compose(["compose", "cp", "app:/tmp/note.txt", back.path], in: dir).status == 0)
+            #expect(try t.compose(["compose", "cp", "--index", "1", "app:/tmp/note.txt", back.path], in: dir).status == 0)
             #expect(try String(contentsOf: back, encoding: .utf8) == "for app\n")
+            let noSuch = try t.compose(["compose", "cp", "--index", "2", "app:/tmp/note.txt", back.path], in: dir)
+            #expect(noSuch.status != 0 && noSuch.stderr.contains("has no container #2"), "\(noSuch.stderr)")
         }
     }
 }

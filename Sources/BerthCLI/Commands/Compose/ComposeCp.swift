@@ -38,14 +38,20 @@ struct ComposeCpCommand: ParsableCommand {
         }
     }
 
-    /// The container `--index` names, else the first (or every) one.
+    /// The container `--index` names, else the first (or every) one;
+    /// running or not.
     func containers(_ p: Project, _ service: String, all: Bool) throws -> [String] {
-        if let index { return [try composeServiceContainer(p, service, index: index, state: state)] }
         guard p.service(named: service) != nil else { throw UserError("no such service: \(service)") }
         let driver = ComposeDriver(paths: state.paths, project: p, monitorExecutable: ContainerOperations.monitorBesideExecutable())
         let containers = try driver.actualContainers().map(\.actual)
             .filter { $0.service == service && !$0.oneOff }
             .sorted { $0.number < $1.number }
+        if let index {
+            guard let c = containers.first(where: { $0.number == index }) else {
+                throw UserError("service \"\(service)\" has no container #\(index)")
+            }
+            return [c.name]
+        }
         guard let first = containers.first else { throw UserError("service \"\(service)\" has no container") }
         return all ? containers.map(\.name) : [first.name]
     }
