@@ -42,6 +42,7 @@ public struct Cgroup: Sendable, Equatable {
         do {
             try cg.makeDirectories(limits: plan.limits)
             try cg.apply(plan.limits)
+            try cg.attachDeviceFilter(plan.limits.devices)
         } catch {
             try? cg.destroy()
             throw error
@@ -74,6 +75,20 @@ public struct Cgroup: Sendable, Equatable {
                 }
             }
             try Sys.mkdir("\(parent)/\(name)")
+        }
+    }
+
+    /// cgroup v2 has no devices file: the rules become an eBPF program on the
+    /// v2 leaf, attached before any process joins. Where a v1 devices
+    /// hierarchy also exists (hybrid), it enforces the same rules and the
+    /// program is an extra layer: a kernel that refuses it is tolerated
+    /// there, and fatal when v2 is the only enforcement.
+    private func attachDeviceFilter(_ rules: [DeviceRule]) throws {
+        guard let leaf = v2Path, !hierarchy.createsFiles, !DeviceFilter.allowsEverything(rules) else { return }
+        do {
+            try DeviceFilterLoader.attach(rules, toCgroup: leaf)
+        } catch is SystemError where hierarchy.v1["devices"] != nil {
+            // Hybrid: devices.allow/devices.deny already written by `apply`.
         }
     }
 
