@@ -22,19 +22,16 @@ int brt_bpf_load_device_filter(const uint8_t *insns, uint32_t count, char *log, 
     attr.insn_cnt = count;
     // The program calls no GPL-only helper; the license string is informative.
     attr.license = (uint64_t)(uintptr_t)"Apache-2.0";
-    if (log != NULL && log_size > 0) {
+    int fd = brt_bpf(BPF_PROG_LOAD, &attr);
+    if (fd < 0 && (errno == EINVAL || errno == EACCES) && log != NULL && log_size > 0) {
+        // Rejected: load again with the verifier's log (costly, so only now).
+        int first = errno;
         log[0] = 0;
         attr.log_buf = (uint64_t)(uintptr_t)log;
         attr.log_size = log_size;
         attr.log_level = 1;
-    }
-    int fd = brt_bpf(BPF_PROG_LOAD, &attr);
-    if (fd < 0 && errno == ENOSPC && log != NULL) {
-        // The verifier log did not fit: load again without it for the real error.
-        attr.log_buf = 0;
-        attr.log_size = 0;
-        attr.log_level = 0;
         fd = brt_bpf(BPF_PROG_LOAD, &attr);
+        if (fd < 0) errno = first;
     }
     return fd;
 }

@@ -231,7 +231,7 @@ int brt_open_pty(int *master, int *slave);
 
 // cgroup v2 device filter (bpf.c). -1 with errno on failure.
 /// BPF_PROG_LOAD of a BPF_PROG_TYPE_CGROUP_DEVICE program: `count` 8-byte
-/// instructions; the verifier's log goes to `log` (may be NULL). → prog fd.
+/// instructions; on rejection the verifier's log goes to `log` (may be NULL). → prog fd.
 int brt_bpf_load_device_filter(const uint8_t *insns, uint32_t count, char *log, uint32_t log_size);
 /// BPF_PROG_ATTACH to the cgroup directory `cgroup_fd` (BPF_CGROUP_DEVICE,
 /// BPF_F_ALLOW_MULTI). The cgroup holds the program until it is detached
