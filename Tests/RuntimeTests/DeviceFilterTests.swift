@@ -36,6 +36,9 @@ enum DeviceProgramInterpreter {
                 guard off >= 0 else { return nil }
                 let other = code == 0x55 ? k : r[src]
                 if r[dst] != other { next = pc + 1 + off }
+            case 0x15:
+                guard off >= 0 else { return nil }
+                if r[dst] == k { next = pc + 1 + off }
             case 0x95: return r[0]
             default: return nil
             }
@@ -91,6 +94,11 @@ private func req(_ type: Character, _ major: UInt32, _ minor: UInt32, _ access: 
         Case(name: "rules before the last reset are ignored", rules: [
             rule(true, "c", 1, 1, "rwm"), rule(false, "a", nil, nil, "rwm"), rule(true, "b", 8, nil, "r"),
         ], requests: [req("c", 1, 1, "r", false), req("b", 8, 1, "r", true), req("b", 8, 1, "w", false)]),
+        Case(name: "groups stop at a different action or major", rules: [
+            rule(false, "a", nil, nil, "rwm"), rule(true, "c", 1, 3, "rwm"), rule(true, "c", 1, 5, "rw"),
+            rule(false, "c", 1, 7, "rwm"), rule(true, "c", 1, 8, "rwm"), rule(true, "c", 2, 8, "rwm"), rule(true, "c", 2, nil, "r"),
+        ], requests: [req("c", 1, 3, "rwm", true), req("c", 1, 5, "m", false), req("c", 1, 5, "rw", true),
+                      req("c", 1, 8, "r", true), req("c", 2, 8, "w", true), req("c", 2, 9, "r", true), req("c", 2, 9, "w", false)]),
         Case(name: "empty list denies", rules: [], requests: [req("c", 1, 3, "r", false)]),
     ]
 
@@ -154,6 +162,19 @@ private func req(_ type: Character, _ major: UInt32, _ minor: UInt32, _ access: 
         #expect(words[9] == [0xB7, 0x00, 0, 0, 1, 0, 0, 0])          // r0 = 1
         #expect(words[10] == [0x95, 0, 0, 0, 0, 0, 0, 0])            // exit
         #expect(words[11] == [0xB7, 0x00, 0, 0, 0, 0, 0, 0])         // r0 = 0
+    }
+
+    @Test func rulesDifferingOnlyInTheMinorShareABlock() throws {
+        let p = try DeviceFilter.program(for: [rule(false, "a", nil, nil, "rwm"), rule(true, "c", 1, 3, "rwm"),
+                                               rule(true, "c", 1, 5, "rwm"), rule(true, "c", 1, 9, "rwm")])
+        // Last rule first: if r2 != CHAR → past; if r4 != 1 → past; r5 == 9 → allow; r5 == 5 → allow; r5 != 3 → past
+        #expect(p[6..<13].map { $0.bytes } == [
+            [0x55, 0x02, 6, 0, 2, 0, 0, 0], [0x55, 0x04, 5, 0, 1, 0, 0, 0],
+            [0x15, 0x05, 2, 0, 9, 0, 0, 0], [0x15, 0x05, 1, 0, 5, 0, 0, 0], [0x55, 0x05, 2, 0, 3, 0, 0, 0],
+            [0xB7, 0x00, 0, 0, 1, 0, 0, 0], [0x95, 0, 0, 0, 0, 0, 0, 0],
+        ])
+        #expect(p.count == 15)
+        #expect(try DeviceFilter.program(for: DeviceRule.dockerDefault).count == 45)
     }
 
     @Test func partialAccessComparesTheRequestedBits() throws {

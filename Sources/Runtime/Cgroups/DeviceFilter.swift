@@ -37,6 +37,8 @@ public struct BPFInstruction: Sendable, Equatable, CustomStringConvertible {
     public static let movK: UInt8 = 0xB7
     /// `dst = src`
     public static let movX: UInt8 = 0xBF
+    /// `if dst == imm goto pc + 1 + off`
+    public static let jeqK: UInt8 = 0x15
     /// `if dst != imm goto pc + 1 + off`
     public static let jneK: UInt8 = 0x55
     /// `if dst != src goto pc + 1 + off`
@@ -67,6 +69,7 @@ public struct DeviceFilterError: Error, Sendable, Equatable, CustomStringConvert
 /// << 16 | type, major, minor } into r2 (type), r3 (access), r4 (major),
 /// r5 (minor), then tests the rules from last to first; the first match
 /// returns 1 (allow) or 0 (deny); no match returns the list's default.
+/// Neighbouring rules that differ only in the minor share one block.
 public enum DeviceFilter {
     /// `BPF_DEVCG_DEV_BLOCK`, `BPF_DEVCG_DEV_CHAR`.
     public static let typeBlock: Int32 = 1
@@ -100,52 +103,90 @@ public enum DeviceFilter {
             I(code: I.ldxW, dst: 4, src: 1, offset: 4),
             I(code: I.ldxW, dst: 5, src: 1, offset: 8),
         ]
-        // A rule with the default's action matters only when an earlier rule
-        // with the opposite action could match the same request.
+        // Last rule first. A rule with the default's action matters only when
+        // an earlier rule with the opposite action could match the same request.
+        var tested: [Test] = []
         for i in exceptions.indices.reversed() {
-            let rule = exceptions[i]
-            let code = try block(for: rule)   // validates every rule, emitted or not
-            if rule.allow == defaultAllow, !exceptions[..<i].contains(where: { $0.allow != defaultAllow }) { continue }
-            p += code
+            let test = try Test(exceptions[i])   // validates every rule, tested or not
+            if test.allow == defaultAllow, !exceptions[..<i].contains(where: { $0.allow != defaultAllow }) { continue }
+            tested.append(test)
+        }
+        // Neighbours differing only in the minor share one block (c 1:3, 1:5, 1:7 …):
+        // the verifier's cost grows with the program's length.
+        var start = tested.startIndex
+        while start < tested.endIndex {
+            var end = start + 1
+            while end < tested.endIndex, tested[start].minor != nil, tested[end].minor != nil,
+                  tested[end].sameExceptMinor(tested[start]) { end += 1 }
+            p += block(for: tested[start..<end])
+            start = end
         }
         p += [I(code: I.movK, dst: 0, imm: defaultAllow ? 1 : 0), I(code: I.exit)]
         return p
     }
 
-    /// Tests for one rule, each jumping past the block when it fails,
-    /// then `r0 = allow; exit`.
-    private static func block(for rule: DeviceRule) throws(DeviceFilterError) -> [BPFInstruction] {
+    /// One validated rule in the program's terms.
+    private struct Test {
+        var allow: Bool
+        var type: Int32
+        var access: Int32
+        var major: Int32?
+        var minor: Int32?
+
+        init(_ rule: DeviceRule) throws(DeviceFilterError) {
+            allow = rule.allow
+            switch rule.type {
+            case "c": type = typeChar
+            case "b": type = typeBlock
+            default: throw DeviceFilterError(rule: rule.description, reason: "type must be a, b or c")
+            }
+            access = 0
+            for ch in rule.access {
+                switch ch {
+                case "r": access |= accessRead
+                case "w": access |= accessWrite
+                case "m": access |= accessMknod
+                default: throw DeviceFilterError(rule: rule.description, reason: "access must be made of r, w and m")
+                }
+            }
+            if access == 0 { throw DeviceFilterError(rule: rule.description, reason: "empty access") }
+            func number(_ n: Int64?) throws(DeviceFilterError) -> Int32? {
+                guard let n else { return nil }
+                guard let value = Int32(exactly: n), value >= 0 else {
+                    throw DeviceFilterError(rule: rule.description, reason: "device number \(n) out of range")
+                }
+                return value
+            }
+            major = try number(rule.major)
+            minor = try number(rule.minor)
+        }
+
+        func sameExceptMinor(_ o: Test) -> Bool {
+            allow == o.allow && type == o.type && access == o.access && major == o.major
+        }
+    }
+
+    /// Tests for one rule, or for rules that differ only in their (set)
+    /// minor, each failing test jumping past the block, then `r0 = allow; exit`.
+    private static func block(for group: ArraySlice<Test>) -> [BPFInstruction] {
         typealias I = BPFInstruction
-        let type: Int32
-        switch rule.type {
-        case "c": type = typeChar
-        case "b": type = typeBlock
-        default: throw DeviceFilterError(rule: rule.description, reason: "type must be a, b or c")
+        guard let rule = group.first else { return [] }
+        var tests: [I] = [I(code: I.jneK, dst: 2, imm: rule.type)]
+        if rule.access != accessRead | accessWrite | accessMknod {
+            tests += [I(code: I.movX, dst: 1, src: 3), I(code: I.andK, dst: 1, imm: rule.access), I(code: I.jneX, dst: 1, src: 3)]
         }
-        var access: Int32 = 0
-        for ch in rule.access {
-            switch ch {
-            case "r": access |= accessRead
-            case "w": access |= accessWrite
-            case "m": access |= accessMknod
-            default: throw DeviceFilterError(rule: rule.description, reason: "access must be made of r, w and m")
+        if let major = rule.major { tests.append(I(code: I.jneK, dst: 4, imm: major)) }
+        // Every minor but the last: equal → the action; the last: different → past.
+        let minors = group.compactMap(\.minor)
+        for minor in minors.dropLast() { tests.append(I(code: I.jeqK, dst: 5, imm: minor)) }
+        if let last = minors.last { tests.append(I(code: I.jneK, dst: 5, imm: last)) }
+        let action = tests.count, past = tests.count + 2
+        for i in tests.indices {
+            switch tests[i].code {
+            case I.jneK, I.jneX: tests[i].offset = Int16(past - (i + 1))
+            case I.jeqK: tests[i].offset = Int16(action - (i + 1))
+            default: break
             }
-        }
-        if access == 0 { throw DeviceFilterError(rule: rule.description, reason: "empty access") }
-        var tests: [I] = [I(code: I.jneK, dst: 2, imm: type)]
-        if access != accessRead | accessWrite | accessMknod {
-            tests += [I(code: I.movX, dst: 1, src: 3), I(code: I.andK, dst: 1, imm: access), I(code: I.jneX, dst: 1, src: 3)]
-        }
-        for (register, number) in [(UInt8(4), rule.major), (UInt8(5), rule.minor)] {
-            guard let number else { continue }
-            guard let value = Int32(exactly: number), value >= 0 else {
-                throw DeviceFilterError(rule: rule.description, reason: "device number \(number) out of range")
-            }
-            tests.append(I(code: I.jneK, dst: register, imm: value))
-        }
-        let length = tests.count + 2
-        for i in tests.indices where tests[i].code == I.jneK || tests[i].code == I.jneX {
-            tests[i].offset = Int16(length - (i + 1))
         }
         return tests + [I(code: I.movK, dst: 0, imm: rule.allow ? 1 : 0), I(code: I.exit)]
     }
