@@ -7,6 +7,9 @@
 // arrays are all allocated BEFORE cloning; the child only reads it (its copy
 // of the address space) and calls async-signal-safe system calls.
 //
+// Also parent-side shims Swift cannot call directly (shims.c; bpf.c: the
+// cgroup v2 device filter's bpf(2) calls), never used in the child.
+//
 // Must never: allocate, lock, call into Swift, use stdio, resolve user names
 // (NSS) or re-resolve a path string after validating it. Mount targets are
 // opened with openat2(RESOLVE_IN_ROOT) and mounted onto /proc/self/fd/N.
