@@ -502,7 +502,7 @@ public final class ComposeDriver: ContainerDriver, Sendable {
                 let requests = try svc.ports.map(Self.portRequest) + extraPorts
                 if !requests.isEmpty {
                     let publisher = PortPublisher(store: networks)
-                    let bindings = try publisher.preflight(requests)
+                    let bindings = try publisher.preflight(requests, ipv6: first.record.plan.subnet6 != nil)
                     try publisher.publish(containerID: record.id, network: first.record.name, bindings: bindings)
                 }
             }
