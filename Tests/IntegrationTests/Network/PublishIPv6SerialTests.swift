@@ -65,6 +65,61 @@ struct PublishIPv6SerialTests {
     }
 }
 
+/// The same through compose: `enable_ipv6` on the project network, a
+/// default port and a `[::1]` one, `compose port`, and `down`.
+@Suite(.serialized, .requiresRoot, .requiresKernel("overlay"), .requiresTool("/bin/busybox"))
+struct ComposePublishIPv6SerialTests {
+    @Test func composePortsOnIPv6() async throws {
+        try await withTestRoot { t in
+            try t.importBusybox()
+            let p = try HostListener.freePort(), q = try HostListener.freePort()
+            try Data("""
+                services:
+                  web:
+                    image: busybox:latest
+                    command: ["sh", "-c", "mkdir -p /www && echo compose-six > /www/index.html && httpd -p 8081 -h /www && exec httpd -f -p 8080 -h /www"]
+                    # One loopback host port per container port and family (see RuleSet): 8081 for ::1 only.
+                    ports: ["\(p):8080", "[::1]:\(q):8081"]
+                  four:
+                    image: busybox:latest
+                    command: ["sleep", "60"]
+                    networks: [plain]
+                    ports: ["[::1]::80"]
+                    profiles: [broken]
+                networks:
+                  default: {enable_ipv6: true}
+                  plain: {}
+                """.utf8).write(to: t.directory.appendingPathComponent("compose.yaml"))
+            t.defer_("down") { _ = try t.compose(["down", "-t", "0"], in: t.directory) }
+            let up = try t.compose(["up", "-d"], in: t.directory)
+            #expect(up.status == 0, "\(up.stderr)")
+            var served: String?
+            for _ in 0..<50 {
+                served = try NetworkSerialTests.httpGet([], "::1", p)
+                if served != nil { break }
+                usleep(100_000)
+            }
+            #expect(served == "compose-six\n")
+            #expect(try NetworkSerialTests.httpGet([], "127.0.0.1", p) == "compose-six\n")
+            #expect(try NetworkSerialTests.httpGet([], "::1", q) == "compose-six\n")
+            #expect(try NetworkSerialTests.httpGet([], "127.0.0.1", q) == nil)
+            let ps = try t.compose(["compose", "ps", "web"], in: t.directory)
+            #expect(ps.stdout.contains("0.0.0.0:\(p)->8080/tcp") && ps.stdout.contains("[::]:\(p)->8080/tcp")
+                    && ps.stdout.contains("[::1]:\(q)->8081/tcp"), "\(ps.stdout)")
+
+            // An IPv6 host address on an IPv4-only network is refused with a clear error.
+            let broken = try t.compose(["--profile", "broken", "up", "-d", "four"], in: t.directory)
+            #expect(broken.status != 0 && broken.stderr.contains("cannot publish on IPv6 address ::1: the network has no IPv6"),
+                    "\(broken.stderr)")
+
+            let down = try t.compose(["--profile", "broken", "down", "-t", "0"], in: t.directory)
+            #expect(down.status == 0, "\(down.stderr)")
+            #expect(try NetworkSerialTests.httpGet([], "::1", p) == nil)
+            #expect(!(try Host.ruleset()).contains("::1"))
+        }
+    }
+}
+
 /// A TCP listener on [::1]:port (IPv6 only).
 final class HostListener6 {
     let fd: Int32
