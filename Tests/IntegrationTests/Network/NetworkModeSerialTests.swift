@@ -94,6 +94,22 @@ struct NetworkModeSerialTests {
             #expect(try exec(t, "side", "readlink /proc/self/ns/net") == newWebNS)
             #expect(try compose(t, "compose", "ps", "-q", "side").stdout != sideID)
 
+            // `berth rm` of compose containers takes their wiring with them (pinned namespace, veths).
+            let lonelyID = try compose(t, "compose", "ps", "-q", "lonely").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let pinnedLonely = t.run.appendingPathComponent("netns/\(lonelyID)").path
+            #expect(!lonelyID.isEmpty && FileManager.default.fileExists(atPath: pinnedLonely))
+            func veths() throws -> Set<String> {
+                let text = try runProcess(URL(fileURLWithPath: "/usr/sbin/ip"), ["-o", "link"]).stdout
+                return Set(text.split(separator: "\n").compactMap { line in
+                    line.split(separator: " ").dropFirst().first.map { String($0.prefix { $0 != ":" && $0 != "@" }) }
+                }.filter { $0.hasPrefix("brtv") })
+            }
+            let before = try veths()
+            #expect(try t.berth("rm", "-f", "\(t.prefix)-lonely-1", "\(t.prefix)-macs-1").status == 0)
+            #expect(!FileManager.default.fileExists(atPath: pinnedLonely))
+            let after = try veths()
+            #expect(after.isSubset(of: before) && before.count - after.count == 2, "\(before) → \(after)")
+
             let down = try compose(t, "down", "-t", "0")
             #expect(down.status == 0, "\(down.stderr)")
             let pinned = (try? FileManager.default.contentsOfDirectory(atPath: t.run.appendingPathComponent("netns").path)) ?? []
