@@ -22,6 +22,11 @@
 //      _exit(1)s.
 //   5. parent: brt_await_exec() reads the error pipe: EOF means execve
 //      succeeded; a report means it failed (the child has exited).
+//   With `tty`, the child opens /dev/ptmx of the container's own devpts
+//   (after pivot_root, or after joining the mount namespace for exec),
+//   makes the slave /dev/pts/N its controlling terminal, stdio and
+//   /dev/console, and sends the master over `console_socket` before exec;
+//   brt_recv_console() receives it in the parent.
 #ifndef BERTH_CRUNTIME_H
 #define BERTH_CRUNTIME_H
 
@@ -123,7 +128,12 @@ struct brt_config {
     const gid_t *groups;
     int ngroups;
     int stdio[3];               // fds dup2'ed to 0, 1, 2 (-1 = /dev/null)
-    int tty;                    // stdio[0] is a pty slave: setsid + TIOCSCTTY
+    int tty;                    // allocate the terminal inside the container (see below);
+                                // stdio[] is ignored then
+    int console_socket;         // with tty: unix socket that receives the pty master
+                                // (SCM_RIGHTS, one byte of payload), runc's console socket
+    unsigned short console_rows;    // with tty: initial window size
+    unsigned short console_cols;
     unsigned int umask_value;
 
     // namespaces
@@ -208,6 +218,10 @@ int brt_pipe_cloexec(int fds[2]);
 int brt_pidfd_send_signal(int pidfd, int sig);
 int brt_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data);
 int brt_umount(const char *target, int flags);
+/// Receives the pty master a tty child sent over its console socket
+/// (close-on-exec). Returns the fd, or -errno (-EPIPE: the child closed the
+/// socket without sending one).
+int brt_recv_console(int socket_fd);
 /// A new pty pair: master from /dev/ptmx (unlocked), slave via TIOCGPTPEER
 /// (no path lookup). Both O_CLOEXEC|O_NOCTTY. Returns 0 or -errno.
 int brt_open_pty(int *master, int *slave);

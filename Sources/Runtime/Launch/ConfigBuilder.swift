@@ -161,6 +161,8 @@ enum ConfigBuilder {
         cfg.ngroups = Int32(user.additionalGids.count)
         cfg.stdio = (stdio.stdin, stdio.stdout, stdio.stderr)
         cfg.tty = tty ? 1 : 0
+        cfg.console_rows = stdio.windowSize.rows
+        cfg.console_cols = stdio.windowSize.cols
         cfg.umask_value = umask
         let rl = try rlimits(list)
         cfg.rlimits = UnsafePointer(arena.array(rl))

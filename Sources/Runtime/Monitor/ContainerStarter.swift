@@ -4,18 +4,22 @@ import Glibc
 #endif
 
 /// The container's standard streams as the monitor hands them over.
-/// -1 means /dev/null. With `tty`, all three are the same pty slave.
+/// -1 means /dev/null. With `tty` the three are ignored: the process gets a
+/// terminal of `windowSize` from the container's own devpts, and the
+/// starter returns its master (`StartedProcess.ptyMaster`).
 public struct ProcessStdio: Sendable {
     public var stdin: Int32
     public var stdout: Int32
     public var stderr: Int32
     public var tty: Bool
+    public var windowSize: WindowSize
 
-    public init(stdin: Int32, stdout: Int32, stderr: Int32, tty: Bool) {
+    public init(stdin: Int32, stdout: Int32, stderr: Int32, tty: Bool, windowSize: WindowSize = .standard) {
         self.stdin = stdin
         self.stdout = stdout
         self.stderr = stderr
         self.tty = tty
+        self.windowSize = windowSize
     }
 }
 
@@ -26,11 +30,14 @@ public struct StartedProcess: Sendable {
     public var pidfd: Int32
     /// The container's cgroup (OOM detection, freeze, stats, cleanup).
     public var cgroup: Cgroup?
+    /// With a tty: the terminal's master (close-on-exec, the monitor's); else -1.
+    public var ptyMaster: Int32
 
-    public init(pid: Int32, pidfd: Int32, cgroup: Cgroup? = nil) {
+    public init(pid: Int32, pidfd: Int32, cgroup: Cgroup? = nil, ptyMaster: Int32 = -1) {
         self.pid = pid
         self.pidfd = pidfd
         self.cgroup = cgroup
+        self.ptyMaster = ptyMaster
     }
 }
 
@@ -92,7 +99,14 @@ public struct LauncherStarter: ContainerStarter {
             }
             if let ov = record.overlay {
                 // The container's own layer and the mount point (mounted inside its namespace only).
-                for dir in [ov.upperDir, ov.workDir, record.rootfs] { try StateFile.makeDirectories(dir, mode: 0o700) }
+                for dir in [ov.workDir, record.rootfs] { try StateFile.makeDirectories(dir, mode: 0o700) }
+                // The upper directory's attributes become those of the container's `/`:
+                // 0755 like Docker's diff directory, or no other user could use the root.
+                if !StateFile.exists(ov.upperDir) {
+                    try StateFile.makeDirectories(StateFile.parent(of: ov.upperDir), mode: 0o700)
+                    try StateFile.makeDirectories(ov.upperDir, mode: 0o755)
+                    if chmod(ov.upperDir, 0o755) != 0 { throw SystemError.current("chmod", ov.upperDir) }
+                }
             }
             plan = try ContainerLaunch.plan(for: record)
         } catch {
@@ -100,8 +114,9 @@ public struct LauncherStarter: ContainerStarter {
         }
         do {
             let spawned = try Launcher.spawn(plan, stdio: LaunchStdio(stdin: stdio.stdin, stdout: stdio.stdout,
-                                                                      stderr: stdio.stderr))
-            return StartedProcess(pid: spawned.pid, pidfd: spawned.pidfd ?? -1, cgroup: spawned.cgroup)
+                                                                      stderr: stdio.stderr, windowSize: stdio.windowSize))
+            return StartedProcess(pid: spawned.pid, pidfd: spawned.pidfd ?? -1, cgroup: spawned.cgroup,
+                                  ptyMaster: spawned.ptyMaster)
         } catch let e as SystemError where e.operation == "execve" {
             throw StartFailure.exec(plan.argv.first ?? "", errno: e.errno)
         } catch {

@@ -43,6 +43,11 @@ struct ConfigCommand: ParsableCommand {
     @Flag(name: .long, help: "Don't interpolate environment variables.")
     var noInterpolate = false
 
+    @Flag(name: .long, help: "Pin image tags to the digests of the images in berth's store.")
+    var resolveImageDigests = false
+
+    @OptionGroup var state: StateOptions
+
     @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Save to file (default: standard output).", valueName: "file"))
     var output: String?
 
@@ -68,7 +73,10 @@ struct ConfigCommand: ParsableCommand {
 
     /// The text `config` prints for `loaded` under the chosen flags.
     func render(_ loaded: LoadedProject) throws -> String {
-        let model = ConfigOutput.shape(loaded.normalized)
+        var model = ConfigOutput.shape(loaded.normalized)
+        if resolveImageDigests {
+            model = try ConfigImageDigests.resolve(model, lookup: ConfigImageDigests.storeLookup(state.paths))
+        }
         func lines(_ items: [String]) -> String { items.map { $0 + "\n" }.joined() }
         if services { return lines(model["services"]?.mappingKeys ?? []) }
         if volumes { return lines(model["volumes"]?.mappingKeys ?? []) }
