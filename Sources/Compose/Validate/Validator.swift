@@ -37,6 +37,14 @@ public enum Validator {
                     check.diagnostics.append(Diagnostic(at: mac.mark, keyPath: "\(path).mac_address",
                         "conflicting options: mac_address and the network mode \"\(mode)\""))
                 }
+                // A shared namespace comes with the owner's hostname, hosts and resolv.conf (Docker refuses these too).
+                for key in ["hostname", "dns", "dns_search", "dns_opt", "extra_hosts"] where shared {
+                    if let node = service[key] {
+                        check.diagnostics.append(Diagnostic(at: node.mark, keyPath: "\(path).\(key)",
+                            "conflicting options: \(key) and the network mode \"\(mode)\"",
+                            hint: "the container uses the hostname, /etc/hosts and /etc/resolv.conf of the one whose network it shares"))
+                    }
+                }
             }
             if service["image"] == nil, service["build"] == nil, service["extends"] == nil,
                service["provider"] == nil {

@@ -163,9 +163,17 @@ import YAML
                 network_mode: service:vpn
                 ports: ["9090:90"]
                 mac_address: 02:42:ac:11:00:09
+                hostname: app
+                extra_hosts: ["db:10.0.0.2"]
+              other:
+                image: x
+                network_mode: host
+                hostname: fine
             """, messages: [
                 #"compose.yaml:8:12: services.app.ports: conflicting options: port publishing and the container type network mode ("service:vpn") (publish the ports on the service or container whose network this one uses)"#,
                 #"compose.yaml:9:18: services.app.mac_address: conflicting options: mac_address and the network mode "service:vpn""#,
+                #"compose.yaml:10:15: services.app.hostname: conflicting options: hostname and the network mode "service:vpn" (the container uses the hostname, /etc/hosts and /etc/resolv.conf of the one whose network it shares)"#,
+                #"compose.yaml:11:18: services.app.extra_hosts: conflicting options: extra_hosts and the network mode "service:vpn" (the container uses the hostname, /etc/hosts and /etc/resolv.conf of the one whose network it shares)"#,
             ]),
     ])
     func diagnostics(_ c: Case) throws {
