@@ -26,6 +26,8 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <net/if.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -709,6 +711,22 @@ static int keep_only_stdio_and_report(const struct brt_config *cfg, int rfd) {
     return rfd;
 }
 
+// A new network namespace starts with `lo` down; Docker's `none` mode
+// (and every container before berth wires its interfaces) has it up.
+static void bring_loopback_up(int rfd) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) brt_fail(rfd, BRT_STEP_LOOPBACK, errno, "lo");
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    memcpy(ifr.ifr_name, "lo", 3);
+    if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) brt_fail(rfd, BRT_STEP_LOOPBACK, errno, "lo");
+    if (!(ifr.ifr_flags & IFF_UP)) {
+        ifr.ifr_flags |= IFF_UP;
+        if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0) brt_fail(rfd, BRT_STEP_LOOPBACK, errno, "lo");
+    }
+    close(fd);
+}
+
 // Where keep_only_stdio_and_report put the console socket.
 #define CONSOLE_SOCKET_FD 4
 
@@ -729,6 +747,7 @@ _Noreturn void brt_child_main(const struct brt_config *cfg, int rfd, int start_f
         if (setns(fd, cfg->joins[i].nstype) < 0) brt_fail(rfd, BRT_STEP_SETNS, errno, cfg->joins[i].path);
         close(fd);
     }
+    if (cfg->clone_flags & CLONE_NEWNET) bring_loopback_up(rfd);
     if (cfg->new_cgroup_ns && unshare(CLONE_NEWCGROUP) < 0) brt_fail(rfd, BRT_STEP_UNSHARE_CGROUP, errno, NULL);
     if (cfg->hostname && sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
         brt_fail(rfd, BRT_STEP_HOSTNAME, errno, cfg->hostname);

@@ -74,6 +74,7 @@ enum brt_step {
     BRT_STEP_EXEC = 29,
     BRT_STEP_FORK = 30,
     BRT_STEP_CONSOLE = 31,
+    BRT_STEP_LOOPBACK = 32,
 };
 
 /// Kinds of `brt_mount`.

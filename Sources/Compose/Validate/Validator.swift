@@ -25,6 +25,27 @@ public enum Validator {
                 check.diagnostics.append(Diagnostic(at: mode.mark, keyPath: "\(path).network_mode",
                     "cannot be combined with \"networks\" (\(networks.mark))"))
             }
+            if let mode = service["network_mode"]?.scalarValue,
+               mode.hasPrefix("service:") || mode.hasPrefix("container:") || mode == "host" {
+                let shared = mode != "host"
+                if shared, let ports = service["ports"], !(ports.sequenceItems?.isEmpty ?? true) {
+                    check.diagnostics.append(Diagnostic(at: ports.mark, keyPath: "\(path).ports",
+                        "conflicting options: port publishing and the container type network mode (\"\(mode)\")",
+                        hint: "publish the ports on the service or container whose network this one uses"))
+                }
+                if let mac = service["mac_address"] {
+                    check.diagnostics.append(Diagnostic(at: mac.mark, keyPath: "\(path).mac_address",
+                        "conflicting options: mac_address and the network mode \"\(mode)\""))
+                }
+                // A shared namespace comes with the owner's hostname, hosts and resolv.conf (Docker refuses these too).
+                for key in ["hostname", "dns", "dns_search", "dns_opt", "extra_hosts"] where shared {
+                    if let node = service[key] {
+                        check.diagnostics.append(Diagnostic(at: node.mark, keyPath: "\(path).\(key)",
+                            "conflicting options: \(key) and the network mode \"\(mode)\"",
+                            hint: "the container uses the hostname, /etc/hosts and /etc/resolv.conf of the one whose network it shares"))
+                    }
+                }
+            }
             if service["image"] == nil, service["build"] == nil, service["extends"] == nil,
                service["provider"] == nil {
                 check.diagnostics.append(Diagnostic(at: pair.key.mark, keyPath: path,

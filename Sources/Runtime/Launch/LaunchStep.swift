@@ -37,6 +37,7 @@ enum LaunchStep {
         case 29: "execve"
         case 30: "clone CLONE_PARENT"
         case 31: "set up the container's terminal"
+        case 32: "ioctl SIOCSIFFLAGS IFF_UP"
         default: "container setup step \(step)"
         }
     }

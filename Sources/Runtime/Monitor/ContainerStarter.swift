@@ -80,11 +80,23 @@ public protocol ContainerStarter {
 /// the record, then `Launcher.spawn` (namespaces, overlay root, mounts,
 /// cgroup with the record's limits, Docker's capabilities and seccomp).
 public struct LauncherStarter: ContainerStarter {
-    public init() {}
+    /// Resolves `container:<id>` network modes (at every start: the other
+    /// container may have been restarted with a new process).
+    let store: ContainerStore?
 
-    public func start(_ record: ContainerRecord, stdio: ProcessStdio) throws(StartFailure) -> StartedProcess {
+    public init(store: ContainerStore? = nil) { self.store = store }
+
+    public func start(_ stored: ContainerRecord, stdio: ProcessStdio) throws(StartFailure) -> StartedProcess {
         let plan: LaunchPlan
+        var record = stored
         do {
+            if case .container(let id) = NetworkMode(record.host.networkMode) {
+                guard let store else { throw NetworkModeError("cannot resolve network mode container:\(id)") }
+                guard let target = try? store.record(id: id) else {
+                    throw NetworkModeError("cannot join network of container \(id.prefix(12)): no such container")
+                }
+                record.host.networkMode = try store.sharedNetworkMode(of: target).text
+            }
             if let ov = record.overlay {
                 // The container's own layer and the mount point (mounted inside its
                 // namespace only); the upper directory becomes the container's `/`:
@@ -165,11 +177,14 @@ public enum ContainerLaunch {
         }
         // `host` shares the host's network; `ns:<path>` joins a namespace
         // berth pinned and wired before the start (compose services);
-        // anything else gets a new namespace with only loopback.
-        if record.host.networkMode == "host" {
-            o.namespaces.net = .host
-        } else if record.host.networkMode.hasPrefix("ns:") {
-            o.namespaces.net = .join(path: String(record.host.networkMode.dropFirst(3)))
+        // `none` gets a new namespace with only loopback (brought up by the
+        // child). `container:<id>` is resolved by LauncherStarter before
+        // this; unresolved (exec, health probes, which join the running
+        // process's namespaces anyway) it plans a new one.
+        switch NetworkMode(record.host.networkMode) {
+        case .host: o.namespaces.net = .host
+        case .join(let path): o.namespaces.net = .join(path: path)
+        case .none, .container: break
         }
         let rootfs: Rootfs
         if let ov = record.overlay {
