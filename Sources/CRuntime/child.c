@@ -317,6 +317,30 @@ static void setup_dev(const struct brt_config *cfg, int rootfd, int rfd) {
     close(dev);
 }
 
+// `--device` nodes, after the mounts (a volume on /dev would hide them
+// otherwise), resolved inside the root like mount targets.
+static void create_devices(const struct brt_config *cfg, int rootfd, int rfd) {
+    for (int i = 0; i < cfg->ndevices; i++) {
+        const struct brt_device *d = &cfg->devices[i];
+        size_t len = strlen(d->path);
+        char parent[4096];
+        if (len >= sizeof parent || len < 2 || d->path[0] != '/') brt_fail(rfd, BRT_STEP_DEV, EINVAL, d->path);
+        size_t slash = len;
+        while (slash > 0 && d->path[slash - 1] != '/') slash--;
+        const char *name = d->path + slash;
+        if (!*name) brt_fail(rfd, BRT_STEP_DEV, EINVAL, d->path);
+        memcpy(parent, d->path, slash);
+        parent[slash] = 0;
+        int pfd = brt_resolve_create(rootfd, slash <= 1 ? "/" : parent, 0);
+        if (pfd < 0) brt_fail(rfd, BRT_STEP_DEV, errno, d->path);
+        if (unlinkat(pfd, name, 0) < 0 && errno != ENOENT) brt_fail(rfd, BRT_STEP_DEV, errno, d->path);
+        if (mknodat(pfd, name, d->mode, makedev(d->major, d->minor)) < 0) brt_fail(rfd, BRT_STEP_DEV, errno, d->path);
+        if (fchownat(pfd, name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0) brt_fail(rfd, BRT_STEP_DEV, errno, d->path);
+        if (fchmodat(pfd, name, d->mode & 07777, 0) < 0) brt_fail(rfd, BRT_STEP_DEV, errno, d->path);
+        close(pfd);
+    }
+}
+
 static void write_sysctls(const struct brt_config *cfg, int rootfd, int rfd) {
     for (int i = 0; i < cfg->nsysctls; i++) {
         char path[512];
@@ -403,6 +427,7 @@ static void setup_filesystem(const struct brt_config *cfg, int rfd) {
 
     if (cfg->setup_dev) setup_dev(cfg, rootfd, rfd);
     for (int i = 0; i < cfg->nmounts; i++) apply_mount(cfg, rootfd, &cfg->mounts[i], rfd);
+    create_devices(cfg, rootfd, rfd);
     write_sysctls(cfg, rootfd, rfd);
     apply_masks(cfg, rootfd, rfd);
     apply_readonly_paths(cfg, rootfd, rfd);

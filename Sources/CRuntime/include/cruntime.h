@@ -112,6 +112,18 @@ struct brt_rlimit {
     uint64_t hard;
 };
 
+/// A device node created inside the container after the mounts (`--device`):
+/// `mode` is S_IFCHR or S_IFBLK with the permission bits; missing parent
+/// directories are created; an existing non-directory at `path` is replaced.
+struct brt_device {
+    const char *path;           // absolute, inside the container
+    unsigned int mode;
+    unsigned int major;
+    unsigned int minor;
+    uid_t uid;
+    gid_t gid;
+};
+
 /// Namespaces joined by path (e.g. /proc/PID/ns/net) instead of created.
 struct brt_ns_join {
     int nstype;       // CLONE_NEWNET, …
@@ -157,6 +169,8 @@ struct brt_config {
     const char *dev_shm_data;   // e.g. "mode=1777,size=65536k"
     const struct brt_mount *mounts;  // applied in order, before masks
     int nmounts;
+    const struct brt_device *devices; // created after the mounts
+    int ndevices;
     const char *const *masked_paths;
     int nmasked;
     const char *const *readonly_paths;

@@ -70,6 +70,8 @@ public struct ComposeService: Hashable, Sendable {
     public var securityOpt: [String]
     public var groupAdd: [String]
     public var devices: [ServiceDevice]
+    /// `device_cgroup_rules`: `c 42:* rmw`, as written.
+    public var deviceCgroupRules: [String]
     public var pid: String?
     public var ipc: String?
     public var profiles: [String]

@@ -114,6 +114,7 @@ struct ModelReader {
             securityOpt: s.strings("security_opt"),
             groupAdd: s.strings("group_add"),
             devices: (s["devices"]?.sequenceItems ?? []).compactMap(device),
+            deviceCgroupRules: s.strings("device_cgroup_rules"),
             pid: s.string("pid"),
             ipc: s.string("ipc"),
             profiles: s.strings("profiles"),

@@ -354,6 +354,19 @@ public final class ComposeDriver: ContainerDriver, Sendable {
             throw EngineError(service: svc.name, "service \"\(svc.name)\": no command specified and the image has none")
         }
 
+        // Devices before anything is created for the container: a bad entry
+        // or a missing host device leaves nothing behind.
+        let devices = svc.devices.map { DeviceMapping(hostPath: $0.source, containerPath: $0.target, permissions: $0.permissions) }
+        do {
+            for d in devices {
+                try d.validate()
+                _ = try d.resolve()
+            }
+            for rule in svc.deviceCgroupRules { _ = try DeviceRule.parse(rule) }
+        } catch let e as DeviceSpecError {
+            throw EngineError(service: svc.name, "service \"\(svc.name)\": \(e.message)")
+        }
+
         var env = config.env ?? []
         if !env.contains(where: { $0.hasPrefix("PATH=") }) {
             env.insert("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", at: 0)
@@ -424,7 +437,9 @@ public final class ComposeDriver: ContainerDriver, Sendable {
                             readOnlyRootfs: svc.readOnly, privileged: svc.privileged, capAdd: svc.capAdd,
                             capDrop: svc.capDrop, memory: svc.memLimit ?? 0,
                             nanoCPUs: Int64((svc.cpus ?? 0) * 1e9), pidsLimit: Int64(svc.pidsLimit ?? 0),
-                            initProcess: svc.initProcess ?? false)
+                            initProcess: svc.initProcess ?? false,
+                            devices: devices.isEmpty ? nil : devices,
+                            deviceCgroupRules: svc.deviceCgroupRules.isEmpty ? nil : svc.deviceCgroupRules)
         if let sharing {
             // Resolved at every start, so a restart finds the namespace again.
             host.networkMode = NetworkMode.container(id: sharing.id).text

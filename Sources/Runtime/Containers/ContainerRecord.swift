@@ -142,10 +142,16 @@ public struct HostSpec: Codable, Sendable, Equatable {
     public var initProcess: Bool
     /// `none` until the networking module gives containers a bridge.
     public var networkMode: String
+    /// `--device` / `devices:` as written (resolved against the host's
+    /// nodes at every start); nil = none (records from before devices).
+    public var devices: [DeviceMapping]? = nil
+    /// `--device-cgroup-rule` / `device_cgroup_rules` (`c 42:* rmw`); nil = none.
+    public var deviceCgroupRules: [String]? = nil
 
     public init(hostname: String = "", mounts: [MountSpec] = [], readOnlyRootfs: Bool = false, privileged: Bool = false,
                 capAdd: [String] = [], capDrop: [String] = [], memory: Int64 = 0, nanoCPUs: Int64 = 0, pidsLimit: Int64 = 0,
-                initProcess: Bool = false, networkMode: String = "none") {
+                initProcess: Bool = false, networkMode: String = "none", devices: [DeviceMapping]? = nil,
+                deviceCgroupRules: [String]? = nil) {
         self.hostname = hostname
         self.mounts = mounts
         self.readOnlyRootfs = readOnlyRootfs
@@ -157,6 +163,8 @@ public struct HostSpec: Codable, Sendable, Equatable {
         self.pidsLimit = pidsLimit
         self.initProcess = initProcess
         self.networkMode = networkMode
+        self.devices = devices
+        self.deviceCgroupRules = deviceCgroupRules
     }
 }
 

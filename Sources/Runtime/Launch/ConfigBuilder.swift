@@ -228,6 +228,20 @@ enum ConfigBuilder {
         let mounts = try mounts(for: plan, arena: arena)
         cfg.mounts = UnsafePointer(arena.array(mounts))
         cfg.nmounts = Int32(mounts.count)
+        let devices = try plan.devices.map { d in
+            let path = try PathRules.containerPath(d.path)
+            guard path != "/" else { throw LaunchPlanError("device \(d.path): the container path cannot be /") }
+            let kind: UInt32
+            switch d.type {
+            case "c": kind = UInt32(S_IFCHR)
+            case "b": kind = UInt32(S_IFBLK)
+            default: throw LaunchPlanError("device \(d.path): type must be c or b")
+            }
+            return brt_device(path: UnsafePointer(arena.string(path)), mode: kind | (d.fileMode & 0o7777),
+                              major: d.major, minor: d.minor, uid: d.uid, gid: d.gid)
+        }
+        cfg.devices = UnsafePointer(arena.array(devices))
+        cfg.ndevices = Int32(devices.count)
         let masked = try plan.maskedPaths.map(PathRules.containerPath)
         cfg.masked_paths = arena.constStringArray(masked)
         cfg.nmasked = Int32(masked.count)

@@ -167,6 +167,10 @@ public enum ContainerLaunch {
         if record.host.memory > 0 { o.limits.memory = record.host.memory }
         if record.host.nanoCPUs > 0 { o.limits.cpus = Double(record.host.nanoCPUs) / 1e9 }
         if record.host.pidsLimit > 0 { o.limits.pidsLimit = record.host.pidsLimit }
+        o.devices = try (record.host.devices ?? []).flatMap { try $0.resolve() }
+        o.deviceCgroupRules = try (record.host.deviceCgroupRules ?? []).flatMap { rule throws(DeviceSpecError) in
+            try DeviceRule.parse(rule)
+        }
         o.stopSignal = p.stopSignal
         if record.host.initProcess {
             let initBinary = ContainerOperations.initBesideExecutable()

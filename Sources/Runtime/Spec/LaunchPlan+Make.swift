@@ -73,6 +73,11 @@ public struct ContainerOverrides: Sendable, Equatable {
     public var stopSignal: String?
     /// `init: true` / `--init`: host path of berth-init (see `LaunchPlan.initBinary`).
     public var initBinary: String?
+    /// `--device` nodes (resolved: `DeviceMapping.resolve`); each also gets
+    /// its cgroup allow rule.
+    public var devices: [DeviceNode] = []
+    /// `--device-cgroup-rule` / `device_cgroup_rules`: extra allow rules.
+    public var deviceCgroupRules: [DeviceRule] = []
 
     public init() {}
 }
@@ -152,9 +157,14 @@ extension LaunchPlan {
         if let shm = o.shmSize { plan.dev.shmSize = shm }
         plan.namespaces = o.namespaces
         plan.etcFiles = o.etcFiles
+        plan.devices = o.devices
         if let name = o.cgroupName {
             var limits = o.limits
-            if o.privileged { limits.devices = [DeviceRule(allow: true, type: "a", major: nil, minor: nil, access: "rwm")] }
+            if o.privileged {
+                limits.devices = [DeviceRule(allow: true, type: "a", major: nil, minor: nil, access: "rwm")]
+            } else {
+                limits.devices += o.devices.map(\.rule) + o.deviceCgroupRules
+            }
             plan.cgroup = CgroupPlan(name: name, limits: limits)
         }
         return plan

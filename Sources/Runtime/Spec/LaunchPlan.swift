@@ -26,6 +26,9 @@ public struct LaunchPlan: Sendable, Equatable {
     public var maskedPaths: [String] = LaunchPlan.dockerMaskedPaths
     public var readonlyPaths: [String] = LaunchPlan.dockerReadonlyPaths
     public var dev: DevSetup = DevSetup()
+    /// Device nodes created after the mounts (`--device`); their cgroup
+    /// rules are in `cgroup`.
+    public var devices: [DeviceNode] = []
     /// Host files bind-mounted to /etc/hosts, /etc/hostname, /etc/resolv.conf.
     public var etcFiles: EtcFiles = EtcFiles()
     /// The container's cgroup (under the `berth` parent) and its limits.

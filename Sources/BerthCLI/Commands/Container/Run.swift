@@ -97,6 +97,9 @@ struct CreateOptions: ParsableArguments {
     @Option(name: .customLong("cap-add"), help: "Add Linux capabilities") var capAdd: [String] = []
     @Option(name: .customLong("cap-drop"), help: "Drop Linux capabilities") var capDrop: [String] = []
     @Flag(name: .long, help: "Give extended privileges to this container") var privileged = false
+    @Option(name: .long, help: "Add a host device to the container (HOST[:CONTAINER[:PERMS]])") var device: [String] = []
+    @Option(name: .customLong("device-cgroup-rule"), help: "Add a rule to the cgroup allowed devices list")
+    var deviceCgroupRule: [String] = []
     @Option(name: .long, help: "Restart policy to apply when a container exits") var restart: String = "no"
     @Option(name: .shortAndLong, help: "Container host name") var hostname: String?
     @Option(name: [.customLong("network"), .customLong("net")],
@@ -121,6 +124,16 @@ struct CreateOptions: ParsableArguments {
         }
         guard SignalName.parse(stopSignal) != nil else {
             throw UserError("invalid stop signal: \(stopSignal)", exitCode: 125)
+        }
+        // Devices are checked before anything is created: a bad spec or a
+        // missing host device leaves nothing behind.
+        let devices: [DeviceMapping]
+        do {
+            devices = try device.map { spec throws(DeviceSpecError) in try DeviceMapping.parse(spec) }
+            for rule in deviceCgroupRule { _ = try DeviceRule.parse(rule) }
+            for d in devices { _ = try d.resolve() }
+        } catch let e as DeviceSpecError {
+            throw UserError(e.message, exitCode: 125)
         }
         let id = ContainerStore.newID()
         let containerDir = ContainerStore(paths: paths).directory(id)
@@ -226,7 +239,9 @@ struct CreateOptions: ParsableArguments {
             host: HostSpec(hostname: networking.hostname ?? hostname ?? "", mounts: mounts, readOnlyRootfs: readOnly,
                            privileged: privileged, capAdd: capAdd, capDrop: capDrop, memory: memoryBytes,
                            nanoCPUs: Int64((cpus ?? 0) * 1e9), pidsLimit: pidsLimit ?? 0, initProcess: `init`,
-                           networkMode: networking.mode.text),
+                           networkMode: networking.mode.text,
+                           devices: devices.isEmpty ? nil : devices,
+                           deviceCgroupRules: deviceCgroupRule.isEmpty ? nil : deviceCgroupRule),
             labels: labels, restart: policy, log: log, autoRemove: autoRemove, rootfs: rootPath, overlay: overlay)
     }
 }
