@@ -1,5 +1,8 @@
 import CRuntime
 import Diagnostics
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import Runtime
 import Testing
 
@@ -44,6 +47,11 @@ import Testing
         Invalid(name: "mount target with ..") { $0.mounts = [.bind("/h", at: "/a/../../b")] },
         Invalid(name: "empty argv") { $0.argv = [] },
         Invalid(name: "soft ulimit above hard") { $0.rlimits = [ResourceLimit(name: "nofile", soft: 10, hard: 5)] },
+        Invalid(name: "device at a relative path") {
+            $0.devices = [DeviceNode(path: "dev/x", type: "c", major: 1, minor: 5)]
+        },
+        Invalid(name: "device at /") { $0.devices = [DeviceNode(path: "/", type: "c", major: 1, minor: 5)] },
+        Invalid(name: "device of type a") { $0.devices = [DeviceNode(path: "/dev/x", type: "a", major: 1, minor: 5)] },
         Invalid(name: "overlay options over one page") {
             $0.rootfs = Rootfs(overlayAt: "/m", lowerDirs: Array(repeating: String(repeating: "x", count: 200), count: 30),
                                upperDir: "/u", workDir: "/w")
@@ -69,6 +77,21 @@ import Testing
         #expect(cfg.njoins == 1)
         #expect(cfg.joins.map { String(cString: $0.pointee.path) } == "/proc/42/ns/net")
         #expect(cfg.cap_effective == CapabilitySet.dockerDefault.mask)
+        withExtendedLifetime(arena) {}
+    }
+
+    @Test func devicesReachTheChildsConfig() throws {
+        var plan = LaunchPlan(argv: ["true"], rootfs: Rootfs(directory: "/r"))
+        plan.devices = [DeviceNode(path: "/dev//myzero", type: "c", major: 1, minor: 5, fileMode: 0o640, uid: 7, gid: 8),
+                        DeviceNode(path: "/dev/xvda", type: "b", major: 8, minor: 0)]
+        let arena = CArena()
+        let cfg = try ConfigBuilder.config(for: plan, stdio: LaunchStdio(), filter: [], arena: arena)
+        #expect(cfg.ndevices == 2)
+        let d0 = cfg.devices[0], d1 = cfg.devices[1]
+        #expect(String(cString: d0.path) == "/dev/myzero")
+        #expect(d0.mode == UInt32(S_IFCHR) | 0o640 && d0.major == 1 && d0.minor == 5 && d0.uid == 7 && d0.gid == 8)
+        #expect(String(cString: d1.path) == "/dev/xvda")
+        #expect(d1.mode == UInt32(S_IFBLK) | 0o666 && d1.major == 8 && d1.minor == 0)
         withExtendedLifetime(arena) {}
     }
 

@@ -111,6 +111,15 @@ import YAML
         #expect(try Self.hash(["image": "nginx", "environment": ["A": "1"], "x-meta": "1"]) != base)
     }
 
+    @Test func hashChangesWithDevices() throws {
+        let base = try Self.hash(["image": "busybox"])
+        let fuse = try Self.hash(["image": "busybox", "devices": ["/dev/fuse"]])
+        #expect(fuse != base)
+        #expect(try Self.hash(["image": "busybox", "devices": ["/dev/fuse:/dev/fuse:r"]]) != fuse)
+        #expect(try Self.hash(["image": "busybox", "devices": ["/dev/fuse:/dev/f2"]]) != fuse)
+        #expect(try Self.hash(["image": "busybox", "device_cgroup_rules": ["c 42:* rmw"]]) != base)
+    }
+
     @Test func hashIgnoresScaleReplicasAndDependencies() throws {
         let base = try Self.hash(["image": "nginx"])
         #expect(try Self.hash(["image": "nginx", "scale": "3"]) == base)

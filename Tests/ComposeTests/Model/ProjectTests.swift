@@ -35,7 +35,9 @@ import YAML
                     "dns_search": ["example.com"], "security_opt": ["no-new-privileges:true"],
                     "profiles": ["web"], "attach": "false", "logging": ["driver": "json-file", "options": ["max-size": "10m"]],
                     "secrets": ["token"], "configs": [["source": "cfg", "target": "/etc/cfg", "mode": "0440"]],
-                    "devices": ["/dev/fuse"], "x-team": "shop",
+                    "devices": ["/dev/fuse", "/dev/sda:/dev/xvda:r",
+                                ["source": "/dev/sdb", "target": "/dev/xvdb", "permissions": "rw"]],
+                    "device_cgroup_rules": ["c 42:* rmw"], "x-team": "shop",
                 ],
                 "db": ["image": "postgres", "network_mode": "host", "volumes_from": ["web"]],
             ],
@@ -91,7 +93,10 @@ import YAML
         #expect(web.logging == LoggingSpec(driver: "json-file", options: ["max-size": "10m"]))
         #expect(web.secrets == [ServiceFileReference(source: "token")])
         #expect(web.configs == [ServiceFileReference(source: "cfg", target: "/etc/cfg", mode: 0o440)])
-        #expect(web.devices == [ServiceDevice(source: "/dev/fuse", target: "/dev/fuse", permissions: "rwm")])
+        #expect(web.devices == [ServiceDevice(source: "/dev/fuse", target: "/dev/fuse", permissions: "rwm"),
+                                ServiceDevice(source: "/dev/sda", target: "/dev/xvda", permissions: "r"),
+                                ServiceDevice(source: "/dev/sdb", target: "/dev/xvdb", permissions: "rw")])
+        #expect(web.deviceCgroupRules == ["c 42:* rmw"])
         #expect(web.extensions["x-team"]?.scalarValue == "shop")
 
         let db = try #require(p.service(named: "db"))
