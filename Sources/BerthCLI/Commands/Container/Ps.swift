@@ -188,6 +188,11 @@ enum ContainerPresentation {
                 ("NanoCpus", .int(rec.host.nanoCPUs)),
                 ("PidsLimit", rec.host.pidsLimit > 0 ? .int(rec.host.pidsLimit) : .null),
                 ("Init", .bool(rec.host.initProcess)),
+                ("Devices", .array((rec.host.devices ?? []).map { d in
+                    .object([("PathOnHost", .string(d.hostPath)), ("PathInContainer", .string(d.containerPath)),
+                             ("CgroupPermissions", .string(d.permissions))])
+                })),
+                ("DeviceCgroupRules", rec.host.deviceCgroupRules.map(strings) ?? .null),
             ])),
             ("Mounts", .array(mounts)),
             ("Config", .object([
