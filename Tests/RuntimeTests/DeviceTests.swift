@@ -2,6 +2,7 @@ import Diagnostics
 #if canImport(Glibc)
 import Glibc
 #endif
+import SystemCalls
 import Testing
 @testable import Runtime
 
@@ -114,6 +115,17 @@ import Testing
         #expect(nodes.allSatisfy { $0.path.hasPrefix("/hostdev/") && ($0.type == "c" || $0.type == "b") })
     }
 
+    @Test func hostDevicesLeaveOutWhatTheContainerMakesItself() {
+        let nodes = DeviceMapping.hostDevices()
+        let paths = Set(nodes.map(\.path))
+        for own in ["/dev/null", "/dev/zero", "/dev/tty", "/dev/ptmx", "/dev/console", "/dev/urandom"] {
+            #expect(!paths.contains(own), "\(own)")
+        }
+        #expect(!paths.contains { $0.hasPrefix("/dev/pts/") || $0.hasPrefix("/dev/shm/") })
+        #expect(nodes.allSatisfy { $0.permissions == "rwm" })
+        if Sys.exists("/dev/kmsg") { #expect(paths.contains("/dev/kmsg")) }
+    }
+
     @Test func devNumbersSplitLikeGlibc() {
         // makedev(259, 70000) with glibc's layout.
         let dev: UInt64 = ((259 & 0xfff) << 8) | ((259 & ~0xfff) << 32) | (70000 & 0xff) | ((70000 & ~0xff) << 12)
@@ -134,6 +146,18 @@ import Testing
         let rules = try #require(plan.cgroup?.limits.devices)
         #expect(Array(rules.prefix(DeviceRule.dockerDefault.count)) == DeviceRule.dockerDefault)
         #expect(rules.suffix(2).map(\.description) == ["c 1:5 r", "c 42:* rmw"])
+    }
+
+    @Test func aBindMountOfDevMeansNoNodes() throws {
+        var o = ContainerOverrides()
+        o.devices = [DeviceNode(path: "/dev/myzero", type: "c", major: 1, minor: 5)]
+        o.mounts = [.bind("/dev", at: "/dev/")]
+        let plan = try LaunchPlan.make(imageConfig: ImageProcessConfig(cmd: ["true"]), overrides: o,
+                                       rootfs: Rootfs(directory: "/tmp"), users: UserDatabase())
+        #expect(plan.devices.isEmpty)
+        o.mounts = [.bind("/dev", at: "/hostdev")]
+        #expect(try LaunchPlan.make(imageConfig: ImageProcessConfig(cmd: ["true"]), overrides: o,
+                                    rootfs: Rootfs(directory: "/tmp"), users: UserDatabase()).devices == o.devices)
     }
 
     @Test func privilegedAllowsEverythingWhateverTheDevices() throws {

@@ -103,7 +103,7 @@ public struct LauncherStarter: ContainerStarter {
                 // 0755, also for containers made while it was 0700.
                 try ov.prepareDirectories(mountPoint: record.rootfs)
             }
-            plan = try ContainerLaunch.plan(for: record)
+            plan = try ContainerLaunch.plan(for: record, devices: true)
         } catch {
             throw StartFailure(exitCode: 125, message: "\(error)")
         }
@@ -137,7 +137,10 @@ extension OverlaySpec {
 /// image config already merged with the user's flags (as Docker stores
 /// it), so it is passed as the image side with no command override.
 public enum ContainerLaunch {
-    public static func plan(for record: ContainerRecord) throws -> LaunchPlan {
+    /// `devices`: resolve the record's `--device` entries (and, privileged,
+    /// the host's devices) against the host now: for a start, not for an
+    /// exec or a health probe, which only need the process settings.
+    public static func plan(for record: ContainerRecord, devices: Bool = false) throws -> LaunchPlan {
         let p = record.process
         let image = ImageProcessConfig(entrypoint: nil, cmd: p.args, env: p.env, workingDir: p.cwd,
                                        user: p.user.isEmpty ? nil : p.user, stopSignal: p.stopSignal)
@@ -167,7 +170,13 @@ public enum ContainerLaunch {
         if record.host.memory > 0 { o.limits.memory = record.host.memory }
         if record.host.nanoCPUs > 0 { o.limits.cpus = Double(record.host.nanoCPUs) / 1e9 }
         if record.host.pidsLimit > 0 { o.limits.pidsLimit = record.host.pidsLimit }
-        o.devices = try (record.host.devices ?? []).flatMap { try $0.resolve() }
+        if devices { o.devices = try (record.host.devices ?? []).flatMap { try $0.resolve() } }
+        if devices, record.host.privileged {
+            // Docker: a privileged container gets every host device (the
+            // user's --device entries win on the same path).
+            let given = Set(o.devices.map(\.path))
+            o.devices = DeviceMapping.hostDevices().filter { !given.contains($0.path) } + o.devices
+        }
         o.deviceCgroupRules = try (record.host.deviceCgroupRules ?? []).flatMap { rule throws(DeviceSpecError) in
             try DeviceRule.parse(rule)
         }

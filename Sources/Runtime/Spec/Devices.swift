@@ -76,11 +76,26 @@ public struct DeviceMapping: Codable, Sendable, Equatable {
             throw DeviceSpecError("error gathering device information while adding custom device \"\(hostPath)\": not a device node")
         }
         var out: [DeviceNode] = []
-        try walk(hostPath, into: containerPath == "/" ? "" : containerPath, &out, depth: 0)
+        walk(hostPath, into: containerPath == "/" ? "" : containerPath, &out, depth: 0, skipping: [])
         return out
     }
 
-    private func walk(_ dir: String, into target: String, _ out: inout [DeviceNode], depth: Int) throws {
+    /// What a privileged container gets, as Docker (containerd's
+    /// `HostDevices`): every device node under the host's /dev, rwm, except
+    /// the directories with their own filesystems inside the container
+    /// (pts, shm, mqueue, fd, …) and the nodes berth makes itself (null,
+    /// zero, full, random, urandom, tty, ptmx, console).
+    public static func hostDevices(root: String = "/dev") -> [DeviceNode] {
+        var out: [DeviceNode] = []
+        DeviceMapping(hostPath: root, containerPath: "/dev").walk(root, into: "/dev", &out, depth: 0, skipping: [
+            "pts", "shm", "mqueue", "fd", ".lxc", ".lxd-mounts", ".udev",
+            "null", "zero", "full", "random", "urandom", "tty", "ptmx", "console",
+        ])
+        return out
+    }
+
+    /// `skipping`: names left out at the top level only.
+    private func walk(_ dir: String, into target: String, _ out: inout [DeviceNode], depth: Int, skipping: Set<String>) {
         guard depth < 16, let d = opendir(dir) else { return }
         defer { closedir(d) }
         var names: [String] = []
@@ -90,13 +105,13 @@ public struct DeviceMapping: Codable, Sendable, Equatable {
             }
             if name != "." && name != ".." { names.append(name) }
         }
-        for name in names.sorted() {
+        for name in names.sorted() where !skipping.contains(name) {
             var st = stat()
             guard lstat(dir + "/" + name, &st) == 0 else { continue }
             if let node = DeviceNode(stat: st, path: target + "/" + name, permissions: permissions) {
                 out.append(node)
             } else if st.st_mode & S_IFMT == S_IFDIR {
-                try walk(dir + "/" + name, into: target + "/" + name, &out, depth: depth + 1)
+                walk(dir + "/" + name, into: target + "/" + name, &out, depth: depth + 1, skipping: [])
             }
         }
     }

@@ -157,7 +157,13 @@ extension LaunchPlan {
         if let shm = o.shmSize { plan.dev.shmSize = shm }
         plan.namespaces = o.namespaces
         plan.etcFiles = o.etcFiles
-        plan.devices = o.devices
+        // runc: with a bind mount of the host's /dev, no device node is made
+        // (they would land in the host directory).
+        let bindsDev = o.mounts.contains { m in
+            if case .bind = m.kind, (try? PathRules.containerPath(m.target)) == "/dev" { return true }
+            return false
+        }
+        plan.devices = bindsDev ? [] : o.devices
         if let name = o.cgroupName {
             var limits = o.limits
             if o.privileged {
