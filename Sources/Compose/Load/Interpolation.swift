@@ -45,7 +45,7 @@ public enum Interpolation {
     /// Substitutes variables in `text`, looking names up with `lookup`.
     public static func substitute(_ text: String, lookup: (String) -> String?) throws(Failure) -> Output {
         // Fast path: nothing to do without a `$`.
-        guard text.unicodeScalars.contains("$") else { return Output(text: text, unset: []) }
+        guard text.utf8.contains(UInt8(ascii: "$")) else { return Output(text: text, unset: []) }
         let scalars = Array(text.unicodeScalars)
         return try withoutActuallyEscaping(lookup) { (lookup) throws(Failure) -> Output in
             var scanner = Scanner(scalars: scalars, lookup: lookup)
@@ -166,47 +166,76 @@ public enum Interpolation {
     /// produce one warning each (at their first use).
     public static func apply(to node: Node, path: NodePath = .root,
                              lookup: (String) -> String?) -> (Node, [Diagnostic]) {
-        var diagnostics: [Diagnostic] = []
-        var warned: Set<String> = []
-        let result = walk(node, path: path, lookup: lookup, diagnostics: &diagnostics, warned: &warned)
-        return (result, diagnostics)
+        var walker = Walker(components: path.components)
+        let result = walker.walk(node, lookup: lookup) ?? node
+        return (result, walker.diagnostics)
     }
 
-    private static func walk(_ node: Node, path: NodePath, lookup: (String) -> String?,
-                             diagnostics: inout [Diagnostic], warned: inout Set<String>) -> Node {
-        var copy = node
-        switch node.kind {
-        case let .scalar(text, style):
-            do {
-                let out = try substitute(text, lookup: lookup)
-                // A substituted value is a string: `${UNSET}` must not turn
-                // into YAML's null, so a null-looking result gets quoted.
-                let nullLooking = ["", "~", "null", "Null", "NULL"].contains(out.text)
-                let newStyle = out.text != text && style == .plain && nullLooking && node.tag == nil
-                    ? ScalarStyle.doubleQuoted : style
-                copy.kind = .scalar(out.text, newStyle)
-                for name in out.unset where !warned.contains(name) {
-                    warned.insert(name)
-                    diagnostics.append(Diagnostic(.warning, at: node.mark, keyPath: path.description,
-                                                  "The \"\(name)\" variable is not set. Defaulting to a blank string."))
+    /// One pass over a tree. Subtrees without a `$` are shared, never
+    /// copied (`walk` returns nil for them), and the key path is a stack
+    /// rendered only for a diagnostic.
+    private struct Walker {
+        var components: [NodePath.Component]
+        var diagnostics: [Diagnostic] = []
+        var warned: Set<String> = []
+
+        var path: String { NodePath(components).description }
+
+        /// The interpolated node, or nil when nothing in it changes.
+        mutating func walk(_ node: Node, lookup: (String) -> String?) -> Node? {
+            switch node.kind {
+            case let .scalar(text, style):
+                // Without a `$` the text stays as it is.
+                guard text.utf8.contains(UInt8(ascii: "$")) else { return nil }
+                var copy = node
+                do {
+                    let out = try substitute(text, lookup: lookup)
+                    // A substituted value is a string: `${UNSET}` must not turn
+                    // into YAML's null, so a null-looking result gets quoted.
+                    let nullLooking = ["", "~", "null", "Null", "NULL"].contains(out.text)
+                    let newStyle = out.text != text && style == .plain && nullLooking && node.tag == nil
+                        ? ScalarStyle.doubleQuoted : style
+                    copy.kind = .scalar(out.text, newStyle)
+                    for name in out.unset where !warned.contains(name) {
+                        warned.insert(name)
+                        diagnostics.append(Diagnostic(.warning, at: node.mark, keyPath: path,
+                                                      "The \"\(name)\" variable is not set. Defaulting to a blank string."))
+                    }
+                } catch {
+                    diagnostics.append(Diagnostic(.error, at: position(of: error.offset, in: node),
+                                                  keyPath: path, error.message, hint: error.hint))
                 }
-            } catch {
-                diagnostics.append(Diagnostic(.error, at: position(of: error.offset, in: node),
-                                              keyPath: path.description, error.message, hint: error.hint))
+                return copy
+            case let .sequence(items):
+                var out: [Node]? = nil
+                for i in items.indices {
+                    components.append(.index(i))
+                    if let new = walk(items[i], lookup: lookup) {
+                        if out == nil { out = items }
+                        out?[i] = new
+                    }
+                    components.removeLast()
+                }
+                guard let out else { return nil }
+                var copy = node
+                copy.kind = .sequence(out)
+                return copy
+            case let .mapping(pairs):
+                var out: [Node.Pair]? = nil
+                for i in pairs.indices {
+                    components.append(.key(pairs[i].key.scalarValue ?? "?"))
+                    if let new = walk(pairs[i].value, lookup: lookup) {
+                        if out == nil { out = pairs }
+                        out?[i].value = new
+                    }
+                    components.removeLast()
+                }
+                guard let out else { return nil }
+                var copy = node
+                copy.kind = .mapping(out)
+                return copy
             }
-        case let .sequence(items):
-            copy.kind = .sequence(items.enumerated().map { i, item in
-                walk(item, path: path.appending(i), lookup: lookup, diagnostics: &diagnostics, warned: &warned)
-            })
-        case let .mapping(pairs):
-            copy.kind = .mapping(pairs.map { pair in
-                let key = pair.key.scalarValue ?? "?"
-                return Node.Pair(key: pair.key,
-                                 value: walk(pair.value, path: path.appending(key), lookup: lookup,
-                                             diagnostics: &diagnostics, warned: &warned))
-            })
         }
-        return copy
     }
 
     /// The mark of scalar offset `offset` inside `node`: exact for plain
