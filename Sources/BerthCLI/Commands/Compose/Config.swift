@@ -8,7 +8,7 @@ import Glibc
 
 /// `berth config`: parse, resolve and render the compose project in the
 /// canonical format, like `docker compose config`.
-struct ConfigCommand: ParsableCommand {
+struct ConfigCommand: MainThreadCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",
         abstract: "Parse, resolve and render the compose file in canonical format.")
