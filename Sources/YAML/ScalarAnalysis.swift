@@ -12,10 +12,16 @@ struct ScalarAnalysis {
     var unusualBreaks = false
 
     init(_ text: String) {
-        if text.isEmpty {
-            blockAllowed = false
-            return
+        // ASCII text (nearly every compose value) is read byte by byte,
+        // without decoding scalars.
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            self.init(analyzing: text.utf8.lazy.map { Unicode.Scalar($0) })
+        } else {
+            self.init(analyzing: text.unicodeScalars)
         }
+    }
+
+    private init<Scalars: Sequence<Unicode.Scalar>>(analyzing scalars: Scalars) {
         var blockIndicators = false
         var specialCharacters = false
         var lineBreaks = false
@@ -32,7 +38,7 @@ struct ScalarAnalysis {
             return c == " " || c == "\t" || c == "\0" || isBreak(c)
         }
         // One pass with one scalar of lookahead; no allocation.
-        var iterator = text.unicodeScalars.makeIterator()
+        var iterator = scalars.makeIterator()
         var current = iterator.next()
         var index = 0
         var precededByWhitespace = true
@@ -88,6 +94,11 @@ struct ScalarAnalysis {
             precededByWhitespace = c == " " || c == "\t" || c == "\0" || cIsBreak
             current = next
             index += 1
+        }
+        if index == 0 {
+            // The empty text: only a block scalar is ruled out.
+            blockAllowed = false
+            return
         }
         multiline = lineBreaks
         if leadingSpace || leadingBreak || trailingSpace || trailingBreak { blockPlainAllowed = false }

@@ -75,11 +75,15 @@ private struct EventWriter {
             switch node.kind {
             case let .scalar(value, requested):
                 let style = ScalarAnalysis.emittedStyle(for: value, requested: requested, isKey: isKey)
-                var bytes = Array(value.utf8)
-                let length = Int32(clamping: bytes.count)
-                let ok = bytes.withUnsafeMutableBufferPointer { buffer in
-                    yaml_scalar_event_initialize(&event, nil, tag, buffer.baseAddress, length,
-                                                 implicit, implicit, Self.libyamlStyle(style))
+                // libyaml copies the text into the event: the string's own
+                // UTF-8 storage is passed, no array is made per scalar.
+                var text = value
+                let ok = text.withUTF8 { buffer in
+                    withUnsafePointer(to: 0 as yaml_char_t) { empty in
+                        yaml_scalar_event_initialize(&event, nil, tag, buffer.baseAddress ?? empty,
+                                                     Int32(clamping: buffer.count),
+                                                     implicit, implicit, Self.libyamlStyle(style))
+                    }
                 }
                 guard ok != 0 else { throw YAMLEmitterError("invalid scalar") }
                 try emit(&event)
