@@ -46,58 +46,71 @@ public enum Interpolation {
     public static func substitute(_ text: String, lookup: (String) -> String?) throws(Failure) -> Output {
         // Fast path: nothing to do without a `$`.
         guard text.utf8.contains(UInt8(ascii: "$")) else { return Output(text: text, unset: []) }
-        let scalars = Array(text.unicodeScalars)
+        // The scanner works on UTF-8 bytes: every character of the syntax
+        // is ASCII, and no byte of a multi-byte character is ASCII.
+        let bytes = Array(text.utf8)
         return try withoutActuallyEscaping(lookup) { (lookup) throws(Failure) -> Output in
-            var scanner = Scanner(scalars: scalars, lookup: lookup)
-            let result = try scanner.expand(from: 0, to: scalars.count)
-            return Output(text: result, unset: scanner.unset)
+            var scanner = Scanner(bytes: bytes, lookup: lookup)
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count)
+            try scanner.expand(from: 0, to: bytes.count, into: &out)
+            return Output(text: String(decoding: out, as: UTF8.self), unset: scanner.unset)
         }
     }
 
     private struct Scanner {
-        let scalars: [Unicode.Scalar]
+        let bytes: [UInt8]
         let lookup: (String) -> String?
         var unset: [String] = []
 
-        static func isNameStart(_ c: Unicode.Scalar) -> Bool {
-            c == "_" || ("a"..."z").contains(c) || ("A"..."Z").contains(c)
+        static let dollar = UInt8(ascii: "$"), open = UInt8(ascii: "{"), close = UInt8(ascii: "}")
+
+        static func isNameStart(_ c: UInt8) -> Bool {
+            c == UInt8(ascii: "_") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(c)
+                || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(c)
         }
-        static func isNameChar(_ c: Unicode.Scalar) -> Bool {
-            isNameStart(c) || ("0"..."9").contains(c)
+        static func isNameChar(_ c: UInt8) -> Bool {
+            isNameStart(c) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c)
         }
 
-        /// Expands scalars[start..<end].
-        mutating func expand(from start: Int, to end: Int) throws(Failure) -> String {
-            var out = String.UnicodeScalarView()
+        func text(_ range: Range<Int>) -> String {
+            String(decoding: bytes[range], as: UTF8.self)
+        }
+
+        /// A failure at byte offset `dollar`, reported in unicode scalars.
+        func failure(_ kind: Failure.Kind, at dollar: Int) -> Failure {
+            let scalarOffset = bytes[..<dollar].reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
+            return Failure(kind: kind, offset: scalarOffset)
+        }
+
+        /// Expands bytes[start..<end], appending to `out`.
+        mutating func expand(from start: Int, to end: Int, into out: inout [UInt8]) throws(Failure) {
             var i = start
             while i < end {
-                let c = scalars[i]
-                guard c == "$", i + 1 < end else {
+                let c = bytes[i]
+                guard c == Scanner.dollar, i + 1 < end else {
                     out.append(c)
                     i += 1
                     continue
                 }
-                let next = scalars[i + 1]
-                if next == "$" {
-                    out.append("$")
+                let next = bytes[i + 1]
+                if next == Scanner.dollar {
+                    out.append(Scanner.dollar)
                     i += 2
                 } else if Scanner.isNameStart(next) {
                     var j = i + 1
-                    while j < end, Scanner.isNameChar(scalars[j]) { j += 1 }
-                    let name = String(String.UnicodeScalarView(scalars[(i + 1)..<j]))
-                    out.append(contentsOf: value(of: name).unicodeScalars)
+                    while j < end, Scanner.isNameChar(bytes[j]) { j += 1 }
+                    out.append(contentsOf: value(of: text((i + 1)..<j)).utf8)
                     i = j
-                } else if next == "{" {
+                } else if next == Scanner.open {
                     let close = try closingBrace(dollar: i, limit: end)
-                    let value = try braced(dollar: i, close: close)
-                    out.append(contentsOf: value.unicodeScalars)
+                    try braced(dollar: i, close: close, into: &out)
                     i = close + 1
                 } else {
                     out.append(c)
                     i += 1
                 }
             }
-            return String(out)
         }
 
         mutating func value(of name: String) -> String {
@@ -111,49 +124,57 @@ public enum Interpolation {
             var depth = 0
             var i = dollar + 2
             while i < limit {
-                let c = scalars[i]
-                if c == "$", i + 1 < limit {
-                    if scalars[i + 1] == "{" { depth += 1; i += 2; continue }
-                    if scalars[i + 1] == "$" { i += 2; continue }
+                let c = bytes[i]
+                if c == Scanner.dollar, i + 1 < limit {
+                    if bytes[i + 1] == Scanner.open { depth += 1; i += 2; continue }
+                    if bytes[i + 1] == Scanner.dollar { i += 2; continue }
                 }
-                if c == "}" {
+                if c == Scanner.close {
                     if depth == 0 { return i }
                     depth -= 1
                 }
                 i += 1
             }
-            throw Failure(kind: .malformed(expression: String(String.UnicodeScalarView(scalars[dollar..<limit]))),
-                          offset: dollar)
+            throw failure(.malformed(expression: text(dollar..<limit)), at: dollar)
         }
 
-        /// Evaluates `${…}` spanning scalars[dollar...close].
-        mutating func braced(dollar: Int, close: Int) throws(Failure) -> String {
-            let malformed = Failure(kind: .malformed(expression: String(String.UnicodeScalarView(scalars[dollar...close]))),
-                                    offset: dollar)
+        /// Evaluates `${…}` spanning bytes[dollar...close], appending to `out`.
+        mutating func braced(dollar: Int, close: Int, into out: inout [UInt8]) throws(Failure) {
+            let malformed = failure(.malformed(expression: text(dollar..<(close + 1))), at: dollar)
             var i = dollar + 2
-            guard i < close, Scanner.isNameStart(scalars[i]) else { throw malformed }
-            while i < close, Scanner.isNameChar(scalars[i]) { i += 1 }
-            let name = String(String.UnicodeScalarView(scalars[(dollar + 2)..<i]))
-            if i == close { return value(of: name) }
+            guard i < close, Scanner.isNameStart(bytes[i]) else { throw malformed }
+            while i < close, Scanner.isNameChar(bytes[i]) { i += 1 }
+            let name = text((dollar + 2)..<i)
+            if i == close {
+                out.append(contentsOf: value(of: name).utf8)
+                return
+            }
 
             var colon = false
-            if scalars[i] == ":" { colon = true; i += 1 }
+            if bytes[i] == UInt8(ascii: ":") { colon = true; i += 1 }
             guard i < close else { throw malformed }
-            let op = scalars[i]
-            guard op == "-" || op == "?" || op == "+" else { throw malformed }
+            let op = bytes[i]
+            guard op == UInt8(ascii: "-") || op == UInt8(ascii: "?") || op == UInt8(ascii: "+") else { throw malformed }
             let wordStart = i + 1
             let current = lookup(name)
             // `:` makes an empty value count as missing.
             let present = colon ? !(current ?? "").isEmpty : current != nil
             switch op {
-            case "-":
-                return present ? (current ?? "") : try expand(from: wordStart, to: close)
-            case "+":
-                return present ? try expand(from: wordStart, to: close) : ""
+            case UInt8(ascii: "-"):
+                if present { out.append(contentsOf: (current ?? "").utf8) } else {
+                    try expand(from: wordStart, to: close, into: &out)
+                }
+            case UInt8(ascii: "+"):
+                if present { try expand(from: wordStart, to: close, into: &out) }
             default: // "?"
-                if present { return current ?? "" }
-                let message = try expand(from: wordStart, to: close)
-                throw Failure(kind: .missingRequired(name: name, message: message), offset: dollar)
+                if present {
+                    out.append(contentsOf: (current ?? "").utf8)
+                    return
+                }
+                var message: [UInt8] = []
+                try expand(from: wordStart, to: close, into: &message)
+                throw failure(.missingRequired(name: name, message: String(decoding: message, as: UTF8.self)),
+                              at: dollar)
             }
         }
     }
