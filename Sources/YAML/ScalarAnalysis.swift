@@ -12,12 +12,28 @@ struct ScalarAnalysis {
     var unusualBreaks = false
 
     init(_ text: String) {
-        // ASCII text (nearly every compose value) is read byte by byte,
-        // without decoding scalars.
-        if text.utf8.allSatisfy({ $0 < 0x80 }) {
-            self.init(analyzing: text.utf8.lazy.map { Unicode.Scalar($0) })
+        // ASCII text (nearly every compose value) is read byte by byte from
+        // the string's storage, without decoding scalars.
+        var copy = text
+        let ascii: ScalarAnalysis? = copy.withUTF8 { bytes in
+            bytes.allSatisfy { $0 < 0x80 } ? ScalarAnalysis(analyzing: ASCIIScalars(bytes: bytes)) : nil
+        }
+        if let ascii {
+            self = ascii
         } else {
             self.init(analyzing: text.unicodeScalars)
+        }
+    }
+
+    /// The scalars of ASCII bytes.
+    private struct ASCIIScalars: Sequence, IteratorProtocol {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var index = 0
+
+        mutating func next() -> Unicode.Scalar? {
+            guard index < bytes.count else { return nil }
+            defer { index += 1 }
+            return Unicode.Scalar(bytes[index])
         }
     }
 
