@@ -16,13 +16,27 @@ struct ScalarAnalysis {
         // the string's storage, without decoding scalars.
         var copy = text
         let ascii: ScalarAnalysis? = copy.withUTF8 { bytes in
-            bytes.allSatisfy { $0 < 0x80 } ? ScalarAnalysis(analyzing: ASCIIScalars(bytes: bytes)) : nil
+            // Letters, digits and `_` then also `.`, `-`, `/`: no indicator,
+            // space, break or special character, so every style is allowed
+            // (the result the full analysis gives for such text).
+            if let first = bytes.first, Self.isWordByte(first),
+               bytes.allSatisfy({ Self.isWordByte($0) || $0 == 0x2E || $0 == 0x2D || $0 == 0x2F }) {
+                return ScalarAnalysis()
+            }
+            return bytes.allSatisfy { $0 < 0x80 } ? ScalarAnalysis(analyzing: ASCIIScalars(bytes: bytes)) : nil
         }
         if let ascii {
             self = ascii
         } else {
             self.init(analyzing: text.unicodeScalars)
         }
+    }
+
+    /// Every style allowed, nothing multi-line.
+    private init() {}
+
+    private static func isWordByte(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F
     }
 
     /// The scalars of ASCII bytes.
