@@ -187,7 +187,12 @@ struct ShapeCheck {
             }
         case let .either(shapes):
             if node.isNull, shapes.contains(where: { if case .nullable = $0 { true } else { false } }) { return }
-            guard let chosen = Self.choose(node, shapes) else { return report(node, Self.mismatch(node, shape)) }
+            guard let (chosen, accepted) = Self.chooseChecking(node, shapes) else {
+                return report(node, Self.mismatch(node, shape))
+            }
+            // A scalar alternative `choose` already found valid has nothing
+            // to report (its text is not parsed a second time).
+            if accepted { return }
             walk(node, chosen)
         }
     }
@@ -196,14 +201,22 @@ struct ShapeCheck {
     /// among several scalar ones, the first it satisfies, else the last
     /// (ordered so that the last gives the most useful message).
     static func choose(_ node: Node, _ shapes: [Shape]) -> Shape? {
+        chooseChecking(node, shapes)?.shape
+    }
+
+    /// `choose`, and whether the choice is a scalar rule the node was
+    /// found to satisfy (so checking it again would report nothing).
+    static func chooseChecking(_ node: Node, _ shapes: [Shape]) -> (shape: Shape, accepted: Bool)? {
         let kind: Shape.Kind = node.isMapping ? .mapping : node.isSequence ? .sequence : .scalar
         var chosen: Shape? = nil
         for candidate in shapes where candidate.kind == kind || candidate.kind == nil {
             if chosen != nil, kind != .scalar { break }
             chosen = candidate
-            if kind == .scalar, case let .scalar(rule) = candidate, problem(node, rule) == nil { break }
+            if kind == .scalar, case let .scalar(rule) = candidate, problem(node, rule) == nil {
+                return (candidate, true)
+            }
         }
-        return chosen
+        return chosen.map { ($0, false) }
     }
 
     static func mismatch(_ node: Node, _ shape: Shape) -> String {

@@ -420,7 +420,7 @@ public final class ContainerMonitor {
                                  report: tracker.status == .unhealthy ? tracker.failureReport(command: spec.text) : [])
         guard health != state.health else { return }
         state.health = health
-        try? store.updateState(id: record.id) { $0.health = health }
+        _ = try? store.updateState(id: record.id) { $0.health = health }
     }
 
     // MARK: Exit and restart
