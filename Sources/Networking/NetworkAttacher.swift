@@ -75,6 +75,7 @@ public struct NetworkAttacher: Sendable {
         try store.withLock {
             var net = try store.inspect(request.network)
             try store.ensureUpLocked(net)
+            net.dormant = nil
             if net.endpoints[request.containerID] != nil {
                 throw NetworkError("container \(request.containerName) is already attached to network \(net.name)")
             }
