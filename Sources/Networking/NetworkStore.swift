@@ -263,37 +263,57 @@ public final class NetworkStore: Sendable {
         try withLock { try ensureUpLocked(try inspect(nameOrID)) }
     }
 
-    func ensureUpLocked(_ r: NetworkRecord) throws {
+    /// Returns the record as it is now (a dormant one may get a new plan).
+    @discardableResult
+    func ensureUpLocked(_ r: NetworkRecord) throws -> NetworkRecord {
         let links = LinkControl(try NetlinkSocket())
         var r = r
         let wasDormant = r.dormant == true
         if wasDormant {
-            r.dormant = nil
-            try save(r)
+            // While dormant its subnet was free for others (no bridge, no
+            // route): waking up claims it again under the machine-wide
+            // IPAM lock, or a new one when it was taken meanwhile.
+            try GlobalLock.with("/run/lock/berth-ipam.lock") {
+                let routes = IPAM.parseRoutes((try? Sys.readFile("/proc/net/route")) ?? "")
+                if try links.link(named: r.bridge) == nil, routes.contains(where: { $0.overlaps(r.plan.subnet) }) {
+                    let taken = try allSubnetsOfBerth().filter { $0 != r.plan.subnet }
+                    r.plan = try IPAM.plan(IPAMRequest(), hostRoutes: routes, taken: taken)
+                }
+                r.dormant = nil
+                try save(r)
+                try bringUpBridge(r, links)
+            }
+            try applyRules()
+            return r
         }
         if try links.link(named: r.bridge) == nil {
-            let idBytes = stride(from: 0, to: 8, by: 2).compactMap { i -> UInt8? in
-                let s = r.id.index(r.id.startIndex, offsetBy: i)
-                return UInt8(r.id[s..<r.id.index(s, offsetBy: 2)], radix: 16)
-            }
-            try links.createBridge(r.bridge, mtu: r.mtu, mac: MACAddress(unchecked: [0x02, 0x42] + idBytes))
-            let index = try links.index(of: r.bridge)
-            try links.addAddress(r.plan.gateway, prefix: r.plan.subnet.prefix, index: index, name: r.bridge)
-            try links.addAddress(r.plan.loopbackAlias, prefix: 32, index: index, name: r.bridge)
-            if let s6 = r.plan.subnet6, let g6 = r.plan.gateway6 {
-                try links.addAddress6(g6, prefix: s6.prefix, index: index, name: r.bridge)
-                if let a6 = r.plan.loopbackAlias6 { try links.addAddress6(a6, prefix: 128, index: index, name: r.bridge) }
-            }
-            try links.setUp(index, name: r.bridge)
-            if !r.isInternal { _ = try NFTables.enableIPv4Forwarding() }
-            try applyRules()
-        } else if wasDormant {
+            try bringUpBridge(r, links)
             try applyRules()
         }
         if !r.isPredefined && !DNSHelper.isRunning(pidFile: pidPath(r.id), records: recordsPath(r.id)) {
             try writeRecords(r)
             try DNSHelper.start(executable: dnsHelper, listen: r.plan.gateway, records: recordsPath(r.id), pidFile: pidPath(r.id))
         }
+        return r
+    }
+
+    /// Creates a stored network's bridge with its addresses, up.
+    func bringUpBridge(_ r: NetworkRecord, _ links: LinkControl) throws {
+        guard try links.link(named: r.bridge) == nil else { return }
+        let idBytes = stride(from: 0, to: 8, by: 2).compactMap { i -> UInt8? in
+            let s = r.id.index(r.id.startIndex, offsetBy: i)
+            return UInt8(r.id[s..<r.id.index(s, offsetBy: 2)], radix: 16)
+        }
+        try links.createBridge(r.bridge, mtu: r.mtu, mac: MACAddress(unchecked: [0x02, 0x42] + idBytes))
+        let index = try links.index(of: r.bridge)
+        try links.addAddress(r.plan.gateway, prefix: r.plan.subnet.prefix, index: index, name: r.bridge)
+        try links.addAddress(r.plan.loopbackAlias, prefix: 32, index: index, name: r.bridge)
+        if let s6 = r.plan.subnet6, let g6 = r.plan.gateway6 {
+            try links.addAddress6(g6, prefix: s6.prefix, index: index, name: r.bridge)
+            if let a6 = r.plan.loopbackAlias6 { try links.addAddress6(a6, prefix: 128, index: index, name: r.bridge) }
+        }
+        try links.setUp(index, name: r.bridge)
+        if !r.isInternal { _ = try NFTables.enableIPv4Forwarding() }
     }
 
     func teardown(_ r: NetworkRecord) throws {
