@@ -63,7 +63,8 @@ public struct ContainerWiring: Sendable {
     public init(store: NetworkStore) { self.store = store }
 
     public func wire(_ request: WiringRequest) throws -> NetworkEtcFiles {
-        try NetworkNamespaceFile.create(at: request.namespacePath)
+        // Attaching brings lo up; only a namespace without networks needs it here.
+        try NetworkNamespaceFile.create(at: request.namespacePath, loopbackUp: request.networks.isEmpty)
         do {
             return try attachAll(request)
         } catch {
