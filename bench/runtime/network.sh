@@ -36,9 +36,9 @@ for a in sh true; do ln -s busybox "$ROOTFS/bin/$a"; done
 mkdir -p bench/results
 OUT=bench/results/run-network-$(date -u +%Y%m%dT%H%M%SZ).json
 hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$OUT" \
-    -n "--network none" "$B run --rm --network none --rootfs $ROOTFS bench /bin/true" \
+    -n "network none" "$B run --rm --network none --rootfs $ROOTFS bench /bin/true" \
     -n "default bridge" "$B run --rm --rootfs $ROOTFS bench /bin/true" \
-    -n "--network benchnet" "$B run --rm --network benchnet --rootfs $ROOTFS bench /bin/true" >&2
+    -n "user network benchnet" "$B run --rm --network benchnet --rootfs $ROOTFS bench /bin/true" >&2
 echo "medians (ms), and what each adds to --network none:"
 jq -r '(.results[0].median) as $none | .results[]
        | "\(.command)\t\(.median * 1000 | . * 10 | round / 10) ms\t+\((.median - $none) * 1000 | . * 10 | round / 10) ms"' "$OUT"
