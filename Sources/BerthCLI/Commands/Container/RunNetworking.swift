@@ -182,7 +182,8 @@ struct RunNetworking {
                              resolvConf: NetworkEtcFiles.resolvConf(host: NetworkEtcFiles.hostResolvConf(), dns: flags.dns,
                                                              search: flags.dnsSearch, options: flags.dnsOptions))
         case .network(let name):
-            try RunNetworking.sweepStale(paths: paths)
+            // Best effort: a stale endpoint must not stop a new container.
+            try? RunNetworking.sweepStale(paths: paths)
             let store = NetworkStore(paths: paths)
             let network = name == NetworkStore.defaultBridgeName ? try store.defaultBridge().name : name
             files = try ContainerWiring(store: store).wire(WiringRequest(
