@@ -74,7 +74,7 @@ public struct NetworkAttacher: Sendable {
     public func attach(_ request: AttachRequest) throws -> Attachment {
         try store.withLock {
             var net = try store.inspect(request.network)
-            try store.ensureUpLocked(net)
+            net = try store.ensureUpLocked(net)
             if net.endpoints[request.containerID] != nil {
                 throw NetworkError("container \(request.containerName) is already attached to network \(net.name)")
             }

@@ -12,8 +12,10 @@ import Glibc
 /// runtime joins it; `down` removes it after the container is gone.
 public enum NetworkNamespaceFile {
     /// Creates a new network namespace, pins it at `path` and brings its
-    /// loopback up. Fails if `path` already holds a namespace.
-    public static func create(at path: String) throws {
+    /// loopback up (unless `loopbackUp` is false: the caller attaches a
+    /// network next, which brings `lo` up in the same netlink session).
+    /// Fails if `path` already holds a namespace.
+    public static func create(at path: String, loopbackUp: Bool = true) throws {
         let directory = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
@@ -35,6 +37,7 @@ public enum NetworkNamespaceFile {
         }
         do {
             try pinned.get()
+            guard loopbackUp else { return }
             let links = LinkControl(try NetlinkSocket.open(namespace: path))
             try links.setUp(try links.index(of: "lo"), name: "lo")
         } catch {

@@ -36,6 +36,15 @@ public struct NetworkRecord: Hashable, Sendable, Codable {
     public var mtu: UInt32?
     /// Container id → endpoint.
     public var endpoints: [String: Endpoint]
+    /// berth's default `bridge` network (what `berth run` joins without
+    /// `--network`): no DNS helper, as Docker's default bridge has no
+    /// embedded DNS, and it cannot be removed. nil in older records: false.
+    public var predefined: Bool?
+    /// A predefined network whose kernel side (bridge, rules) `prune` took
+    /// down while nobody used it; the next attach brings it back.
+    public var dormant: Bool?
+
+    public var isPredefined: Bool { predefined == true }
 
     public var ruleNetwork: RuleNetwork {
         RuleNetwork(bridge: bridge, subnet: plan.subnet, subnet6: plan.subnet6, gateway6: plan.gateway6,
@@ -49,8 +58,12 @@ public struct NetworkOptions: Hashable, Sendable {
     public var isInternal: Bool
     public var labels: [String: String]
     public var mtu: UInt32?
+    /// The default `bridge` network (see `NetworkRecord.predefined`).
+    public var predefined: Bool
 
-    public init(ipam: IPAMRequest = IPAMRequest(), isInternal: Bool = false, labels: [String: String] = [:], mtu: UInt32? = nil) {
+    public init(ipam: IPAMRequest = IPAMRequest(), isInternal: Bool = false, labels: [String: String] = [:], mtu: UInt32? = nil,
+                predefined: Bool = false) {
+        self.predefined = predefined
         self.ipam = ipam
         self.isInternal = isInternal
         self.labels = labels
@@ -161,7 +174,8 @@ public final class NetworkStore: Sendable {
                     try links.setUp(index, name: bridge)
                     record = NetworkRecord(id: id, name: name, driver: "bridge", created: NetworkStore.now(),
                                            labels: options.labels, isInternal: options.isInternal, plan: plan,
-                                           bridge: bridge, mtu: options.mtu, endpoints: [:])
+                                           bridge: bridge, mtu: options.mtu, endpoints: [:],
+                                           predefined: options.predefined ? true : nil)
                 }
                 guard let r = record else { throw NetworkError("network \(name): no address plan") }
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -170,8 +184,10 @@ public final class NetworkStore: Sendable {
                 if !options.isInternal { _ = try NFTables.enableIPv4Forwarding() }
                 try applyRules()
                 undo.append { [self] in try? applyRules() }
-                try writeRecords(r)
-                try DNSHelper.start(executable: dnsHelper, listen: r.plan.gateway, records: recordsPath(id), pidFile: pidPath(id))
+                if !r.isPredefined {
+                    try writeRecords(r)
+                    try DNSHelper.start(executable: dnsHelper, listen: r.plan.gateway, records: recordsPath(id), pidFile: pidPath(id))
+                }
                 return r
             } catch {
                 for u in undo.reversed() { u() }
@@ -185,6 +201,9 @@ public final class NetworkStore: Sendable {
     public func remove(_ nameOrID: String) throws {
         try withLock {
             let r = try inspect(nameOrID)
+            if r.isPredefined {
+                throw NetworkError("\(r.name) is a pre-defined network and cannot be removed")
+            }
             guard r.endpoints.isEmpty else {
                 let names = r.endpoints.values.map(\.containerName).sorted().joined(separator: ", ")
                 throw NetworkError("error while removing network: network \(r.name) has active endpoints (\(names))")
@@ -193,16 +212,48 @@ public final class NetworkStore: Sendable {
         }
     }
 
-    /// Removes every network without endpoints; returns their names.
+    /// Removes every network without endpoints; returns their names. The
+    /// predefined `bridge` stays (its name is not returned), but an unused
+    /// one loses its kernel side until the next container joins it, so a
+    /// pruned root leaves no bridge or nftables table behind.
     public func prune(where keep: (NetworkRecord) -> Bool = { _ in false }) throws -> [String] {
         try withLock {
             var removed: [String] = []
             for r in try list() where r.endpoints.isEmpty && !keep(r) {
-                try teardown(r)
-                removed.append(r.name)
+                if r.isPredefined {
+                    try makeDormant(r)
+                } else {
+                    try teardown(r)
+                    removed.append(r.name)
+                }
             }
             return removed
         }
+    }
+
+    /// The default `bridge` network, created on first use (own subnet,
+    /// bridge `brt-<id8>`, no DNS helper) and brought up when dormant.
+    public func defaultBridge() throws -> NetworkRecord {
+        if let r = try list().first(where: { $0.isPredefined && $0.name == NetworkStore.defaultBridgeName }) {
+            return r
+        }
+        do {
+            return try create(name: NetworkStore.defaultBridgeName, options: NetworkOptions(predefined: true))
+        } catch let error as NetworkError where error.description.contains("already exists") {
+            // Another berth created it meanwhile.
+            return try inspect(NetworkStore.defaultBridgeName)
+        }
+    }
+
+    /// The name of berth's default network, as Docker's.
+    public static let defaultBridgeName = "bridge"
+
+    func makeDormant(_ r: NetworkRecord) throws {
+        var r = r
+        try LinkControl(try NetlinkSocket()).deleteIfPresent(r.bridge)
+        r.dormant = true
+        try save(r)
+        try applyRules()
     }
 
     /// Brings a stored network's kernel side back when it is missing (after
@@ -212,29 +263,57 @@ public final class NetworkStore: Sendable {
         try withLock { try ensureUpLocked(try inspect(nameOrID)) }
     }
 
-    func ensureUpLocked(_ r: NetworkRecord) throws {
+    /// Returns the record as it is now (a dormant one may get a new plan).
+    @discardableResult
+    func ensureUpLocked(_ r: NetworkRecord) throws -> NetworkRecord {
         let links = LinkControl(try NetlinkSocket())
+        var r = r
+        let wasDormant = r.dormant == true
+        if wasDormant {
+            // While dormant its subnet was free for others (no bridge, no
+            // route): waking up claims it again under the machine-wide
+            // IPAM lock, or a new one when it was taken meanwhile.
+            try GlobalLock.with("/run/lock/berth-ipam.lock") {
+                let routes = IPAM.parseRoutes((try? Sys.readFile("/proc/net/route")) ?? "")
+                if try links.link(named: r.bridge) == nil, routes.contains(where: { $0.overlaps(r.plan.subnet) }) {
+                    let taken = try allSubnetsOfBerth().filter { $0 != r.plan.subnet }
+                    r.plan = try IPAM.plan(IPAMRequest(), hostRoutes: routes, taken: taken)
+                }
+                r.dormant = nil
+                try save(r)
+                try bringUpBridge(r, links)
+            }
+            try applyRules()
+            return r
+        }
         if try links.link(named: r.bridge) == nil {
-            let idBytes = stride(from: 0, to: 8, by: 2).compactMap { i -> UInt8? in
-                let s = r.id.index(r.id.startIndex, offsetBy: i)
-                return UInt8(r.id[s..<r.id.index(s, offsetBy: 2)], radix: 16)
-            }
-            try links.createBridge(r.bridge, mtu: r.mtu, mac: MACAddress(unchecked: [0x02, 0x42] + idBytes))
-            let index = try links.index(of: r.bridge)
-            try links.addAddress(r.plan.gateway, prefix: r.plan.subnet.prefix, index: index, name: r.bridge)
-            try links.addAddress(r.plan.loopbackAlias, prefix: 32, index: index, name: r.bridge)
-            if let s6 = r.plan.subnet6, let g6 = r.plan.gateway6 {
-                try links.addAddress6(g6, prefix: s6.prefix, index: index, name: r.bridge)
-                if let a6 = r.plan.loopbackAlias6 { try links.addAddress6(a6, prefix: 128, index: index, name: r.bridge) }
-            }
-            try links.setUp(index, name: r.bridge)
-            if !r.isInternal { _ = try NFTables.enableIPv4Forwarding() }
+            try bringUpBridge(r, links)
             try applyRules()
         }
-        if !DNSHelper.isRunning(pidFile: pidPath(r.id), records: recordsPath(r.id)) {
+        if !r.isPredefined && !DNSHelper.isRunning(pidFile: pidPath(r.id), records: recordsPath(r.id)) {
             try writeRecords(r)
             try DNSHelper.start(executable: dnsHelper, listen: r.plan.gateway, records: recordsPath(r.id), pidFile: pidPath(r.id))
         }
+        return r
+    }
+
+    /// Creates a stored network's bridge with its addresses, up.
+    func bringUpBridge(_ r: NetworkRecord, _ links: LinkControl) throws {
+        guard try links.link(named: r.bridge) == nil else { return }
+        let idBytes = stride(from: 0, to: 8, by: 2).compactMap { i -> UInt8? in
+            let s = r.id.index(r.id.startIndex, offsetBy: i)
+            return UInt8(r.id[s..<r.id.index(s, offsetBy: 2)], radix: 16)
+        }
+        try links.createBridge(r.bridge, mtu: r.mtu, mac: MACAddress(unchecked: [0x02, 0x42] + idBytes))
+        let index = try links.index(of: r.bridge)
+        try links.addAddress(r.plan.gateway, prefix: r.plan.subnet.prefix, index: index, name: r.bridge)
+        try links.addAddress(r.plan.loopbackAlias, prefix: 32, index: index, name: r.bridge)
+        if let s6 = r.plan.subnet6, let g6 = r.plan.gateway6 {
+            try links.addAddress6(g6, prefix: s6.prefix, index: index, name: r.bridge)
+            if let a6 = r.plan.loopbackAlias6 { try links.addAddress6(a6, prefix: 128, index: index, name: r.bridge) }
+        }
+        try links.setUp(index, name: r.bridge)
+        if !r.isInternal { _ = try NFTables.enableIPv4Forwarding() }
     }
 
     func teardown(_ r: NetworkRecord) throws {
@@ -265,7 +344,8 @@ public final class NetworkStore: Sendable {
                 }
             }
         }
-        try NFTables.apply(table: tableName, networks: all.map(\.ruleNetwork), ports: ports)
+        let live = all.filter { $0.dormant != true }
+        try NFTables.apply(table: tableName, networks: live.map(\.ruleNetwork), ports: ports)
     }
 
     /// Rewrites the network's DNS records file atomically; the helper
@@ -281,6 +361,7 @@ public final class NetworkStore: Sendable {
                 if let v6 = e.ipv6 { entries.append((n, v6.description)) }
             }
         }
+        if r.isPredefined { return }
         let text = DNSRecords.render(upstreams: upstreams ?? ResolvConf.hostNameservers(), entries: entries)
         try FileManager.default.createDirectory(atPath: runDirectory(r.id), withIntermediateDirectories: true)
         try writeAtomically(recordsPath(r.id), Data(text.utf8))

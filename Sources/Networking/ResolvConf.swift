@@ -21,21 +21,6 @@ public enum ResolvConf {
         text(nameservers: dns.isEmpty ? [network.plan.gateway.description] : dns, search: search, options: options)
     }
 
-    /// `/etc/hosts`: localhost lines, the container's own name(s), then
-    /// `extra_hosts` entries (`host-gateway` already resolved by the caller,
-    /// see `hostGateway(for:)`).
-    public static func hostsFile(hostname: String, address: IPv4Address?, aliases: [String] = [],
-                                 extraHosts: [(name: String, address: String)] = []) -> String {
-        var out = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-        if let address {
-            out += "\(address)\t" + ([hostname] + aliases).joined(separator: " ") + "\n"
-        } else {
-            out += "127.0.1.1\t\(hostname)\n"
-        }
-        for e in extraHosts { out += "\(e.address)\t\(e.name)\n" }
-        return out
-    }
-
     /// The address `host-gateway` stands for in `extra_hosts`: the network's
     /// gateway, which is the host as seen from the container.
     public static func hostGateway(for network: NetworkRecord) -> IPv4Address { network.plan.gateway }

@@ -65,7 +65,18 @@ public func withTestRoot(_ body: (TestRoot) async throws -> Void) async throws {
     let before = LeakCheck.Snapshot.take()
     var bodyError: (any Error)?
     do { try await body(t) } catch { bodyError = error }
-    let cleanupFailures = t.runCleanups()
+    var cleanupFailures = t.runCleanups()
+    // berth's predefined `bridge` network (joined by every `berth run`
+    // without --network) keeps its bridge and nftables table while its root
+    // exists; pruning takes them down as it would for a user.
+    if FileManager.default.fileExists(atPath: t.root.path + "/networks") {
+        do {
+            let r = try t.berth("network", "prune", "-f", "--filter", "type=builtin")
+            if r.status != 0 { cleanupFailures.append("cleanup default bridge: \(r.stderr)") }
+        } catch {
+            cleanupFailures.append("cleanup default bridge: \(error)")
+        }
+    }
     let leaks = LeakCheck.leaks(under: t.directory.path, since: before)
     if leaks.isEmpty {
         try? FileManager.default.removeItem(at: t.directory)

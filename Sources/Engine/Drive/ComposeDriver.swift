@@ -485,15 +485,17 @@ public final class ComposeDriver: ContainerDriver, Sendable {
         // Sharing another container's namespace: nothing to wire, its /etc
         // files are mounted (see makeRecord).
         if case .container = NetworkMode(record.host.networkMode) { return }
-        var hostsLines: [String] = []
-        var nameservers: [String] = []
-        if svc.networkMode != "host" {
-            try NetworkNamespaceFile.create(at: netnsPath(record.id))
-            let attacher = NetworkAttacher(store: networks)
-            var first: (record: NetworkRecord, ip: String)?
+        let extraHosts = svc.extraHosts.sorted(by: { $0.key < $1.key }).flatMap { host, addresses in
+            addresses.map { (name: host, address: $0) }
+        }
+        let files: NetworkEtcFiles
+        if svc.networkMode == "host" {
+            var host = NetworkEtcFiles.forHostNetwork(hostname: record.host.hostname)
+            for e in extraHosts { host.hosts += "\(e.address)\t\(e.name)\n" }
+            files = host
+        } else {
+            var joins: [NetworkJoin] = []
             for (index, (key, attachment)) in svc.networks.sorted(by: { $0.key < $1.key }).enumerated() {
-                let full = Self.networkName(key, in: project)
-                let aliases = (serviceAlias ? [svc.name] : []) + [record.name] + attachment.aliases
                 // A network's own mac_address wins; the service's applies to the first.
                 let macText = attachment.macAddress ?? (index == 0 ? svc.macAddress : nil)
                 var mac: MACAddress?
@@ -503,38 +505,17 @@ public final class ComposeDriver: ContainerDriver, Sendable {
                     }
                     mac = parsed
                 }
-                let result = try attacher.attach(AttachRequest(
-                    containerID: record.id, containerName: record.name, network: full,
-                    namespace: .path(netnsPath(record.id)), aliases: aliases,
-                    ipv4Address: attachment.ipv4Address.flatMap { IPv4Address($0) },
-                    macAddress: mac, interface: "eth\(index)"))
-                let network = try networks.inspect(full)
-                if first == nil { first = (network, result.ipv4.description) }
-                nameservers.append(network.plan.gateway.description)
+                joins.append(NetworkJoin(network: Self.networkName(key, in: project),
+                                         aliases: (serviceAlias ? [svc.name] : []) + [record.name] + attachment.aliases,
+                                         ipv4Address: attachment.ipv4Address.flatMap { IPv4Address($0) }, macAddress: mac))
             }
-            if let first {
-                hostsLines.append("\(first.ip)\t\(record.host.hostname) \(record.name)")
-                let requests = try svc.ports.map(Self.portRequest) + extraPorts
-                if !requests.isEmpty {
-                    let publisher = PortPublisher(store: networks)
-                    let bindings = try publisher.preflight(requests, ipv6: first.record.plan.subnet6 != nil)
-                    try publisher.publish(containerID: record.id, network: first.record.name, bindings: bindings)
-                }
-            }
+            let ports = joins.isEmpty ? [] : try svc.ports.map(Self.portRequest) + extraPorts
+            files = try ContainerWiring(store: networks).wire(WiringRequest(
+                containerID: record.id, containerName: record.name, hostname: record.host.hostname,
+                namespacePath: netnsPath(record.id), networks: joins, ports: ports, dns: svc.dns,
+                dnsSearch: svc.dnsSearch, dnsOptions: svc.dnsOpt, extraHosts: extraHosts))
         }
-        var hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-        hosts += hostsLines.map { $0 + "\n" }.joined()
-        for (host, addresses) in svc.extraHosts.sorted(by: { $0.key < $1.key }) {
-            for address in addresses { hosts += "\(address)\t\(host)\n" }
-        }
-        let resolv = svc.networkMode == "host" || nameservers.isEmpty
-            ? ((try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? "")
-            : ResolvConf.text(nameservers: svc.dns.isEmpty ? [nameservers[0]] : svc.dns, search: svc.dnsSearch,
-                              options: svc.dnsOpt)
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try hosts.write(toFile: directory + "/hosts", atomically: true, encoding: .utf8)
-        try (record.host.hostname + "\n").write(toFile: directory + "/hostname", atomically: true, encoding: .utf8)
-        try resolv.write(toFile: directory + "/resolv.conf", atomically: true, encoding: .utf8)
+        try files.write(to: directory)
     }
 
     static func portRequest(_ p: PortMapping) throws -> PortRequest {

@@ -469,6 +469,13 @@ public final class ContainerMonitor {
         finalCode = code
         if record.autoRemove {
             try? store.remove(id: record.id)
+            // A namespace berth pinned for the container (`berth run` on a
+            // network): unpinned, the kernel deletes it with its veth; the
+            // CLI (or the next attach) releases the network's bookkeeping.
+            if case .join(let path) = NetworkMode(record.host.networkMode), path.hasPrefix(store.paths.run + "/netns/") {
+                _ = umount2(path, Int32(MNT_DETACH))
+                _ = unlink(path)
+            }
             // --rm also removes the container's anonymous volumes, as Docker does.
             let volumes = NamedVolumes(paths: store.paths)
             for m in record.host.mounts where m.type == "volume" && NamedVolumes.isAnonymous(m.source) {

@@ -141,10 +141,11 @@ struct NetworkModeSerialTests {
             try t.importBusybox()
             let name = "\(t.prefix)-owner"
             t.defer_("rm -f owner") { _ = try t.berth("rm", "-f", name) }
-            let started = try t.berth("run", "-d", "--name", name, "--hostname", "owner-host", "busybox:latest", "sleep", "600")
+            let started = try t.berth("run", "-d", "--name", name, "--network", "none", "--hostname", "owner-host", "busybox:latest",
+                                      "sleep", "600")
             #expect(started.status == 0, "\(started.stderr)")
 
-            // none (the default): only lo, up.
+            // none: only lo, up.
             let owner = try t.berth("exec", name, "sh", "-c", "readlink /proc/self/ns/net; ls /sys/class/net; ip -o link show lo")
             let lines = owner.stdout.split(separator: "\n").map(String.init)
             #expect(lines.count == 3 && lines[1] == "lo" && lines[2].contains(",UP"), "\(owner.stdout)")

@@ -15,7 +15,8 @@ enum ContainerCommands {
     static var shared: [ParsableCommand.Type] {
         [RunCommand.self, PsCommand.self, StartCommand.self, StopCommand.self, RestartCommand.self,
          KillCommand.self, RmCommand.self, WaitCommand.self, LogsCommand.self, InspectCommand.self,
-         TopCommand.self, ExecCommand.self, PauseCommand.self, UnpauseCommand.self, StatsCommand.self, CpCommand.self]
+         TopCommand.self, ExecCommand.self, PauseCommand.self, UnpauseCommand.self, StatsCommand.self, CpCommand.self,
+         PortCommand.self]
     }
 }
 

@@ -101,7 +101,7 @@ struct RmCommand: ParsableCommand {
         try forEachContainer(containers) { ref in
             let record = try ctx.store.lookup(ref)
             try ctx.operations.remove(record, force: force, removeVolumes: volumes)
-            // A compose container's network wiring: ports, veths, pinned namespace.
+            // Network wiring (run on a network, or compose): ports, veths, pinned namespace.
             if case .join(let path) = NetworkMode(record.host.networkMode), path.hasPrefix(state.paths.run + "/netns/") {
                 try NetworkAttacher(store: NetworkStore(paths: state.paths)).release(containerID: record.id, namespaceFile: path)
             }

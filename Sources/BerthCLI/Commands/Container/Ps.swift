@@ -1,5 +1,6 @@
 import ArgumentParser
 import Diagnostics
+import Networking
 import Runtime
 
 /// `berth ps`: Docker's columns, `-a`, `-q`, `--format json`, `--filter`.
@@ -43,13 +44,20 @@ struct PsCommand: ParsableCommand {
         guard options.format == "table" else {
             throw UserError("unsupported --format \"\(options.format)\": expected table or json")
         }
+        // Published ports of running containers, from the network records.
+        var ports: [String: [PortBinding]] = [:]
+        for n in (try? NetworkStore(paths: state.paths).list()) ?? [] {
+            for (id, e) in n.endpoints where !e.ports.isEmpty { ports[id, default: []] += e.ports }
+        }
         var table = [["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"]]
         for r in rows {
             var command = "\"" + r.record.process.args.joined(separator: " ") + "\""
             if !options.noTrunc && command.count > 20 { command = String(command.prefix(19)) + "…\"" }
             table.append([options.noTrunc ? r.record.id : r.record.shortID, r.record.image, command,
                           HumanDuration.format(now - r.record.created) + " ago",
-                          ContainerPresentation.status(r.state, now: now), "", r.record.name])
+                          ContainerPresentation.status(r.state, now: now),
+                          r.state.isActive ? (ports[r.record.id] ?? []).map(\.description).joined(separator: ", ") : "",
+                          r.record.name])
         }
         writeStdout(renderTable(table))
     }

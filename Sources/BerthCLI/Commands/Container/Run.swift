@@ -32,18 +32,27 @@ struct RunCommand: ParsableCommand {
             throw UserError("\"berth run\" requires at least 1 argument.\nSee 'berth run --help'.", exitCode: 125)
         }
         let ctx = ContainerContext(state)
-        let record = try translated(exitCode: 125) {
+        let (record, networking) = try translated(exitCode: 125) {
             try create.makeRecord(image: image, command: Array(imageAndCommand.dropFirst()), autoRemove: autoRemove,
                                   paths: state.paths)
         }
         let created = try translated(exitCode: 125) { try ctx.store.create(record) }
+        do {
+            try networking.finish(created, directory: ctx.store.directory(created.id), paths: state.paths)
+        } catch {
+            try? ctx.store.remove(id: created.id)
+            throw UserError("Error response from daemon: failed to set up container networking: \(error)", exitCode: 125)
+        }
         if detach {
             let outcome = try translated(exitCode: 125) { try ctx.operations.start(created) }
             switch outcome {
             case .started, .waitingForAttach:
                 print(created.id)
             case .failed(let code, let message):
-                if created.autoRemove { try? ctx.operations.remove(created, force: true) }
+                if created.autoRemove {
+                    try? ctx.operations.remove(created, force: true)
+                    try? RunNetworking.release(created, paths: state.paths)
+                }
                 throw UserError("Error response from daemon: failed to create task for container: \(message)", exitCode: code)
             }
             return
@@ -51,11 +60,17 @@ struct RunCommand: ParsableCommand {
         let outcome = try translated(exitCode: 125) { try ctx.operations.start(created, deferStart: true) }
         switch outcome {
         case .failed(let code, let message):
-            if created.autoRemove { try? ctx.operations.remove(created, force: true) }
+            if created.autoRemove {
+                try? ctx.operations.remove(created, force: true)
+                try? RunNetworking.release(created, paths: state.paths)
+            }
             throw UserError("Error response from daemon: failed to create task for container: \(message)", exitCode: code)
         case .started, .waitingForAttach:
             break
         }
+        // The monitor removes a --rm container (and unpins its namespace,
+        // which takes its veth); the network bookkeeping is released here.
+        defer { if created.autoRemove { try? RunNetworking.release(created, paths: state.paths) } }
         let result = try translated(exitCode: 125) {
             try AttachClient.attach(socketPath: ctx.store.socketPath(created.id), stdin: create.interactive,
                                     tty: create.tty)
@@ -103,8 +118,19 @@ struct CreateOptions: ParsableArguments {
     @Option(name: .long, help: "Restart policy to apply when a container exits") var restart: String = "no"
     @Option(name: .shortAndLong, help: "Container host name") var hostname: String?
     @Option(name: [.customLong("network"), .customLong("net")],
-            help: "Connect a container to a network (none, host or container:NAME)") var network: String?
+            help: "Connect a container to a network (bridge, a network name, none, host or container:NAME)") var network: String?
+    @Option(name: [.customLong("network-alias"), .customLong("net-alias")], help: "Add network-scoped alias for the container")
+    var networkAlias: [String] = []
+    @Option(name: .long, help: "IPv4 address (e.g., 172.30.100.104)") var ip: String?
     @Option(name: .customLong("mac-address"), help: "Container MAC address (e.g., 92:d0:c6:0a:29:33)") var macAddress: String?
+    @Option(name: .shortAndLong, help: "Publish a container's port(s) to the host") var publish: [String] = []
+    @Flag(name: [.customShort("P"), .customLong("publish-all")], help: "Publish all exposed ports to random ports")
+    var publishAll = false
+    @Option(name: .long, help: "Set custom DNS servers") var dns: [String] = []
+    @Option(name: .customLong("dns-search"), help: "Set custom DNS search domains") var dnsSearch: [String] = []
+    @Option(name: [.customLong("dns-option"), .customLong("dns-opt")], help: "Set DNS options") var dnsOption: [String] = []
+    @Option(name: .customLong("add-host"), help: "Add a custom host-to-IP mapping (host:ip)") var addHost: [String] = []
+    @Option(name: .customLong("expose"), help: "Expose a port or a range of ports") var expose: [String] = []
     @Option(name: .shortAndLong, help: "Set meta data on a container") var label: [String] = []
     @Option(name: .customLong("log-opt"), help: "Log driver options (max-size, max-file)") var logOpt: [String] = []
     @Option(name: .customLong("stop-signal"), help: "Signal to stop the container") var stopSignalFlag: String?
@@ -115,7 +141,8 @@ struct CreateOptions: ParsableArguments {
     /// directory as the container's root filesystem.
     @Option(name: .customLong("rootfs"), help: ArgumentHelp(visibility: .private)) var rootfs: String?
 
-    func makeRecord(image: String, command: [String], autoRemove: Bool, paths: StatePaths) throws -> ContainerRecord {
+    func makeRecord(image: String, command: [String], autoRemove: Bool,
+                    paths: StatePaths) throws -> (ContainerRecord, RunNetworking) {
         guard let policy = RestartPolicy.parse(restart) else {
             throw UserError("invalid restart policy \"\(restart)\"", exitCode: 125)
         }
@@ -201,9 +228,14 @@ struct CreateOptions: ParsableArguments {
             mounts.append(try MountFlags.volume(path, layers: seedDirs, volumes: volumes))
         }
 
-        let networking = try RunNetworking.resolve(network: network, hostname: hostname, macAddress: macAddress,
+        let flags = RunNetworking.Flags(
+            network: network, hostname: hostname, macAddress: macAddress, ip: ip, aliases: networkAlias, publish: publish,
+            publishAll: publishAll, exposed: Array((config.exposedPorts ?? [:]).keys) + expose, dns: dns,
+            dnsSearch: dnsSearch, dnsOptions: dnsOption, addHosts: addHost)
+        let networking = try RunNetworking.resolve(flags, id: id, containerDirectory: containerDir, paths: paths,
                                                    store: ContainerStore(paths: paths))
-        mounts += networking.mounts
+        // A user's own mount of /etc/hosts (…) wins, as with Docker.
+        mounts += networking.mounts.filter { n in !mounts.contains { $0.destination == n.destination } }
 
         var labels: [String: String] = config.labels ?? [:]
         for l in label {
@@ -229,20 +261,21 @@ struct CreateOptions: ParsableArguments {
             guard let n = ByteCount.parse(memory) else { throw UserError("invalid memory limit \(memory)", exitCode: 125) }
             memoryBytes = n
         }
-        return ContainerRecord(
+        let record = ContainerRecord(
             id: id, name: name ?? "", image: image,
             imageDigest: digest,
             process: ProcessSpec(args: args, env: environment, cwd: workdir ?? config.workingDir.flatMap { $0.isEmpty ? nil : $0 } ?? "/",
                                  user: user ?? config.user ?? "", tty: tty, openStdin: interactive,
                                  stopSignal: stopSignalSet ? stopSignal : (config.stopSignal ?? stopSignal),
                                  stopTimeout: stopTimeout, entrypoint: entry, cmd: cmd),
-            host: HostSpec(hostname: networking.hostname ?? hostname ?? "", mounts: mounts, readOnlyRootfs: readOnly,
+            host: HostSpec(hostname: networking.hostname, mounts: mounts, readOnlyRootfs: readOnly,
                            privileged: privileged, capAdd: capAdd, capDrop: capDrop, memory: memoryBytes,
                            nanoCPUs: Int64((cpus ?? 0) * 1e9), pidsLimit: pidsLimit ?? 0, initProcess: `init`,
                            networkMode: networking.mode.text,
                            devices: devices.isEmpty ? nil : devices,
                            deviceCgroupRules: deviceCgroupRule.isEmpty ? nil : deviceCgroupRule),
             labels: labels, restart: policy, log: log, autoRemove: autoRemove, rootfs: rootPath, overlay: overlay)
+        return (record, networking)
     }
 }
 

@@ -1,44 +1,129 @@
+import Diagnostics
 import Networking
 import Runtime
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// `run --network` and `--mac-address`, Docker's rules: `none` (the
-/// default until `run` attaches to networks) is a namespace with only `lo`;
-/// `host` is the host's; `container:NAME` shares NAME's namespace, its
-/// hostname and its /etc/hosts, hostname and resolv.conf where NAME has
-/// them. A hostname conflicts with `container:`; a MAC address with every
-/// mode `run` has (none of them puts an interface on a network).
+/// `run --network` and the flags that go with it, Docker's rules:
+/// no `--network` joins the default `bridge` network (created on first
+/// use; outbound NAT, no DNS by name, the host's resolv.conf); a network
+/// name joins that user-defined network (DNS by name and alias through
+/// berth's helper); `none` is a namespace with only `lo`; `host` is the
+/// host's; `container:NAME` shares NAME's namespace, hostname and /etc
+/// files. Every mode but `container:` gets its own /etc/hosts, hostname and
+/// resolv.conf, written by `finish` once the container exists.
 struct RunNetworking {
+    enum Kind: Equatable {
+        case none, host, shared
+        /// The default bridge or a user-defined network.
+        case network(String)
+    }
+
+    var kind: Kind
     var mode: NetworkMode
-    /// The hostname the mode fixes (the host's, or the other container's).
-    var hostname: String?
+    /// The container's hostname.
+    var hostname: String
     var mounts: [MountSpec]
 
-    static func resolve(network: String?, hostname: String?, macAddress: String?,
+    struct Flags {
+        var network: String?
+        var hostname: String?
+        var macAddress: String?
+        var ip: String?
+        var aliases: [String] = []
+        var publish: [String] = []
+        var publishAll = false
+        var exposed: [String] = []
+        var dns: [String] = []
+        var dnsSearch: [String] = []
+        var dnsOptions: [String] = []
+        var addHosts: [String] = []
+    }
+
+    var flags: Flags
+    var ports: [PortRequest] = []
+    var mac: MACAddress?
+    var ip: IPv4Address?
+    var extraHosts: [(name: String, address: String)] = []
+
+    static func resolve(_ flags: Flags, id: String, containerDirectory: String, paths: StatePaths,
                         store: ContainerStore) throws -> RunNetworking {
-        if let macAddress, MACAddress(macAddress.replacingOccurrences(of: "-", with: ":")) == nil {
-            throw UserError("invalid argument \"\(macAddress)\" for \"--mac-address\" flag: invalid MAC address", exitCode: 125)
+        var mac: MACAddress?
+        if let text = flags.macAddress {
+            guard let parsed = MACAddress(text.replacingOccurrences(of: "-", with: ":")) else {
+                throw UserError("invalid argument \"\(text)\" for \"--mac-address\" flag: invalid MAC address", exitCode: 125)
+            }
+            mac = parsed
         }
-        let value = network ?? "none"
-        // A MAC belongs to an interface on a network; none of run's modes has one.
-        if macAddress != nil {
-            throw UserError("Error response from daemon: conflicting options: mac-address and the network mode \"\(value)\" (berth run does not attach containers to networks yet; set mac_address in a compose file)",
-                            exitCode: 125)
+        var ip: IPv4Address?
+        if let text = flags.ip {
+            guard let parsed = IPv4Address(text) else {
+                throw UserError("invalid argument \"\(text)\" for \"--ip\" flag: invalid IP address", exitCode: 125)
+            }
+            ip = parsed
         }
-        switch value {
-        case "none":
-            return RunNetworking(mode: .none, hostname: nil, mounts: [])
-        case "host":
-            return RunNetworking(mode: .host, hostname: hostname == nil ? hostHostname() : nil, mounts: [])
-        default:
-            guard value.hasPrefix("container:"), value.count > "container:".count else {
-                throw UserError("Error response from daemon: network \(value) not found (berth run supports --network none, host or container:NAME)",
+        var extraHosts: [(name: String, address: String)] = []
+        for entry in flags.addHosts {
+            // Docker: host:ip, host=ip (and an IPv6 address after the first ':').
+            let separator = entry.firstIndex(of: "=") ?? entry.firstIndex(of: ":")
+            guard let separator else {
+                throw UserError("invalid argument \"\(entry)\" for \"--add-host\" flag: bad format for add-host: \"\(entry)\"", exitCode: 125)
+            }
+            let name = String(entry[..<separator])
+            var address = String(entry[entry.index(after: separator)...])
+            if address.hasPrefix("[") && address.hasSuffix("]") { address = String(address.dropFirst().dropLast()) }
+            guard !name.isEmpty, address == "host-gateway" || IPv4Address(address) != nil || IPv6Address(address) != nil else {
+                throw UserError("invalid argument \"\(entry)\" for \"--add-host\" flag: invalid IP address in add-host: \"\(address)\"",
                                 exitCode: 125)
             }
-            if hostname != nil {
+            extraHosts.append((name, address))
+        }
+        var ports: [PortRequest] = []
+        for p in flags.publish {
+            do { ports.append(try PortRequest.parse(p)) } catch {
+                throw UserError("invalid argument \"\(p)\" for \"-p, --publish\" flag: \(error)", exitCode: 125)
+            }
+        }
+        if flags.publishAll {
+            for e in flags.exposed.sorted() {
+                if let r = try? PortRequest.parse(e), !ports.contains(where: { $0.containerPorts == r.containerPorts && $0.proto == r.proto }) {
+                    ports.append(r)
+                }
+            }
+        }
+        let ownFiles = NetworkEtcFiles.names.map {
+            MountSpec(type: "bind", source: "\(containerDirectory)/\($0)", destination: "/etc/\($0)",
+                      hostPath: "\(containerDirectory)/\($0)")
+        }
+        let shortID = String(id.prefix(12))
+        let value = flags.network ?? NetworkStore.defaultBridgeName
+        var result: RunNetworking
+        switch value {
+        case "none", "host":
+            if mac != nil {
+                throw UserError("Error response from daemon: conflicting options: mac-address and the network mode", exitCode: 125)
+            }
+            if ip != nil || !flags.aliases.isEmpty {
+                throw UserError("Error response from daemon: user specified IP address and network aliases are supported on user defined networks only",
+                                exitCode: 125)
+            }
+            if value == "none" {
+                result = RunNetworking(kind: .none, mode: .none, hostname: flags.hostname ?? shortID, mounts: ownFiles, flags: flags)
+            } else {
+                result = RunNetworking(kind: .host, mode: .host, hostname: flags.hostname ?? hostHostname() ?? shortID,
+                                       mounts: ownFiles, flags: flags)
+            }
+        case _ where value.hasPrefix("container:"):
+            guard value.count > "container:".count else {
+                throw UserError("Error response from daemon: network \(value) not found", exitCode: 125)
+            }
+            if flags.hostname != nil {
                 throw UserError("Error response from daemon: conflicting options: hostname and the network mode", exitCode: 125)
+            }
+            if mac != nil || ip != nil || !flags.publish.isEmpty || !flags.dns.isEmpty || !flags.addHosts.isEmpty {
+                throw UserError("Error response from daemon: conflicting options: mac-address, ip, port publishing, dns and add-host cannot be used with the container network mode",
+                                exitCode: 125)
             }
             let name = String(value.dropFirst("container:".count))
             let target: ContainerRecord
@@ -48,12 +133,94 @@ struct RunNetworking {
                 throw UserError("Error response from daemon: No such container: \(name)", exitCode: 125)
             }
             let directory = store.directory(target.id)
-            let mounts = ["hosts", "hostname", "resolv.conf"]
+            let mounts = NetworkEtcFiles.names
                 .filter { StateFile.exists("\(directory)/\($0)") }
                 .map { MountSpec(type: "bind", source: "\(directory)/\($0)", destination: "/etc/\($0)") }
-            return RunNetworking(mode: .container(id: target.id),
-                                 hostname: target.host.hostname.isEmpty ? target.shortID : target.host.hostname,
-                                 mounts: mounts)
+            result = RunNetworking(kind: .shared, mode: .container(id: target.id),
+                                   hostname: target.host.hostname.isEmpty ? target.shortID : target.host.hostname,
+                                   mounts: mounts, flags: flags)
+        default:
+            let networks = NetworkStore(paths: paths)
+            if value != NetworkStore.defaultBridgeName {
+                do { _ = try networks.inspect(value) } catch {
+                    throw UserError("Error response from daemon: network \(value) not found", exitCode: 125)
+                }
+            } else if ip != nil || !flags.aliases.isEmpty {
+                throw UserError("Error response from daemon: user specified IP address and network-scoped aliases are supported on user defined networks only",
+                                exitCode: 125)
+            }
+            result = RunNetworking(kind: .network(value), mode: .join(path: namespacePath(id, paths: paths)),
+                                   hostname: flags.hostname ?? shortID, mounts: ownFiles, flags: flags)
+        }
+        result.ports = ports
+        result.mac = mac
+        result.ip = ip
+        result.extraHosts = extraHosts
+        if !ports.isEmpty && result.kind == .host {
+            writeStderr("WARNING: Published ports are discarded when using host network mode\n")
+        }
+        return result
+    }
+
+    static func namespacePath(_ id: String, paths: StatePaths) -> String { "\(paths.run)/netns/\(id)" }
+
+    /// Once the container record exists (its name is final): wires its
+    /// network and writes its /etc files. On failure nothing of it remains.
+    func finish(_ record: ContainerRecord, directory: String, paths: StatePaths) throws {
+        let files: NetworkEtcFiles
+        switch kind {
+        case .shared:
+            return
+        case .host:
+            var host = NetworkEtcFiles.forHostNetwork(hostname: hostname)
+            for e in extraHosts { host.hosts += "\(e.address)\t\(e.name)\n" }
+            files = host
+        case .none:
+            files = NetworkEtcFiles(hosts: NetworkEtcFiles.hosts(hostname: hostname, addresses: [],
+                                                   extraHosts: extraHosts.filter { $0.address != "host-gateway" }),
+                             hostname: hostname,
+                             resolvConf: NetworkEtcFiles.resolvConf(host: NetworkEtcFiles.hostResolvConf(), dns: flags.dns,
+                                                             search: flags.dnsSearch, options: flags.dnsOptions))
+        case .network(let name):
+            // Best effort: a stale endpoint must not stop a new container.
+            try? RunNetworking.sweepStale(paths: paths)
+            let store = NetworkStore(paths: paths)
+            let network = name == NetworkStore.defaultBridgeName ? try store.defaultBridge().name : name
+            files = try ContainerWiring(store: store).wire(WiringRequest(
+                containerID: record.id, containerName: record.name, hostname: hostname,
+                namespacePath: RunNetworking.namespacePath(record.id, paths: paths),
+                networks: [NetworkJoin(network: network, aliases: flags.aliases, ipv4Address: ip, macAddress: mac)],
+                ports: ports, dns: flags.dns, dnsSearch: flags.dnsSearch, dnsOptions: flags.dnsOptions,
+                extraHosts: extraHosts))
+        }
+        do {
+            try files.write(to: directory)
+        } catch {
+            if case .network = kind { try? RunNetworking.release(record, paths: paths) }
+            throw error
+        }
+    }
+
+    /// Undoes `finish` for a removed container: published ports, veths,
+    /// addresses, the pinned namespace. Safe to repeat.
+    static func release(_ record: ContainerRecord, paths: StatePaths) throws {
+        guard case .join(let path) = NetworkMode(record.host.networkMode), path.hasPrefix(paths.run + "/netns/") else { return }
+        try NetworkAttacher(store: NetworkStore(paths: paths)).release(containerID: record.id, namespaceFile: path)
+    }
+
+    /// Releases endpoints whose container is gone (a detached `run --rm`
+    /// container the monitor removed: its namespace went with it, its
+    /// address and ports are still booked). Containers of this root only.
+    static func sweepStale(paths: StatePaths) throws {
+        let networks = NetworkStore(paths: paths)
+        let containers = ContainerStore(paths: paths)
+        var stale = Set<String>()
+        for n in try networks.list() {
+            for id in n.endpoints.keys where !StateFile.exists(containers.directory(id)) { stale.insert(id) }
+        }
+        let attacher = NetworkAttacher(store: networks)
+        for id in stale.sorted() {
+            try attacher.release(containerID: id, namespaceFile: namespacePath(id, paths: paths))
         }
     }
 

@@ -54,7 +54,7 @@ struct NetworkFilter {
                 case "name": n.name.contains(v)
                 case "id": n.id.hasPrefix(v)
                 case "driver": n.driver == v
-                case "type": v == "custom"
+                case "type": v == (n.isPredefined ? "builtin" : "custom")
                 case "dangling": (v == "true" || v == "1") == n.endpoints.isEmpty
                 case "label":
                     if let eq = v.firstIndex(of: "=") {

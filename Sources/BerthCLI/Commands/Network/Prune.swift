@@ -19,6 +19,7 @@ struct NetworkPrune: ParsableCommand {
             print("Are you sure you want to continue? [y/N] ", terminator: "")
             guard let answer = readLine(), answer.lowercased().hasPrefix("y") else { return }
         }
+        try withNetworkErrors { try RunNetworking.sweepStale(paths: state.paths) }
         let removed = try withNetworkErrors { try state.networkStore.prune(where: { !f.matches($0) }) }
         if !removed.isEmpty {
             print("Deleted Networks:")
