@@ -37,6 +37,7 @@ enum LaunchStep {
         case 29: "execve"
         case 30: "clone CLONE_PARENT"
         case 31: "bind pty to /dev/console"
+        case 32: "join cgroup"
         default: "container setup step \(step)"
         }
     }

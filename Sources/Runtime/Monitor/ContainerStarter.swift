@@ -81,6 +81,13 @@ public struct LauncherStarter: ContainerStarter {
             if let ov = record.overlay {
                 // The container's own layer and the mount point (mounted inside its namespace only).
                 for dir in [ov.upperDir, ov.workDir, record.rootfs] { try StateFile.makeDirectories(dir, mode: 0o700) }
+                // A `--rm` container's layer is mounted volatile (see Rootfs.volatile);
+                // overlayfs refuses a second mount while the marker of the
+                // first is in its scratch directory `work/work`, which it
+                // empties at every mount anyway. The layer is thrown away when
+                // the container is removed, so a start after a lost monitor
+                // may reuse it.
+                if record.autoRemove { try StateFile.removeTree(ov.workDir + "/work") }
             }
             plan = try ContainerLaunch.plan(for: record)
         } catch {
@@ -141,9 +148,10 @@ public enum ContainerLaunch {
         } else if record.host.networkMode.hasPrefix("ns:") {
             o.namespaces.net = .join(path: String(record.host.networkMode.dropFirst(3)))
         }
-        let rootfs: Rootfs
+        var rootfs: Rootfs
         if let ov = record.overlay {
             rootfs = Rootfs(overlayAt: record.rootfs, lowerDirs: ov.lowerDirs, upperDir: ov.upperDir, workDir: ov.workDir)
+            rootfs.volatile = record.autoRemove
         } else {
             rootfs = Rootfs(directory: record.rootfs)
         }
