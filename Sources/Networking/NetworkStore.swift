@@ -191,6 +191,23 @@ public final class NetworkStore: Sendable {
         }
     }
 
+    /// Deletes a network's bridge and stops its DNS helper ahead of `remove`,
+    /// when every endpoint left on it belongs to `leaving` (containers being
+    /// removed): deleting a bridge waits for the kernel (two RCU grace
+    /// periods and two RCU barriers, 30–60 ms here), which `down` overlaps
+    /// with the container removals. The record, addresses plan and rules
+    /// stay until `remove`; a crash in between leaves a record whose bridge
+    /// is gone, which `remove` still removes and `ensureUp` (the next attach)
+    /// brings back. Returns whether the bridge was retired.
+    @discardableResult
+    public func retireBridge(_ nameOrID: String, leaving: Set<String>) throws -> Bool {
+        let r = try withLock { try inspect(nameOrID) }
+        guard Set(r.endpoints.keys).isSubset(of: leaving) else { return false }
+        try DNSHelper.stop(pidFile: pidPath(r.id), records: recordsPath(r.id))
+        _ = try LinkControl(try NetlinkSocket()).deleteIfPresent(r.bridge)
+        return true
+    }
+
     /// Removes every network without endpoints; returns their names.
     public func prune(where keep: (NetworkRecord) -> Bool = { _ in false }) throws -> [String] {
         try withLock {

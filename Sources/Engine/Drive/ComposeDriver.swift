@@ -305,6 +305,17 @@ public final class ComposeDriver: ContainerDriver, Sendable {
         return created
     }
 
+    /// `down`, once every container it removes has stopped: deletes the
+    /// bridges of the project's networks that only those containers use
+    /// (see `NetworkStore.retireBridge`), while their removals run.
+    public func retireBridges(leaving ids: Set<String>) async throws {
+        try await blocking {
+            for network in try self.networks.list() where network.labels[ProjectLabels.project] == self.project.name {
+                try self.networks.retireBridge(network.name, leaving: ids)
+            }
+        }
+    }
+
     /// Removes the project's networks (those berth labelled for it).
     public func removeNetworks() throws -> [String] {
         var removed: [String] = []

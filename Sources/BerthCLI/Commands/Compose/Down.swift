@@ -58,6 +58,8 @@ struct DownCommand: AsyncParsableCommand {
         // Veths are left to the kernel, which deletes them with each
         // container's network namespace in one background batch; they are
         // awaited (or deleted) at the end.
+        let leaving = Set(byService.values.flatMap { $0.map(\.record.id) })
+        var allStops: [Task<Void, any Error>] = []
         let lazyLinks = try await withThrowingTaskGroup(of: [String].self) { group in
             var stopped: [String: Task<Void, any Error>] = [:]
             for service in graph.stopWaves().flatMap({ $0 }) + orphans {
@@ -70,6 +72,7 @@ struct DownCommand: AsyncParsableCommand {
                         try await driver.stop(record.name, timeout: timeout)
                     }
                     containerStops.append(stop)
+                    allStops.append(stop)
                     group.addTask {
                         try await stop.value
                         progress.update("Container", record.name, .working("Removing"))
@@ -83,6 +86,14 @@ struct DownCommand: AsyncParsableCommand {
                     for dependent in after { try await dependent.value }
                     for stop in containerStops { try await stop.value }
                 }
+            }
+            // Once nothing runs any more, the bridges go while the
+            // containers are being removed (the kernel takes 30–60 ms per bridge).
+            let stops = allStops
+            group.addTask {
+                for stop in stops { try await stop.value }
+                try await driver.retireBridges(leaving: leaving)
+                return []
             }
             var links: [String] = []
             for try await more in group { links += more }
