@@ -95,7 +95,9 @@ public final class NetworkStore: Sendable {
     public func list() throws -> [NetworkRecord] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
         var out: [NetworkRecord] = []
-        for n in names where n.hasSuffix(".json") {
+        // `.tmp-<pid>-<id>.json` is a write in progress, or one a killed
+        // berth left behind: never a second copy of the record.
+        for n in names where n.hasSuffix(".json") && !n.hasPrefix(".") {
             let path = directory + "/" + n
             guard let data = FileManager.default.contents(atPath: path) else { continue }
             do {
