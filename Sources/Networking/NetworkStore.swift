@@ -210,6 +210,12 @@ public final class NetworkStore: Sendable {
         return true
     }
 
+    /// Renders and applies berth's nftables rules from the stored state
+    /// (after changes made with `applyRules: false`).
+    public func reapplyRules() throws {
+        try withLock { try applyRules() }
+    }
+
     /// Removes every network without endpoints; returns their names.
     public func prune(where keep: (NetworkRecord) -> Bool = { _ in false }) throws -> [String] {
         try withLock {
@@ -247,6 +253,7 @@ public final class NetworkStore: Sendable {
             if !r.isInternal { _ = try NFTables.enableIPv4Forwarding() }
             try applyRules()
         }
+        if FileManager.default.fileExists(atPath: rulesPendingPath) { try applyRules() }
         if !DNSHelper.isRunning(pidFile: pidPath(r.id), records: recordsPath(r.id)) {
             try writeRecords(r)
             try DNSHelper.start(executable: dnsHelper, listen: r.plan.gateway, records: recordsPath(r.id), pidFile: pidPath(r.id))
@@ -269,6 +276,17 @@ public final class NetworkStore: Sendable {
         try writeAtomically(recordPath(r.id), try NetworkStore.encoder.encode(r))
     }
 
+    /// Marks the nftables rules as behind the records (a change made with
+    /// `applyRules: false`), before that change is saved: the next attach
+    /// (`ensureUpLocked`) applies them if nothing else did, so a berth killed
+    /// in between never leaves a port forwarded to a released address.
+    func markRulesPending() {
+        let fd = open(rulesPendingPath, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        if fd >= 0 { close(fd) }
+    }
+
+    var rulesPendingPath: String { directory + "/.rules-pending" }
+
     /// Re-renders and applies berth's nftables table from the stored state.
     func applyRules() throws {
         let all = try list()
@@ -281,6 +299,7 @@ public final class NetworkStore: Sendable {
             }
         }
         try NFTables.apply(table: tableName, networks: all.map(\.ruleNetwork), ports: ports)
+        unlink(rulesPendingPath)
     }
 
     /// Rewrites the network's DNS records file atomically; the helper
