@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "berth", targets: ["berth"]),
         .executable(name: "berth-monitor", targets: ["berth-monitor"]),
         .executable(name: "berth-dns", targets: ["berth-dns"]),
+        .executable(name: "berth-init", targets: ["berth-init"]),
         // For fuzz/ and other packages that drive the loaders.
         .library(name: "BerthCompose", targets: ["YAML", "Compose"]),
     ],
@@ -39,6 +40,10 @@ let package = Package(
         .target(name: "SystemCalls", dependencies: ["CRuntime", "Diagnostics"]),
         .target(name: "CMonitor"),
         .target(name: "Runtime", dependencies: ["CRuntime", "SystemCalls", "Diagnostics", "CMonitor", "Health"]),
+        // PID 1 of `--init` containers (like docker-init): C only, fully static
+        // because it runs inside arbitrary images; -nostartfiles leaves out
+        // swiftrt.o, so no Swift runtime is linked in (~0.8 MB, libc only).
+        .executableTarget(name: "berth-init", linkerSettings: [.unsafeFlags(["-static-executable", "-nostartfiles", "-Xlinker", "--gc-sections"])]),
         // Small and static: one per running container (goal ≤ 2 MB resident).
         .executableTarget(name: "berth-monitor", dependencies: ["Runtime"],
                           linkerSettings: [.unsafeFlags(["-static-executable"])]),
@@ -72,7 +77,7 @@ let package = Package(
         .testTarget(name: "HealthTests", dependencies: ["Health"]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "OCI", "CZlib", "CZstd", "BerthTestSupport"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "SystemCalls", "CRuntime", "Diagnostics"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "SystemCalls", "CRuntime", "Diagnostics", "BerthTestSupport"]),
         .testTarget(name: "NetworkingTests", dependencies: ["Networking"]),
         // One target for every root integration suite (Tests/IntegrationTests/<Area>/).
         .testTarget(name: "IntegrationTests", dependencies: [

@@ -18,9 +18,30 @@ public struct Berth: AsyncParsableCommand {
 
     /// The process entry point: parses, runs, and renders every error in one place.
     public static func run(arguments: [String]? = nil) async -> Never {
+        await run(parsed: parse(arguments: arguments))
+    }
+
+    /// For `main.swift`, before its first `await` (so on the main thread):
+    /// parses the command line and runs a command that asks for the main
+    /// thread (`MainThreadCommand`) right here, exiting; any other command
+    /// is returned for `run(parsed:)`. The main thread's allocator grows its
+    /// heap in large steps where a worker thread's arena calls `mprotect`
+    /// for every few pages (about a thousand times for a 200-service `config`).
+    public static func parseRunningOnMainThread(arguments: [String]? = nil) -> any ParsableCommand {
+        let command = parse(arguments: arguments)
+        guard var direct = command as? any MainThreadCommand else { return command }
         do {
-            let argv = GlobalOptions.hoist(arguments ?? Array(CommandLine.arguments.dropFirst()))
-            var command = try parseAsRoot(argv)
+            try direct.run()
+            exit(withError: nil)
+        } catch {
+            fail(error)
+        }
+    }
+
+    /// Runs a command from `parse`/`parseRunningOnMainThread`.
+    public static func run(parsed: any ParsableCommand) async -> Never {
+        var command = parsed
+        do {
             if var async = command as? AsyncParsableCommand {
                 try await async.run()
             } else {
@@ -28,12 +49,32 @@ public struct Berth: AsyncParsableCommand {
             }
             exit(withError: nil)
         } catch {
-            let code = ErrorRendering.render(error)
-            if let code { exitProcess(code) }
-            exit(withError: error)
+            fail(error)
         }
     }
+
+    /// The parsed command; usage errors, `--help` and `--version` exit here.
+    static func parse(arguments: [String]?) -> any ParsableCommand {
+        do {
+            let argv = GlobalOptions.hoist(arguments ?? Array(CommandLine.arguments.dropFirst()))
+            return try parseAsRoot(argv)
+        } catch {
+            fail(error)
+        }
+    }
+
+    /// Renders `error` and exits with its code.
+    static func fail(_ error: any Error) -> Never {
+        let code = ErrorRendering.render(error)
+        if let code { exitProcess(code) }
+        exit(withError: error)
+    }
 }
+
+/// A synchronous command that runs on the main thread (see
+/// `Berth.parseRunningOnMainThread`): one that only computes and prints,
+/// never waits on tasks or actors.
+protocol MainThreadCommand: ParsableCommand {}
 
 /// docker compose accepts its global options before the subcommand
 /// (`berth -f a.yaml -p demo up`); ArgumentParser reads options after the

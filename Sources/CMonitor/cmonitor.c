@@ -71,18 +71,18 @@ int cm_pipe(int fds[2], int nonblock) { return pipe2(fds, O_CLOEXEC | (nonblock 
 
 int cm_accept(int fd) { return accept4(fd, NULL, NULL, SOCK_CLOEXEC); }
 
-int cm_open_pty(int *master, int *slave, unsigned short rows, unsigned short cols) {
-    int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (m < 0) return -1;
-    char name[128];
-    if (grantpt(m) != 0 || unlockpt(m) != 0 || ptsname_r(m, name, sizeof name) != 0) { close(m); return -1; }
-    int s = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (s < 0) { close(m); return -1; }
-    struct winsize ws = {.ws_row = rows, .ws_col = cols};
-    ioctl(s, TIOCSWINSZ, &ws);
-    *master = m;
-    *slave = s;
-    return 0;
+int cm_signal_is_default(int sig) {
+    struct sigaction old;
+    if (sigaction(sig, NULL, &old) != 0) return 0;
+    return !(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_DFL;
+}
+
+int cm_reset_signal(int sig) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    return sigaction(sig, &sa, NULL);
 }
 
 int cm_set_winsize(int fd, unsigned short rows, unsigned short cols) {

@@ -26,6 +26,8 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <net/if.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -36,6 +38,8 @@
 #include <grp.h>
 #include <time.h>
 #include <sys/wait.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "internal.h"
 
@@ -310,29 +314,6 @@ static void setup_dev(const struct brt_config *cfg, int rootfd, int rfd) {
     if (mount("mqueue", p, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
         brt_fail(rfd, BRT_STEP_DEV, errno, "/dev/mqueue");
     close(sub);
-    if (cfg->tty) {
-        // /dev/console is the pty slave we were given (bind, not a device node).
-        int f = openat(dev, "console", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (f < 0) brt_fail(rfd, BRT_STEP_CONSOLE, errno, "/dev/console");
-        close(f);
-        int target = openat(dev, "console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        if (target < 0) brt_fail(rfd, BRT_STEP_CONSOLE, errno, "/dev/console");
-        // fd 0 belongs to the parent's mount namespace (open_tree refuses to
-        // clone across namespaces), so bind the same pts node as seen in our
-        // copy of that namespace, checked to be the very same device.
-        char link[64];
-        ssize_t n = readlink("/proc/self/fd/0", link, sizeof link - 1);
-        if (n < 0) brt_fail(rfd, BRT_STEP_CONSOLE, errno, "/proc/self/fd/0");
-        link[n] = 0;
-        int pts = open(link, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        if (pts < 0) brt_fail(rfd, BRT_STEP_CONSOLE, errno, link);
-        struct stat a, b;
-        if (fstat(pts, &a) < 0 || fstat(0, &b) < 0) brt_fail(rfd, BRT_STEP_CONSOLE, errno, link);
-        if (!S_ISCHR(a.st_mode) || a.st_rdev != b.st_rdev) brt_fail(rfd, BRT_STEP_CONSOLE, ENOTTY, link);
-        if (bind_fd(pts, target, 0, 0, 0) < 0) brt_fail(rfd, BRT_STEP_CONSOLE, errno, "/dev/console");
-        close(pts);
-        close(target);
-    }
     close(dev);
 }
 
@@ -449,7 +430,7 @@ static void setup_filesystem(const struct brt_config *cfg, int rfd) {
 static void setup_stdio(const struct brt_config *cfg, int rfd) {
     int tmp[3];
     for (int i = 0; i < 3; i++) {
-        int src = cfg->stdio[i];
+        int src = cfg->tty ? -1 : cfg->stdio[i];   // a tty replaces them in setup_console
         if (src < 0) {
             src = open("/dev/null", O_RDWR | O_CLOEXEC);
             if (src < 0) brt_fail(rfd, BRT_STEP_STDIO, errno, "/dev/null");
@@ -463,7 +444,91 @@ static void setup_stdio(const struct brt_config *cfg, int rfd) {
     }
     for (int i = 0; i < 3; i++) close(tmp[i]);
     if (setsid() < 0) brt_fail(rfd, BRT_STEP_SETSID, errno, NULL);
-    if (cfg->tty && ioctl(0, TIOCSCTTY, 0) < 0) brt_fail(rfd, BRT_STEP_SETSID, errno, "TIOCSCTTY");
+}
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+// Sends `fd` with one byte of payload over the unix socket `sock`.
+static int send_fd(int sock, int fd) {
+    char byte = 'm';
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof control.buf;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    ssize_t n;
+    do { n = sendmsg(sock, &msg, MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
+    return n == 1 ? 0 : -1;
+}
+
+// `tty`: the terminal comes from the devpts instance of the mount namespace
+// we are in now (the container's: called after pivot_root, or after
+// joining its mount namespace for exec), as runc does. /dev/ptmx is the
+// container's symlink to pts/ptmx; whatever it resolves to must accept the
+// ptmx ioctls, and the slave is opened through the master (TIOCGPTPEER), not
+// by a path the container could swap. The slave becomes the controlling
+// terminal (we are a session leader without one, see setup_stdio), stdin,
+// stdout, stderr and, when berth built /dev, /dev/console. The master goes
+// to the parent over the console socket and is closed here, so the parent
+// sees EIO once the last process holding the slave is gone.
+static void setup_console(const struct brt_config *cfg, int sock, int rfd) {
+    // Resolved inside our root without magic links (an exec'ed process is in
+    // a namespace the container controls), non-blocking so that a FIFO put
+    // there cannot hang us, and checked to be the multiplexor (5:2).
+    int m = sys_openat2(AT_FDCWD, "/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK,
+                        RESOLVE_IN_ROOT_ | RESOLVE_NO_MAGICLINKS_);
+    if (m < 0) brt_fail(rfd, BRT_STEP_CONSOLE, errno, "/dev/ptmx");
+    struct stat st;
+    if (fstat(m, &st) < 0) brt_fail(rfd, BRT_STEP_CONSOLE, errno, "/dev/ptmx");
+    if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(5, 2))
+        brt_fail(rfd, BRT_STEP_CONSOLE, ENOTTY, "/dev/ptmx (not the pty multiplexor 5:2)");
+    int fl = fcntl(m, F_GETFL);
+    if (fl < 0 || fcntl(m, F_SETFL, fl & ~O_NONBLOCK) < 0) brt_fail(rfd, BRT_STEP_CONSOLE, errno, "/dev/ptmx");
+    int unlock = 0;
+    if (ioctl(m, TIOCSPTLCK, &unlock) < 0) brt_fail(rfd, BRT_STEP_CONSOLE, errno, "TIOCSPTLCK /dev/ptmx");
+    int s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (s < 0) brt_fail(rfd, BRT_STEP_CONSOLE, errno, "TIOCGPTPEER /dev/ptmx");
+    if (cfg->console_rows && cfg->console_cols) {
+        struct winsize ws;
+        memset(&ws, 0, sizeof ws);
+        ws.ws_row = cfg->console_rows;
+        ws.ws_col = cfg->console_cols;
+        if (ioctl(s, TIOCSWINSZ, &ws) < 0) brt_fail(rfd, BRT_STEP_CONSOLE, errno, "TIOCSWINSZ");
+    }
+    for (int i = 0; i < 3; i++) {
+        if (dup2(s, i) < 0) brt_fail(rfd, BRT_STEP_CONSOLE, errno, "dup2 pty slave");
+    }
+    if (ioctl(0, TIOCSCTTY, 0) < 0) brt_fail(rfd, BRT_STEP_CONSOLE, errno, "TIOCSCTTY");
+    // The process may run as another user: give it its terminal (runc's
+    // fixStdioPermissions), keeping devpts's tty group.
+    if (cfg->uid != 0 && fchown(s, cfg->uid, (gid_t)-1) < 0) brt_fail(rfd, BRT_STEP_CONSOLE, errno, "chown pty slave");
+    if (cfg->setup_dev && (cfg->clone_flags & CLONE_NEWNS)) {
+        int f = open("/dev/console", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600);
+        if (f < 0) brt_fail(rfd, BRT_STEP_CONSOLE, errno, "/dev/console");
+        close(f);
+        int target = open("/dev/console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (target < 0) brt_fail(rfd, BRT_STEP_CONSOLE, errno, "/dev/console");
+        if (bind_fd(s, target, 0, 0, 0) < 0) brt_fail(rfd, BRT_STEP_CONSOLE, errno, "bind pty onto /dev/console");
+        close(target);
+    }
+    close(s);
+    if (send_fd(sock, m) < 0) brt_fail(rfd, BRT_STEP_CONSOLE, errno, "console socket");
+    close(m);
+    close(sock);
 }
 
 static void load_seccomp(const struct brt_config *cfg, int rfd) {
@@ -513,12 +578,15 @@ static void exec_retrying(const char *path, const struct brt_config *cfg) {
     }
 }
 
-// Searches PATH (the container's) for argv[0] unless it contains a '/'.
-static _Noreturn void do_exec(const struct brt_config *cfg, int rfd) {
-    const char *file = cfg->argv[0];
+// Runs `file` the way execvp would, with the container's PATH: `attempt`
+// is called for each candidate; it returns only on failure (errno set).
+// Candidates failing with ENOENT/ENOTDIR/EACCES are skipped; when none
+// works, the report names the program (EACCES if one was found but denied).
+static _Noreturn void search_path(const struct brt_config *cfg, int rfd, const char *file,
+                                  void (*attempt)(const char *, const struct brt_config *)) {
     if (!file || !*file) brt_fail(rfd, BRT_STEP_EXEC, ENOENT, "");
     if (strchr(file, '/')) {
-        exec_retrying(file, cfg);
+        attempt(file, cfg);
         brt_fail(rfd, BRT_STEP_EXEC, errno, file);
     }
     const char *path = cfg->path_env ? cfg->path_env : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -535,7 +603,7 @@ static _Noreturn void do_exec(const struct brt_config *cfg, int rfd) {
             if (dlen == 0) { buf[n++] = '.'; } else { memcpy(buf, p, dlen); n = dlen; }
             buf[n++] = '/';
             memcpy(buf + n, file, flen + 1);
-            exec_retrying(buf, cfg);
+            attempt(buf, cfg);
             last_err = errno;
             if (last_err == EACCES) saw_eacces = 1;
             if (last_err != ENOENT && last_err != ENOTDIR && last_err != EACCES) brt_fail(rfd, BRT_STEP_EXEC, last_err, buf);
@@ -546,43 +614,30 @@ static _Noreturn void do_exec(const struct brt_config *cfg, int rfd) {
     brt_fail(rfd, BRT_STEP_EXEC, saw_eacces ? EACCES : last_err, file);
 }
 
-// `init: true`: this process (PID 1, already confined: identity, caps,
-// seccomp, cwd) forks the program and stays as its init, like tini: every
-// signal it can catch is forwarded to the program, every child is reaped,
-// and it exits with the program's status (128+N for a signal). The report
-// pipe is closed here, so EOF still means the program's execve succeeded.
-static void run_init(const struct brt_config *cfg, int rfd) {
-    sigset_t all;
-    sigfillset(&all);
-    sigprocmask(SIG_BLOCK, &all, NULL);
-    long pid = syscall(SYS_clone, (unsigned long)SIGCHLD, 0, 0, 0, 0);
-    if (pid < 0) brt_fail(rfd, BRT_STEP_FORK, errno, "init");
-    if (pid == 0) {
-        // The program gets its own process group (the terminal's foreground
-        // group with a tty), so ^C reaches it once, not via init as well.
-        setpgid(0, 0);
-        if (cfg->tty) tcsetpgrp(0, getpid());
-        return;   // unblock and exec in the caller
+// The report pipe, for exec_init_for (this process's own copy).
+static int init_report_fd = -1;
+
+// With an init (argv = /dev/init -- PROGRAM ARGS…): the init is executed
+// once the program is known to exist and be executable here (what execve
+// would say for it: ENOENT, EACCES for a directory or a file without x;
+// access() checks as the init will exec it: with the container's ids and,
+// for a non-root user, no capabilities). The init then runs it with execvp
+// and the same PATH.
+static void exec_init_for(const char *program, const struct brt_config *cfg) {
+    struct stat st;
+    if (stat(program, &st) < 0) return;
+    if (!S_ISREG(st.st_mode) || access(program, X_OK) < 0) { errno = EACCES; return; }
+    exec_retrying(cfg->argv[0], cfg);
+    // The init itself could not run: report it, not the program.
+    brt_fail(init_report_fd, BRT_STEP_EXEC, errno, cfg->argv[0]);
+}
+
+static _Noreturn void do_exec(const struct brt_config *cfg, int rfd) {
+    if (cfg->init_process) {
+        init_report_fd = rfd;
+        search_path(cfg, rfd, cfg->argv[2], exec_init_for);
     }
-    close(rfd);
-    for (;;) {
-        siginfo_t info;
-        int sig = sigwaitinfo(&all, &info);
-        if (sig < 0) continue;
-        if (sig != SIGCHLD) {
-            kill((pid_t)pid, sig);
-            continue;
-        }
-        for (;;) {
-            int status;
-            pid_t done = waitpid(-1, &status, WNOHANG);
-            if (done <= 0) break;
-            if (done == pid) {
-                if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
-                if (WIFSIGNALED(status)) _exit(128 + WTERMSIG(status));
-            }
-        }
-    }
+    search_path(cfg, rfd, cfg->argv[0], exec_retrying);
 }
 
 // The process part shared by spawn and exec: everything after namespaces and
@@ -615,7 +670,6 @@ _Noreturn void brt_finish_process(const struct brt_config *cfg, int rfd) {
     }
     sigset_t none;
     sigemptyset(&none);
-    if (cfg->init_process) run_init(cfg, rfd);
     sigprocmask(SIG_SETMASK, &none, NULL);
     do_exec(cfg, rfd);
 }
@@ -650,16 +704,45 @@ void brt_join_cgroups(const struct brt_config *cfg, int rfd) {
     }
 }
 
-// Moves the report pipe to fd 3 and closes every other inherited descriptor
-// (other threads' files included) before any setup work.
-static int keep_only_stdio_and_report(int rfd) {
-    if (rfd != 3) {
-        if (dup3(rfd, 3, O_CLOEXEC) < 0) brt_fail(rfd, BRT_STEP_CLOSE_FDS, errno, NULL);
-        rfd = 3;
+// Moves the report pipe to fd 3 (and, with a tty, the console socket to fd
+// 4) and closes every other inherited descriptor (other threads' files
+// included) before any setup work. Both are first moved above 9 so that
+// neither overwrites the other.
+static int keep_only_stdio_and_report(const struct brt_config *cfg, int rfd) {
+    int high = fcntl(rfd, F_DUPFD_CLOEXEC, 10);
+    if (high < 0) brt_fail(rfd, BRT_STEP_CLOSE_FDS, errno, NULL);
+    rfd = high;
+    int keep = 4;
+    if (cfg->tty) {
+        int sock = fcntl(cfg->console_socket, F_DUPFD_CLOEXEC, 10);
+        if (sock < 0) brt_fail(rfd, BRT_STEP_CLOSE_FDS, errno, "console socket");
+        if (dup3(sock, 4, O_CLOEXEC) < 0) brt_fail(rfd, BRT_STEP_CLOSE_FDS, errno, "console socket");
+        keep = 5;
     }
-    if (syscall(SYS_close_range, 4U, ~0U, 0U) < 0) brt_fail(rfd, BRT_STEP_CLOSE_FDS, errno, NULL);
+    if (dup3(rfd, 3, O_CLOEXEC) < 0) brt_fail(rfd, BRT_STEP_CLOSE_FDS, errno, NULL);
+    rfd = 3;
+    if (syscall(SYS_close_range, (unsigned)keep, ~0U, 0U) < 0) brt_fail(rfd, BRT_STEP_CLOSE_FDS, errno, NULL);
     return rfd;
 }
+
+// A new network namespace starts with `lo` down; Docker's `none` mode
+// (and every container before berth wires its interfaces) has it up.
+static void bring_loopback_up(int rfd) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) brt_fail(rfd, BRT_STEP_LOOPBACK, errno, "lo");
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    memcpy(ifr.ifr_name, "lo", 3);
+    if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) brt_fail(rfd, BRT_STEP_LOOPBACK, errno, "lo");
+    if (!(ifr.ifr_flags & IFF_UP)) {
+        ifr.ifr_flags |= IFF_UP;
+        if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0) brt_fail(rfd, BRT_STEP_LOOPBACK, errno, "lo");
+    }
+    close(fd);
+}
+
+// Where keep_only_stdio_and_report put the console socket.
+#define CONSOLE_SOCKET_FD 4
 
 _Noreturn void brt_child_main(const struct brt_config *cfg, int rfd, int start_fd) {
     // Until execve this process is a copy of berth's binary: make it
@@ -672,19 +755,21 @@ _Noreturn void brt_child_main(const struct brt_config *cfg, int rfd, int start_f
     brt_join_cgroups(cfg, rfd);
     umask(0);
     setup_stdio(cfg, rfd);
-    rfd = keep_only_stdio_and_report(rfd);
+    rfd = keep_only_stdio_and_report(cfg, rfd);
     for (int i = 0; i < cfg->njoins; i++) {
         int fd = open(cfg->joins[i].path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) brt_fail(rfd, BRT_STEP_SETNS, errno, cfg->joins[i].path);
         if (setns(fd, cfg->joins[i].nstype) < 0) brt_fail(rfd, BRT_STEP_SETNS, errno, cfg->joins[i].path);
         close(fd);
     }
+    if (cfg->clone_flags & CLONE_NEWNET) bring_loopback_up(rfd);
     if (cfg->new_cgroup_ns && unshare(CLONE_NEWCGROUP) < 0) brt_fail(rfd, BRT_STEP_UNSHARE_CGROUP, errno, NULL);
     if (cfg->hostname && sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
         brt_fail(rfd, BRT_STEP_HOSTNAME, errno, cfg->hostname);
     if (cfg->domainname && setdomainname(cfg->domainname, strlen(cfg->domainname)) < 0)
         brt_fail(rfd, BRT_STEP_DOMAINNAME, errno, cfg->domainname);
     if ((cfg->clone_flags & CLONE_NEWNS) && cfg->rootfs) setup_filesystem(cfg, rfd);
+    if (cfg->tty) setup_console(cfg, CONSOLE_SOCKET_FD, rfd);
     brt_finish_process(cfg, rfd);
 }
 
@@ -706,7 +791,8 @@ _Noreturn void brt_exec_child_main(const struct brt_config *cfg, int rfd, int st
     if (pid == 0) {
         umask(0);
         setup_stdio(cfg, rfd);
-        rfd = keep_only_stdio_and_report(rfd);
+        rfd = keep_only_stdio_and_report(cfg, rfd);
+        if (cfg->tty) setup_console(cfg, CONSOLE_SOCKET_FD, rfd);
         brt_finish_process(cfg, rfd);
     }
     struct brt_report r;

@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <errno.h>
@@ -35,6 +36,13 @@ int brt_mount(const char *source, const char *target, const char *fstype, unsign
 }
 
 int brt_umount(const char *target, int flags) { return umount2(target, flags); }
+
+int brt_private_mount_ns(void) {
+    // CLONE_NEWNS implies CLONE_FS: allowed in a multithreaded process, it
+    // moves only the calling thread.
+    if (unshare(CLONE_NEWNS) < 0) return -1;
+    return mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL);
+}
 
 #ifndef TIOCGPTPEER
 #define TIOCGPTPEER _IO('T', 0x41)

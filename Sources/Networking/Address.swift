@@ -291,3 +291,69 @@ public struct MACAddress: Hashable, Sendable, CustomStringConvertible, Codable {
         try c.encode(description)
     }
 }
+
+/// The host side of a published port: an IPv4 or an IPv6 address. The
+/// unspecified address of a family (`0.0.0.0`, `::`) means every host
+/// address of that family. Encoded as its text.
+public enum HostAddress: Hashable, Sendable, Codable, CustomStringConvertible {
+    case v4(IPv4Address)
+    case v6(IPv6Address)
+
+    public static let anyIPv4 = HostAddress.v4(IPv4Address(0))
+    public static let anyIPv6 = HostAddress.v6(IPv6Address(bytes: [UInt8](repeating: 0, count: 16)))
+    public static let loopbackIPv4 = HostAddress.v4(IPv4Address(127, 0, 0, 1))
+    public static let loopbackIPv6 = HostAddress.v6(IPv6Address(bytes: [UInt8](repeating: 0, count: 15) + [1]))
+
+    /// `1.2.3.4`, `::1` or `[::1]`.
+    public init?(_ text: some StringProtocol) {
+        var s = Substring(text)
+        if s.hasPrefix("[") && s.hasSuffix("]") { s = s.dropFirst().dropLast() }
+        if let a = IPv4Address(s) { self = .v4(a) } else if let a = IPv6Address(s) { self = .v6(a) } else { return nil }
+    }
+
+    public var isIPv6: Bool { if case .v6 = self { true } else { false } }
+
+    public var isUnspecified: Bool {
+        switch self {
+        case .v4(let a): a.isUnspecified
+        case .v6(let a): a.bytes.allSatisfy { $0 == 0 }
+        }
+    }
+
+    /// 127.0.0.0/8 or ::1.
+    public var isLoopback: Bool {
+        switch self {
+        case .v4(let a): a.isLoopback
+        case .v6: self == .loopbackIPv6
+        }
+    }
+
+    /// The text; an IPv6 address in brackets when a port follows (`[::1]:80`).
+    public var description: String {
+        switch self {
+        case .v4(let a): a.description
+        case .v6(let a): a.description
+        }
+    }
+
+    /// `1.2.3.4:80` or `[::1]:80`.
+    public func withPort(_ port: UInt16) -> String {
+        switch self {
+        case .v4(let a): "\(a):\(port)"
+        case .v6(let a): "[\(a)]:\(port)"
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let a = HostAddress(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "invalid host address \(text)"))
+        }
+        self = a
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
+}

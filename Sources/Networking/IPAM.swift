@@ -36,6 +36,16 @@ public struct AddressPlan: Hashable, Sendable, Codable {
     public var loopbackAlias: IPv4Address
     public var subnet6: IPv6Subnet?
     public var gateway6: IPv6Address?
+
+    /// The IPv6 counterpart of `loopbackAlias` (source of the host's
+    /// traffic to a port published on ::1): the second-to-last address of
+    /// the IPv6 subnet (of its first 2^64 addresses), never a container's
+    /// (those follow the IPv4 host part).
+    public var loopbackAlias6: IPv6Address? {
+        guard let s6 = subnet6 else { return nil }
+        let size: UInt64 = s6.prefix <= 64 ? UInt64.max : (UInt64(1) << UInt64(128 - s6.prefix)) - 1
+        return s6.address(at: size - 1)
+    }
 }
 
 /// IP address management: pure functions over the host's routes and the

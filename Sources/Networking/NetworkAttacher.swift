@@ -166,6 +166,18 @@ public struct NetworkAttacher: Sendable {
         for name in left { _ = try control.deleteIfPresent(name) }
     }
 
+    /// Everything berth wired for a removed container: its published ports,
+    /// its endpoints on every network (veths deleted) and its pinned
+    /// namespace file. Safe to repeat; for removals outside compose
+    /// (`berth rm` of a compose container).
+    public func release(containerID: String, namespaceFile: String?) throws {
+        try PortPublisher(store: store).unpublish(containerID: containerID)
+        for (network, _) in try endpoints(containerID: containerID) {
+            try detach(containerID: containerID, network: network.name)
+        }
+        if let namespaceFile { try NetworkNamespaceFile.remove(at: namespaceFile) }
+    }
+
     /// The networks a container is attached to, with its endpoint on each.
     public func endpoints(containerID: String) throws -> [(network: NetworkRecord, endpoint: Endpoint)] {
         try store.list().compactMap { n in n.endpoints[containerID].map { (n, $0) } }

@@ -38,7 +38,8 @@ public struct NetworkRecord: Hashable, Sendable, Codable {
     public var endpoints: [String: Endpoint]
 
     public var ruleNetwork: RuleNetwork {
-        RuleNetwork(bridge: bridge, subnet: plan.subnet, subnet6: plan.subnet6, loopbackAlias: plan.loopbackAlias, isInternal: isInternal)
+        RuleNetwork(bridge: bridge, subnet: plan.subnet, subnet6: plan.subnet6, gateway6: plan.gateway6,
+                    loopbackAlias: plan.loopbackAlias, isInternal: isInternal)
     }
 }
 
@@ -157,6 +158,7 @@ public final class NetworkStore: Sendable {
                     try links.addAddress(plan.loopbackAlias, prefix: 32, index: index, name: bridge)
                     if let s6 = plan.subnet6, let g6 = plan.gateway6 {
                         try links.addAddress6(g6, prefix: s6.prefix, index: index, name: bridge)
+                        if let a6 = plan.loopbackAlias6 { try links.addAddress6(a6, prefix: 128, index: index, name: bridge) }
                     }
                     try links.setUp(index, name: bridge)
                     record = NetworkRecord(id: id, name: name, driver: "bridge", created: NetworkStore.now(),
@@ -248,6 +250,7 @@ public final class NetworkStore: Sendable {
             try links.addAddress(r.plan.loopbackAlias, prefix: 32, index: index, name: r.bridge)
             if let s6 = r.plan.subnet6, let g6 = r.plan.gateway6 {
                 try links.addAddress6(g6, prefix: s6.prefix, index: index, name: r.bridge)
+                if let a6 = r.plan.loopbackAlias6 { try links.addAddress6(a6, prefix: 128, index: index, name: r.bridge) }
             }
             try links.setUp(index, name: r.bridge)
             if !r.isInternal { _ = try NFTables.enableIPv4Forwarding() }
@@ -294,7 +297,8 @@ public final class NetworkStore: Sendable {
         for n in all {
             for e in n.endpoints.values {
                 for b in e.ports {
-                    ports.append(RulePort(bridge: n.bridge, loopbackAlias: n.plan.loopbackAlias, containerIP: e.ipv4, binding: b))
+                    ports.append(RulePort(bridge: n.bridge, loopbackAlias: n.plan.loopbackAlias, containerIP: e.ipv4, binding: b,
+                                          loopbackAlias6: n.plan.loopbackAlias6, containerIP6: e.ipv6))
                 }
             }
         }

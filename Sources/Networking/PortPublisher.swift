@@ -15,31 +15,41 @@ public struct PortPublisher: Sendable {
     public init(store: NetworkStore) { self.store = store }
 
     /// Resolves requests into bindings (choosing free ephemeral host ports)
-    /// and checks that every host port is free. Creates nothing.
-    public func preflight(_ requests: [PortRequest]) throws -> [PortBinding] {
+    /// and checks that every host port is free. Creates nothing. `ipv6`:
+    /// the container's network has IPv6, so requests without a host address
+    /// are published on both families and IPv6 host addresses are allowed
+    /// (kernel NAT cannot forward IPv6 to an IPv4-only container).
+    public func preflight(_ requests: [PortRequest], ipv6: Bool = false) throws -> [PortBinding] {
+        if !ipv6, let r = requests.first(where: { $0.hostIP?.isIPv6 == true }), let ip = r.hostIP {
+            throw NetworkError("cannot publish on IPv6 address \(ip): the network has no IPv6 (set enable_ipv6: true on it); berth publishes with kernel NAT, which cannot forward IPv6 to an IPv4-only container")
+        }
         let taken = try store.list().flatMap { $0.endpoints.values.flatMap(\.ports) }
         var chosen: [PortBinding] = []
-        let bindings = try PortBinding.expand(requests) { proto, ip in
+        let bindings = try PortBinding.expand(requests, ipv6: ipv6) { proto, ips in
             for _ in 0..<64 {
-                let p = try HostPorts.ephemeral(proto, ip)
-                let candidate = PortBinding(hostIP: ip, hostPort: p, containerPort: 0, proto: proto)
-                if !(taken + chosen).contains(where: { $0.conflicts(with: candidate) }) {
-                    chosen.append(candidate)
+                let p = try HostPorts.ephemeral(proto, ips[0])
+                let candidates = ips.map { PortBinding(hostIP: $0, hostPort: p, containerPort: 0, proto: proto) }
+                let free = candidates.allSatisfy { c in
+                    !(taken + chosen).contains(where: { $0.conflicts(with: c) }) && HostPorts.inUse(c) == nil
+                }
+                if free {
+                    chosen += candidates
                     return p
                 }
             }
-            throw NetworkError("no free \(proto.rawValue) port on \(ip)")
+            throw NetworkError("no free \(proto.rawValue) port on \(ips.map(\.description).joined(separator: " and "))")
         }
         try PortPublisher.checkLoopbackTargets(bindings)
         for (i, b) in bindings.enumerated() {
+            let bind = b.hostIP.withPort(b.hostPort)
             if let other = taken.first(where: { $0.conflicts(with: b) }) {
-                throw NetworkError("Bind for \(b.hostIP):\(b.hostPort) failed: port is already allocated (berth publishes \(other))")
+                throw NetworkError("Bind for \(bind) failed: port is already allocated (berth publishes \(other))")
             }
             if let dup = bindings[..<i].first(where: { $0.conflicts(with: b) }) {
-                throw NetworkError("Bind for \(b.hostIP):\(b.hostPort) failed: port is requested twice (\(dup) and \(b))")
+                throw NetworkError("Bind for \(bind) failed: port is requested twice (\(dup) and \(b))")
             }
             if let owner = HostPorts.inUse(b) {
-                throw NetworkError("Bind for \(b.hostIP):\(b.hostPort)/\(b.proto.rawValue) failed: port is already in use on the host (\(owner))")
+                throw NetworkError("Bind for \(bind)/\(b.proto.rawValue) failed: port is already in use on the host (\(owner))")
             }
         }
         return bindings
@@ -59,7 +69,10 @@ public struct PortPublisher: Sendable {
             }
             for b in bindings {
                 if let other = others.first(where: { $0.conflicts(with: b) }) {
-                    throw NetworkError("Bind for \(b.hostIP):\(b.hostPort) failed: port is already allocated (berth publishes \(other))")
+                    throw NetworkError("Bind for \(b.hostIP.withPort(b.hostPort)) failed: port is already allocated (berth publishes \(other))")
+                }
+                if b.hostIP.isIPv6 && e.ipv6 == nil {
+                    throw NetworkError("cannot publish \(b): container \(e.containerName) has no IPv6 address on network \(net.name)")
                 }
             }
             try PortPublisher.checkLoopbackTargets(bindings)
@@ -76,15 +89,16 @@ public struct PortPublisher: Sendable {
         }
     }
 
-    /// Replies of the stateless 127.0.0.1 path (see RuleSet) are told apart
+    /// Replies of the stateless loopback path (see RuleSet) are told apart
     /// by container port only, so one container port can be reachable on
-    /// 127.0.0.1 through one host port only.
+    /// 127.0.0.1 (and on ::1) through one host port only.
     static func checkLoopbackTargets(_ bindings: [PortBinding]) throws {
         var seen: [String: PortBinding] = [:]
-        for b in bindings where b.hostIP.isUnspecified || b.hostIP == IPv4Address(127, 0, 0, 1) {
-            let key = "\(b.containerPort)/\(b.proto.rawValue)"
+        for b in bindings where b.hostIP.isUnspecified || b.hostIP == .loopbackIPv4 || b.hostIP == .loopbackIPv6 {
+            let loopback = b.hostIP.isIPv6 ? "::1" : "127.0.0.1"
+            let key = "\(b.containerPort)/\(b.proto.rawValue) on \(loopback)"
             if let first = seen[key] {
-                throw NetworkError("container port \(key) is published twice on 127.0.0.1 (host ports \(first.hostPort) and \(b.hostPort)); berth supports one loopback host port per container port")
+                throw NetworkError("container port \(b.containerPort)/\(b.proto.rawValue) is published twice on \(loopback) (host ports \(first.hostPort) and \(b.hostPort)); berth supports one loopback host port per container port")
             }
             seen[key] = b
         }
@@ -117,54 +131,91 @@ public struct PortPublisher: Sendable {
 /// The host's view of its ports.
 public enum HostPorts {
     /// A socket in /proc/net/* using the port, or a failing bind() probe;
-    /// describes the owner ("LISTEN 127.0.0.1:8080 by nginx (pid 42)").
+    /// describes the owner ("127.0.0.1:8080 by nginx (pid 42)"). An IPv6
+    /// socket on `::` counts for both families (it may be dual-stack).
     public static func inUse(_ b: PortBinding) -> String? {
-        let files = b.proto == .tcp ? ["/proc/net/tcp", "/proc/net/tcp6"] : ["/proc/net/udp", "/proc/net/udp6"]
-        for f in files {
+        let tables = b.proto == .tcp ? ["/proc/net/tcp", "/proc/net/tcp6"] : ["/proc/net/udp", "/proc/net/udp6"]
+        for (i, f) in tables.enumerated() {
+            let v6Table = i == 1
+            if b.hostIP.isIPv6 && !v6Table { continue }
             guard let text = try? Sys.readFile(f) else { continue }
             for s in parseSockets(text, tcp: b.proto == .tcp) where s.port == b.hostPort {
-                let sameAddr = b.hostIP.isUnspecified || s.address == nil || s.address == b.hostIP
-                if sameAddr {
-                    return "\(s.address.map(\.description) ?? "*"):\(s.port)" + (owner(inode: s.inode).map { " by \($0)" } ?? "")
+                let clash: Bool
+                if let address = s.address {
+                    clash = address == b.hostIP || (b.hostIP.isUnspecified && address.isIPv6 == b.hostIP.isIPv6)
+                } else {
+                    // Any address: a v4 socket takes IPv4 only; a v6 one both.
+                    clash = v6Table || !b.hostIP.isIPv6
+                }
+                if clash {
+                    return (s.address.map { $0.withPort(s.port) } ?? "*:\(s.port)") + (owner(inode: s.inode).map { " by \($0)" } ?? "")
                 }
             }
         }
-        let fd = socket(AF_INET, Int32((b.proto == .tcp ? SOCK_STREAM : SOCK_DGRAM).rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let family = b.hostIP.isIPv6 ? AF_INET6 : AF_INET
+        let fd = socket(family, Int32((b.proto == .tcp ? SOCK_STREAM : SOCK_DGRAM).rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        var addr = DNSServer.sockaddrIn(b.hostIP, b.hostPort)
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
+        var one: Int32 = 1
+        if b.hostIP.isIPv6 { _ = setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, socklen_t(MemoryLayout<Int32>.size)) }
+        let rc = withSocketAddress(b.hostIP, b.hostPort) { bind(fd, $0, $1) }
         if rc != 0 && errno == EADDRINUSE { return "bind: EADDRINUSE" }
         return nil
     }
 
     /// A free port the kernel picks for `ip` (bind to port 0).
-    public static func ephemeral(_ proto: PortProtocol, _ ip: IPv4Address) throws -> UInt16 {
-        let fd = socket(AF_INET, Int32((proto == .tcp ? SOCK_STREAM : SOCK_DGRAM).rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    public static func ephemeral(_ proto: PortProtocol, _ ip: HostAddress) throws -> UInt16 {
+        let fd = socket(ip.isIPv6 ? AF_INET6 : AF_INET,
+                        Int32((proto == .tcp ? SOCK_STREAM : SOCK_DGRAM).rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SystemError.current("socket") }
         defer { close(fd) }
-        var addr = DNSServer.sockaddrIn(ip, 0)
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let rc = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p -> Int32 in
-                guard bind(fd, p, len) == 0 else { return -1 }
-                return getsockname(fd, p, &len)
+        guard withSocketAddress(ip, 0, { bind(fd, $0, $1) }) == 0 else {
+            throw SystemError.current("bind", "\(ip.withPort(0))/\(proto.rawValue)")
+        }
+        var storage = sockaddr_in6()
+        var len = socklen_t(MemoryLayout<sockaddr_in6>.size)
+        let rc = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+        }
+        guard rc == 0 else { throw SystemError.current("getsockname", "\(ip.withPort(0))/\(proto.rawValue)") }
+        // sin_port and sin6_port sit at the same offset.
+        return UInt16(bigEndian: storage.sin6_port)
+    }
+
+    public static func ephemeral(_ proto: PortProtocol, _ ip: IPv4Address) throws -> UInt16 {
+        try ephemeral(proto, .v4(ip))
+    }
+
+    /// Calls `body` with a sockaddr for `ip`:`port` and its length.
+    static func withSocketAddress<T>(_ ip: HostAddress, _ port: UInt16, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
+        switch ip {
+        case .v4(let a):
+            var addr = DNSServer.sockaddrIn(a, port)
+            return withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+        case .v6(let a):
+            var addr = sockaddr_in6()
+            addr.sin6_family = sa_family_t(AF_INET6)
+            addr.sin6_port = port.bigEndian
+            withUnsafeMutableBytes(of: &addr.sin6_addr) { raw in
+                for (i, byte) in a.bytes.enumerated() { raw[i] = byte }
+            }
+            return withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
             }
         }
-        guard rc == 0 else { throw SystemError.current("bind", "\(ip):0/\(proto.rawValue)") }
-        return UInt16(bigEndian: addr.sin_port)
     }
 
     public struct Socket: Hashable, Sendable {
         /// nil: any address (0.0.0.0 or ::).
-        public var address: IPv4Address?
+        public var address: HostAddress?
         public var port: UInt16
         public var inode: UInt64
     }
 
-    /// Bound sockets of a /proc/net/{tcp,udp}[6] table (TCP: listeners only).
+    /// Bound sockets of a /proc/net/{tcp,udp}[6] table (TCP: listeners
+    /// only). An IPv4-mapped IPv6 address (::ffff:a.b.c.d) reads as IPv4.
     public static func parseSockets(_ text: String, tcp: Bool) -> [Socket] {
         text.split(separator: "\n").dropFirst().compactMap { line in
             let f = line.split(separator: " ")
@@ -172,22 +223,23 @@ public enum HostPorts {
             let local = f[1].split(separator: ":")
             guard local.count == 2, let port = UInt16(local[1], radix: 16), let inode = UInt64(f[9]) else { return nil }
             if tcp && f[3] != "0A" { return nil }
-            var address: IPv4Address?
+            var address: HostAddress?
             if local[0].count == 8, let raw = UInt32(local[0], radix: 16) {
                 let a = IPv4Address(UInt32(bigEndian: raw))
-                address = a.isUnspecified ? nil : a
+                address = a.isUnspecified ? nil : .v4(a)
             } else if local[0].count == 32 {
-                // IPv6: any, or an IPv4-mapped address ::ffff:a.b.c.d; other v6 addresses count as any.
+                // Four 32-bit words, each in host (little-endian) byte order.
                 let hex = Array(local[0])
-                let word = { (i: Int) in UInt32(String(hex[(i * 8)..<(i * 8 + 8)]), radix: 16) ?? 0 }
-                if word(0) == 0 && word(1) == 0 && word(2) == UInt32(0xffff).bigEndian, word(3) != 0 {
-                    address = IPv4Address(UInt32(bigEndian: word(3)))
+                let words = (0..<4).map { UInt32(bigEndian: UInt32(String(hex[($0 * 8)..<($0 * 8 + 8)]), radix: 16) ?? 0) }
+                if words[0] == 0 && words[1] == 0 && words[2] == 0xffff, words[3] != 0 {
+                    address = .v4(IPv4Address(words[3]))
+                } else if words.contains(where: { $0 != 0 }) {
+                    address = .v6(IPv6Address(bytes: words.flatMap { w in [UInt8(w >> 24), UInt8(w >> 16 & 0xff), UInt8(w >> 8 & 0xff), UInt8(w & 0xff)] }))
                 }
             }
             return Socket(address: address, port: port, inode: inode)
         }
     }
-
     /// `comm (pid N)` of the process holding socket `inode`.
     static func owner(inode: UInt64) -> String? {
         guard inode != 0, let pids = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }

@@ -5,17 +5,18 @@ public enum PortProtocol: String, Hashable, Sendable, Codable, CaseIterable {
 
 /// One published-port request as written by the user: Compose short syntax
 /// (`"8000"`, `"8000:80"`, `"127.0.0.1:8000:80"`, `"127.0.0.1::80"`,
-/// `"8000-8001:80-81/udp"`) or long syntax (target, published, host_ip,
-/// protocol). A missing host port means "any free port".
+/// `"[::1]:8000:80"`, `"8000-8001:80-81/udp"`) or long syntax (target,
+/// published, host_ip, protocol). A missing host port means "any free port".
 public struct PortRequest: Hashable, Sendable, Codable {
-    /// nil: every host address (0.0.0.0).
-    public var hostIP: IPv4Address?
+    /// nil: every host address — of both families when the network has
+    /// IPv6 (Docker's default), else of IPv4 only (see `PortBinding.expand`).
+    public var hostIP: HostAddress?
     /// nil: choose free ephemeral ports.
     public var hostPorts: ClosedRange<UInt16>?
     public var containerPorts: ClosedRange<UInt16>
     public var proto: PortProtocol
 
-    public init(hostIP: IPv4Address? = nil, hostPorts: ClosedRange<UInt16>? = nil,
+    public init(hostIP: HostAddress? = nil, hostPorts: ClosedRange<UInt16>? = nil,
                 containerPorts: ClosedRange<UInt16>, proto: PortProtocol = .tcp) {
         self.hostIP = hostIP
         self.hostPorts = hostPorts
@@ -35,22 +36,33 @@ public struct PortRequest: Hashable, Sendable, Codable {
             proto = pp
             body = body[..<slash]
         }
-        var hostIP: IPv4Address?
+        var hostIP: HostAddress?
         var rest = body
-        // An IPv6 host address is written in brackets: [::1]:80:80.
+        // An IPv6 host address is written in brackets: [::1]:80:80, [::]::80.
         if body.hasPrefix("[") {
-            throw NetworkError("invalid port \"\(text)\": IPv6 host addresses are not supported yet")
-        }
-        let parts = rest.split(separator: ":", omittingEmptySubsequences: false)
-        guard (1...3).contains(parts.count) else {
-            throw NetworkError("invalid port \"\(text)\": expected [[HOST_IP:][HOST_PORT]:]CONTAINER_PORT[/PROTOCOL]")
-        }
-        if parts.count == 3 {
-            guard let ip = IPv4Address(parts[0]) else {
-                throw NetworkError("invalid port \"\(text)\": invalid host address \"\(parts[0])\"")
+            guard let close = body.firstIndex(of: "]"), let ip = HostAddress(body[body.index(after: body.startIndex)..<close]),
+                  ip.isIPv6 else {
+                throw NetworkError("invalid port \"\(text)\": invalid IPv6 host address (expected [ADDRESS]:HOST_PORT:CONTAINER_PORT)")
             }
-            hostIP = ip.isUnspecified ? nil : ip
-            rest = parts[1] + ":" + parts[2]
+            let after = body[body.index(after: close)...]
+            guard after.hasPrefix(":"), after.dropFirst().split(separator: ":", omittingEmptySubsequences: false).count == 2 else {
+                throw NetworkError("invalid port \"\(text)\": expected [IPV6]:[HOST_PORT]:CONTAINER_PORT[/PROTOCOL]")
+            }
+            hostIP = ip
+            rest = after.dropFirst()
+        } else {
+            let parts = rest.split(separator: ":", omittingEmptySubsequences: false)
+            guard (1...3).contains(parts.count) else {
+                throw NetworkError("invalid port \"\(text)\": expected [[HOST_IP:][HOST_PORT]:]CONTAINER_PORT[/PROTOCOL] (an IPv6 host address goes in brackets)")
+            }
+            if parts.count == 3 {
+                guard let ip = IPv4Address(parts[0]) else {
+                    throw NetworkError("invalid port \"\(text)\": invalid host address \"\(parts[0])\"")
+                }
+                // An explicit 0.0.0.0 means IPv4 only (Docker); no address means both families.
+                hostIP = .v4(ip)
+                rest = parts[1] + ":" + parts[2]
+            }
         }
         let hp = rest.split(separator: ":", omittingEmptySubsequences: false)
         let containerText = hp.last ?? ""
@@ -84,50 +96,60 @@ public struct PortRequest: Hashable, Sendable, Codable {
 
 /// One resolved host-port → container-port forwarding.
 public struct PortBinding: Hashable, Sendable, Codable, CustomStringConvertible {
-    /// 0.0.0.0 means every host address, including 127.0.0.1.
-    public var hostIP: IPv4Address
+    /// 0.0.0.0 means every IPv4 host address, including 127.0.0.1; `::`
+    /// every IPv6 one, including ::1.
+    public var hostIP: HostAddress
     public var hostPort: UInt16
     public var containerPort: UInt16
     public var proto: PortProtocol
 
-    public init(hostIP: IPv4Address, hostPort: UInt16, containerPort: UInt16, proto: PortProtocol) {
+    public init(hostIP: HostAddress, hostPort: UInt16, containerPort: UInt16, proto: PortProtocol) {
         self.hostIP = hostIP
         self.hostPort = hostPort
         self.containerPort = containerPort
         self.proto = proto
     }
 
-    /// `0.0.0.0:8000->80/tcp`, Docker's layout.
-    public var description: String { "\(hostIP):\(hostPort)->\(containerPort)/\(proto.rawValue)" }
+    public init(hostIP: IPv4Address, hostPort: UInt16, containerPort: UInt16, proto: PortProtocol) {
+        self.init(hostIP: .v4(hostIP), hostPort: hostPort, containerPort: containerPort, proto: proto)
+    }
 
-    /// Whether a host socket or binding on `other` would take the same port.
+    /// `0.0.0.0:8000->80/tcp`, `[::]:8000->80/tcp`: Docker's layout.
+    public var description: String { "\(hostIP.withPort(hostPort))->\(containerPort)/\(proto.rawValue)" }
+
+    /// Whether a binding on `other` would take the same port: same protocol,
+    /// port and family, and the same address or an unspecified one.
     public func conflicts(with other: PortBinding) -> Bool {
-        proto == other.proto && hostPort == other.hostPort
+        proto == other.proto && hostPort == other.hostPort && hostIP.isIPv6 == other.hostIP.isIPv6
             && (hostIP == other.hostIP || hostIP.isUnspecified || other.hostIP.isUnspecified)
     }
 
-    /// Expands requests into bindings; `pickPort` supplies a free host port
-    /// for requests without one (called once per container port).
-    public static func expand(_ requests: [PortRequest], pickPort: (PortProtocol, IPv4Address) throws -> UInt16) throws -> [PortBinding] {
+    /// Expands requests into bindings. A request without a host address
+    /// gets one binding on 0.0.0.0 and, with `ipv6`, one on `::` with the
+    /// same host port (Docker's default). `pickPort` supplies a host port
+    /// free on every given address for requests without one (called once per
+    /// container port).
+    public static func expand(_ requests: [PortRequest], ipv6: Bool = false,
+                              pickPort: (PortProtocol, [HostAddress]) throws -> UInt16) throws -> [PortBinding] {
         var out: [PortBinding] = []
         for r in requests {
-            let ip = r.hostIP ?? IPv4Address(0)
+            let ips = r.hostIP.map { [$0] } ?? (ipv6 ? [.anyIPv4, .anyIPv6] : [.anyIPv4])
             let cports = Array(r.containerPorts)
+            var pairs: [(UInt16, UInt16)] = []
             if let h = r.hostPorts {
                 let hports = Array(h)
                 if cports.count == 1 && hports.count > 1 {
                     // "8000-8010:80": Docker takes the first free port of the range;
                     // berth takes the first one, conflicts are checked later.
-                    out.append(PortBinding(hostIP: ip, hostPort: hports[0], containerPort: cports[0], proto: r.proto))
+                    pairs = [(hports[0], cports[0])]
                 } else {
-                    for (hp, cp) in zip(hports, cports) {
-                        out.append(PortBinding(hostIP: ip, hostPort: hp, containerPort: cp, proto: r.proto))
-                    }
+                    pairs = Array(zip(hports, cports))
                 }
             } else {
-                for cp in cports {
-                    out.append(PortBinding(hostIP: ip, hostPort: try pickPort(r.proto, ip), containerPort: cp, proto: r.proto))
-                }
+                for cp in cports { pairs.append((try pickPort(r.proto, ips), cp)) }
+            }
+            for (hp, cp) in pairs {
+                for ip in ips { out.append(PortBinding(hostIP: ip, hostPort: hp, containerPort: cp, proto: r.proto)) }
             }
         }
         return out

@@ -137,13 +137,13 @@ struct Composer {
     }
 
     mutating func end() throws {
-        guard let frame = stack.popLast() else { return }
+        guard var frame = stack.popLast() else { return }
         let node: Node
         switch frame.kind {
         case .sequence:
             node = Node(.sequence(frame.items), tag: frame.tag, mark: frame.mark)
         case .mapping:
-            node = Node(.mapping(resolveMerges(frame)), tag: frame.tag, mark: frame.mark)
+            node = Node(.mapping(resolveMerges(&frame)), tag: frame.tag, mark: frame.mark)
         }
         let height = frame.childHeight + 1
         if let anchor = frame.anchor {
@@ -254,12 +254,14 @@ struct Composer {
     /// place: the merged pairs take the position of the `<<` key; keys
     /// written explicitly win over merged ones, and in a list of merged
     /// maps earlier maps win over later ones.
-    private mutating func resolveMerges(_ frame: Frame) -> [Node.Pair] {
+    private mutating func resolveMerges(_ frame: inout Frame) -> [Node.Pair] {
         guard !frame.merges.isEmpty else { return frame.pairs }
         let pairs = frame.pairs
         var result: [Node.Pair] = []
         result.reserveCapacity(pairs.count)
-        var taken = frame.keys
+        // Moved out of the frame (not copied), so inserting does not copy it.
+        var taken = KeyIndex()
+        swap(&taken, &frame.keys)
         var next = 0
         for merge in frame.merges {
             result.append(contentsOf: pairs[next..<merge.index])

@@ -26,16 +26,57 @@ public struct Node: Hashable, Sendable {
         }
     }
 
-    public var kind: Kind
+    /// The fields of a node, shared by its copies: a node is one
+    /// reference, so copying a node, a tree or an array of nodes is one
+    /// retain per node instead of a copy of every field (the loader's
+    /// phases copy trees all the time). Never mutated: a setter gives the
+    /// node a new storage, so nodes keep value semantics.
+    private final class Storage: Sendable {
+        let kind: Kind
+        let tag: String?
+        let mark: Mark
+
+        init(_ kind: Kind, tag: String?, mark: Mark) {
+            self.kind = kind
+            self.tag = tag
+            self.mark = mark
+        }
+    }
+
+    private var storage: Storage
+
+    public var kind: Kind {
+        get { storage.kind }
+        set { storage = Storage(newValue, tag: storage.tag, mark: storage.mark) }
+    }
+
     /// An explicit tag as written (`!reset`, `!override`, `!!str`, expanded
     /// to `tag:yaml.org,2002:str`), or nil when none was written.
-    public var tag: String?
-    public var mark: Mark
+    public var tag: String? {
+        get { storage.tag }
+        set { storage = Storage(storage.kind, tag: newValue, mark: storage.mark) }
+    }
+
+    public var mark: Mark {
+        get { storage.mark }
+        set { storage = Storage(storage.kind, tag: storage.tag, mark: newValue) }
+    }
 
     public init(_ kind: Kind, tag: String? = nil, mark: Mark) {
-        self.kind = kind
-        self.tag = tag
-        self.mark = mark
+        storage = Storage(kind, tag: tag, mark: mark)
+    }
+
+    /// Equal kinds (recursively), tags and marks.
+    public static func == (lhs: Node, rhs: Node) -> Bool {
+        lhs.storage === rhs.storage
+            || (lhs.storage.kind == rhs.storage.kind && lhs.storage.tag == rhs.storage.tag
+                && lhs.storage.mark == rhs.storage.mark)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(storage.kind)
+        hasher.combine(storage.tag)
+        hasher.combine(storage.mark)
     }
 
     // MARK: Builders (used by tests and by loaders that synthesize values)
@@ -100,8 +141,15 @@ public struct Node: Hashable, Sendable {
 
     /// The value for a plain-string key of a mapping (last one wins).
     public subscript(key: String) -> Node? {
-        guard let pairs = mappingPairs else { return nil }
-        return pairs.last(where: { $0.key.scalarValue == key })?.value
+        // A plain loop over the pairs: the loaders look keys up millions of
+        // times, and this avoids copying each key's text into an Optional.
+        guard case let .mapping(pairs) = kind else { return nil }
+        var i = pairs.endIndex
+        while i > pairs.startIndex {
+            i -= 1
+            if case let .scalar(text, _) = pairs[i].key.kind, text == key { return pairs[i].value }
+        }
+        return nil
     }
 
     /// The keys of a mapping as strings, in order (non-scalar keys skipped).

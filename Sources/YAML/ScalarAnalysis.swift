@@ -12,10 +12,46 @@ struct ScalarAnalysis {
     var unusualBreaks = false
 
     init(_ text: String) {
-        if text.isEmpty {
-            blockAllowed = false
-            return
+        // ASCII text (nearly every compose value) is read byte by byte from
+        // the string's storage, without decoding scalars.
+        var copy = text
+        let ascii: ScalarAnalysis? = copy.withUTF8 { bytes in
+            // Letters, digits and `_` then also `.`, `-`, `/`: no indicator,
+            // space, break or special character, so every style is allowed
+            // (the result the full analysis gives for such text).
+            if let first = bytes.first, Self.isWordByte(first),
+               bytes.allSatisfy({ Self.isWordByte($0) || $0 == 0x2E || $0 == 0x2D || $0 == 0x2F }) {
+                return ScalarAnalysis()
+            }
+            return bytes.allSatisfy { $0 < 0x80 } ? ScalarAnalysis(analyzing: ASCIIScalars(bytes: bytes)) : nil
         }
+        if let ascii {
+            self = ascii
+        } else {
+            self.init(analyzing: text.unicodeScalars)
+        }
+    }
+
+    /// Every style allowed, nothing multi-line.
+    private init() {}
+
+    private static func isWordByte(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F
+    }
+
+    /// The scalars of ASCII bytes.
+    private struct ASCIIScalars: Sequence, IteratorProtocol {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var index = 0
+
+        mutating func next() -> Unicode.Scalar? {
+            guard index < bytes.count else { return nil }
+            defer { index += 1 }
+            return Unicode.Scalar(bytes[index])
+        }
+    }
+
+    private init<Scalars: Sequence<Unicode.Scalar>>(analyzing scalars: Scalars) {
         var blockIndicators = false
         var specialCharacters = false
         var lineBreaks = false
@@ -32,7 +68,7 @@ struct ScalarAnalysis {
             return c == " " || c == "\t" || c == "\0" || isBreak(c)
         }
         // One pass with one scalar of lookahead; no allocation.
-        var iterator = text.unicodeScalars.makeIterator()
+        var iterator = scalars.makeIterator()
         var current = iterator.next()
         var index = 0
         var precededByWhitespace = true
@@ -88,6 +124,11 @@ struct ScalarAnalysis {
             precededByWhitespace = c == " " || c == "\t" || c == "\0" || cIsBreak
             current = next
             index += 1
+        }
+        if index == 0 {
+            // The empty text: only a block scalar is ruled out.
+            blockAllowed = false
+            return
         }
         multiline = lineBreaks
         if leadingSpace || leadingBreak || trailingSpace || trailingBreak { blockPlainAllowed = false }

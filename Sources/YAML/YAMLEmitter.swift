@@ -69,42 +69,55 @@ private struct EventWriter {
     }
 
     mutating func write(_ node: Node, isKey: Bool) throws {
+        if let tag = node.tag {
+            var bytes = Array(tag.utf8) + [0]
+            try bytes.withUnsafeMutableBufferPointer { buffer in
+                try write(node, isKey: isKey, tag: UnsafePointer(buffer.baseAddress))
+            }
+        } else {
+            try write(node, isKey: isKey, tag: nil)
+        }
+    }
+
+    private mutating func write(_ node: Node, isKey: Bool, tag: UnsafePointer<yaml_char_t>?) throws {
         var event = yaml_event_t()
-        let implicit: Int32 = node.tag == nil ? 1 : 0
-        try withOptionalCString(node.tag) { tag in
-            switch node.kind {
-            case let .scalar(value, requested):
-                let style = ScalarAnalysis.emittedStyle(for: value, requested: requested, isKey: isKey)
-                var bytes = Array(value.utf8)
-                let length = Int32(clamping: bytes.count)
-                let ok = bytes.withUnsafeMutableBufferPointer { buffer in
-                    yaml_scalar_event_initialize(&event, nil, tag, buffer.baseAddress, length,
+        let implicit: Int32 = tag == nil ? 1 : 0
+        switch node.kind {
+        case let .scalar(value, requested):
+            let style = ScalarAnalysis.emittedStyle(for: value, requested: requested, isKey: isKey)
+            // libyaml copies the text into the event: the string's own
+            // UTF-8 storage is passed, no array is made per scalar.
+            var text = value
+            let ok = text.withUTF8 { buffer in
+                withUnsafePointer(to: 0 as yaml_char_t) { empty in
+                    yaml_scalar_event_initialize(&event, nil, tag, buffer.baseAddress ?? empty,
+                                                 Int32(clamping: buffer.count),
                                                  implicit, implicit, Self.libyamlStyle(style))
                 }
-                guard ok != 0 else { throw YAMLEmitterError("invalid scalar") }
-                try emit(&event)
-            case let .sequence(items):
-                guard yaml_sequence_start_event_initialize(&event, nil, tag, implicit,
-                                                           YAML_BLOCK_SEQUENCE_STYLE) != 0 else {
-                    throw YAMLEmitterError("invalid sequence")
-                }
-                try emit(&event)
-                for item in items { try write(item, isKey: false) }
-                yaml_sequence_end_event_initialize(&event)
-                try emit(&event)
-            case let .mapping(pairs):
-                guard yaml_mapping_start_event_initialize(&event, nil, tag, implicit,
-                                                          YAML_BLOCK_MAPPING_STYLE) != 0 else {
-                    throw YAMLEmitterError("invalid mapping")
-                }
-                try emit(&event)
-                for pair in pairs {
-                    try write(pair.key, isKey: true)
-                    try write(pair.value, isKey: false)
-                }
-                yaml_mapping_end_event_initialize(&event)
-                try emit(&event)
             }
+            guard ok != 0 else { throw YAMLEmitterError("invalid scalar") }
+            try emit(&event)
+        case let .sequence(items):
+            guard yaml_sequence_start_event_initialize(&event, nil, tag, implicit,
+                                                       YAML_BLOCK_SEQUENCE_STYLE) != 0 else {
+                throw YAMLEmitterError("invalid sequence")
+            }
+            try emit(&event)
+            for i in items.indices { try write(items[i], isKey: false) }
+            yaml_sequence_end_event_initialize(&event)
+            try emit(&event)
+        case let .mapping(pairs):
+            guard yaml_mapping_start_event_initialize(&event, nil, tag, implicit,
+                                                      YAML_BLOCK_MAPPING_STYLE) != 0 else {
+                throw YAMLEmitterError("invalid mapping")
+            }
+            try emit(&event)
+            for i in pairs.indices {
+                try write(pairs[i].key, isKey: true)
+                try write(pairs[i].value, isKey: false)
+            }
+            yaml_mapping_end_event_initialize(&event)
+            try emit(&event)
         }
     }
 
@@ -116,13 +129,5 @@ private struct EventWriter {
         case .literal: YAML_LITERAL_SCALAR_STYLE
         case .folded: YAML_FOLDED_SCALAR_STYLE
         }
-    }
-}
-
-private func withOptionalCString<R>(_ s: String?, _ body: (UnsafePointer<yaml_char_t>?) throws -> R) rethrows -> R {
-    guard let s else { return try body(nil) }
-    var bytes = Array(s.utf8) + [0]
-    return try bytes.withUnsafeMutableBufferPointer { buffer in
-        try body(UnsafePointer(buffer.baseAddress))
     }
 }

@@ -1,6 +1,9 @@
 import BerthTestSupport
 import Foundation
 import Testing
+import ImageStore
+import OCI
+import YAML
 @testable import BerthCLI
 
 /// `berth config` run as a process: output, warnings on stderr, exit codes.
@@ -237,5 +240,48 @@ import Testing
         #expect(command.project.profiles == ["p1", "p2"])
         #expect(command.project.envFiles == ["e1", "e2"])
         #expect(command.serviceNames == ["svc"])
+    }
+}
+
+/// `config --resolve-image-digests` on a model, with a stand-in store.
+@Suite struct ConfigImageDigestsTests {
+    static let digest = "sha256:" + String(repeating: "ab", count: 32)
+
+    struct Case: CustomTestStringConvertible, Sendable {
+        var name: String
+        var image: String
+        var expected: String?
+        var testDescription: String { name }
+    }
+
+    static let cases = [
+        Case(name: "a bare name gets its tag and the digest", image: "busybox", expected: "busybox:latest@\(digest)"),
+        Case(name: "a tag is kept", image: "busybox:1.36", expected: "busybox:1.36@\(digest)"),
+        Case(name: "a registry and path are kept", image: "localhost:5000/team/app:v2", expected: "localhost:5000/team/app:v2@\(digest)"),
+        Case(name: "a digest is left as written", image: "busybox@\(digest)", expected: nil),
+    ]
+
+    @Test(arguments: cases) func pins(_ c: Case) throws {
+        let digest = try Digest(parsing: Self.digest)
+        let pinned = try ConfigImageDigests.pinned(c.image) { _ in digest }
+        #expect(pinned == c.expected)
+    }
+
+    @Test func unknownImagesNameTheService() throws {
+        let model = Node.mapping(["services": .mapping(["web": .mapping(["image": .scalar("nope:1")])])])
+        #expect(throws: UserError.self) {
+            _ = try ConfigImageDigests.resolve(model) { throw ImageStoreError.unknownImage($0) }
+        }
+        do {
+            _ = try ConfigImageDigests.resolve(model) { throw ImageStoreError.unknownImage($0) }
+        } catch let error as UserError {
+            #expect("\(error)".contains("service \"web\": image \"nope:1\""), "\(error)")
+        }
+    }
+
+    @Test func servicesWithoutImagesAreLeftAlone() throws {
+        let model = Node.mapping(["services": .mapping(["tools": .mapping(["build": .scalar(".")])])])
+        let resolved = try ConfigImageDigests.resolve(model) { throw ImageStoreError.unknownImage($0) }
+        #expect(resolved == model)
     }
 }

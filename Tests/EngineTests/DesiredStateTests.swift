@@ -46,4 +46,21 @@ import YAML
         #expect(desired.dependencies == ["db": DependencyEdge(restartOnUpdate: true)])
         #expect(desired.fields["image"] == "busybox")
     }
+
+    @Test func networkModeServiceIsANetworkSharingEdge() throws {
+        let p = try project("""
+            name: p
+            services:
+              vpn: {image: busybox}
+              db: {image: busybox}
+              app:
+                image: busybox
+                network_mode: service:vpn
+                depends_on:
+                  vpn: {condition: service_started, restart: true}
+                  db: {condition: service_started}
+            """)
+        let app = DesiredService(try #require(p.service(named: "app")), imageID: nil)
+        #expect(app.dependencies == ["vpn": DependencyEdge(restartOnUpdate: true, sharesNetwork: true), "db": DependencyEdge()])
+    }
 }

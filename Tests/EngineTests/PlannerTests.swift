@@ -111,6 +111,40 @@ struct PlanCase: CustomTestStringConvertible, Sendable {
         ])
     }
 
+    @Test func dependentSharingANetworkIsRecreatedWhenItsOwnerIsReplaced() {
+        let desired = [
+            DesiredService(name: "vpn", configHash: "new"),
+            DesiredService(name: "app", configHash: "a", dependencies: ["vpn": DependencyEdge(sharesNetwork: true)]),
+            DesiredService(name: "sidecar", configHash: "s", dependencies: ["app": DependencyEdge(sharesNetwork: true)]),
+            DesiredService(name: "other", configHash: "o", dependencies: ["vpn": DependencyEdge()]),
+        ]
+        let waves = [["vpn"], ["app", "other"], ["sidecar"]]
+        let options = PlanOptions(projectServices: ["vpn", "app", "sidecar", "other"])
+        let plan = Planner.plan(desired: desired,
+                                actual: [container("vpn", 1, hash: "old"), container("app", 1, hash: "a"),
+                                         container("sidecar", 1, hash: "s"), container("other", 1, hash: "o")],
+                                waves: waves, options: options)
+        // The chain follows: sidecar shares app's namespace, which is app's new one.
+        #expect(describe(plan) == [
+            "recreate vpn-1 (configuration changed)",
+            "recreate app-1 (uses the network of vpn, which is being replaced)",
+            "keep other-1",
+            "recreate sidecar-1 (uses the network of app, which is being replaced)",
+        ])
+        // The owner created anew (its container was removed) counts as replaced too…
+        let recreated = Planner.plan(desired: desired,
+                                     actual: [container("app", 1, hash: "a"), container("sidecar", 1, hash: "s")],
+                                     waves: waves, options: options)
+        #expect(describe(recreated).prefix(2) == ["create vpn-1 (not created yet)",
+                                                   "recreate app-1 (uses the network of vpn, which is being replaced)"])
+        // …but an owner that is only kept, or scaled up, replaces nothing.
+        let scaled = Planner.plan(desired: [DesiredService(name: "vpn", replicas: 2, configHash: "new")] + desired.dropFirst(),
+                                  actual: [container("vpn", 1, hash: "new"), container("app", 1, hash: "a"),
+                                           container("sidecar", 1, hash: "s"), container("other", 1, hash: "o")],
+                                  waves: waves, options: options)
+        #expect(describe(scaled) == ["keep vpn-1", "create vpn-2 (scaled up)", "keep app-1", "keep other-1", "keep sidecar-1"])
+    }
+
     @Test func orphansAreReportedOrRemoved() {
         let actual = [container("web", 1), container("old", 1)]
         let desired = [DesiredService(name: "web", configHash: "h1")]

@@ -11,6 +11,38 @@ import Testing
         #expect(RuleSet.render(table: "berth_x", networks: [], ports: []) == "add table inet berth_x\ndelete table inet berth_x\n")
     }
 
+    @Test func rendersIPv6BindingsInTheIP6Family() {
+        let net = RuleNetwork(bridge: "brt-cccc3333", subnet: IPv4Subnet("172.20.0.0/24")!, subnet6: IPv6Subnet("fd00:1::/64")!,
+                              gateway6: IPv6Address("fd00:1::1"), loopbackAlias: IPv4Address(172, 20, 0, 254), isInternal: false)
+        func port(_ ip: HostAddress, _ host: UInt16, c6: IPv6Address? = IPv6Address("fd00:1::3")) -> RulePort {
+            RulePort(bridge: net.bridge, loopbackAlias: net.loopbackAlias, containerIP: IPv4Address(172, 20, 0, 2),
+                     binding: PortBinding(hostIP: ip, hostPort: host, containerPort: 80, proto: .tcp),
+                     loopbackAlias6: IPv6Address("fd00:1::ffff:ffff:ffff:fffe"), containerIP6: c6)
+        }
+        let text = RuleSet.render(table: "berth", networks: [net], ports: [
+            port(.anyIPv6, 8080), port(.loopbackIPv6, 8081), port(HostAddress("fd00:9::1")!, 8082),
+            port(.anyIPv6, 8083, c6: nil),  // no container address: nothing rendered
+        ])
+        let lines = Set(text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) })
+        for expected in [
+            "ip6 daddr ::1 tcp dport 8080 notrack",
+            "ip6 daddr ::1 tcp dport 8081 ip6 saddr set fd00:1::ffff:ffff:ffff:fffe ip6 daddr set fd00:1::3 tcp dport set 80",
+            "iifname \"brt-cccc3333\" ip6 saddr fd00:1::3 ip6 daddr fd00:1::ffff:ffff:ffff:fffe tcp sport 80 notrack",
+            "iifname \"brt-cccc3333\" ip6 saddr fd00:1::3 ip6 daddr fd00:1::ffff:ffff:ffff:fffe tcp sport 80 ip6 saddr set ::1 ip6 daddr set ::1 tcp sport set 8080",
+            "meta nfproto ipv6 fib daddr type local tcp dport 8080 dnat ip6 to [fd00:1::3]:80",
+            "meta nfproto ipv6 fib daddr type local ip6 daddr != ::1 tcp dport 8080 dnat ip6 to [fd00:1::3]:80",
+            "ip6 daddr fd00:9::1 tcp dport 8082 dnat ip6 to [fd00:1::3]:80",
+            "oifname \"brt-cccc3333\" ct status dnat ip6 saddr fd00:1::/64 snat ip6 to fd00:1::1",
+            "oifname \"brt-cccc3333\" ct status dnat meta nfproto ipv6 fib saddr type local snat ip6 to fd00:1::1",
+        ] {
+            #expect(lines.contains(expected), "missing: \(expected)")
+        }
+        // ::1 only: no DNAT rule for it; the port without an IPv6 container address: no rule at all.
+        #expect(!text.contains("dport 8081 dnat"))
+        #expect(!text.contains("8083"))
+        #expect(!text.contains("dport 8082 notrack"))
+    }
+
     @Test func rendersMasqueradeIsolationAndPorts() {
         let port = RulePort(bridge: Self.web.bridge, loopbackAlias: Self.web.loopbackAlias, containerIP: IPv4Address(172, 18, 0, 2),
                             binding: PortBinding(hostIP: IPv4Address(0), hostPort: 8080, containerPort: 80, proto: .tcp))

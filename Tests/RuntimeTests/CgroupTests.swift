@@ -83,13 +83,13 @@ import Testing
     @Test func createApplyAndDestroyInAFakeTree() throws {
         let base = NSTemporaryDirectory() + "cgtest-\(UInt32.random(in: 0...UInt32.max))"
         defer { try? FileManager.default.removeItem(atPath: base) }
-        for c in ["memory", "pids", "cpu", "cpuset", "freezer", "unified"] {
+        for c in ["memory", "pids", "cpu", "cpuset", "freezer", "blkio", "unified"] {
             try FileManager.default.createDirectory(atPath: "\(base)/\(c)", withIntermediateDirectories: true)
         }
         try "0-3".write(toFile: "\(base)/cpuset/cpuset.cpus", atomically: true, encoding: .utf8)
         try "0".write(toFile: "\(base)/cpuset/cpuset.mems", atomically: true, encoding: .utf8)
         let h = CgroupHierarchy(v1: ["memory": "\(base)/memory", "pids": "\(base)/pids", "cpu": "\(base)/cpu",
-                                     "cpuset": "\(base)/cpuset", "freezer": "\(base)/freezer"],
+                                     "cpuset": "\(base)/cpuset", "freezer": "\(base)/freezer", "blkio": "\(base)/blkio"],
                                 v2: "\(base)/unified", createsFiles: true)
         var limits = CgroupLimits()
         limits.memory = 1 << 20
@@ -103,6 +103,10 @@ import Testing
         #expect(Sys.isDirectory("\(base)/unified/berth/c1"))
         try "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n".write(toFile: "\(base)/memory/berth/c1/memory.oom_control", atomically: true, encoding: .utf8)
         #expect(cg.oomKilled())
+        // Hybrid: block I/O from v1 blkio (the throttle counters here), not the v2 mount.
+        try "254:0 Read 512\n254:0 Write 8192\n254:0 Total 8704\nTotal 8704\n"
+            .write(toFile: "\(base)/blkio/berth/c1/blkio.throttle.io_service_bytes_recursive", atomically: true, encoding: .utf8)
+        #expect(cg.stats().blockIO == IOUsage(read: 512, write: 8192))
         try cg.setFrozen(true)
         #expect(try Sys.readFile("\(base)/freezer/berth/c1/freezer.state") == "FROZEN")
         try cg.add(pid: 4242)
@@ -135,14 +139,18 @@ import Testing
         limits.cpus = 0.5
         limits.pidsLimit = 50
         let cg = try Cgroup.create(CgroupPlan(name: "c2", limits: limits), hierarchy: h)
-        #expect(try Sys.readFile("\(base)/cgroup.subtree_control") == "+memory +cpu +pids")
-        #expect(try Sys.readFile("\(base)/berth/cgroup.subtree_control") == "+memory +cpu +pids")
+        // io always: its io.stat is what `stats` shows as block I/O.
+        #expect(try Sys.readFile("\(base)/cgroup.subtree_control") == "+memory +cpu +pids +io")
+        #expect(try Sys.readFile("\(base)/berth/cgroup.subtree_control") == "+memory +cpu +pids +io")
         #expect(try Sys.readFile("\(base)/berth/c2/memory.max") == "67108864")
         #expect(try Sys.readFile("\(base)/berth/c2/memory.swap.max") == "33554432")
         #expect(try Sys.readFile("\(base)/berth/c2/cpu.max") == "50000 100000")
         #expect(try Sys.readFile("\(base)/berth/c2/pids.max") == "50")
         try "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n".write(toFile: "\(base)/berth/c2/memory.events", atomically: true, encoding: .utf8)
         #expect(cg.oomKilled())
+        try "254:0 rbytes=4096 wbytes=1048576 rios=1 wios=256 dbytes=0 dios=0\n"
+            .write(toFile: "\(base)/berth/c2/io.stat", atomically: true, encoding: .utf8)
+        #expect(cg.stats().blockIO == IOUsage(read: 4096, write: 1_048_576))
         try cg.setFrozen(true)
         #expect(try Sys.readFile("\(base)/berth/c2/cgroup.freeze") == "1")
         try cg.destroy()

@@ -1,4 +1,7 @@
 import Diagnostics
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 @testable import Runtime
 
@@ -189,5 +192,47 @@ import Testing
         #expect(Timestamp.parse("0001-01-01T00:00:00Z") == .zero)
         #expect(Timestamp.parse("2024-02-30T00:00:00Z") != nil)  // days are not validated per month
         #expect(Timestamp.parse("2024-13-01T00:00:00Z") == nil)
+    }
+}
+
+/// `network_mode`/`--network` as stored, and how `container:<id>` resolves
+/// to the namespace joined at start.
+@Suite struct NetworkModeTests {
+    @Test(arguments: ["none", "host", "ns:/run/berth/netns/abc", "container:abc"])
+    func roundTrips(_ text: String) {
+        #expect(NetworkMode(text).text == text)
+    }
+
+    @Test func unknownTextIsNone() {
+        #expect(NetworkMode("") == .none)
+        #expect(NetworkMode("bridge") == .none)
+    }
+
+    @Test func sharedModeFollowsTheOwner() throws {
+        let dir = try TempDir()
+        let store = ContainerStore(paths: StatePaths(root: dir.path + "/root", run: dir.path + "/run"))
+        func make(_ name: String, _ mode: String) throws -> ContainerRecord {
+            var r = ContainerLookupTests.record(ContainerStore.newID(), name)
+            r.host.networkMode = mode
+            return try store.create(r)
+        }
+        let pinned = try make("pinned", "ns:/run/berth/netns/p")
+        let host = try make("hostly", "host")
+        let chained = try make("chained", "container:\(pinned.id)")
+        let own = try make("own", "none")
+        #expect(try store.sharedNetworkMode(of: pinned) == .join(path: "/run/berth/netns/p"))
+        #expect(try store.sharedNetworkMode(of: host) == .host)
+        #expect(try store.sharedNetworkMode(of: chained) == .join(path: "/run/berth/netns/p"))
+        // A namespace of its own: only while its process runs (this test process stands in).
+        #expect(throws: NetworkModeError("cannot join network of a non running container: own")) {
+            try store.sharedNetworkMode(of: own)
+        }
+        let me = getpid()
+        let start = try #require(ProcessIdentity.startTime(pid: me))
+        try store.updateState(id: own.id) { $0.pid = me; $0.pidStart = start }
+        #expect(try store.sharedNetworkMode(of: own) == .join(path: "/proc/\(me)/ns/net"))
+        // A chain whose owner is gone.
+        let orphan = try make("orphan", "container:\(ContainerStore.newID())")
+        #expect(throws: NetworkModeError.self) { try store.sharedNetworkMode(of: orphan) }
     }
 }

@@ -21,12 +21,16 @@ public enum Repository {
     }
 
     /// The `berth` executable built next to the test bundle.
-    public static var berthExecutable: URL {
+    public static var berthExecutable: URL { builtExecutable("berth") }
+
+    /// An executable of this package (`berth-init`, `berth-monitor`) built
+    /// next to the test bundle.
+    public static func builtExecutable(_ name: String) -> URL {
         let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         for candidate in [bundle, bundle.deletingLastPathComponent()] {
-            let url = candidate.appendingPathComponent("berth")
+            let url = candidate.appendingPathComponent(name)
             if FileManager.default.isExecutableFile(atPath: url.path) { return url }
         }
-        return bundle.appendingPathComponent("berth")
+        return bundle.appendingPathComponent(name)
     }
 }

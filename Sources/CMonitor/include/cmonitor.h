@@ -33,8 +33,10 @@ int cm_pidfd_send_signal(int pidfd, int sig);
 int cm_pipe(int fds[2], int nonblock);
 /// accept4(fd, NULL, NULL, SOCK_CLOEXEC).
 int cm_accept(int fd);
-/// A new pty pair (both close-on-exec), slave sized rows×cols.
-int cm_open_pty(int *master, int *slave, unsigned short rows, unsigned short cols);
+/// Whether `sig` has the default disposition (no handler installed).
+int cm_signal_is_default(int sig);
+/// Back to SIG_DFL (after cm_install_signal_pipe, before closing its pipe).
+int cm_reset_signal(int sig);
 
 /// Terminal window size on a tty fd.
 int cm_set_winsize(int fd, unsigned short rows, unsigned short cols);

@@ -7,6 +7,9 @@
 // arrays are all allocated BEFORE cloning; the child only reads it (its copy
 // of the address space) and calls async-signal-safe system calls.
 //
+// Also parent-side shims Swift cannot call directly (shims.c; bpf.c: the
+// cgroup v2 device filter's bpf(2) calls), never used in the child.
+//
 // Must never: allocate, lock, call into Swift, use stdio, resolve user names
 // (NSS) or re-resolve a path string after validating it. Mount targets are
 // opened with openat2(RESOLVE_IN_ROOT) and mounted onto /proc/self/fd/N.
@@ -24,6 +27,11 @@
 //      _exit(1)s.
 //   5. parent: brt_await_exec() reads the error pipe: EOF means execve
 //      succeeded; a report means it failed (the child has exited).
+//   With `tty`, the child opens /dev/ptmx of the container's own devpts
+//   (after pivot_root, or after joining the mount namespace for exec),
+//   makes the slave /dev/pts/N its controlling terminal, stdio and
+//   /dev/console, and sends the master over `console_socket` before exec;
+//   brt_recv_console() receives it in the parent.
 #ifndef BERTH_CRUNTIME_H
 #define BERTH_CRUNTIME_H
 
@@ -68,7 +76,8 @@ enum brt_step {
     BRT_STEP_EXEC = 29,
     BRT_STEP_FORK = 30,
     BRT_STEP_CONSOLE = 31,
-    BRT_STEP_CGROUP = 32,
+    BRT_STEP_LOOPBACK = 32,
+    BRT_STEP_CGROUP = 33,
 };
 
 /// Kinds of `brt_mount`.
@@ -125,7 +134,12 @@ struct brt_config {
     const gid_t *groups;
     int ngroups;
     int stdio[3];               // fds dup2'ed to 0, 1, 2 (-1 = /dev/null)
-    int tty;                    // stdio[0] is a pty slave: setsid + TIOCSCTTY
+    int tty;                    // allocate the terminal inside the container (see below);
+                                // stdio[] is ignored then
+    int console_socket;         // with tty: unix socket that receives the pty master
+                                // (SCM_RIGHTS, one byte of payload), runc's console socket
+    unsigned short console_rows;    // with tty: initial window size
+    unsigned short console_cols;
     unsigned int umask_value;
 
     // namespaces
@@ -164,8 +178,8 @@ struct brt_config {
     uint64_t cap_permitted;
     int last_cap;               // /proc/sys/kernel/cap_last_cap, read by the parent
     int no_new_privs;
-    int init_process;           // PID 1 stays a tiny C init: forks the program, forwards
-                                // signals to it, reaps orphans, exits with its status
+    int init_process;           // argv is `INIT -- PROGRAM ARGS…` (berth-init, bind-mounted):
+                                // PROGRAM (argv[2]) is looked up first, then INIT is executed
     const void *seccomp_filter; // struct sock_filter[], NULL = none
     unsigned short seccomp_len;
 
@@ -229,9 +243,33 @@ int brt_pidfd_open(pid_t pid);
 int brt_pidfd_send_signal(int pidfd, int sig);
 int brt_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data);
 int brt_umount(const char *target, int flags);
+/// Moves the calling thread into a new mount namespace whose mounts are all
+/// slaves (nothing mounted there propagates back to the host); it ends with
+/// the thread. Returns 0, or -1 with errno.
+int brt_private_mount_ns(void);
+/// Receives the pty master a tty child sent over its console socket
+/// (close-on-exec). Returns the fd, or -errno (-EPIPE: the child closed the
+/// socket without sending one).
+int brt_recv_console(int socket_fd);
 /// A new pty pair: master from /dev/ptmx (unlocked), slave via TIOCGPTPEER
 /// (no path lookup). Both O_CLOEXEC|O_NOCTTY. Returns 0 or -errno.
 int brt_open_pty(int *master, int *slave);
+
+// cgroup v2 device filter (bpf.c). -1 with errno on failure.
+/// BPF_PROG_LOAD of a BPF_PROG_TYPE_CGROUP_DEVICE program: `count` 8-byte
+/// instructions; on rejection the verifier's log goes to `log` (may be NULL). → prog fd.
+int brt_bpf_load_device_filter(const uint8_t *insns, uint32_t count, char *log, uint32_t log_size);
+/// BPF_PROG_ATTACH to the cgroup directory `cgroup_fd` (BPF_CGROUP_DEVICE,
+/// BPF_F_ALLOW_MULTI). The cgroup holds the program until it is detached
+/// or the cgroup is removed.
+int brt_bpf_attach_device_filter(int cgroup_fd, int prog_fd);
+/// BPF_PROG_DETACH of `prog_fd` from `cgroup_fd`.
+int brt_bpf_detach_device_filter(int cgroup_fd, int prog_fd);
+/// BPF_PROG_QUERY: ids of the device programs attached to `cgroup_fd`
+/// itself; `*count` is the capacity in, the number attached out.
+int brt_bpf_query_device_filters(int cgroup_fd, uint32_t *ids, uint32_t *count);
+/// BPF_PROG_GET_FD_BY_ID (ENOENT once the program is freed).
+int brt_bpf_prog_fd_by_id(uint32_t id);
 
 #ifdef __cplusplus
 }

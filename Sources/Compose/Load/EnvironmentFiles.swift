@@ -16,8 +16,8 @@ extension LoadSession {
             var svc = pair.value
             svc = fold(svc, fileKey: "env_file", into: "environment", path: path, environment: environment)
             svc = fold(svc, fileKey: "label_file", into: "labels", path: path, environment: environment)
-            if let env = svc["environment"] {
-                svc = svc.setting("environment", to: resolveValueless(env, environment: environment))
+            if let env = svc["environment"], let resolved = resolvedValueless(env, environment: environment) {
+                svc = svc.setting("environment", to: resolved)
             }
             return Node.Pair(key: pair.key, value: svc)
         })
@@ -98,19 +98,32 @@ extension LoadSession {
     }
 
     /// `- FOO` / `FOO:` take the project environment's value when it has one.
-    private func resolveValueless(_ env: Node, environment: [String: String]) -> Node {
+    /// Nil when no entry takes a value (the node stays as it is).
+    private func resolvedValueless(_ env: Node, environment: [String: String]) -> Node? {
         var copy = env
         if let items = env.sequenceItems {
-            copy.kind = .sequence(items.map { item in
+            var out: [Node]? = nil
+            for i in items.indices {
+                let item = items[i]
                 guard let text = item.scalarValue, !text.contains("="), !item.isNull,
-                      let value = environment[text] else { return item }
-                return item.withScalar(text + "=" + value)
-            })
+                      let value = environment[text] else { continue }
+                if out == nil { out = items }
+                out?[i] = item.withScalar(text + "=" + value)
+            }
+            guard let out else { return nil }
+            copy.kind = .sequence(out)
         } else if let pairs = env.mappingPairs {
-            copy.kind = .mapping(pairs.map { pair in
-                guard pair.value.isNull, let key = pair.key.scalarValue, let value = environment[key] else { return pair }
-                return Node.Pair(key: pair.key, value: .scalar(value, style: .doubleQuoted, mark: pair.value.mark))
-            })
+            var out: [Node.Pair]? = nil
+            for i in pairs.indices {
+                let pair = pairs[i]
+                guard pair.value.isNull, let key = pair.key.scalarValue, let value = environment[key] else { continue }
+                if out == nil { out = pairs }
+                out?[i] = Node.Pair(key: pair.key, value: .scalar(value, style: .doubleQuoted, mark: pair.value.mark))
+            }
+            guard let out else { return nil }
+            copy.kind = .mapping(out)
+        } else {
+            return nil
         }
         return copy
     }

@@ -45,59 +45,72 @@ public enum Interpolation {
     /// Substitutes variables in `text`, looking names up with `lookup`.
     public static func substitute(_ text: String, lookup: (String) -> String?) throws(Failure) -> Output {
         // Fast path: nothing to do without a `$`.
-        guard text.unicodeScalars.contains("$") else { return Output(text: text, unset: []) }
-        let scalars = Array(text.unicodeScalars)
+        guard text.utf8.contains(UInt8(ascii: "$")) else { return Output(text: text, unset: []) }
+        // The scanner works on UTF-8 bytes: every character of the syntax
+        // is ASCII, and no byte of a multi-byte character is ASCII.
+        let bytes = Array(text.utf8)
         return try withoutActuallyEscaping(lookup) { (lookup) throws(Failure) -> Output in
-            var scanner = Scanner(scalars: scalars, lookup: lookup)
-            let result = try scanner.expand(from: 0, to: scalars.count)
-            return Output(text: result, unset: scanner.unset)
+            var scanner = Scanner(bytes: bytes, lookup: lookup)
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count)
+            try scanner.expand(from: 0, to: bytes.count, into: &out)
+            return Output(text: String(decoding: out, as: UTF8.self), unset: scanner.unset)
         }
     }
 
     private struct Scanner {
-        let scalars: [Unicode.Scalar]
+        let bytes: [UInt8]
         let lookup: (String) -> String?
         var unset: [String] = []
 
-        static func isNameStart(_ c: Unicode.Scalar) -> Bool {
-            c == "_" || ("a"..."z").contains(c) || ("A"..."Z").contains(c)
+        static let dollar = UInt8(ascii: "$"), open = UInt8(ascii: "{"), close = UInt8(ascii: "}")
+
+        static func isNameStart(_ c: UInt8) -> Bool {
+            c == UInt8(ascii: "_") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(c)
+                || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(c)
         }
-        static func isNameChar(_ c: Unicode.Scalar) -> Bool {
-            isNameStart(c) || ("0"..."9").contains(c)
+        static func isNameChar(_ c: UInt8) -> Bool {
+            isNameStart(c) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c)
         }
 
-        /// Expands scalars[start..<end].
-        mutating func expand(from start: Int, to end: Int) throws(Failure) -> String {
-            var out = String.UnicodeScalarView()
+        func text(_ range: Range<Int>) -> String {
+            String(decoding: bytes[range], as: UTF8.self)
+        }
+
+        /// A failure at byte offset `dollar`, reported in unicode scalars.
+        func failure(_ kind: Failure.Kind, at dollar: Int) -> Failure {
+            let scalarOffset = bytes[..<dollar].reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
+            return Failure(kind: kind, offset: scalarOffset)
+        }
+
+        /// Expands bytes[start..<end], appending to `out`.
+        mutating func expand(from start: Int, to end: Int, into out: inout [UInt8]) throws(Failure) {
             var i = start
             while i < end {
-                let c = scalars[i]
-                guard c == "$", i + 1 < end else {
+                let c = bytes[i]
+                guard c == Scanner.dollar, i + 1 < end else {
                     out.append(c)
                     i += 1
                     continue
                 }
-                let next = scalars[i + 1]
-                if next == "$" {
-                    out.append("$")
+                let next = bytes[i + 1]
+                if next == Scanner.dollar {
+                    out.append(Scanner.dollar)
                     i += 2
                 } else if Scanner.isNameStart(next) {
                     var j = i + 1
-                    while j < end, Scanner.isNameChar(scalars[j]) { j += 1 }
-                    let name = String(String.UnicodeScalarView(scalars[(i + 1)..<j]))
-                    out.append(contentsOf: value(of: name).unicodeScalars)
+                    while j < end, Scanner.isNameChar(bytes[j]) { j += 1 }
+                    out.append(contentsOf: value(of: text((i + 1)..<j)).utf8)
                     i = j
-                } else if next == "{" {
+                } else if next == Scanner.open {
                     let close = try closingBrace(dollar: i, limit: end)
-                    let value = try braced(dollar: i, close: close)
-                    out.append(contentsOf: value.unicodeScalars)
+                    try braced(dollar: i, close: close, into: &out)
                     i = close + 1
                 } else {
                     out.append(c)
                     i += 1
                 }
             }
-            return String(out)
         }
 
         mutating func value(of name: String) -> String {
@@ -111,49 +124,57 @@ public enum Interpolation {
             var depth = 0
             var i = dollar + 2
             while i < limit {
-                let c = scalars[i]
-                if c == "$", i + 1 < limit {
-                    if scalars[i + 1] == "{" { depth += 1; i += 2; continue }
-                    if scalars[i + 1] == "$" { i += 2; continue }
+                let c = bytes[i]
+                if c == Scanner.dollar, i + 1 < limit {
+                    if bytes[i + 1] == Scanner.open { depth += 1; i += 2; continue }
+                    if bytes[i + 1] == Scanner.dollar { i += 2; continue }
                 }
-                if c == "}" {
+                if c == Scanner.close {
                     if depth == 0 { return i }
                     depth -= 1
                 }
                 i += 1
             }
-            throw Failure(kind: .malformed(expression: String(String.UnicodeScalarView(scalars[dollar..<limit]))),
-                          offset: dollar)
+            throw failure(.malformed(expression: text(dollar..<limit)), at: dollar)
         }
 
-        /// Evaluates `${…}` spanning scalars[dollar...close].
-        mutating func braced(dollar: Int, close: Int) throws(Failure) -> String {
-            let malformed = Failure(kind: .malformed(expression: String(String.UnicodeScalarView(scalars[dollar...close]))),
-                                    offset: dollar)
+        /// Evaluates `${…}` spanning bytes[dollar...close], appending to `out`.
+        mutating func braced(dollar: Int, close: Int, into out: inout [UInt8]) throws(Failure) {
+            let malformed = failure(.malformed(expression: text(dollar..<(close + 1))), at: dollar)
             var i = dollar + 2
-            guard i < close, Scanner.isNameStart(scalars[i]) else { throw malformed }
-            while i < close, Scanner.isNameChar(scalars[i]) { i += 1 }
-            let name = String(String.UnicodeScalarView(scalars[(dollar + 2)..<i]))
-            if i == close { return value(of: name) }
+            guard i < close, Scanner.isNameStart(bytes[i]) else { throw malformed }
+            while i < close, Scanner.isNameChar(bytes[i]) { i += 1 }
+            let name = text((dollar + 2)..<i)
+            if i == close {
+                out.append(contentsOf: value(of: name).utf8)
+                return
+            }
 
             var colon = false
-            if scalars[i] == ":" { colon = true; i += 1 }
+            if bytes[i] == UInt8(ascii: ":") { colon = true; i += 1 }
             guard i < close else { throw malformed }
-            let op = scalars[i]
-            guard op == "-" || op == "?" || op == "+" else { throw malformed }
+            let op = bytes[i]
+            guard op == UInt8(ascii: "-") || op == UInt8(ascii: "?") || op == UInt8(ascii: "+") else { throw malformed }
             let wordStart = i + 1
             let current = lookup(name)
             // `:` makes an empty value count as missing.
             let present = colon ? !(current ?? "").isEmpty : current != nil
             switch op {
-            case "-":
-                return present ? (current ?? "") : try expand(from: wordStart, to: close)
-            case "+":
-                return present ? try expand(from: wordStart, to: close) : ""
+            case UInt8(ascii: "-"):
+                if present { out.append(contentsOf: (current ?? "").utf8) } else {
+                    try expand(from: wordStart, to: close, into: &out)
+                }
+            case UInt8(ascii: "+"):
+                if present { try expand(from: wordStart, to: close, into: &out) }
             default: // "?"
-                if present { return current ?? "" }
-                let message = try expand(from: wordStart, to: close)
-                throw Failure(kind: .missingRequired(name: name, message: message), offset: dollar)
+                if present {
+                    out.append(contentsOf: (current ?? "").utf8)
+                    return
+                }
+                var message: [UInt8] = []
+                try expand(from: wordStart, to: close, into: &message)
+                throw failure(.missingRequired(name: name, message: String(decoding: message, as: UTF8.self)),
+                              at: dollar)
             }
         }
     }
@@ -166,47 +187,76 @@ public enum Interpolation {
     /// produce one warning each (at their first use).
     public static func apply(to node: Node, path: NodePath = .root,
                              lookup: (String) -> String?) -> (Node, [Diagnostic]) {
-        var diagnostics: [Diagnostic] = []
-        var warned: Set<String> = []
-        let result = walk(node, path: path, lookup: lookup, diagnostics: &diagnostics, warned: &warned)
-        return (result, diagnostics)
+        var walker = Walker(components: path.components)
+        let result = walker.walk(node, lookup: lookup) ?? node
+        return (result, walker.diagnostics)
     }
 
-    private static func walk(_ node: Node, path: NodePath, lookup: (String) -> String?,
-                             diagnostics: inout [Diagnostic], warned: inout Set<String>) -> Node {
-        var copy = node
-        switch node.kind {
-        case let .scalar(text, style):
-            do {
-                let out = try substitute(text, lookup: lookup)
-                // A substituted value is a string: `${UNSET}` must not turn
-                // into YAML's null, so a null-looking result gets quoted.
-                let nullLooking = ["", "~", "null", "Null", "NULL"].contains(out.text)
-                let newStyle = out.text != text && style == .plain && nullLooking && node.tag == nil
-                    ? ScalarStyle.doubleQuoted : style
-                copy.kind = .scalar(out.text, newStyle)
-                for name in out.unset where !warned.contains(name) {
-                    warned.insert(name)
-                    diagnostics.append(Diagnostic(.warning, at: node.mark, keyPath: path.description,
-                                                  "The \"\(name)\" variable is not set. Defaulting to a blank string."))
+    /// One pass over a tree. Subtrees without a `$` are shared, never
+    /// copied (`walk` returns nil for them), and the key path is a stack
+    /// rendered only for a diagnostic.
+    private struct Walker {
+        var components: [NodePath.Component]
+        var diagnostics: [Diagnostic] = []
+        var warned: Set<String> = []
+
+        var path: String { NodePath(components).description }
+
+        /// The interpolated node, or nil when nothing in it changes.
+        mutating func walk(_ node: Node, lookup: (String) -> String?) -> Node? {
+            switch node.kind {
+            case let .scalar(text, style):
+                // Without a `$` the text stays as it is.
+                guard text.utf8.contains(UInt8(ascii: "$")) else { return nil }
+                var copy = node
+                do {
+                    let out = try substitute(text, lookup: lookup)
+                    // A substituted value is a string: `${UNSET}` must not turn
+                    // into YAML's null, so a null-looking result gets quoted.
+                    let nullLooking = ["", "~", "null", "Null", "NULL"].contains(out.text)
+                    let newStyle = out.text != text && style == .plain && nullLooking && node.tag == nil
+                        ? ScalarStyle.doubleQuoted : style
+                    copy.kind = .scalar(out.text, newStyle)
+                    for name in out.unset where !warned.contains(name) {
+                        warned.insert(name)
+                        diagnostics.append(Diagnostic(.warning, at: node.mark, keyPath: path,
+                                                      "The \"\(name)\" variable is not set. Defaulting to a blank string."))
+                    }
+                } catch {
+                    diagnostics.append(Diagnostic(.error, at: position(of: error.offset, in: node),
+                                                  keyPath: path, error.message, hint: error.hint))
                 }
-            } catch {
-                diagnostics.append(Diagnostic(.error, at: position(of: error.offset, in: node),
-                                              keyPath: path.description, error.message, hint: error.hint))
+                return copy
+            case let .sequence(items):
+                var out: [Node]? = nil
+                for i in items.indices {
+                    components.append(.index(i))
+                    if let new = walk(items[i], lookup: lookup) {
+                        if out == nil { out = items }
+                        out?[i] = new
+                    }
+                    components.removeLast()
+                }
+                guard let out else { return nil }
+                var copy = node
+                copy.kind = .sequence(out)
+                return copy
+            case let .mapping(pairs):
+                var out: [Node.Pair]? = nil
+                for i in pairs.indices {
+                    components.append(.key(pairs[i].key.scalarValue ?? "?"))
+                    if let new = walk(pairs[i].value, lookup: lookup) {
+                        if out == nil { out = pairs }
+                        out?[i].value = new
+                    }
+                    components.removeLast()
+                }
+                guard let out else { return nil }
+                var copy = node
+                copy.kind = .mapping(out)
+                return copy
             }
-        case let .sequence(items):
-            copy.kind = .sequence(items.enumerated().map { i, item in
-                walk(item, path: path.appending(i), lookup: lookup, diagnostics: &diagnostics, warned: &warned)
-            })
-        case let .mapping(pairs):
-            copy.kind = .mapping(pairs.map { pair in
-                let key = pair.key.scalarValue ?? "?"
-                return Node.Pair(key: pair.key,
-                                 value: walk(pair.value, path: path.appending(key), lookup: lookup,
-                                             diagnostics: &diagnostics, warned: &warned))
-            })
         }
-        return copy
     }
 
     /// The mark of scalar offset `offset` inside `node`: exact for plain

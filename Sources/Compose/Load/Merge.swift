@@ -99,7 +99,8 @@ public enum Merger {
 
     /// The strategy for values at `path` (by its key components).
     public static func strategy(for path: NodePath) -> MergeStrategy {
-        rules.first(where: { $0.pattern.matches(path) })?.strategy ?? .deep
+        let keys = path.keys
+        return rules.first(where: { $0.pattern.matches(keys: keys) })?.strategy ?? .deep
     }
 
     /// Merges several documents in order (the first is the base).
@@ -347,17 +348,54 @@ public enum Merger {
     /// Removes `!reset` entries and `!override` tags from a value that has
     /// nothing to merge with (also used once on a single file).
     public static func stripTags(_ node: Node) -> Node {
+        strippedTags(node) ?? node
+    }
+
+    /// `stripTags`, or nil when the tree holds no such tag (so untagged
+    /// trees, the usual case, are shared instead of copied).
+    static func strippedTags(_ node: Node) -> Node? {
         var copy = node
-        if copy.tag == overrideTag || copy.tag == resetTag { copy.tag = nil }
+        var changed = false
+        if copy.tag == overrideTag || copy.tag == resetTag {
+            copy.tag = nil
+            changed = true
+        }
         switch node.kind {
         case .scalar:
             break
         case let .sequence(items):
-            copy.kind = .sequence(items.filter { $0.tag != resetTag }.map { stripTags($0) })
+            var out: [Node]? = nil
+            for i in items.indices {
+                let item = items[i]
+                if item.tag == resetTag {
+                    if out == nil { out = Array(items[..<i]) }
+                    continue
+                }
+                let new = strippedTags(item)
+                if out == nil, new != nil { out = Array(items[..<i]) }
+                out?.append(new ?? item)
+            }
+            if let out {
+                copy.kind = .sequence(out)
+                changed = true
+            }
         case let .mapping(pairs):
-            copy.kind = .mapping(pairs.filter { $0.value.tag != resetTag }
-                .map { Node.Pair(key: $0.key, value: stripTags($0.value)) })
+            var out: [Node.Pair]? = nil
+            for i in pairs.indices {
+                let pair = pairs[i]
+                if pair.value.tag == resetTag {
+                    if out == nil { out = Array(pairs[..<i]) }
+                    continue
+                }
+                let new = strippedTags(pair.value)
+                if out == nil, new != nil { out = Array(pairs[..<i]) }
+                out?.append(new.map { Node.Pair(key: pair.key, value: $0) } ?? pair)
+            }
+            if let out {
+                copy.kind = .mapping(out)
+                changed = true
+            }
         }
-        return copy
+        return changed ? copy : nil
     }
 }

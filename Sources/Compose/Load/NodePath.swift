@@ -49,7 +49,11 @@ public struct KeyPattern: Hashable, Sendable, ExpressibleByStringLiteral, Custom
 
     /// Whether the pattern matches exactly the key components of `path`.
     public func matches(_ path: NodePath) -> Bool {
-        let keys = path.keys
+        matches(keys: path.keys)
+    }
+
+    /// Whether the pattern matches exactly these key components.
+    func matches(keys: [String]) -> Bool {
         guard keys.count == parts.count else { return false }
         return zip(parts, keys).allSatisfy { $0 == "*" || $0 == $1 }
     }

@@ -26,6 +26,9 @@ public struct ComposeService: Hashable, Sendable {
     /// Empty when `networkMode` is set.
     public var networks: [String: ServiceNetworkAttachment]
     public var networkMode: String?
+    /// Service-level `mac_address`: the MAC of the first network's interface
+    /// (a network's own `mac_address` wins).
+    public var macAddress: String?
     public var dependsOn: [String: ServiceDependency]
     public var links: [String]
     public var healthcheck: HealthcheckSpec?

@@ -75,6 +75,7 @@ struct ModelReader {
             tmpfs: s.strings("tmpfs"),
             networks: networks(s["networks"]),
             networkMode: s.string("network_mode"),
+            macAddress: s.string("mac_address"),
             dependsOn: dependsOn(s["depends_on"]),
             links: s.strings("links"),
             healthcheck: s["healthcheck"].flatMap { $0.isMapping ? healthcheck($0) : nil },

@@ -34,10 +34,13 @@ public struct Project: Hashable, Sendable {
         }
         var reader = ModelReader()
         self.name = name
-        self.services = (root["services"]?.mappingPairs ?? []).compactMap { pair in
+        let read: [ComposeService] = (root["services"]?.mappingPairs ?? []).compactMap { pair in
             guard let serviceName = pair.key.scalarValue else { return nil }
             return reader.service(serviceName, pair.value, keyMark: pair.key.mark)
-        }.sorted { $0.name < $1.name }
+        }
+        // Sorted through their indices: the services are large values, and
+        // moving an index is cheaper than moving a service.
+        self.services = read.indices.sorted { read[$0].name < read[$1].name }.map { read[$0] }
         func section<T>(_ key: String, _ read: (Node) -> T) -> [String: T] {
             var out: [String: T] = [:]
             for pair in root[key]?.mappingPairs ?? [] {

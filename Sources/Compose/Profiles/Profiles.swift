@@ -85,9 +85,11 @@ public enum Profiles {
                             hint: enableHint(depName) + ", or set required: false"))
                     }
                 }
-                var newDeps = deps
-                newDeps.kind = .mapping(kept)
-                service = service.setting("depends_on", to: newDeps)
+                if kept.count != depPairs.count {
+                    var newDeps = deps
+                    newDeps.kind = .mapping(kept)
+                    service = service.setting("depends_on", to: newDeps)
+                }
             }
             // Other references never enable a service (spec: "Compose returns an error").
             var references: [(String, Node, String)] = []

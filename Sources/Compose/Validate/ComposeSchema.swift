@@ -76,7 +76,7 @@ enum ComposeSchema {
 
     static let serviceNetworks = Shape.either([.strings, .dictionary(.nullable(.object([
         "aliases": .strings, "interface_name": .string, "ipv4_address": .string, "ipv6_address": .string,
-        "link_local_ips": .strings, "mac_address": .string, "driver_opts": .dictionary(.text),
+        "link_local_ips": .strings, "mac_address": .syntax(NetworkSyntax.checkMAC), "driver_opts": .dictionary(.text),
         "priority": .number, "gw_priority": .number,
     ])))])
 
@@ -167,10 +167,10 @@ enum ComposeSchema {
         "labels": .listOrDict,
         "links": .strings,
         "logging": .object(["driver": .string, "options": .dictionary(.nullable(.text))]),
-        "mac_address": .string,
+        "mac_address": .syntax(NetworkSyntax.checkMAC),
         "mem_limit": .bytes, "mem_reservation": .bytes, "mem_swappiness": .integer,
         "memswap_limit": .scalar(.bytes(unlimited: true)),
-        "network_mode": .string,
+        "network_mode": .syntax(NetworkSyntax.checkMode),
         "models": .either([.strings, .dictionary(.nullable(.object(["endpoint_var": .string, "model_var": .string])))]),
         "networks": serviceNetworks,
         "oom_kill_disable": .boolean, "oom_score_adj": .integer,

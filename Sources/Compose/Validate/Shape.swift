@@ -35,10 +35,11 @@ enum ScalarRule: Sendable {
 }
 
 /// A closed mapping: known keys, optionally `x-` extensions, required keys.
-struct ObjectShape: Sendable {
-    var fields: [String: Shape]
-    var extensions: Bool
-    var required: [String]
+/// A class, so that matching `.object` in a walk retains one reference.
+final class ObjectShape: Sendable {
+    let fields: [String: Shape]
+    let extensions: Bool
+    let required: [String]
     /// The fields whose values may hold scalars the normalizer rewrites
     /// (booleans, integers, durations, sizes): the only ones it visits.
     let canonicalFields: [String: Shape]

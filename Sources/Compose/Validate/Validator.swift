@@ -25,6 +25,27 @@ public enum Validator {
                 check.diagnostics.append(Diagnostic(at: mode.mark, keyPath: "\(path).network_mode",
                     "cannot be combined with \"networks\" (\(networks.mark))"))
             }
+            if let mode = service["network_mode"]?.scalarValue,
+               mode.hasPrefix("service:") || mode.hasPrefix("container:") || mode == "host" {
+                let shared = mode != "host"
+                if shared, let ports = service["ports"], !(ports.sequenceItems?.isEmpty ?? true) {
+                    check.diagnostics.append(Diagnostic(at: ports.mark, keyPath: "\(path).ports",
+                        "conflicting options: port publishing and the container type network mode (\"\(mode)\")",
+                        hint: "publish the ports on the service or container whose network this one uses"))
+                }
+                if let mac = service["mac_address"] {
+                    check.diagnostics.append(Diagnostic(at: mac.mark, keyPath: "\(path).mac_address",
+                        "conflicting options: mac_address and the network mode \"\(mode)\""))
+                }
+                // A shared namespace comes with the owner's hostname, hosts and resolv.conf (Docker refuses these too).
+                for key in ["hostname", "dns", "dns_search", "dns_opt", "extra_hosts"] where shared {
+                    if let node = service[key] {
+                        check.diagnostics.append(Diagnostic(at: node.mark, keyPath: "\(path).\(key)",
+                            "conflicting options: \(key) and the network mode \"\(mode)\"",
+                            hint: "the container uses the hostname, /etc/hosts and /etc/resolv.conf of the one whose network it shares"))
+                    }
+                }
+            }
             if service["image"] == nil, service["build"] == nil, service["extends"] == nil,
                service["provider"] == nil {
                 check.diagnostics.append(Diagnostic(at: pair.key.mark, keyPath: path,
@@ -166,7 +187,12 @@ struct ShapeCheck {
             }
         case let .either(shapes):
             if node.isNull, shapes.contains(where: { if case .nullable = $0 { true } else { false } }) { return }
-            guard let chosen = Self.choose(node, shapes) else { return report(node, Self.mismatch(node, shape)) }
+            guard let (chosen, accepted) = Self.chooseChecking(node, shapes) else {
+                return report(node, Self.mismatch(node, shape))
+            }
+            // A scalar alternative `choose` already found valid has nothing
+            // to report (its text is not parsed a second time).
+            if accepted { return }
             walk(node, chosen)
         }
     }
@@ -175,14 +201,22 @@ struct ShapeCheck {
     /// among several scalar ones, the first it satisfies, else the last
     /// (ordered so that the last gives the most useful message).
     static func choose(_ node: Node, _ shapes: [Shape]) -> Shape? {
+        chooseChecking(node, shapes)?.shape
+    }
+
+    /// `choose`, and whether the choice is a scalar rule the node was
+    /// found to satisfy (so checking it again would report nothing).
+    static func chooseChecking(_ node: Node, _ shapes: [Shape]) -> (shape: Shape, accepted: Bool)? {
         let kind: Shape.Kind = node.isMapping ? .mapping : node.isSequence ? .sequence : .scalar
         var chosen: Shape? = nil
         for candidate in shapes where candidate.kind == kind || candidate.kind == nil {
             if chosen != nil, kind != .scalar { break }
             chosen = candidate
-            if kind == .scalar, case let .scalar(rule) = candidate, problem(node, rule) == nil { break }
+            if kind == .scalar, case let .scalar(rule) = candidate, problem(node, rule) == nil {
+                return (candidate, true)
+            }
         }
-        return chosen
+        return chosen.map { ($0, false) }
     }
 
     static func mismatch(_ node: Node, _ shape: Shape) -> String {

@@ -12,6 +12,9 @@ extension DesiredService {
                   imageID: imageID,
                   fields: ConfigFields.flatten(service.definition),
                   dependencies: service.dependsOn.mapValues { DependencyEdge(restartOnUpdate: $0.restart) })
+        if let mode = service.networkMode, mode.hasPrefix("service:") {
+            dependencies[String(mode.dropFirst(8)), default: DependencyEdge()].sharesNetwork = true
+        }
         runsToCompletion = service.restart == .no
     }
 }

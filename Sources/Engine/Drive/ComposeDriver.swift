@@ -418,10 +418,15 @@ public final class ComposeDriver: ContainerDriver, Sendable {
         for t in svc.tmpfs {
             mounts.append(MountSpec(type: "tmpfs", source: "tmpfs", destination: t))
         }
-        // The container's own /etc files, bind-mounted read-only over the image's.
-        for file in ["hosts", "hostname", "resolv.conf"] {
-            mounts.append(MountSpec(type: "bind", source: "\(directory)/\(file)", destination: "/etc/\(file)",
-                                    hostPath: "\(directory)/\(file)"))
+        // The container's own /etc files, bind-mounted over the image's; a
+        // container sharing another's network namespace shares its files too
+        // (Docker's container mode), where that container has them.
+        let sharing = try networkSharing(svc)
+        let etcDirectory = sharing.map { containers.directory($0.id) } ?? directory
+        for file in ["hosts", "hostname", "resolv.conf"]
+        where sharing == nil || FileManager.default.fileExists(atPath: "\(etcDirectory)/\(file)") {
+            mounts.append(MountSpec(type: "bind", source: "\(etcDirectory)/\(file)", destination: "/etc/\(file)",
+                                    hostPath: "\(etcDirectory)/\(file)"))
         }
 
         var labels = config.labels ?? [:]
@@ -432,12 +437,19 @@ public final class ComposeDriver: ContainerDriver, Sendable {
         if !project.configFiles.isEmpty { labels[ProjectLabels.configFiles] = project.configFiles.joined(separator: ",") }
         if !project.workingDirectory.isEmpty { labels[ProjectLabels.workingDirectory] = project.workingDirectory }
 
-        var host = HostSpec(hostname: svc.hostname ?? String(id.prefix(12)), mounts: mounts,
+        let hostname = sharing.map { $0.host.hostname.isEmpty ? $0.shortID : $0.host.hostname }
+            ?? svc.hostname ?? String(id.prefix(12))
+        var host = HostSpec(hostname: hostname, mounts: mounts,
                             readOnlyRootfs: svc.readOnly, privileged: svc.privileged, capAdd: svc.capAdd,
                             capDrop: svc.capDrop, memory: svc.memLimit ?? 0,
                             nanoCPUs: Int64((svc.cpus ?? 0) * 1e9), pidsLimit: Int64(svc.pidsLimit ?? 0),
                             initProcess: svc.initProcess ?? false)
-        host.networkMode = svc.networkMode == "host" ? "host" : "ns:" + netnsPath(id)
+        if let sharing {
+            // Resolved at every start, so a restart finds the namespace again.
+            host.networkMode = NetworkMode.container(id: sharing.id).text
+        } else {
+            host.networkMode = svc.networkMode == "host" ? "host" : "ns:" + netnsPath(id)
+        }
 
         let restart: RestartPolicy = switch svc.restart {
         case .no: .no
@@ -474,20 +486,32 @@ public final class ComposeDriver: ContainerDriver, Sendable {
     func wireNetwork(_ record: ContainerRecord, service svc: ComposeService, extraPorts: [PortRequest] = [],
                      serviceAlias: Bool = true) throws {
         let directory = containers.directory(record.id)
+        // Sharing another container's namespace: nothing to wire, its /etc
+        // files are mounted (see makeRecord).
+        if case .container = NetworkMode(record.host.networkMode) { return }
         var hostsLines: [String] = []
         var nameservers: [String] = []
         if svc.networkMode != "host" {
             try NetworkNamespaceFile.create(at: netnsPath(record.id))
             let attacher = NetworkAttacher(store: networks)
             var first: (record: NetworkRecord, ip: String)?
-            for (key, attachment) in svc.networks.sorted(by: { $0.key < $1.key }) {
+            for (index, (key, attachment)) in svc.networks.sorted(by: { $0.key < $1.key }).enumerated() {
                 let full = Self.networkName(key, in: project)
                 let aliases = (serviceAlias ? [svc.name] : []) + [record.name] + attachment.aliases
+                // A network's own mac_address wins; the service's applies to the first.
+                let macText = attachment.macAddress ?? (index == 0 ? svc.macAddress : nil)
+                var mac: MACAddress?
+                if let macText {
+                    guard let parsed = MACAddress(macText.replacingOccurrences(of: "-", with: ":")) else {
+                        throw EngineError(service: svc.name, "service \"\(svc.name)\": invalid MAC address \"\(macText)\"")
+                    }
+                    mac = parsed
+                }
                 let result = try attacher.attach(AttachRequest(
                     containerID: record.id, containerName: record.name, network: full,
                     namespace: .path(netnsPath(record.id)), aliases: aliases,
                     ipv4Address: attachment.ipv4Address.flatMap { IPv4Address($0) },
-                    macAddress: nil, interface: "eth\(first == nil ? 0 : svc.networks.count)"))
+                    macAddress: mac, interface: "eth\(index)"))
                 let network = try networks.inspect(full)
                 if first == nil { first = (network, result.ipv4.description) }
                 nameservers.append(network.plan.gateway.description)
@@ -497,7 +521,7 @@ public final class ComposeDriver: ContainerDriver, Sendable {
                 let requests = try svc.ports.map(Self.portRequest) + extraPorts
                 if !requests.isEmpty {
                     let publisher = PortPublisher(store: networks)
-                    let bindings = try publisher.preflight(requests)
+                    let bindings = try publisher.preflight(requests, ipv6: first.record.plan.subnet6 != nil)
                     try publisher.publish(containerID: record.id, network: first.record.name, bindings: bindings)
                 }
             }

@@ -8,6 +8,8 @@ public enum Reason: Hashable, Sendable, CustomStringConvertible {
     case forced
     case notRunning
     case dependencyUpdated(String)
+    /// `network_mode: service:NAME` and NAME's container is being replaced.
+    case networkOwnerReplaced(String)
     case orphan
     case upToDate
 
@@ -25,6 +27,7 @@ public enum Reason: Hashable, Sendable, CustomStringConvertible {
         case .forced: "--force-recreate"
         case .notRunning: "not running"
         case let .dependencyUpdated(dep): "dependency \(dep) was updated (restart: true)"
+        case let .networkOwnerReplaced(owner): "uses the network of \(owner), which is being replaced"
         case .orphan: "service no longer in the project"
         case .upToDate: "up to date"
         }

@@ -30,9 +30,14 @@ public struct DesiredService: Hashable, Sendable {
 public struct DependencyEdge: Hashable, Sendable {
     /// `restart: true`: restart the dependent when this dependency is updated.
     public var restartOnUpdate: Bool
+    /// `network_mode: service:NAME`: the dependent lives in this service's
+    /// network namespace, so it is recreated whenever this service's
+    /// container is replaced (as Compose does).
+    public var sharesNetwork: Bool
 
-    public init(restartOnUpdate: Bool = false) {
+    public init(restartOnUpdate: Bool = false, sharesNetwork: Bool = false) {
         self.restartOnUpdate = restartOnUpdate
+        self.sharesNetwork = sharesNetwork
     }
 }
 

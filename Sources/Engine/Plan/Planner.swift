@@ -8,6 +8,9 @@
 ///   (restart `no`) that exited 0 on its own: its job is done;
 /// - a dependent with `restart: true` on a dependency that is being updated
 ///   is restarted when it is otherwise kept;
+/// - a dependent with `network_mode: service:NAME` is recreated when NAME's
+///   container is replaced (recreated, or created anew): its namespace goes
+///   with the old container;
 /// - one-off containers (`run`) are never touched.
 public enum Planner {
     public static func plan(desired: [DesiredService], actual: [ActualContainer], waves: [[String]],
@@ -16,14 +19,35 @@ public enum Planner {
         let serviceContainers = Dictionary(grouping: actual.filter { !$0.oneOff }, by: \.service)
 
         var updated: Set<String> = []
+        /// Services whose network namespace is new after this plan.
+        var replaced: Set<String> = []
         var planned: [[Action]] = []
         for wave in waves {
             var actions: [Action] = []
             for name in wave {
                 guard let service = byName[name] else { continue }
                 var serviceActions = converge(service, existing: serviceContainers[name] ?? [], options: options)
+                if let owner = service.dependencies.filter({ $0.value.sharesNetwork && replaced.contains($0.key) })
+                    .map(\.key).sorted().first {
+                    serviceActions = serviceActions.map { action in
+                        switch action {
+                        case let .keep(c), let .start(c, _), let .restart(c, _):
+                            return .recreate(container: c, reason: .networkOwnerReplaced(owner))
+                        default:
+                            return action
+                        }
+                    }
+                }
                 if serviceActions.contains(where: { if case .recreate = $0 { true } else { false } }) {
                     updated.insert(name)
+                }
+                if serviceActions.contains(where: { action in
+                    switch action {
+                    case .recreate, .create(_, _, .missing): true
+                    default: false
+                    }
+                }) {
+                    replaced.insert(name)
                 }
                 let restartingDeps = service.dependencies
                     .filter { $0.value.restartOnUpdate && updated.contains($0.key) }

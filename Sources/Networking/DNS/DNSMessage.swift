@@ -4,6 +4,8 @@ public struct DNSMessage: Hashable, Sendable {
     public static let typeA: UInt16 = 1
     public static let typeAAAA: UInt16 = 28
     public static let classIN: UInt16 = 1
+    /// EDNS(0) pseudo-record (RFC 6891); its class is the sender's UDP payload size.
+    public static let typeOPT: UInt16 = 41
 
     public enum ResponseCode: UInt8, Sendable {
         case noError = 0, formatError = 1, serverFailure = 2, nameError = 3, notImplemented = 4, refused = 5
@@ -45,10 +47,14 @@ public struct DNSMessage: Hashable, Sendable {
     public var responseCode: UInt8
     public var questions: [Question]
     public var answers: [Record]
+    /// The additional section (where an EDNS OPT record travels); the
+    /// authority section is skipped when decoding.
+    public var additionals: [Record]
 
     public init(id: UInt16, isResponse: Bool = false, opcode: UInt8 = 0, authoritative: Bool = false,
                 truncated: Bool = false, recursionDesired: Bool = true, recursionAvailable: Bool = false,
-                responseCode: UInt8 = 0, questions: [Question] = [], answers: [Record] = []) {
+                responseCode: UInt8 = 0, questions: [Question] = [], answers: [Record] = [],
+                additionals: [Record] = []) {
         self.id = id
         self.isResponse = isResponse
         self.opcode = opcode
@@ -59,6 +65,18 @@ public struct DNSMessage: Hashable, Sendable {
         self.responseCode = responseCode
         self.questions = questions
         self.answers = answers
+        self.additionals = additionals
+    }
+
+    /// The UDP payload size the sender's EDNS OPT record advertises; nil
+    /// without EDNS.
+    public var ednsPayloadSize: UInt16? {
+        additionals.first { $0.type == DNSMessage.typeOPT }.map(\.klass)
+    }
+
+    /// An OPT record advertising `payloadSize` (version 0, no flags, no options).
+    public static func optRecord(payloadSize: UInt16) -> Record {
+        Record(name: "", type: typeOPT, klass: payloadSize, ttl: 0, data: [])
     }
 
     /// A query for `name` of `type`.
@@ -89,9 +107,9 @@ public struct DNSMessage: Hashable, Sendable {
         if recursionAvailable { flags |= 0x0080 }
         flags |= UInt16(responseCode & 0xf)
         u16(flags)
-        u16(UInt16(questions.count)); u16(UInt16(answers.count)); u16(0); u16(0)
+        u16(UInt16(questions.count)); u16(UInt16(answers.count)); u16(0); u16(UInt16(additionals.count))
         for q in questions { name(q.name); u16(q.type); u16(q.klass) }
-        for r in answers {
+        for r in answers + additionals {
             name(r.name); u16(r.type); u16(r.klass); u32(r.ttl)
             u16(UInt16(r.data.count)); b += r.data
         }
@@ -144,7 +162,7 @@ public struct DNSMessage: Hashable, Sendable {
         let id = try u16()
         let flags = try u16()
         let qd = try u16(), an = try u16()
-        _ = try u16(); _ = try u16()
+        let ns = try u16(), ar = try u16()
         var m = DNSMessage(id: id, isResponse: flags & 0x8000 != 0, opcode: UInt8(flags >> 11 & 0xf),
                            authoritative: flags & 0x0400 != 0, truncated: flags & 0x0200 != 0,
                            recursionDesired: flags & 0x0100 != 0, recursionAvailable: flags & 0x0080 != 0,
@@ -153,14 +171,17 @@ public struct DNSMessage: Hashable, Sendable {
             let n = try name()
             m.questions.append(Question(name: n, type: try u16(), klass: try u16()))
         }
-        for _ in 0..<an {
+        func record() throws -> Record {
             let n = try name()
             let type = try u16(), klass = try u16(), ttl = try u32()
             let len = Int(try u16())
             guard p + len <= bytes.count else { throw DecodeError.truncated }
-            m.answers.append(Record(name: n, type: type, klass: klass, ttl: ttl, data: Array(bytes[p..<(p + len)])))
-            p += len
+            defer { p += len }
+            return Record(name: n, type: type, klass: klass, ttl: ttl, data: Array(bytes[p..<(p + len)]))
         }
+        for _ in 0..<an { m.answers.append(try record()) }
+        for _ in 0..<ns { _ = try record() }
+        for _ in 0..<ar { m.additionals.append(try record()) }
         return m
     }
 }

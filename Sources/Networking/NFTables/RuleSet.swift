@@ -3,14 +3,17 @@ public struct RuleNetwork: Hashable, Sendable {
     public var bridge: String
     public var subnet: IPv4Subnet
     public var subnet6: IPv6Subnet?
+    /// The bridge's IPv6 address: the source of IPv6 hairpin traffic.
+    public var gateway6: IPv6Address?
     public var loopbackAlias: IPv4Address
     public var isInternal: Bool
 
-    public init(bridge: String, subnet: IPv4Subnet, subnet6: IPv6Subnet? = nil,
+    public init(bridge: String, subnet: IPv4Subnet, subnet6: IPv6Subnet? = nil, gateway6: IPv6Address? = nil,
                 loopbackAlias: IPv4Address, isInternal: Bool) {
         self.bridge = bridge
         self.subnet = subnet
         self.subnet6 = subnet6
+        self.gateway6 = gateway6
         self.loopbackAlias = loopbackAlias
         self.isInternal = isInternal
     }
@@ -21,12 +24,19 @@ public struct RulePort: Hashable, Sendable {
     public var bridge: String
     public var loopbackAlias: IPv4Address
     public var containerIP: IPv4Address
+    /// For IPv6 bindings: the container's IPv6 address and the network's
+    /// IPv6 loopback alias (bindings without them are not rendered).
+    public var loopbackAlias6: IPv6Address?
+    public var containerIP6: IPv6Address?
     public var binding: PortBinding
 
-    public init(bridge: String, loopbackAlias: IPv4Address, containerIP: IPv4Address, binding: PortBinding) {
+    public init(bridge: String, loopbackAlias: IPv4Address, containerIP: IPv4Address, binding: PortBinding,
+                loopbackAlias6: IPv6Address? = nil, containerIP6: IPv6Address? = nil) {
         self.bridge = bridge
         self.loopbackAlias = loopbackAlias
         self.containerIP = containerIP
+        self.loopbackAlias6 = loopbackAlias6
+        self.containerIP6 = containerIP6
         self.binding = binding
     }
 }
@@ -62,6 +72,12 @@ public struct ForeignDropChain: Hashable, Sendable {
 ///   reroutes), and the replies, also untracked, are rewritten back to
 ///   127.0.0.1 in the input hook before the socket lookup. Stateless NAT:
 ///   checksums are updated by nft's payload statements.
+///
+/// IPv6 bindings (`::`, `::1`, a host address) get the same rules in the
+/// ip6 family, to the container's IPv6 address, with the network's IPv6
+/// loopback alias for ::1 (IPv6 has no route_localnet at all). Kernel NAT
+/// cannot turn IPv6 into IPv4: IPv6 bindings exist only on networks with
+/// IPv6 (PortPublisher refuses them elsewhere).
 public enum RuleSet {
     /// Comment tagging berth's accept rules in other owners' chains.
     public static func compatComment(table: String) -> String { "berth-compat:\(table)" }
@@ -75,7 +91,9 @@ public enum RuleSet {
         out += "table inet \(table) {\n"
         let nets = networks.sorted { $0.bridge < $1.bridge }
         let ps = ports.sorted { ($0.binding.hostPort, $0.binding.proto.rawValue, $0.bridge) < ($1.binding.hostPort, $1.binding.proto.rawValue, $1.bridge) }
-        let loopbackPorts = ps.filter { $0.binding.hostIP.isUnspecified || $0.binding.hostIP == IPv4Address(127, 0, 0, 1) }
+        let loopbackPorts = ps.filter {
+            $0.binding.hostIP.isUnspecified || $0.binding.hostIP == .loopbackIPv4 || $0.binding.hostIP == .loopbackIPv6
+        }
 
         func chain(_ name: String, _ header: String, _ rules: [String]) {
             out += "    chain \(name) {\n        \(header); policy accept;\n"
@@ -84,35 +102,46 @@ public enum RuleSet {
         }
         func q(_ s: String) -> String { "\"\(s)\"" }
 
-        // Host → 127.0.0.1:port, stateless (see the type's comment).
-        chain("output_raw", "type filter hook output priority raw", loopbackPorts.map { p in
+        /// The family's words for one port: nft's `ip`/`ip6`, the loopback
+        /// address, the container's address and the network's alias.
+        struct Family { var word: String; var nfproto: String; var loopback: String; var container: String; var alias: String }
+        func family(_ p: RulePort) -> Family? {
+            if p.binding.hostIP.isIPv6 {
+                guard let c6 = p.containerIP6, let a6 = p.loopbackAlias6 else { return nil }
+                return Family(word: "ip6", nfproto: "ipv6", loopback: "::1", container: c6.description, alias: a6.description)
+            }
+            return Family(word: "ip", nfproto: "ipv4", loopback: "127.0.0.1", container: p.containerIP.description,
+                          alias: p.loopbackAlias.description)
+        }
+
+        // Host → 127.0.0.1:port (::1:port), stateless (see the type's comment).
+        var outputRaw: [String] = [], outputRoute: [String] = [], preRaw: [String] = [], inputLoopback: [String] = []
+        for p in loopbackPorts {
+            guard let f = family(p) else { continue }
             let b = p.binding
-            return "ip daddr 127.0.0.1 \(b.proto) dport \(b.hostPort) notrack"
-        })
-        chain("output_route", "type route hook output priority mangle", loopbackPorts.map { p in
-            let b = p.binding
-            return "ip daddr 127.0.0.1 \(b.proto) dport \(b.hostPort) ip saddr set \(p.loopbackAlias) ip daddr set \(p.containerIP) \(b.proto) dport set \(b.containerPort)"
-        })
-        chain("prerouting_raw", "type filter hook prerouting priority raw", loopbackPorts.map { p in
-            let b = p.binding
-            return "iifname \(q(p.bridge)) ip saddr \(p.containerIP) ip daddr \(p.loopbackAlias) \(b.proto) sport \(b.containerPort) notrack"
-        })
-        chain("input_loopback", "type filter hook input priority mangle", loopbackPorts.map { p in
-            let b = p.binding
-            return "iifname \(q(p.bridge)) ip saddr \(p.containerIP) ip daddr \(p.loopbackAlias) \(b.proto) sport \(b.containerPort) ip saddr set 127.0.0.1 ip daddr set 127.0.0.1 \(b.proto) sport set \(b.hostPort)"
-        })
+            outputRaw.append("\(f.word) daddr \(f.loopback) \(b.proto) dport \(b.hostPort) notrack")
+            outputRoute.append("\(f.word) daddr \(f.loopback) \(b.proto) dport \(b.hostPort) \(f.word) saddr set \(f.alias) \(f.word) daddr set \(f.container) \(b.proto) dport set \(b.containerPort)")
+            preRaw.append("iifname \(q(p.bridge)) \(f.word) saddr \(f.container) \(f.word) daddr \(f.alias) \(b.proto) sport \(b.containerPort) notrack")
+            inputLoopback.append("iifname \(q(p.bridge)) \(f.word) saddr \(f.container) \(f.word) daddr \(f.alias) \(b.proto) sport \(b.containerPort) \(f.word) saddr set \(f.loopback) \(f.word) daddr set \(f.loopback) \(b.proto) sport set \(b.hostPort)")
+        }
+        chain("output_raw", "type filter hook output priority raw", outputRaw)
+        chain("output_route", "type route hook output priority mangle", outputRoute)
+        chain("prerouting_raw", "type filter hook prerouting priority raw", preRaw)
+        chain("input_loopback", "type filter hook input priority mangle", inputLoopback)
 
         // DNAT for everything else that reaches a published port.
         var pre: [String] = [], outNat: [String] = []
         for p in ps {
+            guard let f = family(p) else { continue }
             let b = p.binding
-            let to = "dnat ip to \(p.containerIP):\(b.containerPort)"
+            let to = f.word == "ip6" ? "dnat ip6 to [\(f.container)]:\(b.containerPort)" : "dnat ip to \(f.container):\(b.containerPort)"
             if b.hostIP.isUnspecified {
-                pre.append("meta nfproto ipv4 fib daddr type local \(b.proto) dport \(b.hostPort) \(to)")
-                outNat.append("meta nfproto ipv4 fib daddr type local ip daddr != 127.0.0.0/8 \(b.proto) dport \(b.hostPort) \(to)")
+                let loopbackNet = f.word == "ip6" ? "::1" : "127.0.0.0/8"
+                pre.append("meta nfproto \(f.nfproto) fib daddr type local \(b.proto) dport \(b.hostPort) \(to)")
+                outNat.append("meta nfproto \(f.nfproto) fib daddr type local \(f.word) daddr != \(loopbackNet) \(b.proto) dport \(b.hostPort) \(to)")
             } else if !b.hostIP.isLoopback {
-                pre.append("ip daddr \(b.hostIP) \(b.proto) dport \(b.hostPort) \(to)")
-                outNat.append("ip daddr \(b.hostIP) \(b.proto) dport \(b.hostPort) \(to)")
+                pre.append("\(f.word) daddr \(b.hostIP) \(b.proto) dport \(b.hostPort) \(to)")
+                outNat.append("\(f.word) daddr \(b.hostIP) \(b.proto) dport \(b.hostPort) \(to)")
             }
         }
         chain("prerouting_nat", "type nat hook prerouting priority dstnat", pre)
@@ -123,6 +152,12 @@ public enum RuleSet {
             // Hairpin: a container (or the host) reaching a published port on its
             // own network must see replies come back through the host.
             post.append("oifname \(q(n.bridge)) ct status dnat ip saddr \(n.subnet) masquerade")
+            if let s6 = n.subnet6, let g6 = n.gateway6 {
+                // Not masquerade: IPv6 source selection may pick the bridge's
+                // loopback alias, whose replies the ::1 path rewrites.
+                post.append("oifname \(q(n.bridge)) ct status dnat ip6 saddr \(s6) snat ip6 to \(g6)")
+                post.append("oifname \(q(n.bridge)) ct status dnat meta nfproto ipv6 fib saddr type local snat ip6 to \(g6)")
+            }
             post.append("oifname \(q(n.bridge)) ct status dnat fib saddr type local masquerade")
             if !n.isInternal {
                 post.append("ip saddr \(n.subnet) oifname != \(q(n.bridge)) masquerade")

@@ -42,6 +42,7 @@ public struct Cgroup: Sendable, Equatable {
         do {
             try cg.makeDirectories(limits: plan.limits)
             try cg.apply(plan.limits)
+            try cg.attachDeviceFilter(plan.limits.devices)
         } catch {
             try? cg.destroy()
             throw error
@@ -62,8 +63,9 @@ public struct Cgroup: Sendable, Equatable {
         if let v2 = hierarchy.v2 {
             let parent = "\(v2)/\(Cgroup.parentName)"
             try Sys.mkdir(parent)
-            // Delegate the controllers the limits need and the kernel offers.
-            let wanted = CgroupWrites.v2Controllers(limits)
+            // Delegate the controllers the limits need and the kernel offers,
+            // and `io` always: its io.stat is the block I/O `stats` shows.
+            let wanted = CgroupWrites.v2Controllers(limits) + ["io"]
             if hierarchy.isUnified, !wanted.isEmpty {
                 let available = Set(((try? Sys.readFile("\(v2)/cgroup.controllers")) ?? "").split(whereSeparator: \.isWhitespace).map(String.init))
                 let enable = wanted.filter(available.contains).map { "+" + $0 }.joined(separator: " ")
@@ -73,6 +75,20 @@ public struct Cgroup: Sendable, Equatable {
                 }
             }
             try Sys.mkdir("\(parent)/\(name)")
+        }
+    }
+
+    /// cgroup v2 has no devices file: the rules become an eBPF program on the
+    /// v2 leaf, attached before any process joins. Where a v1 devices
+    /// hierarchy also exists (hybrid), it enforces the same rules and the
+    /// program is an extra layer: a kernel that refuses it is tolerated
+    /// there, and fatal when v2 is the only enforcement.
+    private func attachDeviceFilter(_ rules: [DeviceRule]) throws {
+        guard let leaf = v2Path, !hierarchy.createsFiles, !DeviceFilter.allowsEverything(rules) else { return }
+        do {
+            try DeviceFilterLoader.attach(rules, toCgroup: leaf)
+        } catch is SystemError where hierarchy.v1["devices"] != nil {
+            // Hybrid: devices.allow/devices.deny already written by `apply`.
         }
     }
 
@@ -162,6 +178,7 @@ public struct Cgroup: Sendable, Equatable {
             if let text = try? Sys.readFile("\(leaf)/cpu.stat"), let usec = CgroupStats.counter("usage_usec", in: text) {
                 s.cpuUsageNanoseconds = usec * 1000
             }
+            s.blockIO = (try? Sys.readFile("\(leaf)/io.stat")).map(IOUsage.ioStat)
         } else {
             if let m = paths["memory"] {
                 s.memoryUsage = read("\(m)/memory.usage_in_bytes")
@@ -169,6 +186,12 @@ public struct Cgroup: Sendable, Equatable {
             }
             if let p = paths["pids"] { s.pids = read("\(p)/pids.current") }
             if let c = paths["cpuacct"] { s.cpuUsageNanoseconds = read("\(c)/cpuacct.usage") }
+            // Hybrid machines: blkio in v1, else io.stat when the v2 mount has the io controller.
+            if let b = paths["blkio"] {
+                s.blockIO = IOUsage.blkio(directory: b)
+            } else if let leaf = v2Path {
+                s.blockIO = (try? Sys.readFile("\(leaf)/io.stat")).map(IOUsage.ioStat)
+            }
         }
         return s
     }
@@ -232,6 +255,8 @@ public struct CgroupStats: Sendable, Equatable {
     public var memoryLimit: UInt64?
     public var cpuUsageNanoseconds: UInt64?
     public var pids: UInt64?
+    /// Bytes read from and written to block devices (v1 blkio, v2 io.stat).
+    public var blockIO: IOUsage?
 
     public init() {}
 

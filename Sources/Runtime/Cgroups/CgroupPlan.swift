@@ -25,7 +25,8 @@ public struct CgroupLimits: Sendable, Equatable {
     public var cpusetMems: String?
     /// `pids_limit`; -1 or 0 = unlimited.
     public var pidsLimit: Int64?
-    /// Device access rules (v1 devices controller). Docker's default list.
+    /// Device access rules: v1 devices controller, or an eBPF device filter
+    /// on the v2 leaf (`DeviceFilter`). Docker's default list.
     public var devices: [DeviceRule] = DeviceRule.dockerDefault
 
     public init() {}
@@ -70,5 +71,6 @@ public struct DeviceRule: Sendable, Equatable, CustomStringConvertible {
         DeviceRule(allow: true, type: "c", major: 5, minor: 1, access: "rwm"),   // console
         DeviceRule(allow: true, type: "c", major: 5, minor: 2, access: "rwm"),   // ptmx
         DeviceRule(allow: true, type: "c", major: 136, minor: nil, access: "rwm"), // pts/*
+        DeviceRule(allow: true, type: "c", major: 10, minor: 200, access: "rwm"),  // net/tun
     ]
 }

@@ -48,8 +48,8 @@ public enum CgroupWrites {
         return w
     }
 
-    /// cgroup v2 writes. Device rules need an eBPF program on v2 and are not
-    /// applied there (docs/architecture.md).
+    /// cgroup v2 writes. Device rules have no file on v2: `Cgroup.create`
+    /// attaches a `DeviceFilter` eBPF program instead.
     public static func v2(_ l: CgroupLimits) -> [CgroupWrite] {
         var w: [CgroupWrite] = []
         if let mem = l.memory, mem > 0 {

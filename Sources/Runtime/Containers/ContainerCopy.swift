@@ -4,11 +4,13 @@ import SystemCalls
 import Glibc
 #endif
 
-/// `berth cp` into and out of a running container. Paths inside the
-/// container are resolved with openat2(RESOLVE_IN_ROOT) against the
-/// container's root (`/proc/<pid>/root`), so a symlink in the container can
-/// never lead outside it; below that, every entry is opened relative to its
-/// already-resolved parent with O_NOFOLLOW, and symlinks are copied as links.
+/// `berth cp` into and out of a container. Paths inside the container are
+/// resolved with openat2(RESOLVE_IN_ROOT) against the container's root
+/// (`/proc/<pid>/root` while it runs; its overlay mounted in a private mount
+/// namespace when it does not, see `withStoppedContainer`), so a symlink in
+/// the container can never lead outside it; below that, every entry is
+/// opened relative to its already-resolved parent with O_NOFOLLOW, and
+/// symlinks are copied as links.
 public struct ContainerCopy {
     /// A directory fd of the container's root.
     let root: OwnedDescriptor
@@ -18,6 +20,12 @@ public struct ContainerCopy {
 
     public init(pid: Int32, archive: Bool = false) throws {
         root = try Sys.open("/proc/\(pid)/root", O_RDONLY | O_DIRECTORY)
+        self.archive = archive
+    }
+
+    /// Copies relative to `root`, a directory that stands for the container's `/`.
+    init(root: OwnedDescriptor, archive: Bool) {
+        self.root = root
         self.archive = archive
     }
 

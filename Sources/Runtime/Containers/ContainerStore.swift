@@ -138,6 +138,12 @@ public struct ContainerStore: Sendable {
         try StateFile.writeAtomically(statePath(id), text: try RecordCoding.encode(state).pretty(), durable: false)
     }
 
+    /// Runs `body` holding the container's lock (state updates, and so a
+    /// start, wait for it). `body` must not update the state itself.
+    public func withRecordLock<R>(id: String, _ body: () throws -> R) throws -> R {
+        try FileLock.withLock(recordLock(id), body)
+    }
+
     /// Read-modify-write of state.json under the container's lock (no write
     /// when `change` leaves the state as it was).
     @discardableResult

@@ -88,6 +88,12 @@ enum ConfigBuilder {
                 }
             }
         }
+        // The init before the plan's mounts: the container's /dev is a fresh
+        // tmpfs here, so its mount point is created there (a volume over /dev
+        // would hide it, and the start then fails naming /dev/init).
+        if let initBinary = plan.initBinary {
+            bind(initBinary, LaunchPlan.initPath, readonly: true, extra: attrNosuid | attrNodev, propagation: nil, recursive: false)
+        }
         let sorted = plan.mounts.enumerated().sorted { a, b in
             let da = PathRules.depth(a.element.target), db = PathRules.depth(b.element.target)
             return da != db ? da < db : a.offset < b.offset
@@ -161,6 +167,8 @@ enum ConfigBuilder {
         cfg.ngroups = Int32(user.additionalGids.count)
         cfg.stdio = (stdio.stdin, stdio.stdout, stdio.stderr)
         cfg.tty = tty ? 1 : 0
+        cfg.console_rows = stdio.windowSize.rows
+        cfg.console_cols = stdio.windowSize.cols
         cfg.umask_value = umask
         let rl = try rlimits(list)
         cfg.rlimits = UnsafePointer(arena.array(rl))
@@ -175,7 +183,16 @@ enum ConfigBuilder {
 
     static func config(for plan: LaunchPlan, stdio: LaunchStdio, filter: [UInt8], arena: CArena) throws -> brt_config {
         var cfg = brt_config()
-        try process(&cfg, argv: plan.argv, env: plan.env, cwd: plan.cwd, user: plan.user, caps: plan.capabilities,
+        var argv = plan.argv
+        if plan.initBinary != nil {
+            // PID 1 is `/dev/init -- PROGRAM ARGS…`; the child still looks
+            // PROGRAM up in the container's PATH first (argv[2]), so a
+            // missing program fails the start (127) as without the init.
+            guard let program = argv.first, !program.isEmpty else { throw LaunchPlanError("no command to run") }
+            argv = [LaunchPlan.initPath, "--"] + argv
+            cfg.init_process = 1
+        }
+        try process(&cfg, argv: argv, env: plan.env, cwd: plan.cwd, user: plan.user, caps: plan.capabilities,
                     nnp: plan.noNewPrivileges, rlimits: plan.rlimits, stdio: stdio, tty: plan.tty, umask: plan.umask,
                     filter: filter, arena: arena)
         var flags = UInt64(newNS)
@@ -188,7 +205,6 @@ enum ConfigBuilder {
             case .host: break
             }
         }
-        cfg.init_process = plan.initProcess ? 1 : 0
         cfg.clone_flags = flags
         cfg.new_cgroup_ns = (ns.cgroup && cgroupNamespaceSupported) ? 1 : 0
         cfg.joins = UnsafePointer(arena.array(joins.map { brt_ns_join(nstype: $0.0, path: UnsafePointer(arena.string($0.1))) }))

@@ -36,8 +36,9 @@ enum LaunchStep {
         case 28: "close_range"
         case 29: "execve"
         case 30: "clone CLONE_PARENT"
-        case 31: "bind pty to /dev/console"
-        case 32: "join cgroup"
+        case 31: "set up the container's terminal"
+        case 32: "ioctl SIOCSIFFLAGS IFF_UP"
+        case 33: "join cgroup"
         default: "container setup step \(step)"
         }
     }

@@ -5,22 +5,40 @@ import SystemCalls
 import Glibc
 #endif
 
+/// A terminal's size in character cells.
+public struct WindowSize: Sendable, Equatable {
+    public var rows: UInt16
+    public var cols: UInt16
+
+    public init(rows: UInt16, cols: UInt16) {
+        self.rows = rows
+        self.cols = cols
+    }
+
+    /// What a terminal without a known size gets (Docker's default too).
+    public static let standard = WindowSize(rows: 24, cols: 80)
+}
+
 /// The three descriptors the container process gets as 0, 1 and 2
-/// (-1 = /dev/null). With `tty`, `stdin` is a pty slave that becomes the
-/// controlling terminal and /dev/console; pass it as stdout/stderr too.
+/// (-1 = /dev/null). When the plan asks for a `tty` they are ignored: the
+/// process gets a terminal from the container's own devpts instead
+/// (`/dev/pts/N`, its controlling terminal, stdio and /dev/console), sized
+/// `windowSize`, and the caller receives the master.
 public struct LaunchStdio: Sendable {
     public var stdin: Int32
     public var stdout: Int32
     public var stderr: Int32
+    public var windowSize: WindowSize
 
-    public init(stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1) {
+    public init(stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1, windowSize: WindowSize = .standard) {
         self.stdin = stdin
         self.stdout = stdout
         self.stderr = stderr
+        self.windowSize = windowSize
     }
 
-    /// All three on one pty slave.
-    public static func pty(slave: Int32) -> LaunchStdio { LaunchStdio(stdin: slave, stdout: slave, stderr: slave) }
+    /// A terminal of `size` allocated inside the container (plans with `tty`).
+    public static func terminal(_ size: WindowSize) -> LaunchStdio { LaunchStdio(windowSize: size) }
 }
 
 /// A container process that has exec'ed. The caller owns `pidfd` (close it)
@@ -32,6 +50,16 @@ public struct SpawnedContainer: Sendable {
     public let pidfd: Int32?
     /// The container's cgroup, already holding `pid`; destroy it after the container exits.
     public let cgroup: Cgroup?
+    /// With a `tty` plan: the master of the container's terminal
+    /// (close-on-exec, owned by the caller); otherwise -1.
+    public let ptyMaster: Int32
+}
+
+/// A process started by `Launcher.exec`: reap `pid`; close `ptyMaster`
+/// (-1 unless the plan asked for a `tty`).
+public struct ExecProcess: Sendable {
+    public let pid: Int32
+    public let ptyMaster: Int32
 }
 
 /// What `exec` into a running container runs.
@@ -89,6 +117,7 @@ public enum Launcher {
         let filter = try SeccompFilterCache.shared.filter(for: plan.seccomp, capabilities: plan.capabilities.effective)
         let arena = CArena()
         var cfg = try ConfigBuilder.config(for: plan, stdio: stdio, filter: filter, arena: arena)
+        let console = try ConsoleSocket(tty: plan.tty, config: &cfg)
         for m in plan.mounts where m.createHostPath {
             if case .bind(let source, _, _) = m.kind, !Sys.exists(source) { try Sys.mkdirAll(source) }
         }
@@ -110,6 +139,7 @@ public enum Launcher {
             return brt_clone(&cfg, &child)
         } }
         join?.close()
+        console?.closeChildEnd()
         if rc < 0 {
             try? cgroup?.destroy()
             throw SystemError("clone3", plan.rootfs.path, errno: -rc)
@@ -123,24 +153,29 @@ public enum Launcher {
             throw error
         }
         let released = brt_release(&child)
+        var master: Int32 = -1
         do {
             if released < 0 { throw SystemError("write start pipe", "\(child.pid)", errno: -released) }
             try awaitExec(report: report, pid: child.pid)
+            // Sent before execve, so it is already queued once exec succeeded.
+            if let console { master = try console.receive(from: "\(child.pid)") }
         } catch {
             abandon(&child, report: report, cgroup: cgroup)
             throw error
         }
-        return SpawnedContainer(pid: child.pid, pidfd: child.pidfd >= 0 ? child.pidfd : nil, cgroup: cgroup)
+        return SpawnedContainer(pid: child.pid, pidfd: child.pidfd >= 0 ? child.pidfd : nil, cgroup: cgroup,
+                                ptyMaster: master)
     }
 
     /// Runs `plan` inside the running container whose PID 1 is `pid`:
     /// joins its ipc, uts, net, pid, cgroup and mnt namespaces and its cgroup,
     /// with the plan's user, capabilities, seccomp and no_new_privs. Returns
     /// the new process's host pid (a child of the caller: reap it).
-    public static func exec(into pid: Int32, plan: ExecPlan, stdio: LaunchStdio) throws -> Int32 {
+    public static func exec(into pid: Int32, plan: ExecPlan, stdio: LaunchStdio) throws -> ExecProcess {
         let filter = try SeccompFilterCache.shared.filter(for: plan.seccomp, capabilities: plan.capabilities.effective)
         let arena = CArena()
         var cfg = try ConfigBuilder.config(for: plan, stdio: stdio, filter: filter, arena: arena)
+        let console = try ConsoleSocket(tty: plan.tty, config: &cfg)
         // Namespaces: the mount namespace last (it changes root and cwd).
         let kinds: [(String, Int32)] = [("ipc", ConfigBuilder.newIPC), ("uts", ConfigBuilder.newUTS), ("net", ConfigBuilder.newNet),
                                         ("pid", ConfigBuilder.newPID), ("cgroup", ConfigBuilder.newCgroup),
@@ -170,10 +205,12 @@ public enum Launcher {
             }
         }
         join?.close()
+        console?.closeChildEnd()
         if rc < 0 { throw SystemError("clone", "exec into \(pid)", errno: -rc) }
         let report = OwnedDescriptor(child.report_fd)
         if child.pidfd >= 0 { _ = Glibc.close(child.pidfd) }
         var execPid: Int32 = -1
+        var master: Int32 = -1
         do {
             try join?.finish(pid: child.pid, clonedIntoV2: child.cgroup_cloned != 0)
             let released = brt_release(&child)
@@ -193,13 +230,22 @@ public enum Launcher {
                 throw failure
             }
             if execPid <= 0 { throw SystemError("exec", "into \(pid)", errno: ECHILD) }
+            if let console {
+                do {
+                    master = try console.receive(from: "exec into \(pid)")
+                } catch {
+                    try? Sys.kill(execPid, SIGKILL)
+                    _ = try? Sys.waitpid(execPid)
+                    throw error
+                }
+            }
         } catch {
             if child.start_fd >= 0 { _ = Glibc.close(child.start_fd) }
             try? Sys.kill(child.pid, SIGKILL)
             _ = try? Sys.waitpid(child.pid)
             throw error
         }
-        return execPid
+        return ExecProcess(pid: execPid, ptyMaster: master)
     }
 
     /// Docker's exit code for a failed start: 127 when the command was not
@@ -226,5 +272,43 @@ public enum Launcher {
         if child.pidfd >= 0 { _ = Glibc.close(child.pidfd) }
         report.close()
         try? cgroup?.destroy()
+    }
+}
+
+/// runc's console socket: a socketpair whose child end goes to CRuntime
+/// (`brt_config.console_socket`); the child sends the master of the
+/// terminal it opened inside the container over it before exec.
+private final class ConsoleSocket {
+    private var parentEnd: Int32
+    private var childEnd: Int32
+
+    /// nil without `tty`.
+    init?(tty: Bool, config cfg: inout brt_config) throws {
+        guard tty else { return nil }
+        var fds: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
+            throw SystemError.current("socketpair", "console socket")
+        }
+        parentEnd = fds[0]
+        childEnd = fds[1]
+        cfg.console_socket = childEnd
+    }
+
+    /// After the clone: only the child keeps its end, so a child that dies
+    /// before sending gives EOF instead of a hang.
+    func closeChildEnd() {
+        if childEnd >= 0 { _ = Glibc.close(childEnd); childEnd = -1 }
+    }
+
+    /// The master, close-on-exec, owned by the caller.
+    func receive(from who: String) throws -> Int32 {
+        let fd = brt_recv_console(parentEnd)
+        if fd < 0 { throw SystemError("receive pty master from", who, errno: -fd) }
+        return fd
+    }
+
+    deinit {
+        closeChildEnd()
+        if parentEnd >= 0 { _ = Glibc.close(parentEnd) }
     }
 }

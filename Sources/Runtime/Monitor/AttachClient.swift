@@ -4,6 +4,99 @@ import Diagnostics
 import Glibc
 #endif
 
+/// This process's terminal for the length of a `-t` session: raw mode while
+/// the user's keystrokes go to the container (so ^C, ^Z, ^D reach the
+/// container's terminal as characters, as with Docker), and a signal pipe
+/// that reports window changes and the signals that end the session.
+///
+/// The previous mode is restored on every way out: `end()` (call it in a
+/// `defer`), and a terminating signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT sent
+/// to berth while nobody else handles it), which restores and then dies of
+/// the same signal.
+public final class TerminalSession {
+    /// Reads one byte per signal; poll it for POLLIN.
+    public private(set) var signalFD: Int32 = -1
+    private var writeFD: Int32 = -1
+    private var saved: [UInt8] = []
+    private var raw = false
+    private var installed: [Int32] = []
+
+    /// Signals that end the session (only those still at their default).
+    private static let terminating: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT]
+
+    /// - Parameters:
+    ///   - raw: put stdin (a terminal) in raw mode.
+    ///   - watchWindow: report SIGWINCH.
+    public init(raw: Bool, watchWindow: Bool) {
+        var fds: [Int32] = [-1, -1]
+        guard cm_pipe(&fds, 1) == 0 else { return }
+        signalFD = fds[0]
+        writeFD = fds[1]
+        if raw {
+            var buffer = [UInt8](repeating: 0, count: Int(cm_termios_size()))
+            if cm_make_raw(0, &buffer) == 0 {
+                saved = buffer
+                self.raw = true
+            }
+        }
+        var wanted: [Int32] = watchWindow ? [SIGWINCH] : []
+        if self.raw { wanted += Self.terminating.filter { cm_signal_is_default($0) != 0 } }
+        if !wanted.isEmpty, cm_install_signal_pipe(wanted, Int32(wanted.count), writeFD) == 0 { installed = wanted }
+    }
+
+    /// This terminal's size (stdin's, else stdout's).
+    public static func windowSize() -> WindowSize? {
+        var rows: UInt16 = 0, cols: UInt16 = 0
+        for fd: Int32 in [0, 1] where cm_get_winsize(fd, &rows, &cols) == 0 && rows > 0 && cols > 0 {
+            return WindowSize(rows: rows, cols: cols)
+        }
+        return nil
+    }
+
+    /// Drains the signal pipe. Returns whether the window changed; a
+    /// terminating signal restores the terminal and kills this process
+    /// with that signal (default action), never returning.
+    public func takeSignals() -> Bool {
+        var buf = [UInt8](repeating: 0, count: 64)
+        var resized = false
+        while signalFD >= 0 {
+            let n = read(signalFD, &buf, buf.count)
+            if n <= 0 { break }
+            for s in buf[0..<n] {
+                let sig = Int32(s)
+                if sig == SIGWINCH { resized = true } else if Self.terminating.contains(sig) { die(of: sig) }
+            }
+        }
+        return resized
+    }
+
+    private func die(of sig: Int32) -> Never {
+        end()
+        _ = cm_reset_signal(sig)
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, sig)
+        sigprocmask(SIG_UNBLOCK, &set, nil)
+        raise(sig)
+        exit(128 + sig)
+    }
+
+    /// Restores the terminal and the signal dispositions; idempotent.
+    public func end() {
+        if raw {
+            _ = cm_restore_termios(0, saved)
+            raw = false
+        }
+        for sig in installed { _ = cm_reset_signal(sig) }
+        installed = []
+        for fd in [signalFD, writeFD] where fd >= 0 { close(fd) }
+        signalFD = -1
+        writeFD = -1
+    }
+
+    deinit { end() }
+}
+
 /// The client end of `attach` (foreground `run`): forwards this process's
 /// stdin to the container and its output to stdout/stderr, puts a terminal
 /// in raw mode for `-t` and forwards window size changes.
@@ -19,22 +112,15 @@ public enum AttachClient {
     public static func attach(socketPath: String, stdin: Bool, tty: Bool) throws -> Outcome {
         let fd = try UnixSocket.connect(socketPath)
         defer { close(fd) }
-        var rows: UInt16 = 24, cols: UInt16 = 80
-        let terminal = tty && isatty(0) == 1
-        if terminal { _ = cm_get_winsize(0, &rows, &cols) }
-        try StateFile.writeAll(fd: fd, Array(MonitorRequest.attach(stdin: stdin, rows: rows, cols: cols).line.utf8),
+        // The container's terminal starts at this terminal's size (the
+        // monitor allocates it with the size of the attach request).
+        let size = tty ? TerminalSession.windowSize() : nil
+        let initial = size ?? .standard
+        try StateFile.writeAll(fd: fd, Array(MonitorRequest.attach(stdin: stdin, rows: initial.rows, cols: initial.cols).line.utf8),
                                path: socketPath)
 
-        var saved = [UInt8](repeating: 0, count: Int(cm_termios_size()))
-        let raw = terminal && stdin && cm_make_raw(0, &saved) == 0
-        defer { if raw { _ = cm_restore_termios(0, saved) } }
-
-        var sig: [Int32] = [-1, -1]
-        if terminal, cm_pipe(&sig, 1) == 0 {
-            var which: [Int32] = [SIGWINCH]
-            _ = cm_install_signal_pipe(&which, 1, sig[1])
-        }
-        defer { for s in sig where s >= 0 { close(s) } }
+        let session = TerminalSession(raw: tty && stdin && isatty(0) == 1, watchWindow: size != nil)
+        defer { session.end() }
 
         var reader = FrameReader()
         var stdinOpen = stdin
@@ -42,16 +128,13 @@ public enum AttachClient {
         while true {
             var polls = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
                          pollfd(fd: stdinOpen ? 0 : -1, events: Int16(POLLIN), revents: 0),
-                         pollfd(fd: sig[0], events: Int16(POLLIN), revents: 0)]
+                         pollfd(fd: session.signalFD, events: Int16(POLLIN), revents: 0)]
             if poll(&polls, nfds_t(polls.count), -1) < 0 {
                 if errno == EINTR { continue }
                 throw SystemError.current("poll", socketPath)
             }
-            if polls[2].revents != 0 {
-                _ = read(sig[0], &buf, buf.count)
-                if cm_get_winsize(0, &rows, &cols) == 0 {
-                    try? StateFile.writeAll(fd: fd, FrameCodec.encode(.resize, text: "\(rows) \(cols)"), path: socketPath)
-                }
+            if polls[2].revents != 0, session.takeSignals(), let now = TerminalSession.windowSize() {
+                try? StateFile.writeAll(fd: fd, FrameCodec.encode(.resize, text: "\(now.rows) \(now.cols)"), path: socketPath)
             }
             if polls[1].revents != 0 {
                 let n = read(0, &buf, buf.count)
@@ -81,5 +164,77 @@ public enum AttachClient {
                 }
             }
         }
+    }
+
+    /// `exec -t`: copies between this process's stdio and the master of the
+    /// exec'ed process's terminal (stdin only when `stdin`), applies window
+    /// changes to it, and returns the process's exit code once it has
+    /// exited and its output is drained. Closes `master`; reaps `pid`.
+    public static func relay(master: Int32, pid: Int32, stdin: Bool) -> Int32 {
+        let pidfd = cm_pidfd_open(pid)
+        defer {
+            close(master)
+            if pidfd >= 0 { close(pidfd) }
+        }
+        let session = TerminalSession(raw: stdin && isatty(0) == 1, watchWindow: TerminalSession.windowSize() != nil)
+        defer { session.end() }
+        _ = fcntl(master, F_SETFL, O_NONBLOCK)
+        var stdinOpen = stdin
+        var masterOpen = true
+        var buf = [UInt8](repeating: 0, count: 32 * 1024)
+        // Input the terminal could not take yet (its buffer is full while the
+        // program does not read): stdin waits until it has gone.
+        var pending: [UInt8] = []
+
+        /// Copies what the master has now; false at EOF/EIO (no process holds the slave).
+        func drain() -> Bool {
+            while true {
+                let n = read(master, &buf, buf.count)
+                if n > 0 { try? StateFile.writeAll(fd: 1, Array(buf[0..<n]), path: "stdout"); continue }
+                return n < 0 && (errno == EAGAIN || errno == EINTR)
+            }
+        }
+
+        while masterOpen || pidfd >= 0 {
+            let masterEvents = Int16(POLLIN) | (pending.isEmpty ? 0 : Int16(POLLOUT))
+            var polls = [pollfd(fd: masterOpen ? master : -1, events: masterEvents, revents: 0),
+                         pollfd(fd: stdinOpen && pending.isEmpty ? 0 : -1, events: Int16(POLLIN), revents: 0),
+                         pollfd(fd: session.signalFD, events: Int16(POLLIN), revents: 0),
+                         pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)]
+            if poll(&polls, nfds_t(polls.count), -1) < 0 {
+                if errno == EINTR { continue }
+                break
+            }
+            if polls[2].revents != 0, session.takeSignals(), let now = TerminalSession.windowSize() {
+                _ = cm_set_winsize(master, now.rows, now.cols)
+            }
+            if polls[1].revents != 0 {
+                let n = read(0, &buf, buf.count)
+                if n > 0 {
+                    pending += buf[0..<n]
+                } else if n == 0 || errno != EINTR {
+                    stdinOpen = false
+                }
+            }
+            if !pending.isEmpty && masterOpen {
+                let n = pending.withUnsafeBytes { write(master, $0.baseAddress, $0.count) }
+                if n > 0 {
+                    pending.removeFirst(n)
+                } else if n < 0 && errno != EAGAIN && errno != EINTR {
+                    pending = []
+                }
+            }
+            if polls[0].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 { masterOpen = drain() }
+            if polls[3].revents != 0 {
+                // The process exited: what it wrote is already in the master's buffer.
+                if masterOpen { _ = drain() }
+                break
+            }
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if errno != EINTR { return 125 }
+        }
+        return ContainerMonitor.exitCode(status)
     }
 }

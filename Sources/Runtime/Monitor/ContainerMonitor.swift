@@ -49,7 +49,7 @@ public final class ContainerMonitor {
     private var restartAt: Double?
     private var startedMonotonic = 0.0
     private var backoff = RestartBackoff()
-    private var pendingSize: (UInt16, UInt16) = (24, 80)
+    private var pendingSize = WindowSize.standard
     private var done = false
     private var finalCode: Int32 = 0
     /// Code pages released since the last activity (see `step`).
@@ -146,15 +146,8 @@ public final class ContainerMonitor {
         let stdio: ProcessStdio
         do {
             if record.process.tty {
-                var master: Int32 = -1, slave: Int32 = -1
-                guard cm_open_pty(&master, &slave, pendingSize.0, pendingSize.1) == 0 else {
-                    throw StartFailure(exitCode: 125, message: SystemError.current("open pty").description)
-                }
-                childFDs.append(slave)
-                ptyMaster = master
-                outFD = master
-                stdinFD = record.process.openStdin ? master : -1
-                stdio = ProcessStdio(stdin: slave, stdout: slave, stderr: slave, tty: true)
+                // The terminal is opened inside the container; its master comes back from the start.
+                stdio = ProcessStdio(stdin: -1, stdout: -1, stderr: -1, tty: true, windowSize: pendingSize)
             } else {
                 let out = try makePipe(), err = try makePipe()
                 childFDs += [out.1, err.1]
@@ -169,11 +162,16 @@ public final class ContainerMonitor {
                 }
                 stdio = ProcessStdio(stdin: childIn, stdout: out.1, stderr: err.1, tty: false)
             }
-            for fd in [outFD, errFD] where fd >= 0 { _ = fcntl(fd, F_SETFL, O_NONBLOCK) }
             let started = try starter.start(record, stdio: stdio)
             pid = started.pid
             pidfd = started.pidfd
             cgroup = started.cgroup
+            if record.process.tty {
+                ptyMaster = started.ptyMaster
+                outFD = ptyMaster
+                stdinFD = record.process.openStdin ? ptyMaster : -1
+            }
+            for fd in [outFD, errFD] where fd >= 0 { _ = fcntl(fd, F_SETFL, O_NONBLOCK) }
         } catch let failure as StartFailure {
             closeProcessFDs()
             state.markStartFailed(exitCode: failure.exitCode, message: failure.message, at: .now())
@@ -372,7 +370,7 @@ public final class ContainerMonitor {
         defer { if devnull >= 0 { close(devnull) } }
         do {
             probePid = try Launcher.exec(into: pid, plan: ExecPlan(argv: spec.argv, sameAs: plan, cgroup: cgroup),
-                                         stdio: LaunchStdio(stdin: devnull, stdout: fds[1], stderr: fds[1]))
+                                         stdio: LaunchStdio(stdin: devnull, stdout: fds[1], stderr: fds[1])).pid
         } catch {
             close(fds[0]); close(fds[1])
             return recordProbe(.failedToRun("\(error)"))
@@ -422,7 +420,7 @@ public final class ContainerMonitor {
                                  report: tracker.status == .unhealthy ? tracker.failureReport(command: spec.text) : [])
         guard health != state.health else { return }
         state.health = health
-        try? store.updateState(id: record.id) { $0.health = health }
+        _ = try? store.updateState(id: record.id) { $0.health = health }
     }
 
     // MARK: Exit and restart
@@ -583,12 +581,12 @@ public final class ContainerMonitor {
         }
     }
 
+    /// TIOCSWINSZ on the master; the kernel signals SIGWINCH to the
+    /// terminal's foreground process group itself (as with Docker, nothing
+    /// else is signalled).
     private func resize(_ rows: UInt16, _ cols: UInt16) {
-        pendingSize = (rows, cols)
-        if ptyMaster >= 0 {
-            _ = cm_set_winsize(ptyMaster, rows, cols)
-            signalProcess(SIGWINCH)
-        }
+        pendingSize = WindowSize(rows: rows, cols: cols)
+        if ptyMaster >= 0 { _ = cm_set_winsize(ptyMaster, rows, cols) }
     }
 
     private func handle(_ c: Client, _ request: MonitorRequest?, leftover: [UInt8]) {
@@ -637,7 +635,7 @@ public final class ContainerMonitor {
             drop(c)
         case .attach(let stdin, let rows, let cols)?:
             c.role = .attached(stdin: stdin)
-            pendingSize = (rows, cols)
+            pendingSize = WindowSize(rows: rows, cols: cols)
             if pid == 0 && exitStatus == nil && restartAt == nil && deferStart && state.startedAt.isZero {
                 _ = startProcess()
             } else if pid > 0 {

@@ -36,8 +36,10 @@ extension ContainerOperations {
 
     /// Starts `request` inside the running container: every namespace and
     /// the cgroup of its PID 1, with the container's capabilities, seccomp
-    /// and no_new_privs. Returns the process's pid (a child of the caller).
-    public func exec(_ record: ContainerRecord, _ request: ExecRequest, stdio: LaunchStdio) throws -> Int32 {
+    /// and no_new_privs. Returns the process (a child of the caller); with
+    /// `request.tty` it runs on a terminal of the container's devpts sized
+    /// `stdio.windowSize`, whose master the caller gets.
+    public func exec(_ record: ContainerRecord, _ request: ExecRequest, stdio: LaunchStdio) throws -> ExecProcess {
         let snap = try snapshot(record)
         try snap.state.check(.exec, name: record.name)
         let plan = try ContainerLaunch.plan(for: record)

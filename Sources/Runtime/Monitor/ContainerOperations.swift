@@ -28,12 +28,18 @@ public struct ContainerOperations: Sendable {
     }
 
     /// berth-monitor next to the running executable.
-    public static func monitorBesideExecutable() -> String {
+    public static func monitorBesideExecutable() -> String { besideExecutable("berth-monitor") }
+
+    /// berth-init (the `--init` PID 1) next to the running executable: the
+    /// monitor's, which sits beside berth (release bin directory, `.build/<config>`).
+    public static func initBesideExecutable() -> String { besideExecutable("berth-init") }
+
+    static func besideExecutable(_ name: String) -> String {
         var buf = [CChar](repeating: 0, count: 4096)
         let n = readlink("/proc/self/exe", &buf, buf.count - 1)
-        guard n > 0 else { return "berth-monitor" }
+        guard n > 0 else { return name }
         let exe = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return StateFile.parent(of: exe) + "/berth-monitor"
+        return StateFile.parent(of: exe) + "/" + name
     }
 
     // MARK: Observing

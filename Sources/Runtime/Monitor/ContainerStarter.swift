@@ -4,18 +4,22 @@ import Glibc
 #endif
 
 /// The container's standard streams as the monitor hands them over.
-/// -1 means /dev/null. With `tty`, all three are the same pty slave.
+/// -1 means /dev/null. With `tty` the three are ignored: the process gets a
+/// terminal of `windowSize` from the container's own devpts, and the
+/// starter returns its master (`StartedProcess.ptyMaster`).
 public struct ProcessStdio: Sendable {
     public var stdin: Int32
     public var stdout: Int32
     public var stderr: Int32
     public var tty: Bool
+    public var windowSize: WindowSize
 
-    public init(stdin: Int32, stdout: Int32, stderr: Int32, tty: Bool) {
+    public init(stdin: Int32, stdout: Int32, stderr: Int32, tty: Bool, windowSize: WindowSize = .standard) {
         self.stdin = stdin
         self.stdout = stdout
         self.stderr = stderr
         self.tty = tty
+        self.windowSize = windowSize
     }
 }
 
@@ -26,11 +30,14 @@ public struct StartedProcess: Sendable {
     public var pidfd: Int32
     /// The container's cgroup (OOM detection, freeze, stats, cleanup).
     public var cgroup: Cgroup?
+    /// With a tty: the terminal's master (close-on-exec, the monitor's); else -1.
+    public var ptyMaster: Int32
 
-    public init(pid: Int32, pidfd: Int32, cgroup: Cgroup? = nil) {
+    public init(pid: Int32, pidfd: Int32, cgroup: Cgroup? = nil, ptyMaster: Int32 = -1) {
         self.pid = pid
         self.pidfd = pidfd
         self.cgroup = cgroup
+        self.ptyMaster = ptyMaster
     }
 }
 
@@ -73,14 +80,28 @@ public protocol ContainerStarter {
 /// the record, then `Launcher.spawn` (namespaces, overlay root, mounts,
 /// cgroup with the record's limits, Docker's capabilities and seccomp).
 public struct LauncherStarter: ContainerStarter {
-    public init() {}
+    /// Resolves `container:<id>` network modes (at every start: the other
+    /// container may have been restarted with a new process).
+    let store: ContainerStore?
 
-    public func start(_ record: ContainerRecord, stdio: ProcessStdio) throws(StartFailure) -> StartedProcess {
+    public init(store: ContainerStore? = nil) { self.store = store }
+
+    public func start(_ stored: ContainerRecord, stdio: ProcessStdio) throws(StartFailure) -> StartedProcess {
         let plan: LaunchPlan
+        var record = stored
         do {
+            if case .container(let id) = NetworkMode(record.host.networkMode) {
+                guard let store else { throw NetworkModeError("cannot resolve network mode container:\(id)") }
+                guard let target = try? store.record(id: id) else {
+                    throw NetworkModeError("cannot join network of container \(id.prefix(12)): no such container")
+                }
+                record.host.networkMode = try store.sharedNetworkMode(of: target).text
+            }
             if let ov = record.overlay {
-                // The container's own layer and the mount point (mounted inside its namespace only).
-                for dir in [ov.upperDir, ov.workDir, record.rootfs] { try StateFile.makeDirectories(dir, mode: 0o700) }
+                // The container's own layer and the mount point (mounted inside its
+                // namespace only); the upper directory becomes the container's `/`:
+                // 0755, also for containers made while it was 0700.
+                try ov.prepareDirectories(mountPoint: record.rootfs)
                 // A `--rm` container's layer is mounted volatile (see Rootfs.volatile);
                 // overlayfs refuses a second mount while the marker of the
                 // first is in its scratch directory `work/work`, which it
@@ -95,13 +116,27 @@ public struct LauncherStarter: ContainerStarter {
         }
         do {
             let spawned = try Launcher.spawn(plan, stdio: LaunchStdio(stdin: stdio.stdin, stdout: stdio.stdout,
-                                                                      stderr: stdio.stderr))
-            return StartedProcess(pid: spawned.pid, pidfd: spawned.pidfd ?? -1, cgroup: spawned.cgroup)
-        } catch let e as SystemError where e.operation == "execve" {
+                                                                      stderr: stdio.stderr, windowSize: stdio.windowSize))
+            return StartedProcess(pid: spawned.pid, pidfd: spawned.pidfd ?? -1, cgroup: spawned.cgroup,
+                                  ptyMaster: spawned.ptyMaster)
+        } catch let e as SystemError where e.operation == "execve" && e.object != LaunchPlan.initPath {
+            // The program could not run (berth-init failing is reported as itself, below).
             throw StartFailure.exec(plan.argv.first ?? "", errno: e.errno)
         } catch {
             throw StartFailure(exitCode: Launcher.exitCode(for: error), message: "\(error)")
         }
+    }
+}
+
+extension OverlaySpec {
+    /// Creates the container's layer directories and the mount point (0700,
+    /// with their parents), then gives the upper directory 0755: overlayfs
+    /// takes the root directory's mode from it, and a 0700 `/` would stop
+    /// every non-root process inside at the first path lookup (as
+    /// containerd's snapshotter, whose upper directories are 0755).
+    public func prepareDirectories(mountPoint: String) throws {
+        for dir in [upperDir, workDir, mountPoint] { try StateFile.makeDirectories(dir, mode: 0o700) }
+        if chmod(upperDir, 0o755) != 0 { throw SystemError.current("chmod 0755", upperDir) }
     }
 }
 
@@ -140,13 +175,23 @@ public enum ContainerLaunch {
         if record.host.nanoCPUs > 0 { o.limits.cpus = Double(record.host.nanoCPUs) / 1e9 }
         if record.host.pidsLimit > 0 { o.limits.pidsLimit = record.host.pidsLimit }
         o.stopSignal = p.stopSignal
+        if record.host.initProcess {
+            let initBinary = ContainerOperations.initBesideExecutable()
+            guard access(initBinary, X_OK) == 0 else {
+                throw SystemError("access (--init needs berth-init beside berth-monitor)", initBinary, errno: errno)
+            }
+            o.initBinary = initBinary
+        }
         // `host` shares the host's network; `ns:<path>` joins a namespace
         // berth pinned and wired before the start (compose services);
-        // anything else gets a new namespace with only loopback.
-        if record.host.networkMode == "host" {
-            o.namespaces.net = .host
-        } else if record.host.networkMode.hasPrefix("ns:") {
-            o.namespaces.net = .join(path: String(record.host.networkMode.dropFirst(3)))
+        // `none` gets a new namespace with only loopback (brought up by the
+        // child). `container:<id>` is resolved by LauncherStarter before
+        // this; unresolved (exec, health probes, which join the running
+        // process's namespaces anyway) it plans a new one.
+        switch NetworkMode(record.host.networkMode) {
+        case .host: o.namespaces.net = .host
+        case .join(let path): o.namespaces.net = .join(path: path)
+        case .none, .container: break
         }
         var rootfs: Rootfs
         if let ov = record.overlay {

@@ -34,7 +34,7 @@ public enum MonitorMain {
         }
         let store = ContainerStore(paths: StatePaths(root: root, run: runDir))
         do {
-            let monitor = try ContainerMonitor(store: store, id: id, starter: LauncherStarter(), deferStart: deferStart)
+            let monitor = try ContainerMonitor(store: store, id: id, starter: LauncherStarter(store: store), deferStart: deferStart)
             return monitor.run(readyFD: readyFD)
         } catch {
             if readyFD >= 0 {

@@ -71,8 +71,8 @@ public struct ContainerOverrides: Sendable, Equatable {
     public var grantable: CapabilitySet = .full
     public var limits: CgroupLimits = CgroupLimits()
     public var stopSignal: String?
-    /// `init: true` / `--init`.
-    public var initProcess: Bool = false
+    /// `init: true` / `--init`: host path of berth-init (see `LaunchPlan.initBinary`).
+    public var initBinary: String?
 
     public init() {}
 }
@@ -120,7 +120,7 @@ extension LaunchPlan {
         plan.hostname = o.hostname
         plan.domainname = o.domainname
         plan.tty = o.tty
-        plan.initProcess = o.initProcess
+        plan.initBinary = o.initBinary
         if let name = o.stopSignal ?? image.stopSignal {
             guard let sig = SignalName.parse(name) else { throw LaunchPlanError("invalid stop signal \"\(name)\"") }
             plan.stopSignal = sig

@@ -32,10 +32,12 @@ public struct LaunchPlan: Sendable, Equatable {
     public var cgroup: CgroupPlan?
     /// stdin is a pty slave: the child gets it as controlling terminal and /dev/console.
     public var tty: Bool = false
-    /// `init: true`: PID 1 is a tiny init (in CRuntime, no binary in the image)
-    /// that runs the program as its child, forwards signals, reaps orphans and
-    /// exits with the program's status (128+N when killed by signal N).
-    public var initProcess: Bool = false
+    /// `init: true` / `--init`: host path of the `berth-init` executable
+    /// (static, C). It is bind-mounted read-only at `LaunchPlan.initPath`
+    /// and runs as PID 1 with `argv` as its child: it forwards signals to
+    /// the program, reaps orphans and exits with the program's status
+    /// (128+N when killed by signal N). nil = the program is PID 1.
+    public var initBinary: String?
     /// The signal `stop` sends first (image `StopSignal` / `stop_signal`), SIGTERM by default.
     public var stopSignal: Int32 = 15
     public var umask: UInt32 = 0o022
@@ -45,6 +47,13 @@ public struct LaunchPlan: Sendable, Equatable {
         self.env = env
         self.rootfs = rootfs
     }
+
+    /// Where the init is mounted inside the container: on the container's
+    /// own /dev tmpfs, so the mount point touches neither the image nor the
+    /// container's layer (Docker's /sbin/docker-init leaves an empty file in
+    /// the container's layer), works with a read-only root, and shadows no
+    /// file of the image.
+    public static let initPath = "/dev/init"
 
     /// Docker's default environment when the image sets no PATH.
     public static let defaultEnv = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]

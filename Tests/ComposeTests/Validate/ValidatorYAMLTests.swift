@@ -123,6 +123,58 @@ import YAML
                 deploy:
                   replicas: 3
             """, messages: ["compose.yaml:4:12: services.a.scale: conflicts with deploy.replicas (2 ≠ 3, set at compose.yaml:6:17)"]),
+        Case(name: "mac addresses", yaml: """
+            services:
+              a:
+                image: x
+                mac_address: "02:42:ac:11:00:0g"
+                networks:
+                  front:
+                    mac_address: 01:00:5e:00:00:01
+                  back:
+                    mac_address: 02-42-ac-11-00-09
+            networks: {front: {}, back: {}}
+            """, messages: [
+                #"compose.yaml:4:18: services.a.mac_address: invalid MAC address "02:42:ac:11:00:0g" (expected six hex pairs such as 02:42:ac:11:00:02)"#,
+                #"compose.yaml:7:22: services.a.networks.front.mac_address: invalid MAC address "01:00:5e:00:00:01": a multicast address cannot be an interface's address (the first byte must be even, e.g. 02)"#,
+            ]),
+        Case(name: "network modes", yaml: """
+            services:
+              a:
+                image: x
+                network_mode: bridge
+              b:
+                image: x
+                network_mode: "service:"
+              c:
+                image: x
+                network_mode: none
+            """, messages: [
+                #"compose.yaml:4:19: services.a.network_mode: unsupported network_mode "bridge" (berth supports host, none, service:NAME and container:NAME; to join a network, use "networks:")"#,
+                #"compose.yaml:7:19: services.b.network_mode: network_mode "service:" needs a name after "service:""#,
+            ]),
+        Case(name: "ports and mac with a shared network namespace", yaml: """
+            services:
+              vpn:
+                image: x
+                ports: ["8080:80"]
+              app:
+                image: x
+                network_mode: service:vpn
+                ports: ["9090:90"]
+                mac_address: 02:42:ac:11:00:09
+                hostname: app
+                extra_hosts: ["db:10.0.0.2"]
+              other:
+                image: x
+                network_mode: host
+                hostname: fine
+            """, messages: [
+                #"compose.yaml:8:12: services.app.ports: conflicting options: port publishing and the container type network mode ("service:vpn") (publish the ports on the service or container whose network this one uses)"#,
+                #"compose.yaml:9:18: services.app.mac_address: conflicting options: mac_address and the network mode "service:vpn""#,
+                #"compose.yaml:10:15: services.app.hostname: conflicting options: hostname and the network mode "service:vpn" (the container uses the hostname, /etc/hosts and /etc/resolv.conf of the one whose network it shares)"#,
+                #"compose.yaml:11:18: services.app.extra_hosts: conflicting options: extra_hosts and the network mode "service:vpn" (the container uses the hostname, /etc/hosts and /etc/resolv.conf of the one whose network it shares)"#,
+            ]),
     ])
     func diagnostics(_ c: Case) throws {
         #expect(try Self.diagnose(c.yaml) == c.messages)

@@ -1,5 +1,6 @@
 import BerthTestSupport
 import Foundation
+import SystemCalls
 import Testing
 
 /// exec, pause/unpause, stats and cp against a running busybox container.
@@ -63,6 +64,68 @@ struct ContainerCommandTests {
             #expect(try t.cli("cp", file.path, "\(name):/data/up/tmp/\(escape)").status == 0)
             #expect(!FileManager.default.fileExists(atPath: "/tmp/\(escape)"))
             #expect(try t.cli("exec", name, "cat", "/tmp/\(escape)").stdout == "from host\n")
+        }
+    }
+}
+
+extension ContainerCommandTests {
+    @Test func cpWorksWithAnExitedContainerBothWaysAndStaysInside() async throws {
+        try await withTestRoot { t in
+            try ContainerLifecycleTests.prepare(t)
+            let name = "\(t.prefix)-cpx"
+            let script = "cat /data/in.txt 2>/dev/null; mkdir -p /data/sub; echo inside > /data/sub/f; "
+                + "ln -sf / /data/root; ln -sf ../../../../.. /data/up; ln -sf /etc /data/etc"
+            let vol = t.directory.appendingPathComponent("vol"), roVol = t.directory.appendingPathComponent("rovol")
+            for d in [vol, roVol] { try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true) }
+            #expect(try t.cli("run", "--name", name, "-v", "\(vol.path):/vol", "-v", "\(roVol.path):/rovol:ro",
+                              "busybox", "sh", "-c", script).status == 0)
+            let state = try #require(try ContainerLifecycleTests.inspect(t, name)["State"] as? [String: Any])
+            #expect(state["Status"] as? String == "exited")
+
+            // Out of the exited container: the tree, links copied as links.
+            let out = t.directory.appendingPathComponent("out")
+            try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+            let copied = try t.cli("cp", "\(name):/data", out.path)
+            #expect(copied.status == 0, "\(copied.stderr)")
+            #expect(try String(contentsOf: out.appendingPathComponent("data/sub/f"), encoding: .utf8) == "inside\n")
+            #expect(try FileManager.default.destinationOfSymbolicLink(atPath: out.appendingPathComponent("data/up").path) == "../../../../..")
+            // A path through a link to / or /etc is the container's /etc, never the host's.
+            let passwd = t.directory.appendingPathComponent("passwd").path
+            #expect(try t.cli("cp", "\(name):/data/etc/passwd", passwd).status == 0)
+            let text = try String(contentsOfFile: passwd, encoding: .utf8)
+            let hostPasswd = try String(contentsOfFile: "/etc/passwd", encoding: .utf8)
+            #expect(text.contains("nobody:") && text != hostPasswd)
+
+            // Into the exited container, also through climbing links: all stays inside.
+            let file = t.directory.appendingPathComponent("in.txt")
+            try "from host\n".write(to: file, atomically: true, encoding: .utf8)
+            #expect(try t.cli("cp", file.path, "\(name):/data/").status == 0)
+            let escape = "escape-\(t.prefix).txt"
+            #expect(try t.cli("cp", file.path, "\(name):/data/up/tmp/\(escape)").status == 0)
+            #expect(try t.cli("cp", file.path, "\(name):/data/root/../../tmp/\(escape)-2").status == 0)
+            #expect(!FileManager.default.fileExists(atPath: "/tmp/\(escape)"))
+            #expect(!FileManager.default.fileExists(atPath: "/tmp/\(escape)-2"))
+            // The container's bind mounts are there as when it runs; read-only ones refuse.
+            #expect(try t.cli("cp", file.path, "\(name):/vol/").status == 0)
+            #expect(FileManager.default.fileExists(atPath: vol.appendingPathComponent("in.txt").path))
+            let readOnly = try t.cli("cp", file.path, "\(name):/rovol/")
+            #expect(readOnly.status != 0 && readOnly.stderr.contains("EROFS"), "\(readOnly.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: roVol.appendingPathComponent("in.txt").path))
+            // Nothing stays mounted on the host: the copy ran in a private mount namespace.
+            let mounts = try Sys.readFile("/proc/self/mountinfo")
+            #expect(!mounts.contains(t.root.path), "\(mounts)")
+
+            // Started again, the container sees what was copied in (its script cats it first).
+            #expect(try t.cli("start", name).status == 0)
+            #expect(try t.cli("wait", name).stdout == "0\n")
+            #expect(try t.cli("logs", name).stdout == "from host\n")
+            #expect(try t.cli("start", name).status == 0)
+            #expect(try t.cli("wait", name).status == 0)
+            // Both escapes landed in the container's own /tmp.
+            let back = t.directory.appendingPathComponent("back").path
+            #expect(try t.cli("cp", "\(name):/tmp/\(escape)", back).status == 0)
+            #expect(try String(contentsOfFile: back, encoding: .utf8) == "from host\n")
+            #expect(try t.cli("cp", "\(name):/tmp/\(escape)-2", back + "-2").status == 0)
         }
     }
 }

@@ -127,6 +127,17 @@ struct ContainerLifecycleTests {
         }
     }
 
+    @Test func aNonRootUserCanUseTheRootFilesystem() async throws {
+        try await withTestRoot { t in
+            try Self.prepare(t)
+            // The container's `/` takes the overlay upper directory's mode: it must be 0755.
+            let r = try t.cli("run", "--rm", "-u", "1000:1000", "busybox", "sh", "-c",
+                              "stat -c %a /; ls /proc/self/fd >/dev/null && cd /etc && cat group >/dev/null && echo ok")
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stdout == "755\nok\n", "\(r.stdout)")
+        }
+    }
+
     @Test func stopHonoursTheGracePeriodThenKills() async throws {
         try await withTestRoot { t in
             try Self.prepare(t)

@@ -80,6 +80,33 @@ struct ImageCommandTests {
         }
     }
 
+    @Test func configResolvesImageDigestsFromTheStore() async throws {
+        try await withTestRoot { t in
+            #expect(try t.berth("import", try ImageFixtures.busybox(), "busybox:latest").status == 0)
+            let inspect = try t.berth("image", "inspect", "busybox").stdout
+            guard let range = inspect.range(of: #""ManifestDigest" *: *"sha256:[0-9a-f]{64}""#, options: .regularExpression) else {
+                Issue.record("no ManifestDigest in \(inspect)")
+                return
+            }
+            let digest = String(inspect[range].suffix(72).dropLast())
+            let project = t.directory.appendingPathComponent("pin")
+            try FileManager.default.createDirectory(at: project, withIntermediateDirectories: true)
+            let file = project.appendingPathComponent("compose.yaml")
+            try Data("services:\n  a:\n    image: busybox\n  b:\n    image: busybox@\(digest)\n  c:\n    build: .\n".utf8).write(to: file)
+            var r = try t.berth("config", "--resolve-image-digests", directory: project)
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stdout.contains("image: busybox:latest@\(digest)\n"), "\(r.stdout)")
+            #expect(r.stdout.contains("image: busybox@\(digest)\n"), "\(r.stdout)")
+            // The pinned reference is one berth itself resolves to the same image.
+            #expect(try t.berth("image", "inspect", "busybox:latest@\(digest)").status == 0)
+            // An image that is not in the store is an error naming the service; nothing printed.
+            try Data("services:\n  web:\n    image: nope:1\n".utf8).write(to: file)
+            r = try t.berth("config", "--resolve-image-digests", directory: project)
+            #expect(r.status == 1 && r.stdout.isEmpty)
+            #expect(r.stderr.contains("service \"web\": image \"nope:1\" is not in berth's image store"), "\(r.stderr)")
+        }
+    }
+
     @Test func rmiAndPruneCollectGarbage() async throws {
         try await withTestRoot { t in
             let busybox = try ImageFixtures.busybox()

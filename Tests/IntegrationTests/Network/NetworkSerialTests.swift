@@ -229,7 +229,7 @@ struct NetworkSerialTests {
                 try PortRequest.parse("127.0.0.1::81"),      // loopback only, ephemeral
                 try PortRequest.parse("\(p1):53/udp"),
             ])
-            #expect(bindings.count == 3 && bindings[1].hostPort != 0 && bindings[1].hostIP == IPv4Address(127, 0, 0, 1))
+            #expect(bindings.count == 3 && bindings[1].hostPort != 0 && bindings[1].hostIP == .loopbackIPv4)
             try publisher.publish(containerID: "web1", network: net.name, bindings: bindings)
             #expect(try publisher.ports(containerID: "web1") == bindings)
 

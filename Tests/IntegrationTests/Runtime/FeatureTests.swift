@@ -25,26 +25,60 @@ extension RuntimeIntegrationTests {
         }
     }
 
-    @Test func ttyBecomesControllingTerminalAndConsole() async throws {
+    /// The terminal comes from the container's own devpts (runc's console
+    /// socket): /dev/pts/0 inside, the controlling terminal, /dev/console,
+    /// sized as asked; the master arrives in the parent.
+    @Test func ttyIsAllocatedInTheContainersDevpts() async throws {
         try await withTestRoot { t in
             let root = try BusyboxRoot(in: t)
-            let pty = try Sys.openPTY()
-            let master = pty.master.raw
-            let slave = pty.slave.release()
-            var plan = Harness.plan("test -t 0 && echo tty-ok; stat -c '%t:%T' /dev/console; echo $TERM; exit 3", root: root, t: t)
+            var plan = Harness.plan("""
+            tty; stty size; ls /dev/pts | tr '\\n' ' '; echo
+            [ "$(stat -c %t:%T /dev/console)" = "$(stat -c %t:%T /dev/pts/0)" ] && echo console-ok
+            [ "$(cut -d' ' -f7 /proc/self/stat)" != 0 ] && echo ctty-ok
+            exit 3
+            """, root: root, t: t)
             plan.tty = true
-            plan.env.append("TERM=xterm")
-            let spawned = try Launcher.spawn(plan, stdio: .pty(slave: slave))
-            close(slave)
+            let spawned = try Launcher.spawn(plan, stdio: .terminal(WindowSize(rows: 31, cols: 97)))
+            let master = spawned.ptyMaster
+            #expect(master >= 0)
             let (_, raw) = try Sys.waitpid(spawned.pid)
             if let fd = spawned.pidfd { close(fd) }
             try spawned.cgroup?.destroy()
+            var text = ""
             var buf = [UInt8](repeating: 0, count: 4096)
-            let n = read(master, &buf, buf.count)
-            let text = String(decoding: buf[0..<max(0, n)], as: UTF8.self)
+            while master >= 0 {
+                let n = read(master, &buf, buf.count)
+                if n <= 0 { break }   // EIO: the slave's last holder is gone
+                text += String(decoding: buf[0..<n], as: UTF8.self)
+            }
+            if master >= 0 { close(master) }
             #expect(WaitStatus(raw: raw) == .exited(3))
-            #expect(text.contains("tty-ok"), "\(text)")
-            #expect(text.contains("88:") || text.contains("136:"), "console is the pty slave: \(text)")
+            #expect(text.replacingOccurrences(of: "\r", with: "") == "/dev/pts/0\n31 97\n0 ptmx \nconsole-ok\nctty-ok\n", "\(text)")
+        }
+    }
+
+    /// A process running as another user owns its terminal (runc's
+    /// fixStdioPermissions), so `tty`-checking programs and `mesg` work.
+    @Test func aNonRootProcessOwnsItsTerminal() async throws {
+        try await withTestRoot { t in
+            let root = try BusyboxRoot(in: t)
+            var plan = Harness.plan("id -u; stat -c %u $(tty)", root: root, t: t)
+            plan.tty = true
+            plan.user = ProcessUser(uid: 1000, gid: 1000)
+            let spawned = try Launcher.spawn(plan, stdio: .terminal(.standard))
+            let (_, raw) = try Sys.waitpid(spawned.pid)
+            if let fd = spawned.pidfd { close(fd) }
+            try spawned.cgroup?.destroy()
+            var text = ""
+            var buf = [UInt8](repeating: 0, count: 4096)
+            while spawned.ptyMaster >= 0 {
+                let n = read(spawned.ptyMaster, &buf, buf.count)
+                if n <= 0 { break }
+                text += String(decoding: buf[0..<n], as: UTF8.self)
+            }
+            if spawned.ptyMaster >= 0 { close(spawned.ptyMaster) }
+            #expect(WaitStatus(raw: raw) == .exited(0), "\(text)")
+            #expect(text.replacingOccurrences(of: "\r", with: "") == "1000\n1000\n", "\(text)")
         }
     }
 
@@ -136,15 +170,28 @@ extension RuntimeIntegrationTests {
     @Test func initReapsForwardsSignalsAndPassesTheExitCode() async throws {
         try await withTestRoot { t in
             let root = try BusyboxRoot(in: t)
-            var plan = Harness.plan("echo $$; (sleep 0.1 &); sleep 0.3; ls /proc | grep -c '^[0-9]'; exit 7", root: root, t: t)
-            plan.initProcess = true
+            var plan = Harness.plan("echo $$; tr '\\0' ' ' </proc/1/cmdline; echo; (sleep 0.1 &); sleep 0.3; ls /proc | grep -c '^[0-9]'; exit 7", root: root, t: t)
+            plan.initBinary = Repository.builtExecutable("berth-init").path
             let r = try Harness.run(plan)
             #expect(r.status == .exited(7), "\(r.stderr)")
-            // The program is PID 2 under init; the orphaned sleep was reaped (init, sh, ls, grep).
-            #expect(r.stdout.split(separator: "\n").map(String.init) == ["2", "4"], "\(r.stdout)")
+            // The program is PID 2 under berth-init (mounted at /dev/init, nothing
+            // in the image); the orphaned sleep was reaped (init, sh, ls, grep).
+            let lines = r.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.count == 3, "\(r.stdout)")
+            #expect(lines.first == "2")
+            #expect(lines.dropFirst().first?.hasPrefix("/dev/init -- /bin/sh -c echo") == true, "\(r.stdout)")
+            #expect(lines.last == "4")
+            #expect(!FileManager.default.fileExists(atPath: root.path + "/dev/init"))
+
+            // A missing program still fails the start itself (127), not the init.
+            var missing = Harness.plan("true", root: root, t: t)
+            missing.argv = ["no-such-program"]
+            missing.initBinary = plan.initBinary
+            let failure = #expect(throws: SystemError.self) { try Harness.run(missing) }
+            #expect(failure?.operation == "execve" && failure?.errno == ENOENT, "\(String(describing: failure))")
 
             var trapped = Harness.plan("trap 'exit 9' TERM; echo ready; while true; do sleep 0.05; done", root: root, t: t)
-            trapped.initProcess = true
+            trapped.initBinary = Repository.builtExecutable("berth-init").path
             let out = try Sys.pipe()
             let spawned = try Launcher.spawn(trapped, stdio: LaunchStdio(stdout: out.write.raw))
             out.write.close()

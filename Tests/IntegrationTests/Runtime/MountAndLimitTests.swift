@@ -152,7 +152,7 @@ extension RuntimeIntegrationTests {
             var exec = ExecPlan(argv: ["sh", "-c", "echo $$; hostname; readlink /proc/self/ns/mnt; cat /proc/1/cmdline | tr '\\0' ' '; echo; grep CapEff /proc/self/status | cut -f2; id -u; grep Seccomp: /proc/self/status | cut -f2; readlink /proc/self/ns/cgroup"],
                                 sameAs: plan, cgroup: spawned.cgroup)
             exec.user = ProcessUser(uid: 1000, gid: 1000)
-            let pid = try Launcher.exec(into: spawned.pid, plan: exec, stdio: LaunchStdio(stdout: eout.write.raw))
+            let pid = try Launcher.exec(into: spawned.pid, plan: exec, stdio: LaunchStdio(stdout: eout.write.raw)).pid
             eout.write.close()
             let text = Harness.readAll(eout.read.raw)
             let (_, status) = try Sys.waitpid(pid)

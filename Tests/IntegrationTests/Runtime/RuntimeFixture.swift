@@ -62,11 +62,12 @@ enum Harness {
     }
 
     /// Spawns `plan` with pipes for stdout/stderr, waits for it, removes its cgroup.
-    static func run(_ plan: LaunchPlan, stdin: Int32 = -1) throws -> RunResult {
+    static func run(_ plan: LaunchPlan, stdin: Int32 = -1, beforeStart: ((Int32) throws -> Void)? = nil) throws -> RunResult {
         let out = try Sys.pipe(), err = try Sys.pipe()
         let spawned: SpawnedContainer
         do {
-            spawned = try Launcher.spawn(plan, stdio: LaunchStdio(stdin: stdin, stdout: out.write.raw, stderr: err.write.raw))
+            spawned = try Launcher.spawn(plan, stdio: LaunchStdio(stdin: stdin, stdout: out.write.raw, stderr: err.write.raw),
+                                         beforeStart: beforeStart)
         } catch {
             throw error
         }

@@ -4,9 +4,9 @@ import Engine
 import Runtime
 
 /// `berth compose cp [--index N] SERVICE:SRC DEST` / `SRC SERVICE:DEST`:
-/// `berth cp` on a service's running container. Without `--index`, a copy
-/// into the service goes to every running container of it, a copy out
-/// comes from the first.
+/// `berth cp` on a service's container (running or not, as compose does).
+/// Without `--index`, a copy into the service goes to every container of
+/// it, a copy out comes from the first (lowest number).
 struct ComposeCpCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cp", abstract: "Copy files/folders between a service container and the local filesystem.")
@@ -38,15 +38,21 @@ struct ComposeCpCommand: ParsableCommand {
         }
     }
 
-    /// The container `--index` names, else the first (or every) running one.
+    /// The container `--index` names, else the first (or every) one;
+    /// running or not.
     func containers(_ p: Project, _ service: String, all: Bool) throws -> [String] {
-        if let index { return [try composeServiceContainer(p, service, index: index, state: state)] }
         guard p.service(named: service) != nil else { throw UserError("no such service: \(service)") }
         let driver = ComposeDriver(paths: state.paths, project: p, monitorExecutable: ContainerOperations.monitorBesideExecutable())
-        let running = try driver.actualContainers().map(\.actual)
-            .filter { $0.service == service && !$0.oneOff && $0.status == .running }
+        let containers = try driver.actualContainers().map(\.actual)
+            .filter { $0.service == service && !$0.oneOff }
             .sorted { $0.number < $1.number }
-        guard let first = running.first else { throw UserError("service \"\(service)\" is not running") }
-        return all ? running.map(\.name) : [first.name]
+        if let index {
+            guard let c = containers.first(where: { $0.number == index }) else {
+                throw UserError("service \"\(service)\" has no container #\(index)")
+            }
+            return [c.name]
+        }
+        guard let first = containers.first else { throw UserError("service \"\(service)\" has no container") }
+        return all ? containers.map(\.name) : [first.name]
     }
 }

@@ -35,6 +35,6 @@ struct ComposePortCommand: AsyncParsableCommand {
             let published = bindings.map { "\($0.hostPort)/\($0.proto.rawValue)" }.joined(separator: ", ")
             throw UserError("no port \(port)/\(proto.rawValue) for container \(entry.record.name): \(published)")
         }
-        writeStdout("\(binding.hostIP):\(binding.hostPort)\n")
+        writeStdout(binding.hostIP.withPort(binding.hostPort) + "\n")
     }
 }

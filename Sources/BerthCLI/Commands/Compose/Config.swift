@@ -8,7 +8,7 @@ import Glibc
 
 /// `berth config`: parse, resolve and render the compose project in the
 /// canonical format, like `docker compose config`.
-struct ConfigCommand: ParsableCommand {
+struct ConfigCommand: MainThreadCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",
         abstract: "Parse, resolve and render the compose file in canonical format.")
@@ -43,6 +43,11 @@ struct ConfigCommand: ParsableCommand {
     @Flag(name: .long, help: "Don't interpolate environment variables.")
     var noInterpolate = false
 
+    @Flag(name: .long, help: "Pin image tags to the digests of the images in berth's store.")
+    var resolveImageDigests = false
+
+    @OptionGroup var state: StateOptions
+
     @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Save to file (default: standard output).", valueName: "file"))
     var output: String?
 
@@ -57,6 +62,10 @@ struct ConfigCommand: ParsableCommand {
 
     func run() throws {
         let loaded = try project.load(services: serviceNames, interpolate: !noInterpolate)
+        // The process exits right after this command: its trees are left
+        // for the exit to reclaim (freeing a large project node by node
+        // costs about a millisecond).
+        _ = Unmanaged.passRetained(KeptUntilExit(loaded))
         if quiet { return }
         let text = try render(loaded)
         if let output {
@@ -66,9 +75,18 @@ struct ConfigCommand: ParsableCommand {
         }
     }
 
+    /// A value deliberately never released (see `run`).
+    private final class KeptUntilExit {
+        let value: LoadedProject
+        init(_ value: LoadedProject) { self.value = value }
+    }
+
     /// The text `config` prints for `loaded` under the chosen flags.
     func render(_ loaded: LoadedProject) throws -> String {
-        let model = ConfigOutput.shape(loaded.normalized)
+        var model = ConfigOutput.shape(loaded.normalized)
+        if resolveImageDigests {
+            model = try ConfigImageDigests.resolve(model, lookup: ConfigImageDigests.storeLookup(state.paths))
+        }
         func lines(_ items: [String]) -> String { items.map { $0 + "\n" }.joined() }
         if services { return lines(model["services"]?.mappingKeys ?? []) }
         if volumes { return lines(model["volumes"]?.mappingKeys ?? []) }
@@ -129,7 +147,9 @@ enum ConfigOutput {
     static func sortedByKey(_ node: Node) -> Node {
         guard let pairs = node.mappingPairs else { return node }
         var copy = node
-        copy.kind = .mapping(pairs.sorted { ($0.key.scalarValue ?? "") < ($1.key.scalarValue ?? "") })
+        // Each key's text read once, not once per comparison.
+        let keyed = pairs.map { (key: $0.key.scalarValue ?? "", pair: $0) }
+        copy.kind = .mapping(keyed.sorted { $0.key < $1.key }.map(\.pair))
         return copy
     }
 

@@ -65,6 +65,8 @@ func translated<R>(exitCode: Int32 = 1, _ body: () throws -> R) throws -> R {
         throw UserError("Error response from daemon: \(e.message)", exitCode: e.exitCode)
     } catch let e as SystemError {
         throw UserError(e.description, exitCode: exitCode)
+    } catch let e as ContainerCopyError {
+        throw UserError("Error response from daemon: \(e.message)", exitCode: exitCode)
     }
 }
 

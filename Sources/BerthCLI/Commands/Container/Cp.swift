@@ -25,26 +25,32 @@ struct CpCommand: ParsableCommand {
         var path: String
     }
 
-    /// Copies between a running container and the host (`berth cp`, `berth compose cp`).
+    /// Copies between a container (running, created or exited) and the
+    /// host (`berth cp`, `berth compose cp`).
     static func copy(_ ctx: ContainerContext, from: Endpoint, to: Endpoint, archive: Bool = false) throws {
         switch (from.container, to.container) {
         case let (ref?, nil):
-            let copy = try running(ctx, ref, archive: archive)
-            try translated { try copy.copyOut(from.path, to: to.path) }
+            try withContainer(ctx, ref, archive: archive) { try $0.copyOut(from.path, to: to.path) }
         case let (nil, ref?):
-            let copy = try running(ctx, ref, archive: archive)
-            try translated { try copy.copyIn(from.path, to: to.path) }
+            try withContainer(ctx, ref, archive: archive) { try $0.copyIn(from.path, to: to.path) }
         default:
             throw UserError("copying between containers or between host paths is not supported: one side must be CONTAINER:PATH")
         }
     }
 
-    private static func running(_ ctx: ContainerContext, _ ref: String, archive: Bool) throws -> ContainerCopy {
+    /// A running (or paused) container is copied through its process's
+    /// root; any other through its layers mounted for the copy only.
+    private static func withContainer(_ ctx: ContainerContext, _ ref: String, archive: Bool,
+                                      _ body: (ContainerCopy) throws -> Void) throws {
         let snap = try translated { try ctx.operations.snapshot(ref) }
-        guard snap.state.isActive, snap.state.pid > 0 else {
-            throw UserError("Error response from daemon: cannot copy: \(snap.record.name) is not running (berth copies through the running container's root)")
+        if snap.state.isActive, snap.state.pid > 0 {
+            let copy = try translated { try ContainerCopy(pid: snap.state.pid, archive: archive) }
+            try translated { try body(copy) }
+        } else {
+            try translated {
+                try ContainerCopy.withStoppedContainer(snap.record, store: ctx.store, archive: archive, body)
+            }
         }
-        return try translated { try ContainerCopy(pid: snap.state.pid, archive: archive) }
     }
 
     /// `name:path` → (name, path); a path with `/` before any `:` is local.

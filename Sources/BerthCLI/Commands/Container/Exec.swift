@@ -1,5 +1,4 @@
 import ArgumentParser
-import CMonitor
 import Diagnostics
 import Runtime
 #if canImport(Glibc)
@@ -43,18 +42,22 @@ struct ExecCommand: ParsableCommand {
     static func perform(_ ctx: ContainerContext, _ record: ContainerRecord, _ request: ExecRequest,
                         detach: Bool, interactive: Bool) throws {
         if detach {
+            // Nobody would hold a terminal's master once berth exits (the
+            // process would get SIGHUP): detached, it runs without one.
+            var detached = request
+            detached.tty = false
             _ = try translated(exitCode: 126) {
-                try ctx.operations.exec(record, request, stdio: LaunchStdio())
+                try ctx.operations.exec(record, detached, stdio: LaunchStdio())
             }
             return
         }
         if request.tty {
             try runWithPty(ctx, record, request, interactive: interactive)
         }
-        let pid = try translated(exitCode: 126) {
+        let process = try translated(exitCode: 126) {
             try ctx.operations.exec(record, request, stdio: LaunchStdio(stdin: interactive ? 0 : -1, stdout: 1, stderr: 2))
         }
-        throw ExitCode(Self.wait(pid))
+        throw ExitCode(Self.wait(process.pid))
     }
 
     static func wait(_ pid: Int32) -> Int32 {
@@ -65,38 +68,16 @@ struct ExecCommand: ParsableCommand {
         return ContainerMonitor.exitCode(status)
     }
 
-    /// `-t`: the process gets a pty; this terminal (raw) is copied to and from it.
+    /// `-t`: the process gets a terminal from the container's own devpts,
+    /// sized like this one; this terminal (raw with `-i`) is copied to and
+    /// from its master, window changes follow.
     private static func runWithPty(_ ctx: ContainerContext, _ record: ContainerRecord, _ request: ExecRequest,
                                    interactive: Bool) throws -> Never {
-        var rows: UInt16 = 24, cols: UInt16 = 80
-        _ = cm_get_winsize(0, &rows, &cols)
-        var master: Int32 = -1, slave: Int32 = -1
-        guard cm_open_pty(&master, &slave, rows, cols) == 0 else { throw SystemError.current("open pty") }
-        let pid = try translated(exitCode: 126) {
-            try ctx.operations.exec(record, request, stdio: LaunchStdio.pty(slave: slave))
+        let size = TerminalSession.windowSize() ?? .standard
+        let process = try translated(exitCode: 126) {
+            try ctx.operations.exec(record, request, stdio: .terminal(size))
         }
-        close(slave)
-        var saved = [UInt8](repeating: 0, count: Int(cm_termios_size()))
-        let raw = isatty(0) == 1 && interactive && cm_make_raw(0, &saved) == 0
-        var stdinOpen = interactive
-        var buf = [UInt8](repeating: 0, count: 32 * 1024)
-        loop: while true {
-            var fds = [pollfd(fd: master, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: stdinOpen ? 0 : -1, events: Int16(POLLIN), revents: 0)]
-            if poll(&fds, 2, -1) < 0 { if errno == EINTR { continue }; break }
-            if fds[0].revents != 0 {
-                let n = read(master, &buf, buf.count)
-                if n <= 0 { break loop }
-                try? StateFile.writeAll(fd: 1, Array(buf[0..<n]), path: "stdout")
-            }
-            if fds[1].revents != 0 {
-                let n = read(0, &buf, buf.count)
-                if n <= 0 { stdinOpen = false } else { try? StateFile.writeAll(fd: master, Array(buf[0..<n]), path: "pty") }
-            }
-        }
-        if raw { _ = cm_restore_termios(0, saved) }
-        close(master)
-        Glibc.exit(Self.wait(pid))
+        Glibc.exit(AttachClient.relay(master: process.ptyMaster, pid: process.pid, stdin: interactive))
     }
 }
 
@@ -167,8 +148,15 @@ struct StatsCommand: ParsableCommand {
             var limit = Double(s?.memoryLimit ?? 0)
             if limit <= 0 || limit > total { limit = total }
             let memPct = limit > 0 ? used / limit * 100 : 0
+            // Network I/O from the container's namespace (none of its own with
+            // `network_mode: host`, as Docker shows 0B), block I/O from its cgroup.
+            var net = IOUsage()
+            if r.host.networkMode != "host", let pid = (try? ctx.operations.snapshot(r))?.state.pid, pid > 0 {
+                net = IOUsage.network(pid: pid) ?? IOUsage()
+            }
+            let block = s?.blockIO ?? IOUsage()
             let row = [r.shortID, r.name, percent(cpu, cpus: cpus), "\(bytes(used)) / \(bytes(limit))", percent(memPct),
-                       "0B / 0B", "0B / 0B", String(s?.pids ?? 0)]
+                       "\(Self.ioText(net))", "\(Self.ioText(block))", String(s?.pids ?? 0)]
             rows.append(row)
             json.append(.object([("BlockIO", .string(row[6])), ("CPUPerc", .string(row[2])), ("Container", .string(r.shortID)),
                                  ("ID", .string(r.shortID)), ("MemPerc", .string(row[4])), ("MemUsage", .string(row[3])),
@@ -185,6 +173,12 @@ struct StatsCommand: ParsableCommand {
         let hundredths = Int((v * 100).rounded())
         let frac = hundredths % 100
         return "\(hundredths / 100).\(frac < 10 ? "0" : "")\(frac)%"
+    }
+
+    /// NET I/O and BLOCK I/O as Docker prints them: decimal units, three
+    /// significant digits (`1.45kB / 648B`).
+    static func ioText(_ u: IOUsage) -> String {
+        "\(humanSize(Int64(clamping: u.read))) / \(humanSize(Int64(clamping: u.write)))"
     }
 
     /// Docker's binary units: `1.5MiB`, `64MiB`, `7.6GiB`.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Diagnostics
+import Networking
 import Runtime
 
 /// `berth start CONTAINER...`.
@@ -100,6 +101,10 @@ struct RmCommand: ParsableCommand {
         try forEachContainer(containers) { ref in
             let record = try ctx.store.lookup(ref)
             try ctx.operations.remove(record, force: force, removeVolumes: volumes)
+            // A compose container's network wiring: ports, veths, pinned namespace.
+            if case .join(let path) = NetworkMode(record.host.networkMode), path.hasPrefix(state.paths.run + "/netns/") {
+                try NetworkAttacher(store: NetworkStore(paths: state.paths)).release(containerID: record.id, namespaceFile: path)
+            }
             print(ref)
         }
     }

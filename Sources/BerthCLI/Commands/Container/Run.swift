@@ -99,6 +99,9 @@ struct CreateOptions: ParsableArguments {
     @Flag(name: .long, help: "Give extended privileges to this container") var privileged = false
     @Option(name: .long, help: "Restart policy to apply when a container exits") var restart: String = "no"
     @Option(name: .shortAndLong, help: "Container host name") var hostname: String?
+    @Option(name: [.customLong("network"), .customLong("net")],
+            help: "Connect a container to a network (none, host or container:NAME)") var network: String?
+    @Option(name: .customLong("mac-address"), help: "Container MAC address (e.g., 92:d0:c6:0a:29:33)") var macAddress: String?
     @Option(name: .shortAndLong, help: "Set meta data on a container") var label: [String] = []
     @Option(name: .customLong("log-opt"), help: "Log driver options (max-size, max-file)") var logOpt: [String] = []
     @Option(name: .customLong("stop-signal"), help: "Signal to stop the container") var stopSignalFlag: String?
@@ -185,6 +188,10 @@ struct CreateOptions: ParsableArguments {
             mounts.append(try MountFlags.volume(path, layers: seedDirs, volumes: volumes))
         }
 
+        let networking = try RunNetworking.resolve(network: network, hostname: hostname, macAddress: macAddress,
+                                                   store: ContainerStore(paths: paths))
+        mounts += networking.mounts
+
         var labels: [String: String] = config.labels ?? [:]
         for l in label {
             let parts = l.split(separator: "=", maxSplits: 1).map(String.init)
@@ -216,9 +223,10 @@ struct CreateOptions: ParsableArguments {
                                  user: user ?? config.user ?? "", tty: tty, openStdin: interactive,
                                  stopSignal: stopSignalSet ? stopSignal : (config.stopSignal ?? stopSignal),
                                  stopTimeout: stopTimeout, entrypoint: entry, cmd: cmd),
-            host: HostSpec(hostname: hostname ?? "", mounts: mounts, readOnlyRootfs: readOnly, privileged: privileged,
-                           capAdd: capAdd, capDrop: capDrop, memory: memoryBytes,
-                           nanoCPUs: Int64((cpus ?? 0) * 1e9), pidsLimit: pidsLimit ?? 0, initProcess: `init`),
+            host: HostSpec(hostname: networking.hostname ?? hostname ?? "", mounts: mounts, readOnlyRootfs: readOnly,
+                           privileged: privileged, capAdd: capAdd, capDrop: capDrop, memory: memoryBytes,
+                           nanoCPUs: Int64((cpus ?? 0) * 1e9), pidsLimit: pidsLimit ?? 0, initProcess: `init`,
+                           networkMode: networking.mode.text),
             labels: labels, restart: policy, log: log, autoRemove: autoRemove, rootfs: rootPath, overlay: overlay)
     }
 }
