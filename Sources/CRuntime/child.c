@@ -416,8 +416,10 @@ static void setup_filesystem(const struct brt_config *cfg, int rfd) {
     if (mount(NULL, "/", NULL, MS_REC | prop, NULL) < 0) brt_fail(rfd, BRT_STEP_PROPAGATION, errno, "/");
     if (cfg->overlay_data) {
         if (cfg->overlay_cwd && chdir(cfg->overlay_cwd) < 0) brt_fail(rfd, BRT_STEP_ROOTFS_MOUNT, errno, cfg->overlay_cwd);
-        if (mount("overlay", cfg->rootfs, "overlay", 0, cfg->overlay_data) < 0)
-            brt_fail(rfd, BRT_STEP_ROOTFS_MOUNT, errno, cfg->rootfs);
+        int r = mount("overlay", cfg->rootfs, "overlay", 0, cfg->overlay_data);
+        if (r < 0 && errno == EINVAL && cfg->overlay_fallback)
+            r = mount("overlay", cfg->rootfs, "overlay", 0, cfg->overlay_fallback);
+        if (r < 0) brt_fail(rfd, BRT_STEP_ROOTFS_MOUNT, errno, cfg->rootfs);
     } else {
         if (mount(cfg->rootfs, cfg->rootfs, NULL, MS_BIND, NULL) < 0)
             brt_fail(rfd, BRT_STEP_ROOTFS_MOUNT, errno, cfg->rootfs);
@@ -715,6 +717,18 @@ int brt_wait_start(int start_fd) {
     return n == 1 ? 0 : -1;
 }
 
+// Moves this (single-threaded) process into every v1 cgroup leaf: "0" in a
+// `tasks` file is the writing thread itself, which the kernel moves without
+// the global threadgroup lock (see brt_config.cgroup_task_fds).
+void brt_join_cgroups(const struct brt_config *cfg, int rfd) {
+    for (int i = 0; i < cfg->ncgroup_tasks; i++) {
+        ssize_t n;
+        do { n = write(cfg->cgroup_task_fds[i], "0", 1); } while (n < 0 && errno == EINTR);
+        if (n != 1) brt_fail(rfd, BRT_STEP_CGROUP, n < 0 ? errno : EIO, cfg->cgroup_task_paths[i]);
+        close(cfg->cgroup_task_fds[i]);
+    }
+}
+
 // Moves the report pipe to fd 3 (and, with a tty, the console socket to fd
 // 4) and closes every other inherited descriptor (other threads' files
 // included) before any setup work. Both are first moved above 9 so that
@@ -763,6 +777,7 @@ _Noreturn void brt_child_main(const struct brt_config *cfg, int rfd, int start_f
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     brt_reset_signals();
     if (brt_wait_start(start_fd) < 0) _exit(1);  // parent gave up: leave silently
+    brt_join_cgroups(cfg, rfd);
     umask(0);
     setup_stdio(cfg, rfd);
     rfd = keep_only_stdio_and_report(cfg, rfd);
@@ -792,6 +807,7 @@ _Noreturn void brt_exec_child_main(const struct brt_config *cfg, int rfd, int st
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);   // see brt_child_main; inherited by the forked process
     brt_reset_signals();
     if (brt_wait_start(start_fd) < 0) _exit(1);
+    brt_join_cgroups(cfg, rfd);   // before setns: the forked process inherits them
     for (int i = 0; i < nns; i++) {
         if (setns(ns_fds[i], ns_types[i]) < 0) brt_fail(rfd, BRT_STEP_SETNS, errno, "namespace");
     }

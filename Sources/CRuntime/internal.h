@@ -44,6 +44,7 @@
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
 #endif
+#define CLONE_INTO_CGROUP_ 0x200000000ULL
 
 struct brt_open_how {
     uint64_t flags;
@@ -80,6 +81,7 @@ _Noreturn void brt_finish_process(const struct brt_config *cfg, int rfd);
 _Noreturn void brt_child_main(const struct brt_config *cfg, int rfd, int start_fd);
 void brt_reset_signals(void);
 int brt_wait_start(int start_fd);
+void brt_join_cgroups(const struct brt_config *cfg, int rfd);
 _Noreturn void brt_exec_child_main(const struct brt_config *cfg, int rfd, int start_fd, const int *ns_fds,
                                    const int *ns_types, int nns);
 

@@ -15,13 +15,28 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static pid_t clone_process(uint64_t flags, int *pidfd) {
+// With `cgroup_fd` >= 0 the child starts in that v2 cgroup
+// (CLONE_INTO_CGROUP, Linux 5.7); when the kernel refuses, it clones without
+// and leaves *placed at 0 so that the caller moves the pid itself.
+static pid_t clone_process(uint64_t flags, int *pidfd, int cgroup_fd, int *placed) {
     struct brt_clone_args a;
     memset(&a, 0, sizeof a);
     *pidfd = -1;
+    *placed = 0;
     a.flags = flags | CLONE_PIDFD;
     a.pidfd = (uint64_t)(uintptr_t)pidfd;
     a.exit_signal = SIGCHLD;
+    if (cgroup_fd >= 0) {
+        struct brt_clone_args into = a;
+        into.flags |= CLONE_INTO_CGROUP_;
+        into.cgroup = (uint64_t)cgroup_fd;
+        long r = syscall(SYS_clone3, &into, sizeof into);
+        if (r >= 0) {
+            *placed = 1;
+            return (pid_t)r;
+        }
+        *pidfd = -1;
+    }
     long r = syscall(SYS_clone3, &a, sizeof a);
     if (r < 0 && (errno == ENOSYS || errno == E2BIG)) {
         *pidfd = -1;
@@ -69,8 +84,8 @@ int brt_clone(const struct brt_config *cfg, struct brt_child *out) {
     int report[2], start[2];
     int rc = make_pipes(report, start);
     if (rc < 0) return rc;
-    int pidfd = -1;
-    pid_t pid = clone_process(cfg->clone_flags, &pidfd);
+    int pidfd = -1, placed = 0;
+    pid_t pid = clone_process(cfg->clone_flags, &pidfd, cfg->cgroup_clone ? cfg->cgroup_dir_fd : -1, &placed);
     if (pid < 0) {
         int e = errno;
         close(report[0]); close(report[1]); close(start[0]); close(start[1]);
@@ -87,6 +102,7 @@ int brt_clone(const struct brt_config *cfg, struct brt_child *out) {
     out->pidfd = pidfd;
     out->report_fd = report[0];
     out->start_fd = start[1];
+    out->cgroup_cloned = placed;
     return 0;
 }
 
@@ -95,8 +111,8 @@ int brt_clone_exec(const struct brt_config *cfg, const int *ns_fds, const int *n
     int report[2], start[2];
     int rc = make_pipes(report, start);
     if (rc < 0) return rc;
-    int pidfd = -1;
-    pid_t pid = clone_process(0, &pidfd);
+    int pidfd = -1, placed = 0;
+    pid_t pid = clone_process(0, &pidfd, cfg->cgroup_clone ? cfg->cgroup_dir_fd : -1, &placed);
     if (pid < 0) {
         int e = errno;
         close(report[0]); close(report[1]); close(start[0]); close(start[1]);
@@ -113,6 +129,7 @@ int brt_clone_exec(const struct brt_config *cfg, const int *ns_fds, const int *n
     out->pidfd = pidfd;
     out->report_fd = report[0];
     out->start_fd = start[1];
+    out->cgroup_cloned = placed;
     return 0;
 }
 

@@ -23,6 +23,10 @@ int brt_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint
 
 int brt_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
+int brt_pidfd_open(pid_t pid) {
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
 int brt_pidfd_send_signal(int pidfd, int sig) {
     return (int)syscall(424, pidfd, sig, NULL, 0);
 }

@@ -135,14 +135,15 @@ public struct NetworkAttacher: Sendable {
     /// that is unpinned (asynchronously, many namespaces in one batch —
     /// much faster than one RTM_DELLINK each when a project goes down).
     /// Returns the host interface left behind, if any.
-    public func detach(containerID: String, network: String, deleteLink: Bool) throws -> String? {
+    public func detach(containerID: String, network: String, deleteLink: Bool, applyRules: Bool = true) throws -> String? {
         try store.withLock {
             var net = try store.inspect(network)
             guard let e = net.endpoints.removeValue(forKey: containerID) else { return nil }
+            if !e.ports.isEmpty && !applyRules { store.markRulesPending() }
             if deleteLink { _ = try LinkControl(try NetlinkSocket()).deleteIfPresent(e.hostInterface) }
             try store.save(net)
             try store.writeRecords(net)
-            if !e.ports.isEmpty { try store.applyRules() }
+            if !e.ports.isEmpty && applyRules { try store.applyRules() }
             return deleteLink ? nil : e.hostInterface
         }
     }
@@ -154,11 +155,13 @@ public struct NetworkAttacher: Sendable {
         let control = LinkControl(try NetlinkSocket())
         var left = links
         var waited = 0.0
+        // The kernel's namespace cleanup usually finishes within a few ms:
+        // look again every 2 ms (one netlink request per link).
         while !left.isEmpty && waited < timeout {
             left = try left.filter { try control.link(named: $0) != nil }
             if left.isEmpty { return }
-            usleep(10_000)
-            waited += 0.01
+            usleep(2_000)
+            waited += 0.002
         }
         for name in left { _ = try control.deleteIfPresent(name) }
     }

@@ -109,7 +109,9 @@ public final class NetworkStore: Sendable {
     public func list() throws -> [NetworkRecord] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
         var out: [NetworkRecord] = []
-        for n in names where n.hasSuffix(".json") {
+        // `.tmp-<pid>-<id>.json` is a write in progress, or one a killed
+        // berth left behind: never a second copy of the record.
+        for n in names where n.hasSuffix(".json") && !n.hasPrefix(".") {
             let path = directory + "/" + n
             guard let data = FileManager.default.contents(atPath: path) else { continue }
             do {
@@ -212,6 +214,29 @@ public final class NetworkStore: Sendable {
         }
     }
 
+    /// Deletes a network's bridge and stops its DNS helper ahead of `remove`,
+    /// when every endpoint left on it belongs to `leaving` (containers being
+    /// removed): deleting a bridge waits for the kernel (two RCU grace
+    /// periods and two RCU barriers, 30–60 ms here), which `down` overlaps
+    /// with the container removals. The record, addresses plan and rules
+    /// stay until `remove`; a crash in between leaves a record whose bridge
+    /// is gone, which `remove` still removes and `ensureUp` (the next attach)
+    /// brings back. Returns whether the bridge was retired.
+    @discardableResult
+    public func retireBridge(_ nameOrID: String, leaving: Set<String>) throws -> Bool {
+        let r = try withLock { try inspect(nameOrID) }
+        guard Set(r.endpoints.keys).isSubset(of: leaving) else { return false }
+        try DNSHelper.stop(pidFile: pidPath(r.id), records: recordsPath(r.id))
+        _ = try LinkControl(try NetlinkSocket()).deleteIfPresent(r.bridge)
+        return true
+    }
+
+    /// Renders and applies berth's nftables rules from the stored state
+    /// (after changes made with `applyRules: false`).
+    public func reapplyRules() throws {
+        try withLock { try applyRules() }
+    }
+
     /// Removes every network without endpoints; returns their names. The
     /// predefined `bridge` stays (its name is not returned), but an unused
     /// one loses its kernel side until the next container joins it, so a
@@ -290,6 +315,7 @@ public final class NetworkStore: Sendable {
             try bringUpBridge(r, links)
             try applyRules()
         }
+        if FileManager.default.fileExists(atPath: rulesPendingPath) { try applyRules() }
         if !r.isPredefined && !DNSHelper.isRunning(pidFile: pidPath(r.id), records: recordsPath(r.id)) {
             try writeRecords(r)
             try DNSHelper.start(executable: dnsHelper, listen: r.plan.gateway, records: recordsPath(r.id), pidFile: pidPath(r.id))
@@ -332,6 +358,17 @@ public final class NetworkStore: Sendable {
         try writeAtomically(recordPath(r.id), try NetworkStore.encoder.encode(r))
     }
 
+    /// Marks the nftables rules as behind the records (a change made with
+    /// `applyRules: false`), before that change is saved: the next attach
+    /// (`ensureUpLocked`) applies them if nothing else did, so a berth killed
+    /// in between never leaves a port forwarded to a released address.
+    func markRulesPending() {
+        let fd = open(rulesPendingPath, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        if fd >= 0 { close(fd) }
+    }
+
+    var rulesPendingPath: String { directory + "/.rules-pending" }
+
     /// Re-renders and applies berth's nftables table from the stored state.
     func applyRules() throws {
         let all = try list()
@@ -346,6 +383,7 @@ public final class NetworkStore: Sendable {
         }
         let live = all.filter { $0.dormant != true }
         try NFTables.apply(table: tableName, networks: live.map(\.ruleNetwork), ports: ports)
+        unlink(rulesPendingPath)
     }
 
     /// Rewrites the network's DNS records file atomically; the helper

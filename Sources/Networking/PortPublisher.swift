@@ -104,18 +104,21 @@ public struct PortPublisher: Sendable {
         }
     }
 
-    /// Removes a container's published ports (on every network).
-    public func unpublish(containerID: String) throws {
+    /// Removes a container's published ports (on every network). With
+    /// `applyRules: false` the records change but the nftables rules stay
+    /// until the next `applyRules` (`down`, which removes the network next).
+    public func unpublish(containerID: String, applyRules: Bool = true) throws {
         try store.withLock {
             var changed = false
             for var n in try store.list() {
                 guard var e = n.endpoints[containerID], !e.ports.isEmpty else { continue }
+                if !applyRules { store.markRulesPending() }
                 e.ports = []
                 n.endpoints[containerID] = e
                 try store.save(n)
                 changed = true
             }
-            if changed { try store.applyRules() }
+            if changed && applyRules { try store.applyRules() }
         }
     }
 

@@ -167,6 +167,34 @@ public enum Sys {
         if e == ESRCH { return }
         throw SystemError("kill", "\(pid)", errno: e)
     }
+
+    /// Waits until `pid` (any process, not only a child) has exited, at most
+    /// `timeout` seconds, on a pidfd (readable from the moment it exits), and
+    /// reaps it when it is this process's child. True when it exited (or was
+    /// already gone), false on timeout, nil without pidfd support (Linux <
+    /// 5.3): the caller polls instead.
+    public static func awaitExit(_ pid: pid_t, timeout: Double) -> Bool? {
+        let fd = brt_pidfd_open(pid)
+        if fd < 0 { return Glibc.errno == ESRCH ? true : nil }
+        defer { _ = Glibc.close(fd) }
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        let deadline = Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9 + timeout
+        while true {
+            clock_gettime(CLOCK_MONOTONIC, &ts)
+            let left = deadline - (Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9)
+            if left <= 0 { return false }
+            let n = poll(&p, 1, Int32(min(left * 1000 + 1, 60_000)))
+            if n > 0 {
+                var status: Int32 = 0
+                _ = Glibc.waitpid(pid, &status, WNOHANG)
+                return true
+            }
+            if n == 0 { return false }
+            if Glibc.errno != EINTR { return nil }
+        }
+    }
 }
 
 /// A file descriptor closed exactly once, when `close()` is called or the

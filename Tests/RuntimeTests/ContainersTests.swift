@@ -133,15 +133,19 @@ import Testing
         let b = ContainerLookupTests.record(ContainerStore.newID(), "web")
         #expect(throws: ContainerStoreError.nameInUse(name: "web", id: a.id)) { try store.create(b) }
         #expect(!StateFile.exists(store.directory(b.id)))
-        // No temp files are left next to the record.
-        #expect(StateFile.list(store.directory(a.id)).sorted() == ["config.json", "state.json"])
+        // No temp files are left next to the record; state.json comes with the first transition.
+        #expect(StateFile.list(store.directory(a.id)).sorted() == ["config.json"])
 
         let generated = try store.create(ContainerLookupTests.record(ContainerStore.newID(), ""))
         #expect(generated.name.contains("_"))
         #expect(try store.lookup(generated.name).id == generated.id)
 
+        // An update that changes nothing writes nothing.
+        try store.updateState(id: a.id) { $0.stoppedByUser = false }
+        #expect(!StateFile.exists(store.statePath(a.id)))
         try store.updateState(id: a.id) { $0.markStarted(pid: 5, at: Timestamp(seconds: 9), isRestart: false) }
         #expect(try store.state(id: a.id).pid == 5)
+        #expect(StateFile.list(store.directory(a.id)).sorted() == ["config.json", "lock", "state.json"])
         try store.remove(id: a.id)
         #expect(throws: ContainerStoreError.noSuchContainer("web")) { try store.lookup("web") }
     }

@@ -17,10 +17,12 @@
 // Protocol (docs/architecture.md, "Parent ↔ child protocol"):
 //   1. parent: brt_clone() → child pid (+ pidfd), error pipe, start socket.
 //   2. child: blocks reading the start pipe.
-//   3. parent: puts the pid in its cgroups, configures its netns, then
-//      brt_release(): one byte on the start pipe (closing it without the
-//      byte makes the child exit with status 1, "aborted").
-//   4. child: sets everything up and execs. Any failure writes one
+//   3. parent: configures its netns (and puts the pid in the cgroups the
+//      child cannot join itself), then brt_release(): one byte on the start
+//      pipe (closing it without the byte makes the child exit with status 1,
+//      "aborted").
+//   4. child: joins its cgroups (see `cgroup_task_fds`), sets everything up
+//      and execs. Any failure writes one
 //      `brt_report` {step, errno, path} to the close-on-exec error pipe and
 //      _exit(1)s.
 //   5. parent: brt_await_exec() reads the error pipe: EOF means execve
@@ -75,6 +77,7 @@ enum brt_step {
     BRT_STEP_FORK = 30,
     BRT_STEP_CONSOLE = 31,
     BRT_STEP_LOOPBACK = 32,
+    BRT_STEP_CGROUP = 33,
 };
 
 /// Kinds of `brt_mount`.
@@ -163,6 +166,8 @@ struct brt_config {
     const char *rootfs;         // host directory that becomes /
     const char *overlay_data;   // non-NULL: mount overlay with this data on rootfs
     const char *overlay_cwd;    // non-NULL: chdir here first (relative lowerdir= entries)
+    const char *overlay_fallback; // non-NULL: retried when overlay_data gets EINVAL (the
+                                // same without `volatile`, which kernels < 5.10 refuse)
     int readonly_root;
     unsigned long root_propagation; // MS_SLAVE or MS_PRIVATE (applied MS_REC to /)
     int setup_dev;              // tmpfs /dev with the standard nodes
@@ -191,6 +196,21 @@ struct brt_config {
                                 // PROGRAM (argv[2]) is looked up first, then INIT is executed
     const void *seccomp_filter; // struct sock_filter[], NULL = none
     unsigned short seccomp_len;
+
+    // cgroup placement. The parent creates the cgroup before cloning.
+    // clone3(CLONE_INTO_CGROUP) starts the child in the v2 leaf
+    // `cgroup_dir_fd` (when `cgroup_clone` is set and the kernel can), and
+    // the child moves itself into every v1 leaf by writing "0" to the
+    // `tasks` files `cgroup_task_fds` (paths for errors in
+    // `cgroup_task_paths`) right after the start byte. A thread moving
+    // itself skips the global threadgroup lock that writing a pid to
+    // cgroup.procs takes, whose first writer waits for an RCU grace period
+    // (about 10 ms per container start).
+    const int *cgroup_task_fds;
+    const char *const *cgroup_task_paths;
+    int ncgroup_tasks;
+    int cgroup_clone;
+    int cgroup_dir_fd;
 };
 
 /// What the child reports before exec. `kind` 0 = error, 1 = pid notice (exec).
@@ -208,6 +228,7 @@ struct brt_child {
     int pidfd;        // -1 when clone3/CLONE_PIDFD is unavailable
     int report_fd;    // read end of the error pipe (O_CLOEXEC)
     int start_fd;     // write end of the start pipe (O_CLOEXEC)
+    int cgroup_cloned; // clone3 placed the child in cfg->cgroup_dir_fd
 };
 
 /// Clones the container's first process with `cfg->clone_flags`; the child
@@ -232,6 +253,7 @@ int brt_read_report(int fd, struct brt_report *out);
 // importable). Each returns the syscall's result (-1 with errno on failure).
 int brt_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
 int brt_pipe_cloexec(int fds[2]);
+int brt_pidfd_open(pid_t pid);
 int brt_pidfd_send_signal(int pidfd, int sig);
 int brt_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data);
 int brt_umount(const char *target, int flags);

@@ -305,12 +305,31 @@ public final class ComposeDriver: ContainerDriver, Sendable {
         return created
     }
 
+    /// `down`, once every container it removes has stopped: deletes the
+    /// bridges of the project's networks that only those containers use
+    /// (see `NetworkStore.retireBridge`), while their removals run.
+    public func retireBridges(leaving ids: Set<String>) async throws {
+        try await blocking {
+            for network in try self.networks.list() where network.labels[ProjectLabels.project] == self.project.name {
+                try self.networks.retireBridge(network.name, leaving: ids)
+            }
+        }
+    }
+
     /// Removes the project's networks (those berth labelled for it).
     public func removeNetworks() throws -> [String] {
         var removed: [String] = []
-        for network in try networks.list() where network.labels[ProjectLabels.project] == project.name {
-            try networks.remove(network.name)
-            removed.append(network.name)
+        do {
+            for network in try networks.list() where network.labels[ProjectLabels.project] == project.name {
+                try networks.remove(network.name)
+                removed.append(network.name)
+            }
+            // Every removal applied the rules; without one, apply what
+            // lazy teardowns (`down`) left for later.
+            if removed.isEmpty { try networks.reapplyRules() }
+        } catch {
+            try? networks.reapplyRules()
+            throw error
         }
         return removed
     }
@@ -531,11 +550,15 @@ public final class ComposeDriver: ContainerDriver, Sendable {
     @discardableResult
     func teardown(_ record: ContainerRecord, lazyLinks: Bool = false) throws -> [String] {
         let publisher = PortPublisher(store: networks)
-        try publisher.unpublish(containerID: record.id)
+        // `down` (lazyLinks) removes the networks next, whose removal applies
+        // the rules once for all (`removeNetworks` also when it fails): the
+        // records change now, the nftables transaction waits.
+        try publisher.unpublish(containerID: record.id, applyRules: !lazyLinks)
         let attacher = NetworkAttacher(store: networks)
         var left: [String] = []
         for (network, _) in (try? attacher.endpoints(containerID: record.id)) ?? [] {
-            if let link = try attacher.detach(containerID: record.id, network: network.name, deleteLink: !lazyLinks) {
+            if let link = try attacher.detach(containerID: record.id, network: network.name, deleteLink: !lazyLinks,
+                                              applyRules: !lazyLinks) {
                 left.append(link)
             }
         }

@@ -1,6 +1,7 @@
 import CNetlink
 import Diagnostics
 import Foundation
+import SystemCalls
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -81,7 +82,9 @@ public enum DNSHelper {
               let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return }
         if isHelper(pid: pid, records: records) {
             kill(pid, SIGTERM)
-            let deadline = Date().addingTimeInterval(3)
+            // Woken at its exit (a pidfd); polled on kernels without pidfds.
+            let exited = Sys.awaitExit(pid, timeout: 3)
+            let deadline = Date().addingTimeInterval(exited == nil ? 3 : 0)
             while Date() < deadline {
                 var status: Int32 = 0
                 let w = waitpid(pid, &status, WNOHANG)

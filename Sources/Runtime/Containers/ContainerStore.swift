@@ -75,8 +75,9 @@ public struct ContainerStore: Sendable {
         return b.dropFirst().allSatisfy { alnum($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }
     }
 
-    /// Writes a new record (config + `created` state) if its name is free.
-    /// An empty name gets a generated Docker-style one.
+    /// Writes a new record (config.json) if its name is free. An empty name
+    /// gets a generated Docker-style one. No state.json yet: a missing one
+    /// reads as `created` (see `state(id:)`), so the first transition writes it.
     @discardableResult
     public func create(_ record: ContainerRecord) throws -> ContainerRecord {
         var record = record
@@ -95,7 +96,6 @@ public struct ContainerStore: Sendable {
             let dir = directory(record.id)
             if mkdir(dir, 0o710) != 0 { throw SystemError.current("mkdir", dir) }
             do {
-                try StateFile.writeAtomically(statePath(record.id), text: try RecordCoding.encode(ContainerState()).pretty())
                 try StateFile.writeAtomically(configPath(record.id), text: try RecordCoding.encode(record).pretty())
             } catch {
                 try? StateFile.removeTree(dir)
@@ -129,9 +129,13 @@ public struct ContainerStore: Sendable {
         }
     }
 
-    /// Replaces state.json atomically.
+    /// Replaces state.json atomically. Not `durable`: a crash may bring back
+    /// the previous state (or none, read as `created`), and every reader
+    /// converges from a stale one — `ContainerOperations.snapshot` turns
+    /// "running" with its monitor and process gone into "exited", and the
+    /// container's processes do not survive the crash anyway.
     public func writeState(id: String, _ state: ContainerState) throws {
-        try StateFile.writeAtomically(statePath(id), text: try RecordCoding.encode(state).pretty())
+        try StateFile.writeAtomically(statePath(id), text: try RecordCoding.encode(state).pretty(), durable: false)
     }
 
     /// Runs `body` holding the container's lock (state updates, and so a
@@ -140,13 +144,15 @@ public struct ContainerStore: Sendable {
         try FileLock.withLock(recordLock(id), body)
     }
 
-    /// Read-modify-write of state.json under the container's lock.
+    /// Read-modify-write of state.json under the container's lock (no write
+    /// when `change` leaves the state as it was).
     @discardableResult
     public func updateState(id: String, _ change: (inout ContainerState) throws -> Void) throws -> ContainerState {
         try FileLock.withLock(recordLock(id)) {
-            var s = try state(id: id)
+            let old = try state(id: id)
+            var s = old
             try change(&s)
-            try writeState(id: id, s)
+            if s != old { try writeState(id: id, s) }
             return s
         }
     }

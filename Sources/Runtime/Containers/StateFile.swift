@@ -34,8 +34,14 @@ public enum StateFile {
         try read(path).map { String(decoding: $0, as: UTF8.self) }
     }
 
-    /// Writes `bytes` to `path` atomically (temp + fsync + rename + fsync dir).
-    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws {
+    /// Writes `bytes` to `path` atomically: temp file, fsync, rename, so that
+    /// after a crash the path holds the old or the new content, never a torn
+    /// one. With `durable` the directory is fsynced too, so that the rename
+    /// itself survives a crash; without it a crash may bring back the
+    /// previous version (or no file), which callers that reconcile what they
+    /// read (container state) accept, for one fsync less per write.
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644,
+                                       durable: Bool = true) throws {
         let dir = parent(of: path)
         let temp = "\(dir)/.\(basename(of: path)).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
@@ -50,12 +56,13 @@ public enum StateFile {
             unlink(temp)
             throw error
         }
+        guard durable else { return }
         let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dfd >= 0 { fsync(dfd); close(dfd) }
     }
 
-    public static func writeAtomically(_ path: String, text: String) throws {
-        try writeAtomically(path, Array(text.utf8))
+    public static func writeAtomically(_ path: String, text: String, durable: Bool = true) throws {
+        try writeAtomically(path, Array(text.utf8), durable: durable)
     }
 
     /// Writes every byte, retrying short writes and EINTR.

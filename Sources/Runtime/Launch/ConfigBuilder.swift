@@ -221,6 +221,7 @@ enum ConfigBuilder {
         }
         cfg.overlay_data = arena.optionalString(plan.rootfs.overlayData)
         cfg.overlay_cwd = arena.optionalString(plan.rootfs.overlayDirectory)
+        cfg.overlay_fallback = arena.optionalString(plan.rootfs.overlayFallbackData)
         cfg.readonly_root = plan.rootfs.readonly ? 1 : 0
         cfg.root_propagation = msSlave
         cfg.setup_dev = plan.dev.enabled ? 1 : 0

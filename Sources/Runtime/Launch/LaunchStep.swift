@@ -38,6 +38,7 @@ enum LaunchStep {
         case 30: "clone CLONE_PARENT"
         case 31: "set up the container's terminal"
         case 32: "ioctl SIOCSIFFLAGS IFF_UP"
+        case 33: "join cgroup"
         default: "container setup step \(step)"
         }
     }

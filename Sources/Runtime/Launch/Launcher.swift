@@ -121,21 +121,32 @@ public enum Launcher {
         for m in plan.mounts where m.createHostPath {
             if case .bind(let source, _, _) = m.kind, !Sys.exists(source) { try Sys.mkdirAll(source) }
         }
+        // The cgroup exists before the clone: the child starts in it (CgroupJoin).
+        var cgroup: Cgroup?
+        var join: CgroupJoin?
+        if let spec = plan.cgroup {
+            let cg = try Cgroup.create(spec, hierarchy: .system())
+            cgroup = cg
+            do { join = try CgroupJoin(cg) } catch {
+                try? cg.destroy()
+                throw error
+            }
+            join?.configure(&cfg, arena: arena)
+        }
         var child = brt_child()
-        let rc = withExtendedLifetime(arena) { filter.withUnsafeBytes { bytes in
+        let rc = withExtendedLifetime((arena, join)) { filter.withUnsafeBytes { bytes in
             cfg.seccomp_filter = filter.isEmpty ? nil : bytes.baseAddress
             return brt_clone(&cfg, &child)
         } }
+        join?.close()
         console?.closeChildEnd()
-        if rc < 0 { throw SystemError("clone3", plan.rootfs.path, errno: -rc) }
+        if rc < 0 {
+            try? cgroup?.destroy()
+            throw SystemError("clone3", plan.rootfs.path, errno: -rc)
+        }
         let report = OwnedDescriptor(child.report_fd)
-        var cgroup: Cgroup?
         do {
-            if let spec = plan.cgroup {
-                let cg = try Cgroup.create(spec, hierarchy: .system())
-                cgroup = cg
-                try cg.add(pid: child.pid)
-            }
+            try join?.finish(pid: child.pid, clonedIntoV2: child.cgroup_cloned != 0)
             try beforeStart?(child.pid)
         } catch {
             abandon(&child, report: report, cgroup: cgroup)
@@ -180,8 +191,10 @@ public enum Launcher {
             types.append(type)
         }
         let rawFDs = fds.map(\.raw)
+        let join = try plan.cgroup.map(CgroupJoin.init)
+        join?.configure(&cfg, arena: arena)
         var child = brt_child()
-        let rc = withExtendedLifetime((arena, fds)) {
+        let rc = withExtendedLifetime((arena, fds, join)) {
             filter.withUnsafeBytes { bytes in
                 cfg.seccomp_filter = filter.isEmpty ? nil : bytes.baseAddress
                 return rawFDs.withUnsafeBufferPointer { f in
@@ -191,6 +204,7 @@ public enum Launcher {
                 }
             }
         }
+        join?.close()
         console?.closeChildEnd()
         if rc < 0 { throw SystemError("clone", "exec into \(pid)", errno: -rc) }
         let report = OwnedDescriptor(child.report_fd)
@@ -198,7 +212,7 @@ public enum Launcher {
         var execPid: Int32 = -1
         var master: Int32 = -1
         do {
-            if let cg = plan.cgroup { try cg.add(pid: child.pid) }
+            try join?.finish(pid: child.pid, clonedIntoV2: child.cgroup_cloned != 0)
             let released = brt_release(&child)
             if released < 0 { throw SystemError("write start pipe", "\(child.pid)", errno: -released) }
             // Records: the helper's {pid} notice and maybe the process's error, in any order.

@@ -452,7 +452,11 @@ public final class ContainerMonitor {
                                                    stoppedByUser: state.stoppedByUser)
         state.markExited(exitCode: code, oomKilled: oom, at: now, restarting: restart)
         pid = 0
-        try? saveState()
+        // A `--rm` container's final exit is not written: `finish` removes
+        // the record (and writes the state only if that fails). A crash in
+        // between leaves "running" with the monitor and process gone, which
+        // `ContainerOperations.snapshot` reads as exited.
+        if restart || !record.autoRemove { try? saveState() }
         if restart {
             broadcastAttached(FrameCodec.encode(.exit, text: String(code)))
             for c in clients { if case .attached = c.role { drop(c) } }
@@ -468,7 +472,7 @@ public final class ContainerMonitor {
     private func finish(code: Int32, exitFrame: Bool = false) {
         finalCode = code
         if record.autoRemove {
-            try? store.remove(id: record.id)
+            do { try store.remove(id: record.id) } catch { try? saveState() }
             // A namespace berth pinned for the container (`berth run` on a
             // network): unpinned, the kernel deletes it with its veth; the
             // CLI (or the next attach) releases the network's bookkeeping.

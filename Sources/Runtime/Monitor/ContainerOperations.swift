@@ -250,9 +250,29 @@ public struct ContainerOperations: Sendable {
         try store.remove(id: record.id)
     }
 
+    /// Waits (at most 10 s) until the monitor `pid` has exited: on a pidfd,
+    /// which becomes readable at its exit, else by polling /proc.
     private func waitForMonitorExit(_ pid: Int32) {
+        guard pid > 0 else { return }
         let deadline = monotonicSeconds() + 10
-        while pid > 0 && monotonicSeconds() < deadline {
+        let pidfd = cm_pidfd_open(pid)
+        if pidfd >= 0 {
+            defer { close(pidfd) }
+            var p = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+            while true {
+                let left = deadline - monotonicSeconds()
+                if left <= 0 { return }
+                let n = poll(&p, 1, Int32(min(left * 1000 + 1, 10_000)))
+                if n > 0 {
+                    var status: Int32 = 0
+                    _ = waitpid(pid, &status, WNOHANG)   // ours when this process started it
+                    return
+                }
+                if n == 0 { return }
+                if errno != EINTR { break }
+            }
+        }
+        while monotonicSeconds() < deadline {
             if Glibc.kill(pid, 0) != 0 { return }
             if let stat = try? StateFile.readText("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")"),
                stat[stat.index(after: close)...].split(separator: " ").first == "Z" {

@@ -102,6 +102,13 @@ public struct LauncherStarter: ContainerStarter {
                 // namespace only); the upper directory becomes the container's `/`:
                 // 0755, also for containers made while it was 0700.
                 try ov.prepareDirectories(mountPoint: record.rootfs)
+                // A `--rm` container's layer is mounted volatile (see Rootfs.volatile);
+                // overlayfs refuses a second mount while the marker of the
+                // first is in its scratch directory `work/work`, which it
+                // empties at every mount anyway. The layer is thrown away when
+                // the container is removed, so a start after a lost monitor
+                // may reuse it.
+                if record.autoRemove { try StateFile.removeTree(ov.workDir + "/work") }
             }
             plan = try ContainerLaunch.plan(for: record, devices: true)
         } catch {
@@ -199,9 +206,10 @@ public enum ContainerLaunch {
         case .join(let path): o.namespaces.net = .join(path: path)
         case .none, .container: break
         }
-        let rootfs: Rootfs
+        var rootfs: Rootfs
         if let ov = record.overlay {
             rootfs = Rootfs(overlayAt: record.rootfs, lowerDirs: ov.lowerDirs, upperDir: ov.upperDir, workDir: ov.workDir)
+            rootfs.volatile = record.autoRemove
         } else {
             rootfs = Rootfs(directory: record.rootfs)
         }

@@ -110,6 +110,14 @@ public struct Rootfs: Sendable, Equatable {
     public var path: String
     public var source: Source
     public var readonly: Bool
+    /// Mount the overlay `volatile` (Linux 5.10+): overlayfs then skips every
+    /// sync of the upper directory, including the syncfs of the whole host
+    /// filesystem it does at unmount, which the container's exit waits for
+    /// (tens of ms when the host has dirty data). Only for containers whose
+    /// writable layer is thrown away when they exit (`run --rm`, as Podman
+    /// does): after a host crash the upper directory may be inconsistent,
+    /// and overlayfs refuses to mount it again (`work/incompat/volatile`).
+    public var volatile = false
 
     public init(directory path: String, readonly: Bool = false) {
         self.path = path
@@ -130,8 +138,18 @@ public struct Rootfs: Sendable, Equatable {
         self.readonly = readonly
     }
 
-    /// The overlay mount data (`lowerdir=…,upperdir=…,workdir=…`), nil for a directory.
+    /// The overlay mount data (`lowerdir=…,upperdir=…,workdir=…`, then
+    /// `,volatile`), nil for a directory.
     public var overlayData: String? {
+        guard let data = overlayDataWithoutVolatile else { return nil }
+        return volatile ? data + ",volatile" : data
+    }
+
+    /// The same without `volatile`: what the child retries with when the
+    /// kernel refuses the option (EINVAL); nil when there is nothing to retry.
+    public var overlayFallbackData: String? { volatile ? overlayDataWithoutVolatile : nil }
+
+    private var overlayDataWithoutVolatile: String? {
         switch source {
         case .directory: nil
         case .overlay(let lower, let upper, let work):

@@ -45,29 +45,59 @@ struct DownCommand: AsyncParsableCommand {
         let byService = Dictionary(grouping: existing.filter { known.contains($0.actual.service) || removeOrphans },
                                    by: { $0.actual.service })
         let graph = try ServiceGraph(p)
-        let ordered = graph.stopWaves() + [Array(Set(byService.keys).subtracting(known)).sorted()]
+        let orphans = Array(Set(byService.keys).subtracting(known)).sorted()
+        // Dependents stop before what they depend on, service by service
+        // rather than wave by wave: a service's containers get their stop
+        // signal as soon as the containers of every service depending on it
+        // have exited, and removal (records, network wiring) never delays a
+        // stop. Services nothing depends on all stop at once.
+        var dependents: [String: [String]] = [:]
+        for (service, deps) in graph.dependencies {
+            for dep in deps { dependents[dep, default: []].append(service) }
+        }
         // Veths are left to the kernel, which deletes them with each
         // container's network namespace in one background batch; they are
         // awaited (or deleted) at the end.
-        var lazyLinks: [String] = []
-        for wave in ordered {
-            lazyLinks += try await withThrowingTaskGroup(of: [String].self) { group in
-                for service in wave {
-                    for (record, _) in byService[service] ?? [] {
-                        group.addTask {
-                            progress.update("Container", record.name, .working("Stopping"))
-                            try await driver.stop(record.name, timeout: timeout)
-                            progress.update("Container", record.name, .working("Removing"))
-                            let links = try await driver.remove(record.name, volumes: volumes, lazyLinks: true)
-                            progress.update("Container", record.name, .done("Removed"))
-                            return links
-                        }
+        let leaving = Set(byService.values.flatMap { $0.map(\.record.id) })
+        var allStops: [Task<Void, any Error>] = []
+        let lazyLinks = try await withThrowingTaskGroup(of: [String].self) { group in
+            var stopped: [String: Task<Void, any Error>] = [:]
+            for service in graph.stopWaves().flatMap({ $0 }) + orphans {
+                let after = (dependents[service] ?? []).compactMap { stopped[$0] }
+                var containerStops: [Task<Void, any Error>] = []
+                for (record, _) in byService[service] ?? [] {
+                    let stop = Task {
+                        for dependent in after { try await dependent.value }
+                        progress.update("Container", record.name, .working("Stopping"))
+                        try await driver.stop(record.name, timeout: timeout)
+                    }
+                    containerStops.append(stop)
+                    allStops.append(stop)
+                    group.addTask {
+                        try await stop.value
+                        progress.update("Container", record.name, .working("Removing"))
+                        let links = try await driver.remove(record.name, volumes: volumes, lazyLinks: true)
+                        progress.update("Container", record.name, .done("Removed"))
+                        return links
                     }
                 }
-                var links: [String] = []
-                for try await more in group { links += more }
-                return links
+                // A service without containers still orders the ones around it.
+                stopped[service] = Task {
+                    for dependent in after { try await dependent.value }
+                    for stop in containerStops { try await stop.value }
+                }
             }
+            // Once nothing runs any more, the bridges go while the
+            // containers are being removed (the kernel takes 30–60 ms per bridge).
+            let stops = allStops
+            group.addTask {
+                for stop in stops { try await stop.value }
+                try await driver.retireBridges(leaving: leaving)
+                return []
+            }
+            var links: [String] = []
+            for try await more in group { links += more }
+            return links
         }
         // The bridge can go while the kernel is still deleting the veths
         // (deleting a bridge releases its ports); they are awaited after.

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# `berth run --rm busybox true` (the CLI, berth-monitor, the container with
+# namespaces, cgroup, Docker's capabilities and seccomp, log capture, and the
+# --rm teardown) side by side with `crun run` of an equivalent OCI bundle, in
+# one hyperfine run (-N -w 5 -r RUNS), so the ratio is measured under the same
+# load. With BASELINE=<bin dir of another release build> that berth is timed
+# in the same run too (before/after figures).
+#
+#   bench/runtime/cli.sh                 # builds with scripts/build-release.sh
+#   SKIP_BUILD=1 RUNS=50 BASELINE=/tmp/main/.build/x86_64-unknown-linux-gnu/release bench/runtime/cli.sh
+#
+# Root only; berth runs in a private root (/tmp/bench-cli-berth), removed at
+# the end. crun 1.8 refuses this hybrid-cgroup VM ("cgroups in hybrid mode not
+# supported"), so, as in run.sh, it runs inside `unshare -m` with the cgroup2
+# mount unmounted; that wrapper is timed as its own row to subtract.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+RUNS=${RUNS:-50}
+[ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
+for t in crun runc hyperfine jq; do command -v "$t" >/dev/null || { echo "missing $t (scripts/deps.sh)" >&2; exit 1; }; done
+
+if [ -z "${SKIP_BUILD:-}" ]; then scripts/build-release.sh >/dev/null; fi
+BIN=$(swift build -c release --static-swift-stdlib --show-bin-path)
+WORK=$(mktemp -d /tmp/bench-cli.XXXXXX)
+export BERTH_ROOT=/tmp/bench-cli-berth/root BERTH_RUN=/tmp/bench-cli-berth/run
+cleanup() {
+    "$BIN/berth" rm -f $("$BIN/berth" ps -aq 2>/dev/null) >/dev/null 2>&1 || true
+    rm -rf "$WORK" /tmp/bench-cli-berth
+}
+trap cleanup EXIT
+mkdir -p "$BERTH_ROOT" "$BERTH_RUN"
+scripts/make-busybox-rootfs.sh "$WORK/busybox.tar" >/dev/null
+"$BIN/berth" import "$WORK/busybox.tar" busybox:latest >/dev/null
+
+# The OCI bundle: runc's default spec + what berth sets up by default.
+mkdir -p "$WORK/bundle/rootfs"
+tar -xf "$WORK/busybox.tar" -C "$WORK/bundle/rootfs"
+(cd "$WORK/bundle" && runc spec)
+deny='["mount","umount2","unshare","setns","pivot_root","fsopen","fsconfig","fsmount","fspick","open_tree","move_mount","mount_setattr","quotactl","swapon","swapoff","bpf","perf_event_open","open_by_handle_at","init_module","finit_module","delete_module","reboot","settimeofday","clock_settime","clock_adjtime","syslog","acct","iopl","ioperm","kexec_load","kexec_file_load","keyctl","add_key","request_key","userfaultfd","io_uring_setup","io_uring_enter","io_uring_register"]'
+caps='["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FSETID","CAP_FOWNER","CAP_MKNOD","CAP_NET_RAW","CAP_SETGID","CAP_SETUID","CAP_SETFCAP","CAP_SETPCAP","CAP_NET_BIND_SERVICE","CAP_SYS_CHROOT","CAP_KILL","CAP_AUDIT_WRITE"]'
+jq --argjson deny "$deny" --argjson caps "$caps" '
+  .process.args = ["/bin/true"] | .process.terminal = false | .root.readonly = false | .hostname = "bench"
+  | .process.capabilities = {bounding: $caps, effective: $caps, permitted: $caps}
+  | .linux.namespaces += [{type: "cgroup"}]
+  | .linux.resources.memory = {limit: 268435456} | .linux.resources.pids = {limit: 256}
+  | .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", architectures: ["SCMP_ARCH_X86_64"],
+                      syscalls: [{names: $deny, action: "SCMP_ACT_ERRNO", errnoRet: 1}]}
+' "$WORK/bundle/config.json" > "$WORK/config.tmp" && mv "$WORK/config.tmp" "$WORK/bundle/config.json"
+
+CRUN="crun run --bundle $WORK/bundle bench-cli-crun"
+WRAP="true"
+if ! crun run --bundle "$WORK/bundle" bench-cli-crun 2>/dev/null; then
+    CRUN="unshare -m sh -c 'umount /sys/fs/cgroup/unified && exec crun run --bundle $WORK/bundle bench-cli-crun'"
+    WRAP="unshare -m sh -c 'umount /sys/fs/cgroup/unified && exec true'"
+    sh -c "$CRUN"
+fi
+"$BIN/berth" run --rm busybox true
+
+args=(-n "berth run --rm" "$BIN/berth run --rm busybox true")
+if [ -n "${BASELINE:-}" ]; then
+    "$BASELINE/berth" run --rm busybox true
+    args+=(-n "berth run --rm (baseline)" "$BASELINE/berth run --rm busybox true")
+fi
+args+=(-n "crun run" "$CRUN" -n "crun wrapper only" "$WRAP")
+
+mkdir -p bench/results
+OUT=bench/results/runtime-cli-$(date -u +%Y%m%dT%H%M%SZ).json
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+hyperfine -N -w 5 -r "$RUNS" --style basic --export-json "$OUT" "${args[@]}" >&2
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+jq -r '(.results[] | select(.command == "crun run")) as $c
+       | (.results[] | select(.command == "crun wrapper only")) as $w
+       | .results[] | "\(.command)\tmean \(.mean * 1000 | . * 10 | round / 10) ms\tmedian \(.median * 1000 | . * 10 | round / 10) ms\tmean/crun \(.mean / $c.mean | . * 100 | round / 100)x\tmean/(crun-wrapper) \(.mean / ($c.mean - $w.mean) | . * 100 | round / 100)x"' "$OUT"
+echo "raw: $OUT"
