@@ -50,7 +50,8 @@ let package = Package(
         .executableTarget(name: "berth-bench-spawn", dependencies: ["Runtime", "SystemCalls"]),
 
         // MARK: Networking (bridge, veth, IPAM, nftables, DNS helper)
-        .systemLibrary(name: "CNFTables", pkgConfig: "libnftables", providers: [.apt(["libnftables-dev"])]),
+        // Header only (types, constants): libnftables.so.1 is dlopen-ed at first use.
+        .systemLibrary(name: "CNFTables", providers: [.apt(["libnftables-dev"])]),
         .systemLibrary(name: "CNetlink"),
         .target(name: "Networking", dependencies: ["CNFTables", "CNetlink", "Diagnostics", "SystemCalls"]),
         .executableTarget(name: "berth-dns", dependencies: ["Networking"]),

@@ -4,10 +4,31 @@
 # 12.5 ms for `berth --version`, measured with hyperfine), berth-monitor
 # (a static executable), berth-dns and berth-init (static C, the `--init` PID 1),
 # side by side in one bin directory.
+# libyaml, zlib and libzstd are linked statically too (fewer shared objects to
+# load and relocate at every start; bench/README.md has the numbers): the
+# pkg-config files SwiftPM reads (PKG_CONFIG_PATH) point -lyaml/-lz/-lzstd at
+# a directory holding only their .a archives. libnftables is not linked at all
+# (dlopen-ed at first use); libstdc++ stays shared: the static Swift runtime
+# (Concurrency, Foundation) needs it.
 # Prints that directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for product in berth berth-monitor berth-dns berth-init; do
-    swift build -c release --static-swift-stdlib --product "$product" >&2
+multiarch=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+static_libs=$PWD/.build/static-libs
+mkdir -p "$static_libs/pkgconfig"
+for pc in yaml-0.1:libyaml zlib:libz libzstd:libzstd; do
+    name=${pc%%:*} lib=${pc##*:}
+    archive=/usr/lib/$multiarch/$lib.a
+    original=$(pkg-config --variable=pcfiledir "$name")/$name.pc
+    [ -f "$archive" ] || { echo "build-release: $archive missing (scripts/deps.sh installs it)" >&2; exit 1; }
+    ln -sf "$archive" "$static_libs/$lib.a"
+    # Same Cflags (so nothing recompiles); Libs point at the archive only.
+    sed "s|^Libs:.*|Libs: -L$static_libs -l${lib#lib}|" "$original" > "$static_libs/pkgconfig/$name.pc.tmp"
+    mv "$static_libs/pkgconfig/$name.pc.tmp" "$static_libs/pkgconfig/$name.pc"
 done
-swift build -c release --static-swift-stdlib --show-bin-path
+export PKG_CONFIG_PATH=$static_libs/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
+flags=(-c release --static-swift-stdlib)
+for product in berth berth-monitor berth-dns berth-init; do
+    swift build "${flags[@]}" --product "$product" >&2
+done
+swift build "${flags[@]}" --show-bin-path

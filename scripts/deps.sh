@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
     pkg-config libyaml-dev zlib1g-dev   # build: CYAML, CZlib
-    libzstd-dev libnftables-dev          # build: CZstd (tar+zstd layers), CNFTables
+    libzstd-dev libnftables-dev          # build: CZstd (tar+zstd layers), CNFTables (header; berth dlopens libnftables1)
     busybox-static                       # base image for the main job and tests; wget for HTTP checks
     nftables iproute2                    # tests and leak-check read nft and link state (nft, ip)
     util-linux procps                    # tests: nsenter, unshare; leak-check: ps

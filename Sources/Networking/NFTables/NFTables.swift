@@ -14,20 +14,21 @@ public enum NFTables {
     /// Runs `commands` as one transaction; returns nft's output (JSON when asked).
     @discardableResult
     public static func run(_ commands: String, json: Bool = false, handles: Bool = false) throws -> String {
-        guard let ctx = nft_ctx_new(UInt32(NFT_CTX_DEFAULT)) else {
+        let lib = try NFTablesLibrary.shared()
+        guard let ctx = lib.ctxNew(UInt32(NFT_CTX_DEFAULT)) else {
             throw SystemError("nft_ctx_new", errno: ENOMEM)
         }
-        defer { nft_ctx_free(ctx) }
+        defer { lib.ctxFree(ctx) }
         var flags: UInt32 = 0
         if json { flags |= UInt32(NFT_CTX_OUTPUT_JSON) }
         if handles { flags |= UInt32(NFT_CTX_OUTPUT_HANDLE) }
-        nft_ctx_output_set_flags(ctx, flags)
-        _ = nft_ctx_buffer_output(ctx)
-        _ = nft_ctx_buffer_error(ctx)
-        let rc = nft_run_cmd_from_buffer(ctx, commands)
-        let out = nft_ctx_get_output_buffer(ctx).map { String(cString: $0) } ?? ""
+        lib.outputSetFlags(ctx, flags)
+        _ = lib.bufferOutput(ctx)
+        _ = lib.bufferError(ctx)
+        let rc = lib.runCmdFromBuffer(ctx, commands)
+        let out = lib.getOutputBuffer(ctx).map { String(cString: $0) } ?? ""
         if rc != 0 {
-            let err = nft_ctx_get_error_buffer(ctx).map { String(cString: $0) } ?? "error \(rc)"
+            let err = lib.getErrorBuffer(ctx).map { String(cString: $0) } ?? "error \(rc)"
             throw CommandError(commands: commands, message: err)
         }
         return out
