@@ -56,7 +56,11 @@ if ! crun run --bundle "$WORK/bundle" bench-cli-crun 2>/dev/null; then
 fi
 "$BIN/berth" run --rm busybox true
 
-args=(-n "berth run --rm" "$BIN/berth run --rm busybox true")
+# Default: the container joins the default `bridge` network (veth, address,
+# route, /etc files) as under Docker; `--network none` is what crun's bundle
+# gets (an own network namespace with nothing in it).
+args=(-n "berth run --rm" "$BIN/berth run --rm busybox true"
+      -n "berth run --rm --network none" "$BIN/berth run --rm --network none busybox true")
 if [ -n "${BASELINE:-}" ]; then
     "$BASELINE/berth" run --rm busybox true
     args+=(-n "berth run --rm (baseline)" "$BASELINE/berth run --rm busybox true")

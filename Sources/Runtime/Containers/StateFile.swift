@@ -2,6 +2,7 @@ import Diagnostics
 #if canImport(Glibc)
 import Glibc
 #endif
+import SystemCalls
 
 /// File operations for berth's state directories, without Foundation.
 /// Every write is atomic: temp file in the same directory, fsync, rename,
@@ -101,16 +102,7 @@ public enum StateFile {
 
     /// Names in a directory (without `.` and `..`); empty when it is missing.
     public static func list(_ path: String) -> [String] {
-        guard let d = opendir(path) else { return [] }
-        defer { closedir(d) }
-        var names: [String] = []
-        while let e = readdir(d) {
-            let name = withUnsafePointer(to: e.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
+        (try? Sys.listDirectory(path)) ?? []
     }
 
     /// `rm -rf` that never follows symlinks and never crosses into a mount

@@ -2,6 +2,7 @@ import Diagnostics
 #if canImport(Glibc)
 import Glibc
 #endif
+import SystemCalls
 
 /// `--device HOST[:CONTAINER[:PERMS]]` / a compose `devices:` entry as the
 /// user wrote it. Stored in the container record; resolved against the
@@ -96,15 +97,7 @@ public struct DeviceMapping: Codable, Sendable, Equatable {
 
     /// `skipping`: names left out at the top level only.
     private func walk(_ dir: String, into target: String, _ out: inout [DeviceNode], depth: Int, skipping: Set<String>) {
-        guard depth < 16, let d = opendir(dir) else { return }
-        defer { closedir(d) }
-        var names: [String] = []
-        while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
+        guard depth < 16, let names = try? Sys.listDirectory(dir) else { return }
         for name in names.sorted() where !skipping.contains(name) {
             var st = stat()
             guard lstat(dir + "/" + name, &st) == 0 else { continue }
