@@ -25,6 +25,8 @@ WORK=$(mktemp -d /tmp/bench-cli.XXXXXX)
 export BERTH_ROOT=/tmp/bench-cli-berth/root BERTH_RUN=/tmp/bench-cli-berth/run
 cleanup() {
     "$BIN/berth" rm -f $("$BIN/berth" ps -aq 2>/dev/null) >/dev/null 2>&1 || true
+    # The default bridge the runs joined: its kernel side (link, nftables table) goes with prune.
+    "$BIN/berth" network prune -f >/dev/null 2>&1 || true
     rm -rf "$WORK" /tmp/bench-cli-berth
 }
 trap cleanup EXIT
