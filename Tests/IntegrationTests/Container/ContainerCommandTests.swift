@@ -41,6 +41,24 @@ struct ContainerCommandTests {
         }
     }
 
+    @Test func itWithoutATerminalIsDockersErrorAndCreatesNothing() async throws {
+        try await withTestRoot { t in
+            try ContainerLifecycleTests.prepare(t)
+            // The tests' stdin is a pipe, not a terminal.
+            var r = try t.cli("run", "--rm", "-it", "busybox", "true", stdin: Data("x\n".utf8))
+            #expect(r.status == 1 && r.stderr.contains("the input device is not a TTY"), "\(r.status) \(r.stderr)")
+            #expect(try t.cli("ps", "-aq").stdout.isEmpty)
+            let name = "\(t.prefix)-tty"
+            #expect(try t.cli("run", "-d", "--name", name, "busybox", "sleep", "1000").status == 0)
+            r = try t.cli("exec", "-it", name, "true", stdin: Data("x\n".utf8))
+            #expect(r.status == 1 && r.stderr.contains("the input device is not a TTY"), "\(r.status) \(r.stderr)")
+            // -t alone (no stdin) and -i alone still work without a terminal.
+            #expect(try t.cli("exec", "-t", name, "true").status == 0)
+            #expect(try t.cli("exec", "-i", name, "cat", stdin: Data("piped\n".utf8)).stdout == "piped\n")
+            #expect(try t.cli("rm", "-f", name).status == 0)
+        }
+    }
+
     @Test func cpCopiesBothWaysAndStaysInsideTheContainer() async throws {
         try await withTestRoot { t in
             try ContainerLifecycleTests.prepare(t)

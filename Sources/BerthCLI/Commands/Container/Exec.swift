@@ -24,6 +24,7 @@ struct ExecCommand: ParsableCommand {
         guard containerAndCommand.count >= 2 else {
             throw UserError("\"berth exec\" requires at least 2 arguments.\nSee 'berth exec --help'.")
         }
+        if tty && interactive && !detach { try requireTerminalInput() }
         let ctx = ContainerContext(state)
         let record = try ctx.lookup(containerAndCommand[0])
         let host = processEnvironment()
@@ -194,4 +195,11 @@ struct StatsCommand: ParsableCommand {
         if frac != 0 { text += "." + (frac < 10 ? "0\(frac)" : (frac % 10 == 0 ? "\(frac / 10)" : "\(frac)")) }
         return text + units[i]
     }
+}
+
+/// `-it` attached to an input that is not a terminal is Docker's client-side
+/// error (checked before anything is created): a pty would relay a pipe's
+/// bytes with line editing and echo, which is never what a script wants.
+func requireTerminalInput() throws {
+    if isatty(0) == 0 { throw UserError("the input device is not a TTY") }
 }

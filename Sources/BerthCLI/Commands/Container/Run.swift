@@ -31,6 +31,7 @@ struct RunCommand: ParsableCommand {
         guard let image = imageAndCommand.first else {
             throw UserError("\"berth run\" requires at least 1 argument.\nSee 'berth run --help'.", exitCode: 125)
         }
+        if create.tty && create.interactive && !detach { try requireTerminalInput() }
         let ctx = ContainerContext(state)
         let (record, networking) = try translated(exitCode: 125) {
             try create.makeRecord(image: image, command: Array(imageAndCommand.dropFirst()), autoRemove: autoRemove,
