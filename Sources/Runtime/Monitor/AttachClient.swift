@@ -107,9 +107,14 @@ public enum AttachClient {
         case failed(exitCode: Int32, message: String)
         /// The monitor went away without reporting an exit.
         case disconnected
+        /// The user typed the detach keys; the container keeps running.
+        case detached
     }
 
-    public static func attach(socketPath: String, stdin: Bool, tty: Bool) throws -> Outcome {
+    /// Attaches to the container's main process through its monitor's
+    /// socket until it exits; with `detachKeys` (and `stdin`), typing them
+    /// ends the session instead and they never reach the container.
+    public static func attach(socketPath: String, stdin: Bool, tty: Bool, detachKeys: DetachKeys? = nil) throws -> Outcome {
         let fd = try UnixSocket.connect(socketPath)
         defer { close(fd) }
         // The container's terminal starts at this terminal's size (the
@@ -124,6 +129,7 @@ public enum AttachClient {
 
         var reader = FrameReader()
         var stdinOpen = stdin
+        var keys = detachKeys
         var buf = [UInt8](repeating: 0, count: 32 * 1024)
         while true {
             var polls = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
@@ -139,7 +145,11 @@ public enum AttachClient {
             if polls[1].revents != 0 {
                 let n = read(0, &buf, buf.count)
                 if n > 0 {
-                    try? StateFile.writeAll(fd: fd, FrameCodec.encode(.stdin, buf[0..<n]), path: socketPath)
+                    var typed = Array(buf[0..<n])
+                    var detach = false
+                    if keys != nil, let fed = keys?.feed(typed) { (typed, detach) = fed }
+                    if !typed.isEmpty { try? StateFile.writeAll(fd: fd, FrameCodec.encode(.stdin, typed), path: socketPath) }
+                    if detach { return .detached }
                 } else if n == 0 || errno != EINTR {
                     stdinOpen = false
                     try? StateFile.writeAll(fd: fd, FrameCodec.encode(.stdinClose, []), path: socketPath)

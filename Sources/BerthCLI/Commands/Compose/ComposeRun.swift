@@ -200,7 +200,7 @@ struct ComposeRunCommand: AsyncParsableCommand {
             return code
         case let .failed(code, message):
             throw UserError("Error response from daemon: failed to create task for container: \(message)", exitCode: code)
-        case .disconnected:
+        case .disconnected, .detached:  // (no detach keys are given here)
             return (try? driver.waitForExit(name)) ?? 125
         }
     }

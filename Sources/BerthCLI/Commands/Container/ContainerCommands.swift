@@ -16,7 +16,7 @@ enum ContainerCommands {
         [RunCommand.self, PsCommand.self, StartCommand.self, StopCommand.self, RestartCommand.self,
          KillCommand.self, RmCommand.self, WaitCommand.self, LogsCommand.self, InspectCommand.self,
          TopCommand.self, ExecCommand.self, PauseCommand.self, UnpauseCommand.self, StatsCommand.self, CpCommand.self,
-         PortCommand.self]
+         PortCommand.self, AttachCommand.self]
     }
 }
 

@@ -81,7 +81,7 @@ struct RunCommand: ParsableCommand {
             throw ExitCode(code)
         case .failed(let code, let message):
             throw UserError("Error response from daemon: failed to create task for container: \(message)", exitCode: code)
-        case .disconnected:
+        case .disconnected, .detached:  // (no detach keys are given here)
             let snap = try? ctx.operations.snapshot(created)
             if let snap, snap.state.startedAt.isZero {
                 throw UserError("Error response from daemon: berth-monitor exited before starting the container", exitCode: 125)
