@@ -38,13 +38,7 @@ mkdir -p "$results" "$work"
 if [ "$(id -u)" != 0 ]; then echo "orchestrate.sh: run as root" >&2; exit 1; fi
 
 # --- tools -------------------------------------------------------------------
-need=""
-for pair in hyperfine:hyperfine docker-compose:docker-compose dockerd:docker.io \
-            podman:podman podman-compose:podman-compose runc:runc; do
-    command -v "${pair%%:*}" >/dev/null 2>&1 || need="$need ${pair#*:}"
-done
-[ -x /usr/bin/time ] || need="$need time"
-if [ -n "$need" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y $need >/dev/null; fi
+"$repo/scripts/apt-ensure.sh" hyperfine docker-compose docker.io podman podman-compose runc time
 # Debian's docker CLI (20.10), not whatever else is first on PATH.
 docker=/usr/bin/docker
 

@@ -14,12 +14,7 @@ runs=${RUNS:-10}
 mkdir -p "$results"
 
 # Tools: hyperfine and docker-compose v1 come from apt; install when missing.
-need=""
-command -v hyperfine >/dev/null 2>&1 || need="$need hyperfine"
-command -v docker-compose >/dev/null 2>&1 || need="$need docker-compose"
-if [ -n "$need" ]; then
-    apt-get install -y $need >/dev/null
-fi
+"$repo/scripts/apt-ensure.sh" hyperfine docker-compose
 
 berth="$("$repo/scripts/build-release.sh" 2>/dev/null)/berth"
 

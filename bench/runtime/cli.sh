@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 RUNS=${RUNS:-50}
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
-for t in crun runc hyperfine jq; do command -v "$t" >/dev/null || { echo "missing $t (scripts/deps.sh)" >&2; exit 1; }; done
+scripts/apt-ensure.sh crun runc hyperfine jq
 
 if [ -z "${SKIP_BUILD:-}" ]; then scripts/build-release.sh >/dev/null; fi
 BIN=$(swift build -c release --static-swift-stdlib --show-bin-path)

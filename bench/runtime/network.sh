@@ -11,9 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 RUNS=${1:-40}
 B=${BERTH:-$PWD/.build/release/berth}
-for p in hyperfine busybox-static; do
-    dpkg -s "$p" >/dev/null 2>&1 || { echo "network.sh: install $p (scripts/deps.sh)" >&2; exit 1; }
-done
+scripts/apt-ensure.sh hyperfine busybox-static
 WORK=$(mktemp -d /tmp/berth-bench-network.XXXXXX)
 export BERTH_ROOT=$WORK/root BERTH_RUN=$WORK/run
 cleanup() {

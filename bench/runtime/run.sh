@@ -12,13 +12,7 @@ cd "$(dirname "$0")/../.."
 RUNS=${1:-100}
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
 
-need=()
-for p in crun runc hyperfine jq busybox-static; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+"$(dirname "$0")/../../scripts/apt-ensure.sh" crun runc hyperfine jq busybox-static
 
 echo "building berth-bench-spawn (dynamic, -static-stdlib, -static-executable)…" >&2
 swift build -c release --product berth-bench-spawn >/dev/null
