@@ -7,6 +7,26 @@ public struct CommandResult: Sendable {
     public var stderr: String
 }
 
+/// posix_spawn attributes for the tests' children: default signal
+/// dispositions and an empty mask (whatever the test process blocks or
+/// ignores), and with `newSession` a session of their own (setsid).
+public final class SpawnAttributes {
+    public var raw = posix_spawnattr_t()
+
+    public init(newSession: Bool = false) {
+        posix_spawnattr_init(&raw)
+        var none = sigset_t(), all = sigset_t()
+        sigemptyset(&none)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&raw, &none)
+        posix_spawnattr_setsigdefault(&raw, &all)
+        let setsid: Int32 = newSession ? 0x80 /* POSIX_SPAWN_SETSID */ : 0
+        posix_spawnattr_setflags(&raw, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | setsid))
+    }
+
+    deinit { posix_spawnattr_destroy(&raw) }
+}
+
 /// Runs an executable to completion and captures its output. Spawned with
 /// posix_spawn and reaped with waitpid on its own pid: Foundation's Process
 /// can miss a child's exit under load and hang in waitUntilExit. A child
@@ -33,16 +53,7 @@ public func runProcess(_ executable: URL, _ arguments: [String], environment: [S
     posix_spawn_file_actions_adddup2(&actions, out.write, 1)
     posix_spawn_file_actions_adddup2(&actions, err.write, 2)
 
-    // The child starts with default signal dispositions and an empty mask.
-    var attr = posix_spawnattr_t()
-    posix_spawnattr_init(&attr)
-    defer { posix_spawnattr_destroy(&attr) }
-    var none = sigset_t(), all = sigset_t()
-    sigemptyset(&none)
-    sigfillset(&all)
-    posix_spawnattr_setsigmask(&attr, &none)
-    posix_spawnattr_setsigdefault(&attr, &all)
-    posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    let attr = SpawnAttributes()
 
     // The working directory through env(1): Glibc's Swift overlay lacks posix_spawn_file_actions_addchdir_np.
     let program = directory == nil ? executable.path : "/usr/bin/env"
@@ -51,7 +62,7 @@ public func runProcess(_ executable: URL, _ arguments: [String], environment: [S
     let env = (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
     defer { (argv + env).forEach { free($0) } }
     var pid: pid_t = 0
-    let rc = posix_spawn(&pid, program, &actions, &attr, argv, env)
+    let rc = posix_spawn(&pid, program, &actions, &attr.raw, argv, env)
     for fd in [out.write, err.write, input.read] { close(fd) }
     guard rc == 0 else {
         for fd in [out.read, err.read, input.write] { close(fd) }

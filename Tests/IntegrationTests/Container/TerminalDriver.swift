@@ -35,21 +35,13 @@ final class TerminalDriver {
         posix_spawn_file_actions_addopen(&actions, 0, slavePath, O_RDWR, 0)
         posix_spawn_file_actions_adddup2(&actions, 0, 1)
         posix_spawn_file_actions_adddup2(&actions, 0, 2)
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var none = sigset_t(), all = sigset_t()
-        sigemptyset(&none)
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attr, &none)
-        posix_spawnattr_setsigdefault(&attr, &all)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | 0x80 /* POSIX_SPAWN_SETSID */))
+        let attr = SpawnAttributes(newSession: true)
         let words = (directory.map { ["/usr/bin/env", "-C", $0.path] } ?? []) + [executable] + arguments
         let argv = words.map { strdup($0) } + [nil]
         let env = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + env).forEach { free($0) } }
         var child: pid_t = 0
-        let rc = posix_spawn(&child, words[0], &actions, &attr, argv, env)
+        let rc = posix_spawn(&child, words[0], &actions, &attr.raw, argv, env)
         slave.close()
         guard rc == 0 else {
             close(master)
