@@ -15,6 +15,7 @@
 # mount unmounted; that wrapper is timed as its own row to subtract.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. bench/runtime/oci-bundle.sh
 RUNS=${RUNS:-50}
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
 scripts/apt-ensure.sh crun runc hyperfine jq
@@ -34,28 +35,11 @@ mkdir -p "$BERTH_ROOT" "$BERTH_RUN"
 scripts/make-busybox-rootfs.sh "$WORK/busybox.tar" >/dev/null
 "$BIN/berth" import "$WORK/busybox.tar" busybox:latest >/dev/null
 
-# The OCI bundle: runc's default spec + what berth sets up by default.
 mkdir -p "$WORK/bundle/rootfs"
 tar -xf "$WORK/busybox.tar" -C "$WORK/bundle/rootfs"
-(cd "$WORK/bundle" && runc spec)
-deny='["mount","umount2","unshare","setns","pivot_root","fsopen","fsconfig","fsmount","fspick","open_tree","move_mount","mount_setattr","quotactl","swapon","swapoff","bpf","perf_event_open","open_by_handle_at","init_module","finit_module","delete_module","reboot","settimeofday","clock_settime","clock_adjtime","syslog","acct","iopl","ioperm","kexec_load","kexec_file_load","keyctl","add_key","request_key","userfaultfd","io_uring_setup","io_uring_enter","io_uring_register"]'
-caps='["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FSETID","CAP_FOWNER","CAP_MKNOD","CAP_NET_RAW","CAP_SETGID","CAP_SETUID","CAP_SETFCAP","CAP_SETPCAP","CAP_NET_BIND_SERVICE","CAP_SYS_CHROOT","CAP_KILL","CAP_AUDIT_WRITE"]'
-jq --argjson deny "$deny" --argjson caps "$caps" '
-  .process.args = ["/bin/true"] | .process.terminal = false | .root.readonly = false | .hostname = "bench"
-  | .process.capabilities = {bounding: $caps, effective: $caps, permitted: $caps}
-  | .linux.namespaces += [{type: "cgroup"}]
-  | .linux.resources.memory = {limit: 268435456} | .linux.resources.pids = {limit: 256}
-  | .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", architectures: ["SCMP_ARCH_X86_64"],
-                      syscalls: [{names: $deny, action: "SCMP_ACT_ERRNO", errnoRet: 1}]}
-' "$WORK/bundle/config.json" > "$WORK/config.tmp" && mv "$WORK/config.tmp" "$WORK/bundle/config.json"
+make_bundle "$WORK/bundle"
 
-CRUN="crun run --bundle $WORK/bundle bench-cli-crun"
-WRAP="true"
-if ! crun run --bundle "$WORK/bundle" bench-cli-crun 2>/dev/null; then
-    CRUN="unshare -m sh -c 'umount /sys/fs/cgroup/unified && exec crun run --bundle $WORK/bundle bench-cli-crun'"
-    WRAP="unshare -m sh -c 'umount /sys/fs/cgroup/unified && exec true'"
-    sh -c "$CRUN"
-fi
+crun_commands "$WORK/bundle" bench-cli-crun
 "$BIN/berth" run --rm busybox true
 
 # Default: the container joins the default `bridge` network (veth, address,
