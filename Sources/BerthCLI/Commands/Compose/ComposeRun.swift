@@ -60,12 +60,8 @@ struct ComposeRunCommand: AsyncParsableCommand {
         guard let service = serviceAndCommand.first else {
             throw UserError("\"berth compose run\" requires at least 1 argument.\nSee 'berth compose run --help'.")
         }
-        var options = ProjectOptions()
-        options.files = file
-        options.projectName = projectName
-        options.projectDirectory = projectDirectory
-        options.profiles = profile
-        options.envFiles = envFile
+        let options = ProjectOptions(files: file, projectName: projectName, projectDirectory: projectDirectory,
+                                     profiles: profile, envFiles: envFile)
         let loaded = try options.load(services: [service])
         let p = loaded.project
         guard let svc = p.service(named: service) else { throw UserError("no such service: \(service)") }
