@@ -146,14 +146,7 @@ struct ComposeRunCommand: AsyncParsableCommand {
         for action in plan.waves.flatMap({ $0 }) {
             if let name = executor.containerName(action) { containersOf[action.service, default: []].append(name) }
         }
-        let report: @Sendable (ExecutionEvent) -> Void = { event in
-            let status: ProgressBoard.Status = switch event.phase {
-            case let .working(t): .working(t)
-            case let .done(t): .done(t)
-            case let .failed(t): .failed(t)
-            }
-            progress.update("Container", event.container, status)
-        }
+        let report: @Sendable (ExecutionEvent) -> Void = { progress.update($0) }
         do {
             var warnings = try await executor.run(plan, report: report)
             warnings += try await executor.waitForDependencies(of: service, containersOf: containersOf, report: report)
