@@ -16,11 +16,6 @@ public struct Berth: AsyncParsableCommand {
 
     public init() {}
 
-    /// The process entry point: parses, runs, and renders every error in one place.
-    public static func run(arguments: [String]? = nil) async -> Never {
-        await run(parsed: parse(arguments: arguments))
-    }
-
     /// For `main.swift`, before its first `await` (so on the main thread):
     /// parses the command line and runs a command that asks for the main
     /// thread (`MainThreadCommand`) right here, exiting; any other command

@@ -41,15 +41,20 @@ struct ProjectLogFollower {
         signal(SIGTERM) { _ in interrupts.add(1, ordering: .relaxed) }
         var tail = marked ?? LogTail(driver: driver, color: color, timestamps: timestamps, prefix: prefix)
         var exits = ExitWatch(alreadyExited: alreadyExited)
-        while true {
-            let containers = try driver.actualContainers().map(\.actual).filter { !$0.oneOff }
-            _ = try tail.pump(fromStart: marked != nil, services: shown)
-            let watchedNow = containers.filter { watched?.contains($0.service) ?? true }
-            let exited = exits.newExits(watchedNow)
-            for c in exited where shown?.contains(c.container.service) ?? true {
+        /// `<name> exited with code N` for the shown services.
+        func announce(_ exits: [ExitWatch.Exit]) {
+            for c in exits where shown?.contains(c.container.service) ?? true {
                 print("\(c.container.name) exited with code \(c.code)")
             }
             fflush(nil)
+        }
+        while true {
+            let listed = try driver.actualContainers()
+            let containers = listed.map(\.actual).filter { !$0.oneOff }
+            _ = try tail.pump(fromStart: marked != nil, services: shown, listed: listed)
+            let watchedNow = containers.filter { watched?.contains($0.service) ?? true }
+            let exited = exits.newExits(watchedNow)
+            announce(exited)
             if interrupts.load(ordering: .relaxed) > 0 {
                 writeStderr("Gracefully stopping... (press Ctrl+C again to force)")
                 try await stopAll(timeout: stopTimeout)
@@ -63,10 +68,7 @@ struct ProjectLogFollower {
                 _ = try tail.pump(fromStart: marked != nil, services: shown)
                 let stopped = exits.newExits(try driver.actualContainers().map(\.actual)
                     .filter { !$0.oneOff && (watched?.contains($0.service) ?? true) })
-                for c in stopped where shown?.contains(c.container.service) ?? true {
-                    print("\(c.container.name) exited with code \(c.code)")
-                }
-                fflush(nil)
+                announce(stopped)
                 guard let service = exitCodeFrom else { return first.code }
                 return try exitCode(of: service, preferring: exited + stopped)
             }
@@ -192,10 +194,12 @@ struct LogTail {
     /// Prints new lines of every container; returns whether any is still up.
     /// A container seen for the first time is read from its first line when
     /// `fromStart` (its rotated files too), else from its current end.
-    mutating func pump(fromStart: Bool, services: Set<String>? = nil, tailLines: Int? = nil) throws -> Bool {
+    /// `listed`: the driver's containers when the caller has just listed them.
+    mutating func pump(fromStart: Bool, services: Set<String>? = nil, tailLines: Int? = nil,
+                       listed: [(record: ContainerRecord, actual: ActualContainer)]? = nil) throws -> Bool {
         var anyUp = false
         var out: [UInt8] = []
-        for (record, actual) in try driver.actualContainers().sorted(by: { $0.record.name < $1.record.name }) {
+        for (record, actual) in try (listed ?? driver.actualContainers()).sorted(by: { $0.record.name < $1.record.name }) {
             if let services, !services.contains(actual.service) { continue }
             if actual.oneOff { continue }  // `compose run` containers: their own terminal shows them
             switch actual.status {

@@ -40,10 +40,7 @@ struct ComposeExecCommand: ParsableCommand {
         let name = try composeServiceContainer(p, serviceAndCommand[0], index: index, state: state)
         let ctx = ContainerContext(state)
         let record = try ctx.lookup(name)
-        let host = processEnvironment()
-        let extra = env.compactMap { e -> String? in
-            e.contains("=") ? e : host[e].map { "\(e)=\($0)" }
-        }
+        let extra = EnvFile.resolve(env)
         // Compose: a TTY unless -T, when there is a terminal to drive it.
         let useTTY = !noTTY && !detach && isatty(0) == 1 && isatty(1) == 1
         let request = ExecRequest(argv: Array(serviceAndCommand.dropFirst()), env: extra, user: user,

@@ -104,12 +104,8 @@ struct ComposeLogsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try requireRoot("berth compose logs")
-        var project = ProjectOptions()
-        project.files = file
-        project.projectName = projectName
-        project.projectDirectory = projectDirectory
-        project.profiles = profile
-        project.envFiles = envFile
+        let project = ProjectOptions(files: file, projectName: projectName, projectDirectory: projectDirectory,
+                                     profiles: profile, envFiles: envFile)
         let p = try project.load().project
         let driver = ComposeDriver(paths: state.paths, project: p, monitorExecutable: ContainerOperations.monitorBesideExecutable())
         let tailLines: Int? = tail == "all" ? nil : Int(tail)

@@ -60,12 +60,8 @@ struct ComposeRunCommand: AsyncParsableCommand {
         guard let service = serviceAndCommand.first else {
             throw UserError("\"berth compose run\" requires at least 1 argument.\nSee 'berth compose run --help'.")
         }
-        var options = ProjectOptions()
-        options.files = file
-        options.projectName = projectName
-        options.projectDirectory = projectDirectory
-        options.profiles = profile
-        options.envFiles = envFile
+        let options = ProjectOptions(files: file, projectName: projectName, projectDirectory: projectDirectory,
+                                     profiles: profile, envFiles: envFile)
         let loaded = try options.load(services: [service])
         let p = loaded.project
         guard let svc = p.service(named: service) else { throw UserError("no such service: \(service)") }
@@ -150,14 +146,7 @@ struct ComposeRunCommand: AsyncParsableCommand {
         for action in plan.waves.flatMap({ $0 }) {
             if let name = executor.containerName(action) { containersOf[action.service, default: []].append(name) }
         }
-        let report: @Sendable (ExecutionEvent) -> Void = { event in
-            let status: ProgressBoard.Status = switch event.phase {
-            case let .working(t): .working(t)
-            case let .done(t): .done(t)
-            case let .failed(t): .failed(t)
-            }
-            progress.update("Container", event.container, status)
-        }
+        let report: @Sendable (ExecutionEvent) -> Void = { progress.update($0) }
         do {
             var warnings = try await executor.run(plan, report: report)
             warnings += try await executor.waitForDependencies(of: service, containersOf: containersOf, report: report)

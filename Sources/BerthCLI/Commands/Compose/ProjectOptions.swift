@@ -33,6 +33,17 @@ struct ProjectOptions: ParsableArguments {
     @Option(name: .customLong("progress"), help: ArgumentHelp("Set type of progress output (auto|tty|plain|quiet|json).", valueName: "type"))
     var progress: String?
 
+    init() {}
+
+    /// These flags as given to a command that declares them itself.
+    init(files: [String], projectName: String?, projectDirectory: String?, profiles: [String], envFiles: [String]) {
+        self.files = files
+        self.projectName = projectName
+        self.projectDirectory = projectDirectory
+        self.profiles = profiles
+        self.envFiles = envFiles
+    }
+
     func validate() throws {
         try OutputMode.apply(ansi: ansi, progress: progress)
     }

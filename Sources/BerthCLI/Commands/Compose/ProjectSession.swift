@@ -64,13 +64,8 @@ struct ProjectLongOptions: ParsableArguments {
     @Option(name: .customLong("env-file"), help: "Alternate environment file.") var envFile: [String] = []
 
     var options: ProjectOptions {
-        var project = ProjectOptions()
-        project.files = file
-        project.projectName = projectName
-        project.projectDirectory = projectDirectory
-        project.profiles = profile
-        project.envFiles = envFile
-        return project
+        ProjectOptions(files: file, projectName: projectName, projectDirectory: projectDirectory,
+                       profiles: profile, envFiles: envFile)
     }
 }
 

@@ -128,14 +128,7 @@ struct UpCommand: AsyncParsableCommand {
         let executor = Executor(driver: driver, dependencies: Self.requirements(p, selected: selected),
                                 conditionTimeout: UInt64(waitTimeout) * 1_000_000_000)
         do {
-            let warnings = try await executor.run(plan) { event in
-                let status: ProgressBoard.Status = switch event.phase {
-                case let .working(t): .working(t)
-                case let .done(t): .done(t)
-                case let .failed(t): .failed(t)
-                }
-                progress.update("Container", event.container, status)
-            }
+            let warnings = try await executor.run(plan) { progress.update($0) }
             for w in warnings { writeStderr("warning: " + w) }
             if wait {
                 try await waitUntilReady(plan: plan, driver: driver, executor: executor, progress: progress)
@@ -250,5 +243,17 @@ enum PlanText {
         case let .remove(c, r): "remove \(c.name): \(r)"
         case let .keep(c): "keep \(c.name): up to date"
         }
+    }
+}
+
+extension ProgressPrinter {
+    /// An executor event as its container's row (`berth up`, `compose run`).
+    func update(_ event: ExecutionEvent) {
+        let status: ProgressBoard.Status = switch event.phase {
+        case let .working(t): .working(t)
+        case let .done(t): .done(t)
+        case let .failed(t): .failed(t)
+        }
+        update("Container", event.container, status)
     }
 }

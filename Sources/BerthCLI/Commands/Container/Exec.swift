@@ -27,10 +27,7 @@ struct ExecCommand: ParsableCommand {
         if tty && interactive && !detach { try requireTerminalInput() }
         let ctx = ContainerContext(state)
         let record = try ctx.lookup(containerAndCommand[0])
-        let host = processEnvironment()
-        let extra = env.compactMap { e -> String? in
-            e.contains("=") ? e : host[e].map { "\(e)=\($0)" }
-        }
+        let extra = EnvFile.resolve(env)
         let request = ExecRequest(argv: Array(containerAndCommand.dropFirst()), env: extra, user: user,
                                   workingDir: workdir, tty: tty)
         try Self.perform(ctx, record, request, detach: detach, interactive: interactive)

@@ -212,10 +212,7 @@ struct CreateOptions: ParsableArguments {
             environment.insert("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", at: 0)
         }
         for file in envFile { environment += try EnvFile.parse(path: file) }
-        let host = processEnvironment()
-        for e in env {
-            if e.contains("=") { environment.append(e) } else if let v = host[e] { environment.append("\(e)=\(v)") }
-        }
+        environment += EnvFile.resolve(env)
         if tty { environment.append("TERM=xterm") }
         environment = EnvFile.deduplicated(environment)
 
@@ -283,6 +280,13 @@ struct CreateOptions: ParsableArguments {
 /// `--env-file` files: `KEY=value` lines, `#` comments, bare `KEY` taken
 /// from the environment.
 enum EnvFile {
+    /// `-e` values: `KEY=value` as given, a bare `KEY` from berth's own
+    /// environment (left out when unset there).
+    static func resolve(_ flags: [String]) -> [String] {
+        let host = processEnvironment()
+        return flags.compactMap { e in e.contains("=") ? e : host[e].map { "\(e)=\($0)" } }
+    }
+
     static func parse(path: String) throws -> [String] {
         guard let text = try StateFile.readText(path) else {
             throw UserError("open \(path): no such file or directory", exitCode: 125)

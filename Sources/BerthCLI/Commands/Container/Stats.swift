@@ -114,7 +114,6 @@ struct StatsCommand: ParsableCommand {
     /// The table rows and JSON objects for `after`, CPU % against `before`.
     private func frame(_ ctx: ContainerContext, _ records: [ContainerRecord], before: [String: CgroupStats],
                        after: [String: CgroupStats], elapsed: Double) -> Frame {
-        let cpus = Double(max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         let total = Double(sysconf(Int32(_SC_PHYS_PAGES)) * sysconf(Int32(_SC_PAGESIZE)))
         var f = Frame(rows: [["CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS"]], json: [])
         for r in records {
@@ -134,7 +133,7 @@ struct StatsCommand: ParsableCommand {
                 net = IOUsage.network(pid: pid) ?? IOUsage()
             }
             let block = s?.blockIO ?? IOUsage()
-            let row = [r.shortID, r.name, percent(cpu, cpus: cpus), "\(bytes(used)) / \(bytes(limit))", percent(memPct),
+            let row = [r.shortID, r.name, percent(cpu), "\(bytes(used)) / \(bytes(limit))", percent(memPct),
                        "\(Self.ioText(net))", "\(Self.ioText(block))", String(s?.pids ?? 0)]
             f.rows.append(row)
             f.json.append(.object([("BlockIO", .string(row[6])), ("CPUPerc", .string(row[2])), ("Container", .string(r.shortID)),
@@ -144,7 +143,7 @@ struct StatsCommand: ParsableCommand {
         return f
     }
 
-    private func percent(_ v: Double, cpus: Double = 1) -> String {
+    private func percent(_ v: Double) -> String {
         let hundredths = Int((v * 100).rounded())
         let frac = hundredths % 100
         return "\(hundredths / 100).\(frac < 10 ? "0" : "")\(frac)%"
