@@ -270,11 +270,15 @@ public struct CgroupStats: Sendable, Equatable {
     }
 }
 
-extension String {
-    var trimmingWhitespace: String {
-        var s = Substring(self)
+extension Substring {
+    var trimmingWhitespace: Substring {
+        var s = self
         while let c = s.first, c.isWhitespace { s.removeFirst() }
         while let c = s.last, c.isWhitespace { s.removeLast() }
-        return String(s)
+        return s
     }
+}
+
+extension String {
+    var trimmingWhitespace: String { String(Substring(self).trimmingWhitespace) }
 }
