@@ -46,15 +46,6 @@ int brt_bpf_attach_device_filter(int cgroup_fd, int prog_fd) {
     return brt_bpf(BPF_PROG_ATTACH, &attr);
 }
 
-int brt_bpf_detach_device_filter(int cgroup_fd, int prog_fd) {
-    union bpf_attr attr;
-    memset(&attr, 0, sizeof attr);
-    attr.target_fd = (uint32_t)cgroup_fd;
-    attr.attach_bpf_fd = (uint32_t)prog_fd;
-    attr.attach_type = BPF_CGROUP_DEVICE;
-    return brt_bpf(BPF_PROG_DETACH, &attr);
-}
-
 int brt_bpf_query_device_filters(int cgroup_fd, uint32_t *ids, uint32_t *count) {
     union bpf_attr attr;
     memset(&attr, 0, sizeof attr);

@@ -38,7 +38,6 @@
 #include <grp.h>
 #include <time.h>
 #include <sys/wait.h>
-#include <sys/socket.h>
 #include <sys/uio.h>
 
 #include "internal.h"
@@ -729,10 +728,13 @@ void brt_join_cgroups(const struct brt_config *cfg, int rfd) {
     }
 }
 
-// Moves the report pipe to fd 3 (and, with a tty, the console socket to fd
-// 4) and closes every other inherited descriptor (other threads' files
-// included) before any setup work. Both are first moved above 9 so that
-// neither overwrites the other.
+// Where keep_only_stdio_and_report puts the console socket.
+#define CONSOLE_SOCKET_FD 4
+
+// Moves the report pipe to fd 3 (and, with a tty, the console socket to
+// CONSOLE_SOCKET_FD) and closes every other inherited descriptor (other
+// threads' files included) before any setup work. Both are first moved
+// above 9 so that neither overwrites the other.
 static int keep_only_stdio_and_report(const struct brt_config *cfg, int rfd) {
     int high = fcntl(rfd, F_DUPFD_CLOEXEC, 10);
     if (high < 0) brt_fail(rfd, BRT_STEP_CLOSE_FDS, errno, NULL);
@@ -741,8 +743,8 @@ static int keep_only_stdio_and_report(const struct brt_config *cfg, int rfd) {
     if (cfg->tty) {
         int sock = fcntl(cfg->console_socket, F_DUPFD_CLOEXEC, 10);
         if (sock < 0) brt_fail(rfd, BRT_STEP_CLOSE_FDS, errno, "console socket");
-        if (dup3(sock, 4, O_CLOEXEC) < 0) brt_fail(rfd, BRT_STEP_CLOSE_FDS, errno, "console socket");
-        keep = 5;
+        if (dup3(sock, CONSOLE_SOCKET_FD, O_CLOEXEC) < 0) brt_fail(rfd, BRT_STEP_CLOSE_FDS, errno, "console socket");
+        keep = CONSOLE_SOCKET_FD + 1;
     }
     if (dup3(rfd, 3, O_CLOEXEC) < 0) brt_fail(rfd, BRT_STEP_CLOSE_FDS, errno, NULL);
     rfd = 3;
@@ -765,9 +767,6 @@ static void bring_loopback_up(int rfd) {
     }
     close(fd);
 }
-
-// Where keep_only_stdio_and_report put the console socket.
-#define CONSOLE_SOCKET_FD 4
 
 _Noreturn void brt_child_main(const struct brt_config *cfg, int rfd, int start_fd) {
     // Until execve this process is a copy of berth's binary: make it

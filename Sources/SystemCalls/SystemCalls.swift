@@ -178,12 +178,14 @@ public enum Sys {
         if fd < 0 { return Glibc.errno == ESRCH ? true : nil }
         defer { _ = Glibc.close(fd) }
         var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        let deadline = Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9 + timeout
-        while true {
+        func now() -> Double {
+            var ts = timespec()
             clock_gettime(CLOCK_MONOTONIC, &ts)
-            let left = deadline - (Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9)
+            return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+        }
+        let deadline = now() + timeout
+        while true {
+            let left = deadline - now()
             if left <= 0 { return false }
             let n = poll(&p, 1, Int32(min(left * 1000 + 1, 60_000)))
             if n > 0 {

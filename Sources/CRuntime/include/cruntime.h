@@ -277,8 +277,6 @@ int brt_bpf_load_device_filter(const uint8_t *insns, uint32_t count, char *log, 
 /// BPF_F_ALLOW_MULTI). The cgroup holds the program until it is detached
 /// or the cgroup is removed.
 int brt_bpf_attach_device_filter(int cgroup_fd, int prog_fd);
-/// BPF_PROG_DETACH of `prog_fd` from `cgroup_fd`.
-int brt_bpf_detach_device_filter(int cgroup_fd, int prog_fd);
 /// BPF_PROG_QUERY: ids of the device programs attached to `cgroup_fd`
 /// itself; `*count` is the capacity in, the number attached out.
 int brt_bpf_query_device_filters(int cgroup_fd, uint32_t *ids, uint32_t *count);

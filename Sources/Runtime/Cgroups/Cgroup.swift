@@ -171,6 +171,9 @@ public struct Cgroup: Sendable, Equatable {
         func read(_ path: String) -> UInt64? {
             (try? Sys.readFile(path)).flatMap { UInt64($0.trimmingWhitespace) }
         }
+        func ioStat(_ leaf: String) -> IOUsage? {
+            (try? Sys.readFile("\(leaf)/io.stat")).map(IOUsage.ioStat)
+        }
         if hierarchy.isUnified, let leaf = v2Path {
             s.memoryUsage = read("\(leaf)/memory.current")
             s.memoryLimit = read("\(leaf)/memory.max")
@@ -178,7 +181,7 @@ public struct Cgroup: Sendable, Equatable {
             if let text = try? Sys.readFile("\(leaf)/cpu.stat"), let usec = CgroupStats.counter("usage_usec", in: text) {
                 s.cpuUsageNanoseconds = usec * 1000
             }
-            s.blockIO = (try? Sys.readFile("\(leaf)/io.stat")).map(IOUsage.ioStat)
+            s.blockIO = ioStat(leaf)
         } else {
             if let m = paths["memory"] {
                 s.memoryUsage = read("\(m)/memory.usage_in_bytes")
@@ -190,7 +193,7 @@ public struct Cgroup: Sendable, Equatable {
             if let b = paths["blkio"] {
                 s.blockIO = IOUsage.blkio(directory: b)
             } else if let leaf = v2Path {
-                s.blockIO = (try? Sys.readFile("\(leaf)/io.stat")).map(IOUsage.ioStat)
+                s.blockIO = ioStat(leaf)
             }
         }
         return s
@@ -270,11 +273,15 @@ public struct CgroupStats: Sendable, Equatable {
     }
 }
 
-extension String {
-    var trimmingWhitespace: String {
-        var s = Substring(self)
+extension Substring {
+    var trimmingWhitespace: Substring {
+        var s = self
         while let c = s.first, c.isWhitespace { s.removeFirst() }
         while let c = s.last, c.isWhitespace { s.removeLast() }
-        return String(s)
+        return s
     }
+}
+
+extension String {
+    var trimmingWhitespace: String { String(Substring(self).trimmingWhitespace) }
 }

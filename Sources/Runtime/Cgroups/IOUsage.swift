@@ -110,12 +110,3 @@ public struct IOUsage: Sendable, Equatable {
         return found
     }
 }
-
-extension Substring {
-    var trimmingWhitespace: Substring {
-        var s = self
-        while let c = s.first, c.isWhitespace { s.removeFirst() }
-        while let c = s.last, c.isWhitespace { s.removeLast() }
-        return s
-    }
-}

@@ -147,7 +147,7 @@ public enum AttachClient {
                 if n > 0 {
                     var typed = Array(buf[0..<n])
                     var detach = false
-                    if keys != nil, let fed = keys?.feed(typed) { (typed, detach) = fed }
+                    if let fed = keys?.feed(typed) { (typed, detach) = fed }
                     if !typed.isEmpty { try? StateFile.writeAll(fd: fd, FrameCodec.encode(.stdin, typed), path: socketPath) }
                     if detach { return .detached }
                 } else if n == 0 || errno != EINTR {

@@ -1,5 +1,6 @@
 import CMonitor
 import Diagnostics
+import SystemCalls
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -255,23 +256,8 @@ public struct ContainerOperations: Sendable {
     private func waitForMonitorExit(_ pid: Int32) {
         guard pid > 0 else { return }
         let deadline = monotonicSeconds() + 10
-        let pidfd = cm_pidfd_open(pid)
-        if pidfd >= 0 {
-            defer { close(pidfd) }
-            var p = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
-            while true {
-                let left = deadline - monotonicSeconds()
-                if left <= 0 { return }
-                let n = poll(&p, 1, Int32(min(left * 1000 + 1, 10_000)))
-                if n > 0 {
-                    var status: Int32 = 0
-                    _ = waitpid(pid, &status, WNOHANG)   // ours when this process started it
-                    return
-                }
-                if n == 0 { return }
-                if errno != EINTR { break }
-            }
-        }
+        // Exited (and reaped when ours) or timed out; nil: no pidfd, poll /proc.
+        if Sys.awaitExit(pid, timeout: 10) != nil { return }
         while monotonicSeconds() < deadline {
             if Glibc.kill(pid, 0) != 0 { return }
             if let stat = try? StateFile.readText("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")"),
