@@ -16,6 +16,11 @@ public struct StatePaths: Hashable, Sendable {
         self.run = run
     }
 
+    /// Where berth pins a container's network namespace (`berth run` on a
+    /// network, compose services): a bind mount of its nsfs file.
+    public func pinnedNetworkNamespace(_ containerID: String) -> String { "\(pinnedNetworkNamespaces)/\(containerID)" }
+    public var pinnedNetworkNamespaces: String { "\(run)/netns" }
+
     public static let defaultRoot = "/var/lib/berth"
     public static let defaultRun = "/run/berth"
 

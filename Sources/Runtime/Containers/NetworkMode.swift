@@ -1,3 +1,5 @@
+import Diagnostics
+
 /// A container's `HostSpec.networkMode`, as stored in its record:
 /// - `none` (or empty): a new network namespace with only `lo`, up;
 /// - `host`: the host's namespace;
@@ -68,5 +70,15 @@ extension ContainerStore {
             }
         }
         throw NetworkModeError("cannot join network of container \(target.name): too many container: links")
+    }
+}
+
+extension ContainerRecord {
+    /// The namespace file berth pinned for this container under `paths`
+    /// (it joins a file in `<run>/netns/`), or nil when it has none of berth's.
+    public func pinnedNetworkNamespace(under paths: StatePaths) -> String? {
+        guard case .join(let path) = NetworkMode(host.networkMode),
+              path.hasPrefix(paths.pinnedNetworkNamespaces + "/") else { return nil }
+        return path
     }
 }

@@ -476,7 +476,7 @@ public final class ContainerMonitor {
             // A namespace berth pinned for the container (`berth run` on a
             // network): unpinned, the kernel deletes it with its veth; the
             // CLI (or the next attach) releases the network's bookkeeping.
-            if case .join(let path) = NetworkMode(record.host.networkMode), path.hasPrefix(store.paths.run + "/netns/") {
+            if let path = record.pinnedNetworkNamespace(under: store.paths) {
                 _ = umount2(path, Int32(MNT_DETACH))
                 _ = unlink(path)
             }

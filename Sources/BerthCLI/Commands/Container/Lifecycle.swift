@@ -102,9 +102,7 @@ struct RmCommand: ParsableCommand {
             let record = try ctx.store.lookup(ref)
             try ctx.operations.remove(record, force: force, removeVolumes: volumes)
             // Network wiring (run on a network, or compose): ports, veths, pinned namespace.
-            if case .join(let path) = NetworkMode(record.host.networkMode), path.hasPrefix(state.paths.run + "/netns/") {
-                try NetworkAttacher(store: NetworkStore(paths: state.paths)).release(containerID: record.id, namespaceFile: path)
-            }
+            try RunNetworking.release(record, paths: state.paths)
             print(ref)
         }
     }

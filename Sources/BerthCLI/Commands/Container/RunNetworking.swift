@@ -149,7 +149,7 @@ struct RunNetworking {
                 throw UserError("Error response from daemon: user specified IP address and network-scoped aliases are supported on user defined networks only",
                                 exitCode: 125)
             }
-            result = RunNetworking(kind: .network(value), mode: .join(path: namespacePath(id, paths: paths)),
+            result = RunNetworking(kind: .network(value), mode: .join(path: paths.pinnedNetworkNamespace(id)),
                                    hostname: flags.hostname ?? shortID, mounts: ownFiles, flags: flags)
         }
         result.ports = ports
@@ -162,7 +162,6 @@ struct RunNetworking {
         return result
     }
 
-    static func namespacePath(_ id: String, paths: StatePaths) -> String { "\(paths.run)/netns/\(id)" }
 
     /// Once the container record exists (its name is final): wires its
     /// network and writes its /etc files. On failure nothing of it remains.
@@ -188,7 +187,7 @@ struct RunNetworking {
             let network = name == NetworkStore.defaultBridgeName ? try store.defaultBridge().name : name
             files = try ContainerWiring(store: store).wire(WiringRequest(
                 containerID: record.id, containerName: record.name, hostname: hostname,
-                namespacePath: RunNetworking.namespacePath(record.id, paths: paths),
+                namespacePath: paths.pinnedNetworkNamespace(record.id),
                 networks: [NetworkJoin(network: network, aliases: flags.aliases, ipv4Address: ip, macAddress: mac)],
                 ports: ports, dns: flags.dns, dnsSearch: flags.dnsSearch, dnsOptions: flags.dnsOptions,
                 extraHosts: extraHosts))
@@ -204,7 +203,7 @@ struct RunNetworking {
     /// Undoes `finish` for a removed container: published ports, veths,
     /// addresses, the pinned namespace. Safe to repeat.
     static func release(_ record: ContainerRecord, paths: StatePaths) throws {
-        guard case .join(let path) = NetworkMode(record.host.networkMode), path.hasPrefix(paths.run + "/netns/") else { return }
+        guard let path = record.pinnedNetworkNamespace(under: paths) else { return }
         try NetworkAttacher(store: NetworkStore(paths: paths)).release(containerID: record.id, namespaceFile: path)
     }
 
@@ -220,7 +219,7 @@ struct RunNetworking {
         }
         let attacher = NetworkAttacher(store: networks)
         for id in stale.sorted() {
-            try attacher.release(containerID: id, namespaceFile: namespacePath(id, paths: paths))
+            try attacher.release(containerID: id, namespaceFile: paths.pinnedNetworkNamespace(id))
         }
     }
 
