@@ -125,7 +125,11 @@ public final class NetworkStore: Sendable {
 
     /// The network with this name, full id or unique id prefix.
     public func inspect(_ nameOrID: String) throws -> NetworkRecord {
-        let all = try list()
+        try NetworkStore.find(nameOrID, in: list())
+    }
+
+    /// `inspect` over records already listed.
+    static func find(_ nameOrID: String, in all: [NetworkRecord]) throws -> NetworkRecord {
         if let n = all.first(where: { $0.name == nameOrID || $0.id == nameOrID }) { return n }
         let byPrefix = all.filter { $0.id.hasPrefix(nameOrID) }
         if byPrefix.count == 1, !nameOrID.isEmpty { return byPrefix[0] }
@@ -389,6 +393,7 @@ public final class NetworkStore: Sendable {
     /// Rewrites the network's DNS records file atomically; the helper
     /// notices the new file on its next query.
     func writeRecords(_ r: NetworkRecord) throws {
+        if r.isPredefined { return }
         var entries: [(name: String, address: String)] = []
         for e in r.endpoints.values.sorted(by: { $0.containerName < $1.containerName }) {
             var names = [e.containerName, String(e.containerID.prefix(12))] + e.aliases
@@ -399,7 +404,6 @@ public final class NetworkStore: Sendable {
                 if let v6 = e.ipv6 { entries.append((n, v6.description)) }
             }
         }
-        if r.isPredefined { return }
         let text = DNSRecords.render(upstreams: upstreams ?? ResolvConf.hostNameservers(), entries: entries)
         try FileManager.default.createDirectory(atPath: runDirectory(r.id), withIntermediateDirectories: true)
         try writeAtomically(recordsPath(r.id), Data(text.utf8))
