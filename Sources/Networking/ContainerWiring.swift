@@ -68,8 +68,8 @@ public struct ContainerWiring: Sendable {
         do {
             return try attachAll(request)
         } catch {
-            try? NetworkAttacher(store: store).release(containerID: request.containerID,
-                                                       namespaceFile: request.namespacePath)
+            _ = try? NetworkAttacher(store: store).release(containerID: request.containerID,
+                                                           namespaceFile: request.namespacePath)
             throw error
         }
     }

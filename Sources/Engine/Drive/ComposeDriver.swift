@@ -554,21 +554,10 @@ public final class ComposeDriver: ContainerDriver, Sendable {
     /// Undoes wireNetwork: ports, attachments, namespace. Safe to repeat.
     @discardableResult
     func teardown(_ record: ContainerRecord, lazyLinks: Bool = false) throws -> [String] {
-        let publisher = PortPublisher(store: networks)
         // `down` (lazyLinks) removes the networks next, whose removal applies
-        // the rules once for all (`removeNetworks` also when it fails): the
-        // records change now, the nftables transaction waits.
-        try publisher.unpublish(containerID: record.id, applyRules: !lazyLinks)
-        let attacher = NetworkAttacher(store: networks)
-        var left: [String] = []
-        for (network, _) in (try? attacher.endpoints(containerID: record.id)) ?? [] {
-            if let link = try attacher.detach(containerID: record.id, network: network.name, deleteLink: !lazyLinks,
-                                              applyRules: !lazyLinks) {
-                left.append(link)
-            }
-        }
-        try NetworkNamespaceFile.remove(at: netnsPath(record.id))
-        return left
+        // the rules once for all (`removeNetworks` also when it fails).
+        try NetworkAttacher(store: networks).release(containerID: record.id, namespaceFile: netnsPath(record.id),
+                                                     lazyLinks: lazyLinks)
     }
 
     // MARK: Healthchecks
