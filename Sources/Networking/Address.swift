@@ -44,18 +44,8 @@ public struct IPv4Address: Hashable, Sendable, Comparable, CustomStringConvertib
 
     public static func < (a: Self, b: Self) -> Bool { a.value < b.value }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let a = IPv4Address(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "invalid IPv4 address \(text)"))
-        }
-        self = a
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(description)
-    }
+    public init(from decoder: any Decoder) throws { self = try decodeText(decoder, "IPv4 address") { IPv4Address($0) } }
+    public func encode(to encoder: any Encoder) throws { try encodeText(description, to: encoder) }
 }
 
 /// An IPv4 network in CIDR form (`172.18.0.0/16`); the address is masked.
@@ -107,18 +97,8 @@ public struct IPv4Subnet: Hashable, Sendable, CustomStringConvertible, Codable {
 
     public var description: String { "\(network)/\(prefix)" }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let s = IPv4Subnet(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "invalid subnet \(text)"))
-        }
-        self = s
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(description)
-    }
+    public init(from decoder: any Decoder) throws { self = try decodeText(decoder, "subnet") { IPv4Subnet($0) } }
+    public func encode(to encoder: any Encoder) throws { try encodeText(description, to: encoder) }
 }
 
 /// An IPv6 address as 16 bytes.
@@ -175,18 +155,8 @@ public struct IPv6Address: Hashable, Sendable, CustomStringConvertible, Codable 
         return hex(g[..<bestStart]) + "::" + hex(g[(bestStart + bestLen)...])
     }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let a = IPv6Address(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "invalid IPv6 address \(text)"))
-        }
-        self = a
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(description)
-    }
+    public init(from decoder: any Decoder) throws { self = try decodeText(decoder, "IPv6 address") { IPv6Address($0) } }
+    public func encode(to encoder: any Encoder) throws { try encodeText(description, to: encoder) }
 }
 
 /// An IPv6 network in CIDR form; the address is masked.
@@ -232,18 +202,8 @@ public struct IPv6Subnet: Hashable, Sendable, CustomStringConvertible, Codable {
 
     public var description: String { "\(network)/\(prefix)" }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let s = IPv6Subnet(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "invalid subnet \(text)"))
-        }
-        self = s
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(description)
-    }
+    public init(from decoder: any Decoder) throws { self = try decodeText(decoder, "subnet") { IPv6Subnet($0) } }
+    public func encode(to encoder: any Encoder) throws { try encodeText(description, to: encoder) }
 }
 
 /// A 48-bit Ethernet address.
@@ -278,18 +238,8 @@ public struct MACAddress: Hashable, Sendable, CustomStringConvertible, Codable {
         bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: ":")
     }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let a = MACAddress(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "invalid MAC address \(text)"))
-        }
-        self = a
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(description)
-    }
+    public init(from decoder: any Decoder) throws { self = try decodeText(decoder, "MAC address") { MACAddress($0) } }
+    public func encode(to encoder: any Encoder) throws { try encodeText(description, to: encoder) }
 }
 
 /// The host side of a published port: an IPv4 or an IPv6 address. The
@@ -344,16 +294,22 @@ public enum HostAddress: Hashable, Sendable, Codable, CustomStringConvertible {
         }
     }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let a = HostAddress(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "invalid host address \(text)"))
-        }
-        self = a
-    }
+    public init(from decoder: any Decoder) throws { self = try decodeText(decoder, "host address") { HostAddress($0) } }
+    public func encode(to encoder: any Encoder) throws { try encodeText(description, to: encoder) }
+}
 
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(description)
+/// Decodes a value stored as its text (the address types above); `kind`
+/// names it in the error.
+func decodeText<T>(_ decoder: any Decoder, _ kind: String, _ parse: (String) -> T?) throws -> T {
+    let text = try decoder.singleValueContainer().decode(String.self)
+    guard let value = parse(text) else {
+        throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "invalid \(kind) \(text)"))
     }
+    return value
+}
+
+/// Encodes a value as its text.
+func encodeText(_ text: String, to encoder: any Encoder) throws {
+    var c = encoder.singleValueContainer()
+    try c.encode(text)
 }

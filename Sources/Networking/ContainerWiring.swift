@@ -68,8 +68,8 @@ public struct ContainerWiring: Sendable {
         do {
             return try attachAll(request)
         } catch {
-            try? NetworkAttacher(store: store).release(containerID: request.containerID,
-                                                       namespaceFile: request.namespacePath)
+            _ = try? NetworkAttacher(store: store).release(containerID: request.containerID,
+                                                           namespaceFile: request.namespacePath)
             throw error
         }
     }
@@ -89,7 +89,7 @@ public struct ContainerWiring: Sendable {
             let bindings = try publisher.preflight(request.ports, ipv6: first.record.plan.subnet6 != nil)
             try publisher.publish(containerID: request.containerID, network: first.record.name, bindings: bindings)
         }
-        let gateway = first?.record.plan.gateway.description
+        let gateway = first.map { ResolvConf.hostGateway(for: $0.record).description }
         let extra = request.extraHosts.map { e in
             (name: e.name, address: e.address == "host-gateway" ? (gateway ?? "127.0.0.1") : e.address)
         }
@@ -104,8 +104,8 @@ public struct ContainerWiring: Sendable {
         if let first, !first.record.isPredefined {
             // User-defined networks: berth's DNS helper on the gateway, as
             // Docker's embedded DNS.
-            resolv = ResolvConf.text(nameservers: request.dns.isEmpty ? [first.record.plan.gateway.description] : request.dns,
-                                     search: request.dnsSearch, options: request.dnsOptions)
+            resolv = ResolvConf.resolvConf(for: first.record, dns: request.dns, search: request.dnsSearch,
+                                           options: request.dnsOptions)
         } else {
             resolv = NetworkEtcFiles.resolvConf(host: NetworkEtcFiles.hostResolvConf(), dns: request.dns, search: request.dnsSearch,
                                          options: request.dnsOptions)

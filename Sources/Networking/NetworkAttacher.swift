@@ -169,13 +169,23 @@ public struct NetworkAttacher: Sendable {
     /// Everything berth wired for a removed container: its published ports,
     /// its endpoints on every network (veths deleted) and its pinned
     /// namespace file. Safe to repeat; for removals outside compose
-    /// (`berth rm` of a compose container).
-    public func release(containerID: String, namespaceFile: String?) throws {
-        try PortPublisher(store: store).unpublish(containerID: containerID)
+    /// (`berth rm` of a compose container). With `lazyLinks` (compose
+    /// `down`, which removes the networks next, whose removal applies the
+    /// rules once for all) the records change now, the nftables transaction
+    /// waits, and the veths are left to the kernel (see `detach`); returns
+    /// their names for `awaitLinksGone`.
+    @discardableResult
+    public func release(containerID: String, namespaceFile: String?, lazyLinks: Bool = false) throws -> [String] {
+        try PortPublisher(store: store).unpublish(containerID: containerID, applyRules: !lazyLinks)
+        var left: [String] = []
         for (network, _) in try endpoints(containerID: containerID) {
-            try detach(containerID: containerID, network: network.name)
+            if let link = try detach(containerID: containerID, network: network.name, deleteLink: !lazyLinks,
+                                     applyRules: !lazyLinks) {
+                left.append(link)
+            }
         }
         if let namespaceFile { try NetworkNamespaceFile.remove(at: namespaceFile) }
+        return left
     }
 
     /// The networks a container is attached to, with its endpoint on each.

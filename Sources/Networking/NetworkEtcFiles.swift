@@ -80,7 +80,7 @@ public struct NetworkEtcFiles: Hashable, Sendable {
 
     /// Whether a nameserver address is a loopback one (127.0.0.0/8, ::1).
     static func isLoopback(_ address: String) -> Bool {
-        if let v4 = IPv4Address(address) { return v4.description.hasPrefix("127.") }
+        if let v4 = IPv4Address(address) { return v4.isLoopback }
         return address == "::1" || address == "0:0:0:0:0:0:0:1"
     }
 

@@ -125,7 +125,11 @@ public final class NetworkStore: Sendable {
 
     /// The network with this name, full id or unique id prefix.
     public func inspect(_ nameOrID: String) throws -> NetworkRecord {
-        let all = try list()
+        try NetworkStore.find(nameOrID, in: list())
+    }
+
+    /// `inspect` over records already listed.
+    static func find(_ nameOrID: String, in all: [NetworkRecord]) throws -> NetworkRecord {
         if let n = all.first(where: { $0.name == nameOrID || $0.id == nameOrID }) { return n }
         let byPrefix = all.filter { $0.id.hasPrefix(nameOrID) }
         if byPrefix.count == 1, !nameOrID.isEmpty { return byPrefix[0] }
@@ -162,22 +166,12 @@ public final class NetworkStore: Sendable {
                     let routes = IPAM.parseRoutes((try? Sys.readFile("/proc/net/route")) ?? "")
                     let plan = try IPAM.plan(options.ipam, hostRoutes: routes, taken: taken, seed: idBytes)
                     let links = LinkControl(try NetlinkSocket())
-                    // 02:42 + four bytes of the id: locally administered, stable.
-                    let mac = MACAddress(unchecked: [0x02, 0x42] + idBytes.prefix(4))
-                    try links.createBridge(bridge, mtu: options.mtu, mac: mac)
-                    undo.append { _ = try? links.deleteIfPresent(bridge) }
-                    let index = try links.index(of: bridge)
-                    try links.addAddress(plan.gateway, prefix: plan.subnet.prefix, index: index, name: bridge)
-                    try links.addAddress(plan.loopbackAlias, prefix: 32, index: index, name: bridge)
-                    if let s6 = plan.subnet6, let g6 = plan.gateway6 {
-                        try links.addAddress6(g6, prefix: s6.prefix, index: index, name: bridge)
-                        if let a6 = plan.loopbackAlias6 { try links.addAddress6(a6, prefix: 128, index: index, name: bridge) }
-                    }
-                    try links.setUp(index, name: bridge)
-                    record = NetworkRecord(id: id, name: name, driver: "bridge", created: NetworkStore.now(),
-                                           labels: options.labels, isInternal: options.isInternal, plan: plan,
-                                           bridge: bridge, mtu: options.mtu, endpoints: [:],
-                                           predefined: options.predefined ? true : nil)
+                    let r = NetworkRecord(id: id, name: name, driver: "bridge", created: NetworkStore.now(),
+                                          labels: options.labels, isInternal: options.isInternal, plan: plan,
+                                          bridge: bridge, mtu: options.mtu, endpoints: [:],
+                                          predefined: options.predefined ? true : nil)
+                    try addBridge(r, links) { undo.append { _ = try? links.deleteIfPresent(bridge) } }
+                    record = r
                 }
                 guard let r = record else { throw NetworkError("network \(name): no address plan") }
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -326,11 +320,20 @@ public final class NetworkStore: Sendable {
     /// Creates a stored network's bridge with its addresses, up.
     func bringUpBridge(_ r: NetworkRecord, _ links: LinkControl) throws {
         guard try links.link(named: r.bridge) == nil else { return }
+        try addBridge(r, links)
+        if !r.isInternal { _ = try NFTables.enableIPv4Forwarding() }
+    }
+
+    /// Creates the bridge of `r` with its addresses, up; `created` runs as
+    /// soon as the link exists (for the caller's undo).
+    func addBridge(_ r: NetworkRecord, _ links: LinkControl, created: () -> Void = {}) throws {
         let idBytes = stride(from: 0, to: 8, by: 2).compactMap { i -> UInt8? in
             let s = r.id.index(r.id.startIndex, offsetBy: i)
             return UInt8(r.id[s..<r.id.index(s, offsetBy: 2)], radix: 16)
         }
+        // 02:42 + four bytes of the id: locally administered, stable.
         try links.createBridge(r.bridge, mtu: r.mtu, mac: MACAddress(unchecked: [0x02, 0x42] + idBytes))
+        created()
         let index = try links.index(of: r.bridge)
         try links.addAddress(r.plan.gateway, prefix: r.plan.subnet.prefix, index: index, name: r.bridge)
         try links.addAddress(r.plan.loopbackAlias, prefix: 32, index: index, name: r.bridge)
@@ -339,7 +342,6 @@ public final class NetworkStore: Sendable {
             if let a6 = r.plan.loopbackAlias6 { try links.addAddress6(a6, prefix: 128, index: index, name: r.bridge) }
         }
         try links.setUp(index, name: r.bridge)
-        if !r.isInternal { _ = try NFTables.enableIPv4Forwarding() }
     }
 
     func teardown(_ r: NetworkRecord) throws {
@@ -389,6 +391,7 @@ public final class NetworkStore: Sendable {
     /// Rewrites the network's DNS records file atomically; the helper
     /// notices the new file on its next query.
     func writeRecords(_ r: NetworkRecord) throws {
+        if r.isPredefined { return }
         var entries: [(name: String, address: String)] = []
         for e in r.endpoints.values.sorted(by: { $0.containerName < $1.containerName }) {
             var names = [e.containerName, String(e.containerID.prefix(12))] + e.aliases
@@ -399,7 +402,6 @@ public final class NetworkStore: Sendable {
                 if let v6 = e.ipv6 { entries.append((n, v6.description)) }
             }
         }
-        if r.isPredefined { return }
         let text = DNSRecords.render(upstreams: upstreams ?? ResolvConf.hostNameservers(), entries: entries)
         try FileManager.default.createDirectory(atPath: runDirectory(r.id), withIntermediateDirectories: true)
         try writeAtomically(recordsPath(r.id), Data(text.utf8))

@@ -60,11 +60,12 @@ public struct PortPublisher: Sendable {
     /// checked again under the lock.
     public func publish(containerID: String, network: String, bindings: [PortBinding]) throws {
         try store.withLock {
-            var net = try store.inspect(network)
+            let all = try store.list()
+            var net = try NetworkStore.find(network, in: all)
             guard var e = net.endpoints[containerID] else {
                 throw NetworkError("container \(containerID) is not attached to network \(net.name)")
             }
-            let others = try store.list().flatMap { n in
+            let others = all.flatMap { n in
                 n.endpoints.values.filter { !(n.id == net.id && $0.containerID == containerID) }.flatMap(\.ports)
             }
             for b in bindings {

@@ -160,13 +160,8 @@ extension ComposeDriver {
             }
         }
         let created = try containers.create(record)
-        do {
+        try complete(created) {
             try wireNetwork(created, service: svc, extraPorts: ports, serviceAlias: overrides.useAliases)
-            try markComplete(created.id)
-        } catch {
-            _ = try? teardown(created)
-            try? containers.remove(id: created.id)
-            throw error
         }
         return name
     }

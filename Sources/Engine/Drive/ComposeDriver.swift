@@ -82,16 +82,11 @@ public final class ComposeDriver: ContainerDriver, Sendable {
         let record = try makeRecord(svc, number: number, name: containerName)
         let created = try containers.create(record)
         remember([created])
-        do {
+        try complete(created) {
             let fields = ConfigFields.flatten(svc.definition).sorted { $0.key < $1.key }
                 .map { "\($0.key)\t\($0.value.replacingOccurrences(of: "\n", with: "\\n"))" }.joined(separator: "\n")
             try fields.write(toFile: containers.directory(created.id) + "/compose-fields", atomically: true, encoding: .utf8)
             try wireNetwork(created, service: svc)
-            try markComplete(created.id)
-        } catch {
-            _ = try? teardown(created)
-            try? containers.remove(id: created.id)
-            throw error
         }
         return containerName
     }
@@ -235,10 +230,20 @@ public final class ComposeDriver: ContainerDriver, Sendable {
     /// without it.
     static let completeMarker = "compose-complete"
 
-    func markComplete(_ id: String) throws {
-        let path = containers.directory(id) + "/" + Self.completeMarker
-        guard FileManager.default.createFile(atPath: path, contents: nil) else {
-            throw EngineError(service: nil, "cannot write \(path)")
+    /// Finishes a created container: runs `wiring`, then writes the
+    /// completion marker; when either fails, undoes the wiring and removes
+    /// the container again.
+    func complete(_ created: ContainerRecord, wiring: () throws -> Void) throws {
+        do {
+            try wiring()
+            let path = containers.directory(created.id) + "/" + Self.completeMarker
+            guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                throw EngineError(service: nil, "cannot write \(path)")
+            }
+        } catch {
+            _ = try? teardown(created)
+            try? containers.remove(id: created.id)
+            throw error
         }
     }
 
@@ -549,21 +554,10 @@ public final class ComposeDriver: ContainerDriver, Sendable {
     /// Undoes wireNetwork: ports, attachments, namespace. Safe to repeat.
     @discardableResult
     func teardown(_ record: ContainerRecord, lazyLinks: Bool = false) throws -> [String] {
-        let publisher = PortPublisher(store: networks)
         // `down` (lazyLinks) removes the networks next, whose removal applies
-        // the rules once for all (`removeNetworks` also when it fails): the
-        // records change now, the nftables transaction waits.
-        try publisher.unpublish(containerID: record.id, applyRules: !lazyLinks)
-        let attacher = NetworkAttacher(store: networks)
-        var left: [String] = []
-        for (network, _) in (try? attacher.endpoints(containerID: record.id)) ?? [] {
-            if let link = try attacher.detach(containerID: record.id, network: network.name, deleteLink: !lazyLinks,
-                                              applyRules: !lazyLinks) {
-                left.append(link)
-            }
-        }
-        try NetworkNamespaceFile.remove(at: netnsPath(record.id))
-        return left
+        // the rules once for all (`removeNetworks` also when it fails).
+        try NetworkAttacher(store: networks).release(containerID: record.id, namespaceFile: netnsPath(record.id),
+                                                     lazyLinks: lazyLinks)
     }
 
     // MARK: Healthchecks
