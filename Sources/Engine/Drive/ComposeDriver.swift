@@ -66,7 +66,6 @@ public final class ComposeDriver: ContainerDriver, Sendable {
         project.volumes[key]?.name ?? "\(project.name)_\(key)"
     }
 
-    func netnsPath(_ id: String) -> String { "\(paths.run)/netns/\(id)" }
 
     // MARK: ContainerDriver
 
@@ -468,7 +467,7 @@ public final class ComposeDriver: ContainerDriver, Sendable {
             // Resolved at every start, so a restart finds the namespace again.
             host.networkMode = NetworkMode.container(id: sharing.id).text
         } else {
-            host.networkMode = svc.networkMode == "host" ? "host" : "ns:" + netnsPath(id)
+            host.networkMode = svc.networkMode == "host" ? "host" : "ns:" + paths.pinnedNetworkNamespace(id)
         }
 
         let restart: RestartPolicy = switch svc.restart {
@@ -536,7 +535,7 @@ public final class ComposeDriver: ContainerDriver, Sendable {
             let ports = joins.isEmpty ? [] : try svc.ports.map(Self.portRequest) + extraPorts
             files = try ContainerWiring(store: networks).wire(WiringRequest(
                 containerID: record.id, containerName: record.name, hostname: record.host.hostname,
-                namespacePath: netnsPath(record.id), networks: joins, ports: ports, dns: svc.dns,
+                namespacePath: paths.pinnedNetworkNamespace(record.id), networks: joins, ports: ports, dns: svc.dns,
                 dnsSearch: svc.dnsSearch, dnsOptions: svc.dnsOpt, extraHosts: extraHosts))
         }
         try files.write(to: directory)
@@ -556,7 +555,7 @@ public final class ComposeDriver: ContainerDriver, Sendable {
     func teardown(_ record: ContainerRecord, lazyLinks: Bool = false) throws -> [String] {
         // `down` (lazyLinks) removes the networks next, whose removal applies
         // the rules once for all (`removeNetworks` also when it fails).
-        try NetworkAttacher(store: networks).release(containerID: record.id, namespaceFile: netnsPath(record.id),
+        try NetworkAttacher(store: networks).release(containerID: record.id, namespaceFile: paths.pinnedNetworkNamespace(record.id),
                                                      lazyLinks: lazyLinks)
     }
 
