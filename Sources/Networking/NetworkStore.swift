@@ -208,21 +208,28 @@ public final class NetworkStore: Sendable {
         }
     }
 
-    /// Deletes a network's bridge and stops its DNS helper ahead of `remove`,
-    /// when every endpoint left on it belongs to `leaving` (containers being
-    /// removed): deleting a bridge waits for the kernel (two RCU grace
-    /// periods and two RCU barriers, 30–60 ms here), which `down` overlaps
-    /// with the container removals. The record, addresses plan and rules
-    /// stay until `remove`; a crash in between leaves a record whose bridge
-    /// is gone, which `remove` still removes and `ensureUp` (the next attach)
-    /// brings back. Returns whether the bridge was retired.
+    /// Deletes the bridges of the networks `which` picks whose endpoints all
+    /// belong to `leaving` (containers being removed), stops their DNS
+    /// helpers and applies the rules without them, ahead of `remove`:
+    /// deleting a bridge waits for the kernel (two RCU grace periods and two
+    /// RCU barriers, 30–60 ms here), which `down` overlaps with the container
+    /// removals, and the bridges and the rules go at the same time. The
+    /// records stay until `remove`, with the rules marked pending; a crash
+    /// in between leaves records whose bridges are gone, which `remove`
+    /// still removes and `ensureUp` (the next attach) brings back. Returns
+    /// the names of the networks retired.
     @discardableResult
-    public func retireBridge(_ nameOrID: String, leaving: Set<String>) throws -> Bool {
-        let r = try withLock { try inspect(nameOrID) }
-        guard Set(r.endpoints.keys).isSubset(of: leaving) else { return false }
-        try DNSHelper.stop(pidFile: pidPath(r.id), records: recordsPath(r.id))
-        _ = try LinkControl(try NetlinkSocket()).deleteIfPresent(r.bridge)
-        return true
+    public func retireBridges(where which: (NetworkRecord) -> Bool, leaving: Set<String>) throws -> [String] {
+        let retiring = try withLock { try list() }.filter { which($0) && Set($0.endpoints.keys).isSubset(of: leaving) }
+        guard !retiring.isEmpty else { return [] }
+        for r in retiring { try DNSHelper.stop(pidFile: pidPath(r.id), records: recordsPath(r.id)) }
+        let ids = Set(retiring.map(\.id))
+        var jobs: [@Sendable () throws -> Void] = [{ try self.withLock { try self.applyRules(excluding: ids) } }]
+        for r in retiring {
+            jobs.append { _ = try LinkControl(try NetlinkSocket()).deleteIfPresent(r.bridge) }
+        }
+        try inParallel(jobs)
+        return retiring.map(\.name)
     }
 
     /// Renders and applies berth's nftables rules from the stored state
@@ -279,7 +286,7 @@ public final class NetworkStore: Sendable {
     /// a reboot empties /run and the bridges, or after a crash): bridge with
     /// its addresses, rules, DNS records and helper. Cheap when all is there.
     public func ensureUp(_ nameOrID: String) throws {
-        try withLock { try ensureUpLocked(try inspect(nameOrID)) }
+        _ = try withLock { try ensureUpLocked(try inspect(nameOrID)) }
     }
 
     /// Returns the record as it is now (a dormant one may get a new plan).
@@ -346,11 +353,17 @@ public final class NetworkStore: Sendable {
 
     func teardown(_ r: NetworkRecord) throws {
         try DNSHelper.stop(pidFile: pidPath(r.id), records: recordsPath(r.id))
-        let links = LinkControl(try NetlinkSocket())
-        // Deleting the bridge removes its addresses and connected routes.
-        try links.deleteIfPresent(r.bridge)
+        // Deleting the bridge (which takes its addresses and connected
+        // routes with it) waits for the kernel; the rules without this
+        // network go in meanwhile. The record goes last: a crash before
+        // leaves it for the next `remove` or `prune` (rules marked pending).
+        try inParallel([
+            { _ = try LinkControl(try NetlinkSocket()).deleteIfPresent(r.bridge) },
+            { try self.applyRules(excluding: [r.id]) },
+        ])
         try FileManager.default.removeItem(atPath: recordPath(r.id))
-        try applyRules()
+        // The rules were rendered from the records as they are now.
+        unlink(rulesPendingPath)
         try? FileManager.default.removeItem(atPath: runDirectory(r.id))
     }
 
@@ -371,9 +384,12 @@ public final class NetworkStore: Sendable {
 
     var rulesPendingPath: String { directory + "/.rules-pending" }
 
-    /// Re-renders and applies berth's nftables table from the stored state.
-    func applyRules() throws {
-        let all = try list()
+    /// Re-renders and applies berth's nftables table from the stored state,
+    /// without the networks in `excluding` (being removed; the rules count
+    /// as pending until their records are gone).
+    func applyRules(excluding: Set<String> = []) throws {
+        if !excluding.isEmpty { markRulesPending() }
+        let all = try list().filter { !excluding.contains($0.id) }
         var ports: [RulePort] = []
         for n in all {
             for e in n.endpoints.values {
@@ -385,7 +401,7 @@ public final class NetworkStore: Sendable {
         }
         let live = all.filter { $0.dormant != true }
         try NFTables.apply(table: tableName, networks: live.map(\.ruleNetwork), ports: ports)
-        unlink(rulesPendingPath)
+        if excluding.isEmpty { unlink(rulesPendingPath) }
     }
 
     /// Rewrites the network's DNS records file atomically; the helper

@@ -11,6 +11,37 @@ import Testing
         #expect(RuleSet.render(table: "berth_x", networks: [], ports: []) == "add table inet berth_x\ndelete table inet berth_x\n")
     }
 
+    struct ModeCase: CustomTestStringConvertible, Sendable {
+        var name: String
+        var mode: RuleSet.Mode
+        var networks: [RuleNetwork]
+        /// The transaction's first line, or nil for no transaction at all.
+        var firstLine: String?
+        var testDescription: String { name }
+    }
+
+    @Test(arguments: [
+        ModeCase(name: "create with networks defines the table", mode: .create, networks: [web], firstLine: "table inet berth_x {"),
+        ModeCase(name: "create without networks does nothing", mode: .create, networks: [], firstLine: nil),
+        ModeCase(name: "update with networks flushes and refills", mode: .update, networks: [web], firstLine: "flush table inet berth_x"),
+        ModeCase(name: "update without networks deletes the table", mode: .update, networks: [], firstLine: "delete table inet berth_x"),
+        ModeCase(name: "replace always starts from nothing", mode: .replace, networks: [web], firstLine: "add table inet berth_x"),
+    ])
+    func modes(_ c: ModeCase) {
+        let text = RuleSet.render(table: "berth_x", networks: c.networks, ports: [], mode: c.mode)
+        #expect(text.split(separator: "\n").first.map(String.init) == c.firstLine)
+        if !c.networks.isEmpty {
+            // Same chains and rules whatever the way there.
+            let body = RuleSet.render(table: "berth_x", networks: c.networks, ports: [], mode: .create)
+            #expect(text.hasSuffix(body))
+        }
+    }
+
+    @Test func modeFollowsTheLiveTable() {
+        #expect(RuleSet.mode(tableExists: true) == .update)
+        #expect(RuleSet.mode(tableExists: false) == .create)
+    }
+
     @Test func rendersIPv6BindingsInTheIP6Family() {
         let net = RuleNetwork(bridge: "brt-cccc3333", subnet: IPv4Subnet("172.20.0.0/24")!, subnet6: IPv6Subnet("fd00:1::/64")!,
                               gateway6: IPv6Address("fd00:1::1"), loopbackAlias: IPv4Address(172, 20, 0, 254), isInternal: false)

@@ -311,12 +311,11 @@ public final class ComposeDriver: ContainerDriver, Sendable {
 
     /// `down`, once every container it removes has stopped: deletes the
     /// bridges of the project's networks that only those containers use
-    /// (see `NetworkStore.retireBridge`), while their removals run.
+    /// (see `NetworkStore.retireBridges`), while their removals run.
     public func retireBridges(leaving ids: Set<String>) async throws {
         try await blocking {
-            for network in try self.networks.list() where network.labels[ProjectLabels.project] == self.project.name {
-                try self.networks.retireBridge(network.name, leaving: ids)
-            }
+            let project = self.project.name
+            try self.networks.retireBridges(where: { $0.labels[ProjectLabels.project] == project }, leaving: ids)
         }
     }
 

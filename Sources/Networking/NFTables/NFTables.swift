@@ -15,24 +15,49 @@ public enum NFTables {
     @discardableResult
     public static func run(_ commands: String, json: Bool = false, handles: Bool = false) throws -> String {
         let lib = try NFTablesLibrary.shared()
-        guard let ctx = lib.ctxNew(UInt32(NFT_CTX_DEFAULT)) else {
-            throw SystemError("nft_ctx_new", errno: ENOMEM)
+        return try session.lock.withLock {
+            let ctx: OpaquePointer
+            if let c = session.context {
+                ctx = c
+            } else {
+                guard let c = lib.ctxNew(UInt32(NFT_CTX_DEFAULT)) else {
+                    throw SystemError("nft_ctx_new", errno: ENOMEM)
+                }
+                _ = lib.bufferOutput(c)
+                _ = lib.bufferError(c)
+                session.context = c
+                ctx = c
+            }
+            var flags: UInt32 = 0
+            if json { flags |= UInt32(NFT_CTX_OUTPUT_JSON) }
+            if handles { flags |= UInt32(NFT_CTX_OUTPUT_HANDLE) }
+            lib.outputSetFlags(ctx, flags)
+            let rc = lib.runCmdFromBuffer(ctx, commands)
+            // Reading a buffer also empties it for the next command.
+            let out = lib.getOutputBuffer(ctx).map { String(cString: $0) } ?? ""
+            let err = lib.getErrorBuffer(ctx).map { String(cString: $0) } ?? ""
+            if rc != 0 {
+                // A failed command may leave the context's cache behind the
+                // kernel: the next command starts from a fresh one.
+                lib.ctxFree(ctx)
+                session.context = nil
+                throw CommandError(commands: commands, message: err.isEmpty ? "error \(rc)" : err)
+            }
+            return out
         }
-        defer { lib.ctxFree(ctx) }
-        var flags: UInt32 = 0
-        if json { flags |= UInt32(NFT_CTX_OUTPUT_JSON) }
-        if handles { flags |= UInt32(NFT_CTX_OUTPUT_HANDLE) }
-        lib.outputSetFlags(ctx, flags)
-        _ = lib.bufferOutput(ctx)
-        _ = lib.bufferError(ctx)
-        let rc = lib.runCmdFromBuffer(ctx, commands)
-        let out = lib.getOutputBuffer(ctx).map { String(cString: $0) } ?? ""
-        if rc != 0 {
-            let err = lib.getErrorBuffer(ctx).map { String(cString: $0) } ?? "error \(rc)"
-            throw CommandError(commands: commands, message: err)
-        }
-        return out
     }
+
+    /// The process's libnftables context, created at the first command and
+    /// closed only when the process exits. Closing an nftables netlink
+    /// socket waits until the kernel has freed what the last transaction
+    /// deleted (an RCU grace period, ~10 ms here); with one socket per
+    /// process that wait happens at most once, at exit, and by then the
+    /// command has usually spent that time on other work.
+    private final class Session: @unchecked Sendable {
+        let lock = NSLock()
+        var context: OpaquePointer?
+    }
+    private static let session = Session()
 
     /// A rule in another owner's chain carrying berth's compat comment.
     public struct TaggedRule: Hashable, Sendable {
@@ -84,18 +109,28 @@ public enum NFTables {
         parseForeign(json: try run("list ruleset", json: true, handles: true))
     }
 
-    /// Replaces berth's table and its compat rules in foreign drop-policy
-    /// forward chains in one transaction.
+    /// Gives berth's table the rules for `networks` and `ports` (removes it
+    /// when there are none) and replaces its compat rules in foreign
+    /// drop-policy forward chains, in one transaction; none when berth has
+    /// nothing in the ruleset and nothing to put there.
     public static func apply(table: String, networks: [RuleNetwork], ports: [RulePort]) throws {
         let foreign = try foreignState()
-        var commands = ""
         let tag = RuleSet.compatComment(table: table)
-        for r in foreign.taggedRules where r.comment == tag {
-            commands += "delete rule \(r.family) \(r.table) \(r.chain) handle \(r.handle)\n"
+        let stale = foreign.taggedRules.filter { $0.comment == tag }
+            .map { "delete rule \($0.family) \($0.table) \($0.chain) handle \($0.handle)\n" }.joined()
+        let compat = RuleSet.renderCompat(table: table, chains: foreign.dropChains, bridges: networks.map(\.bridge))
+        let exists = foreign.tables.contains("inet \(table)")
+        let commands = stale + RuleSet.render(table: table, networks: networks, ports: ports,
+                                              mode: RuleSet.mode(tableExists: exists)) + compat
+        if commands.isEmpty { return }
+        do {
+            try run(commands)
+        } catch is CommandError where exists {
+            // A table berth did not leave in this shape (another version's
+            // chains, or changed by hand): replace it whole. The failed
+            // transaction changed nothing.
+            try run(stale + RuleSet.render(table: table, networks: networks, ports: ports, mode: .replace) + compat)
         }
-        commands += RuleSet.render(table: table, networks: networks, ports: ports)
-        commands += RuleSet.renderCompat(table: table, chains: foreign.dropChains, bridges: networks.map(\.bridge))
-        try run(commands)
     }
 
     /// The kernel's IPv4 forwarding switch: berth turns it on with its first

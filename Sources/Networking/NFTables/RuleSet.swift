@@ -82,11 +82,33 @@ public enum RuleSet {
     /// Comment tagging berth's accept rules in other owners' chains.
     public static func compatComment(table: String) -> String { "berth-compat:\(table)" }
 
-    /// The text of one nft transaction that replaces berth's table with the
-    /// rules for `networks` and `ports` (or deletes it when there are no
-    /// networks). `add table` first makes `delete table` safe when absent.
-    public static func render(table: String, networks: [RuleNetwork], ports: [RulePort]) -> String {
-        var out = "add table inet \(table)\ndelete table inet \(table)\n"
+    /// How a transaction gets from the live table to the wanted one.
+    public enum Mode: Sendable {
+        /// Delete the table (whatever it holds) and define it again; `add
+        /// table` first makes `delete table` safe when it is absent.
+        case replace
+        /// The table is absent: define it (only additions, which the kernel
+        /// commits without freeing anything).
+        case create
+        /// The table exists with berth's chains: flush its rules and add the
+        /// new ones. The base chains stay registered, which saves the kernel
+        /// unhooking and hooking them again (~10 ms per transaction here).
+        case update
+    }
+
+    /// The mode for a live table that exists or not.
+    public static func mode(tableExists: Bool) -> Mode { tableExists ? .update : .create }
+
+    /// The text of one nft transaction that gives berth's table the rules for
+    /// `networks` and `ports`, or removes the table when there are no
+    /// networks (empty text when there is nothing to do).
+    public static func render(table: String, networks: [RuleNetwork], ports: [RulePort], mode: Mode = .replace) -> String {
+        var out: String
+        switch mode {
+        case .replace: out = "add table inet \(table)\ndelete table inet \(table)\n"
+        case .create: out = ""
+        case .update: out = networks.isEmpty ? "delete table inet \(table)\n" : "flush table inet \(table)\n"
+        }
         if networks.isEmpty { return out }
         out += "table inet \(table) {\n"
         let nets = networks.sorted { $0.bridge < $1.bridge }

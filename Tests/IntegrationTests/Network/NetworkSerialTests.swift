@@ -310,6 +310,35 @@ struct NetworkSerialTests {
         return (ns, "198.18.\(third).2")
     }
 
+    /// berth updates its table in place (flush, then the new rules); a table
+    /// not in the shape berth left it in (a base chain changed by hand) is
+    /// replaced whole at the next change, and the last removal deletes it.
+    @Test func aTableChangedByHandIsReplacedWhole() async throws {
+        try await withTestRoot { t in
+            let store = t.networkStore()
+            let a = try network(t, store, "\(t.prefix)_a")
+            let table = store.tableName
+            try NFTables.run("""
+                flush chain inet \(table) forward
+                delete chain inet \(table) forward
+                add chain inet \(table) forward { type filter hook forward priority 10; policy accept; }
+                """)
+            #expect(try Host.ruleset().contains("type filter hook forward priority filter + 10; policy accept;"))
+            let b = try network(t, store, "\(t.prefix)_b")
+            let rules = try Host.ruleset()
+            #expect(rules.contains("type filter hook forward priority filter; policy accept;"))
+            #expect(!rules.contains("priority filter + 10"))
+            for n in [a, b] { #expect(rules.contains("oifname \"\(n.bridge)\" drop")) }
+            // In place: the second network's removal keeps the table and the first's rules.
+            try store.remove(b.name)
+            let after = try Host.ruleset()
+            #expect(after.contains("oifname \"\(a.bridge)\" drop"))
+            #expect(!after.contains(b.bridge))
+            try store.remove(a.name)
+            #expect(!(try Host.ruleset()).contains("table inet \(table)"))
+        }
+    }
+
     @Test func networksAreIsolatedAndInternalHasNoWayOut() async throws {
         try await withTestRoot { t in
             let store = t.networkStore()
