@@ -176,6 +176,9 @@ public struct NetworkAttacher: Sendable {
     /// their names for `awaitLinksGone`.
     @discardableResult
     public func release(containerID: String, namespaceFile: String?, lazyLinks: Bool = false) throws -> [String] {
+        // Lazy: unpinned first, the namespace (and its veth) starts going
+        // while the records change, which waits for the store's lock.
+        if lazyLinks, let namespaceFile { try NetworkNamespaceFile.remove(at: namespaceFile) }
         try PortPublisher(store: store).unpublish(containerID: containerID, applyRules: !lazyLinks)
         var left: [String] = []
         for (network, _) in try endpoints(containerID: containerID) {
@@ -184,7 +187,7 @@ public struct NetworkAttacher: Sendable {
                 left.append(link)
             }
         }
-        if let namespaceFile { try NetworkNamespaceFile.remove(at: namespaceFile) }
+        if !lazyLinks, let namespaceFile { try NetworkNamespaceFile.remove(at: namespaceFile) }
         return left
     }
 
