@@ -115,7 +115,6 @@ import Testing
                 chain postrouting_nat {
                     type nat hook postrouting priority srcnat; policy accept;
                     oifname "brt-aaaa1111" ct status dnat ip saddr 172.18.0.0/24 masquerade
-                    oifname "brt-aaaa1111" ct status dnat fib saddr type local masquerade
                     ip saddr 172.18.0.0/24 oifname != "brt-aaaa1111" masquerade
                     oifname "brt-bbbb2222" ct status dnat ip saddr 172.19.0.0/24 masquerade
                     oifname "brt-bbbb2222" ct status dnat fib saddr type local masquerade

@@ -171,8 +171,8 @@ public enum RuleSet {
 
         var post: [String] = []
         for n in nets {
-            // Hairpin: a container (or the host) reaching a published port on its
-            // own network must see replies come back through the host.
+            // Hairpin: a container reaching a published port on its own network
+            // must see replies come back through the host.
             post.append("oifname \(q(n.bridge)) ct status dnat ip saddr \(n.subnet) masquerade")
             if let s6 = n.subnet6, let g6 = n.gateway6 {
                 // Not masquerade: IPv6 source selection may pick the bridge's
@@ -180,8 +180,14 @@ public enum RuleSet {
                 post.append("oifname \(q(n.bridge)) ct status dnat ip6 saddr \(s6) snat ip6 to \(g6)")
                 post.append("oifname \(q(n.bridge)) ct status dnat meta nfproto ipv6 fib saddr type local snat ip6 to \(g6)")
             }
-            post.append("oifname \(q(n.bridge)) ct status dnat fib saddr type local masquerade")
-            if !n.isInternal {
+            if n.isInternal {
+                // The host's own connections: a container on an internal
+                // network has no route back to the host's other addresses.
+                // Elsewhere they need no NAT (the container answers through
+                // its gateway, the host, whose conntrack undoes the DNAT),
+                // which spares every connection a second NAT binding.
+                post.append("oifname \(q(n.bridge)) ct status dnat fib saddr type local masquerade")
+            } else {
                 post.append("ip saddr \(n.subnet) oifname != \(q(n.bridge)) masquerade")
                 if let s6 = n.subnet6 {
                     post.append("ip6 saddr \(s6) oifname != \(q(n.bridge)) masquerade")

@@ -235,6 +235,15 @@ struct NetworkSerialTests {
 
             #expect(try fetchFromHost("127.0.0.1", p1) == "published")
             #expect(try fetchFromHost("\(net.plan.gateway)", p1) == "published")
+            // The host's own address outside berth (eth0's): kernel DNAT, replies through the host.
+            let hostAddress = try Host.run("/usr/sbin/ip", ["-4", "-o", "addr", "show", "scope", "global"]).stdout
+                .split(separator: "\n").map { $0.split(separator: " ") }
+                .first { $0.count > 3 && !$0[1].hasPrefix("brt") }
+                .map { String($0[3].split(separator: "/")[0]) }
+            if let hostAddress {
+                #expect(try fetchFromHost(hostAddress, p1) == "published")
+                #expect(try fetchFromHost(hostAddress, bindings[1].hostPort) == nil)
+            }
             #expect(try fetchFromHost("127.0.0.1", bindings[1].hostPort) == "loopback only")
             // Loopback-only binding is not reachable on the bridge address.
             #expect(try fetchFromHost("\(net.plan.gateway)", bindings[1].hostPort) == nil)
