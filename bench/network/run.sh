@@ -4,7 +4,7 @@
 #  2. wrk against busybox httpd in a network namespace: straight to the
 #     container address vs through the published port on 127.0.0.1 (berth's
 #     stateless loopback path) and on the host's address (kernel DNAT).
-# Usage: sudo bench/network/run.sh [seconds per wrk run, default 5]
+# Usage: sudo [ROUNDS=3] bench/network/run.sh [seconds per wrk run, default 5]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:-5}
@@ -38,9 +38,35 @@ cip=$("$bin/berth-netbench" setup "$root" "$run" "$sleeper" "$port")
 nsenter --net=/proc/$sleeper/ns/net busybox httpd -f -p 80 -h "$work/www" & httpd=$!
 sleep 0.2
 hostip=$(ip -4 -o addr show scope global | awk '$2 !~ /^brt/ {sub("/.*","",$4); print $4; exit}')
-for file in small big; do
-    for target in "$cip:80" "127.0.0.1:$port" "$hostip:$port"; do
-        printf '%-8s %-22s ' "$file" "$target"
-        wrk -t2 -c32 -d"${secs}s" "http://$target/$file" | awk '/Requests\/sec/ {r=$2} /Transfer\/sec/ {t=$2} END {printf "%10s req/s %12s/s\n", r, t}'
+# ROUNDS rounds, each running every target once in turn, so that a change of
+# load during the run hits all paths alike; medians and ratios to the direct
+# path at the end.
+rounds=${ROUNDS:-3}
+results=$work/results
+for round in $(seq 1 "$rounds"); do
+    for file in small big; do
+        for target in direct:$cip:80 loopback:127.0.0.1:$port dnat:$hostip:$port; do
+            name=${target%%:*} addr=${target#*:}
+            out=$(wrk -t2 -c32 -d"${secs}s" "http://$addr/$file")
+            req=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+            # Bytes per second, from wrk's "Transfer/sec: 1.50GB".
+            bytes=$(echo "$out" | awk '/Transfer\/sec/ {v=$2; u=v; sub(/[0-9.]+/, "", u); sub(/[A-Za-z]+/, "", v);
+                m = (u == "KB") ? 1024 : (u == "MB") ? 1048576 : (u == "GB") ? 1073741824 : 1; printf "%.0f", v * m}')
+            printf 'round %d  %-5s  %-8s %-22s %10s req/s %8.2f MB/s\n' "$round" "$file" "$name" "$addr" "$req" \
+                "$(echo "$bytes" | awk '{print $1 / 1048576}')"
+            echo "$file $name $req $bytes" >> "$results"
+        done
     done
 done
+echo "== medians over $rounds rounds (ratio to direct)"
+python3 - "$results" <<'PY'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1])]
+def med(file, name, col):
+    return statistics.median(float(r[col]) for r in rows if r[0] == file and r[1] == name)
+for file, col, unit, scale in (("small", 2, "req/s", 1), ("big", 3, "MB/s", 1 / 1048576)):
+    base = med(file, "direct", col)
+    for name in ("direct", "loopback", "dnat"):
+        v = med(file, name, col)
+        print(f"{file:5}  {name:8}  {v * scale:10.1f} {unit:5}  {v / base:5.2f}x")
+PY
