@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <sched.h>
 #include <spawn.h>
 #include <signal.h>
@@ -133,3 +134,70 @@ pid_t cm_spawn_detached(const char *path, char *const argv[], char *const envp[]
     return pid;
 }
 
+
+struct cm_fs_batch {
+    const int *ops;
+    const char *const *paths;
+    const int *fds;
+    int count;
+    int stride;
+    int *errors;
+};
+
+struct cm_fs_worker {
+    struct cm_fs_batch *batch;
+    int first;
+};
+
+static void *cm_fs_work(void *arg) {
+    struct cm_fs_worker *w = arg;
+    struct cm_fs_batch *b = w->batch;
+    for (int i = w->first; i < b->count; i += b->stride) {
+        int r;
+        switch (b->ops[i]) {
+        case CM_OP_UNLINK: r = unlink(b->paths[i]); break;
+        case CM_OP_RMDIR: r = rmdir(b->paths[i]); break;
+        case CM_OP_FSYNC: r = fsync(b->fds[i]); break;
+        default: r = -1; errno = EINVAL; break;
+        }
+        b->errors[i] = (r == 0 || (b->ops[i] != CM_OP_FSYNC && errno == ENOENT)) ? 0 : errno;
+    }
+    return NULL;
+}
+
+int cm_parallel_fs(const int *ops, const char *const *paths, const int *fds, int count, int *failed) {
+    enum { max_threads = 16 };
+    if (count <= 0) return 0;
+    int errors_small[64];
+    int *errors = count <= 64 ? errors_small : calloc((size_t)count, sizeof(int));
+    if (!errors) return ENOMEM;
+    int threads = count < max_threads ? count : max_threads;
+    struct cm_fs_batch batch = { ops, paths, fds, count, threads, errors };
+    struct cm_fs_worker workers[max_threads];
+    pthread_t ids[max_threads];
+    int started[max_threads];
+    /* Worker 0 is this thread; a thread that cannot be created leaves its
+       share to the calling thread afterwards. */
+    for (int t = 1; t < threads; t++) {
+        workers[t].batch = &batch;
+        workers[t].first = t;
+        started[t] = pthread_create(&ids[t], NULL, cm_fs_work, &workers[t]) == 0;
+    }
+    workers[0].batch = &batch;
+    workers[0].first = 0;
+    cm_fs_work(&workers[0]);
+    for (int t = 1; t < threads; t++) {
+        if (started[t]) pthread_join(ids[t], NULL);
+        else cm_fs_work(&workers[t]);
+    }
+    int result = 0;
+    for (int i = 0; i < count; i++) {
+        if (errors[i] != 0) {
+            result = errors[i];
+            if (failed) *failed = i;
+            break;
+        }
+    }
+    if (errors != errors_small) free(errors);
+    return result;
+}
