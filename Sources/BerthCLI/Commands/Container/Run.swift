@@ -10,7 +10,9 @@ import Glibc
 /// `berth run`: create a container and start it; without `-d`, attach and
 /// exit with the container's exit code (125 when berth fails, 126 when the
 /// command cannot be executed, 127 when it is not found).
-struct RunCommand: ParsableCommand {
+/// Synchronous from start to end (it blocks in poll, never on a task), so
+/// it runs on the main thread: no concurrency runtime threads are started.
+struct RunCommand: MainThreadCommand {
     static let configuration = CommandConfiguration(
         commandName: "run", abstract: "Create and run a new container from an image",
         helpNames: [.long])
