@@ -73,7 +73,10 @@ public struct StartFailure: Error, Equatable, Sendable, CustomStringConvertible 
 /// monitor never creates namespaces or mounts itself (tests can start an
 /// ordinary process through their own implementation).
 public protocol ContainerStarter {
-    func start(_ record: ContainerRecord, stdio: ProcessStdio) throws(StartFailure) -> StartedProcess
+    /// `settingUp` gets the process's pid while it still sets itself up
+    /// (see `Launcher.spawn`'s `whileSettingUp`); the start may fail after it.
+    func start(_ record: ContainerRecord, stdio: ProcessStdio,
+               settingUp: (Int32) -> Void) throws(StartFailure) -> StartedProcess
 }
 
 /// Starts the container through the runtime core: `LaunchPlan.make` from
@@ -86,7 +89,8 @@ public struct LauncherStarter: ContainerStarter {
 
     public init(store: ContainerStore? = nil) { self.store = store }
 
-    public func start(_ stored: ContainerRecord, stdio: ProcessStdio) throws(StartFailure) -> StartedProcess {
+    public func start(_ stored: ContainerRecord, stdio: ProcessStdio,
+                      settingUp: (Int32) -> Void) throws(StartFailure) -> StartedProcess {
         let plan: LaunchPlan
         var record = stored
         do {
@@ -116,7 +120,8 @@ public struct LauncherStarter: ContainerStarter {
         }
         do {
             let spawned = try Launcher.spawn(plan, stdio: LaunchStdio(stdin: stdio.stdin, stdout: stdio.stdout,
-                                                                      stderr: stdio.stderr, windowSize: stdio.windowSize))
+                                                                      stderr: stdio.stderr, windowSize: stdio.windowSize),
+                                       whileSettingUp: settingUp)
             return StartedProcess(pid: spawned.pid, pidfd: spawned.pidfd ?? -1, cgroup: spawned.cgroup,
                                   ptyMaster: spawned.ptyMaster)
         } catch let e as SystemError where e.operation == "execve" && e.object != LaunchPlan.initPath {
