@@ -1,8 +1,9 @@
 // CMonitor: the few lines of C the container monitor needs — signal
 // handlers that only write to a pipe, variadic kernel calls Swift cannot
-// call (ioctl, prctl, syscall), and posix_spawn of the detached monitor.
-// It never allocates in a signal handler and never runs Swift code in a
-// forked child (container processes are started by CRuntime).
+// call (ioctl, prctl, syscall), posix_spawn of the detached monitor, and
+// batches of file-system calls run on short-lived threads (joined before
+// returning). It never allocates in a signal handler and never runs Swift
+// code in a forked child (container processes are started by CRuntime).
 #ifndef BERTH_CMONITOR_H
 #define BERTH_CMONITOR_H
 
