@@ -178,11 +178,17 @@ int cm_parallel_fs(const int *ops, const char *const *paths, const int *fds, int
     int started[max_threads];
     /* Worker 0 is this thread; a thread that cannot be created leaves its
        share to the calling thread afterwards. */
+    /* Each thread makes one or two system calls: a small stack (not
+       glibc's 8 MiB default, mapped and unmapped each time) is plenty. */
+    pthread_attr_t attr;
+    int have_attr = pthread_attr_init(&attr) == 0;
+    if (have_attr) pthread_attr_setstacksize(&attr, 64 * 1024);
     for (int t = 1; t < threads; t++) {
         workers[t].batch = &batch;
         workers[t].first = t;
-        started[t] = pthread_create(&ids[t], NULL, cm_fs_work, &workers[t]) == 0;
+        started[t] = pthread_create(&ids[t], have_attr ? &attr : NULL, cm_fs_work, &workers[t]) == 0;
     }
+    if (have_attr) pthread_attr_destroy(&attr);
     workers[0].batch = &batch;
     workers[0].first = 0;
     cm_fs_work(&workers[0]);
