@@ -40,9 +40,22 @@ struct RunCommand: MainThreadCommand {
                                   paths: state.paths)
         }
         let created = try translated(exitCode: 125) { try ctx.store.create(record) }
+        // In the foreground the monitor is spawned first and starts up (on
+        // the other CPU) while the network and the /etc files are set up; it
+        // starts the process only when this command attaches, after that.
+        var launch: ContainerOperations.MonitorLaunch?
+        if !detach {
+            do {
+                launch = try ctx.operations.spawnMonitor(created, deferStart: true)
+            } catch {
+                try? ctx.store.remove(id: created.id)
+                throw UserError("Error response from daemon: failed to create task for container: \(error)", exitCode: 125)
+            }
+        }
         do {
             try networking.finish(created, directory: ctx.store.directory(created.id), paths: state.paths)
         } catch {
+            launch?.cancel()
             try? ctx.store.remove(id: created.id)
             throw UserError("Error response from daemon: failed to set up container networking: \(error)", exitCode: 125)
         }
@@ -60,7 +73,7 @@ struct RunCommand: MainThreadCommand {
             }
             return
         }
-        let outcome = try translated(exitCode: 125) { try ctx.operations.start(created, deferStart: true) }
+        let outcome = launch?.outcome() ?? .failed(exitCode: 125, message: "berth-monitor was not started")
         switch outcome {
         case .failed(let code, let message):
             if created.autoRemove {
