@@ -91,6 +91,8 @@ public final class ContainerMonitor {
         }
         if deferStart {
             report(readyFD, "ready")
+            // Idle until the first attach: get the start ready meanwhile.
+            starter.prepare(record)
         } else {
             switch startProcess() {
             case .success(let pid): report(readyFD, "started \(pid)")

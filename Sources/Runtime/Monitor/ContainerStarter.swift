@@ -77,47 +77,91 @@ public protocol ContainerStarter {
     /// (see `Launcher.spawn`'s `whileSettingUp`); the start may fail after it.
     func start(_ record: ContainerRecord, stdio: ProcessStdio,
                settingUp: (Int32) -> Void) throws(StartFailure) -> StartedProcess
+
+    /// Work for the next `start` of `record` that has no effect outside
+    /// the container's own directory, done while the monitor waits for
+    /// its first attach (a `--defer-start` monitor is idle then). Errors
+    /// are left for `start` to report.
+    func prepare(_ record: ContainerRecord)
+}
+
+extension ContainerStarter {
+    public func prepare(_ record: ContainerRecord) {}
 }
 
 /// Starts the container through the runtime core: `LaunchPlan.make` from
 /// the record, then `Launcher.spawn` (namespaces, overlay root, mounts,
 /// cgroup with the record's limits, Docker's capabilities and seccomp).
-public struct LauncherStarter: ContainerStarter {
+public final class LauncherStarter: ContainerStarter {
     /// Resolves `container:<id>` network modes (at every start: the other
     /// container may have been restarted with a new process).
     let store: ContainerStore?
+    /// From `prepare`: the plan for the next start of this record.
+    private var prepared: (record: ContainerRecord, plan: LaunchPlan)?
 
     public init(store: ContainerStore? = nil) { self.store = store }
+
+    /// Creates the layer directories, builds the plan and compiles its
+    /// seccomp filter (cached for the process) ahead of the start. Not for
+    /// `container:` network modes: those are resolved at the start itself.
+    public func prepare(_ record: ContainerRecord) {
+        if case .container = NetworkMode(record.host.networkMode) { return }
+        guard let plan = try? plan(for: record) else { return }
+        _ = try? SeccompFilterCache.shared.filter(for: plan.seccomp, capabilities: plan.capabilities.effective)
+        _ = try? CgroupHierarchy.system()
+        prepared = (record, plan)
+    }
+
+    /// The layer directories and the plan (the part of a start that touches
+    /// nothing outside the container's directory).
+    private func plan(for record: ContainerRecord) throws -> LaunchPlan {
+        if let ov = record.overlay {
+            // The container's own layer and the mount point (mounted inside its
+            // namespace only); the upper directory becomes the container's `/`:
+            // 0755, also for containers made while it was 0700.
+            try ov.prepareDirectories(mountPoint: record.rootfs)
+            // A `--rm` container's layer is mounted volatile (see Rootfs.volatile);
+            // overlayfs refuses a second mount while the marker of the
+            // first is in its scratch directory `work/work`, which it
+            // empties at every mount anyway. The layer is thrown away when
+            // the container is removed, so a start after a lost monitor
+            // may reuse it.
+            if record.autoRemove { try StateFile.removeTree(ov.workDir + "/work") }
+        }
+        return try ContainerLaunch.plan(for: record, devices: true)
+    }
 
     public func start(_ stored: ContainerRecord, stdio: ProcessStdio,
                       settingUp: (Int32) -> Void) throws(StartFailure) -> StartedProcess {
         let plan: LaunchPlan
         var record = stored
+        let ready = prepared
+        prepared = nil
         do {
-            if case .container(let id) = NetworkMode(record.host.networkMode) {
-                guard let store else { throw NetworkModeError("cannot resolve network mode container:\(id)") }
-                guard let target = try? store.record(id: id) else {
-                    throw NetworkModeError("cannot join network of container \(id.prefix(12)): no such container")
-                }
-                record.host.networkMode = try store.sharedNetworkMode(of: target).text
+            if let ready, ready.record == stored {
+                plan = ready.plan
+            } else {
+                plan = try startPlan(for: &record)
             }
-            if let ov = record.overlay {
-                // The container's own layer and the mount point (mounted inside its
-                // namespace only); the upper directory becomes the container's `/`:
-                // 0755, also for containers made while it was 0700.
-                try ov.prepareDirectories(mountPoint: record.rootfs)
-                // A `--rm` container's layer is mounted volatile (see Rootfs.volatile);
-                // overlayfs refuses a second mount while the marker of the
-                // first is in its scratch directory `work/work`, which it
-                // empties at every mount anyway. The layer is thrown away when
-                // the container is removed, so a start after a lost monitor
-                // may reuse it.
-                if record.autoRemove { try StateFile.removeTree(ov.workDir + "/work") }
-            }
-            plan = try ContainerLaunch.plan(for: record, devices: true)
         } catch {
             throw StartFailure(exitCode: 125, message: "\(error)")
         }
+        return try launch(plan, stdio: stdio, settingUp: settingUp)
+    }
+
+    private func startPlan(for record: inout ContainerRecord) throws -> LaunchPlan {
+        if case .container(let id) = NetworkMode(record.host.networkMode) {
+            guard let store else { throw NetworkModeError("cannot resolve network mode container:\(id)") }
+            guard let target = try? store.record(id: id) else {
+                throw NetworkModeError("cannot join network of container \(id.prefix(12)): no such container")
+            }
+            record.host.networkMode = try store.sharedNetworkMode(of: target).text
+        }
+        return try plan(for: record)
+    }
+
+    private func launch(_ plan: LaunchPlan, stdio: ProcessStdio,
+                        settingUp: (Int32) -> Void) throws(StartFailure) -> StartedProcess {
         do {
             let spawned = try Launcher.spawn(plan, stdio: LaunchStdio(stdin: stdio.stdin, stdout: stdio.stdout,
                                                                       stderr: stdio.stderr, windowSize: stdio.windowSize),
