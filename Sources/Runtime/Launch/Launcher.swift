@@ -117,9 +117,13 @@ public enum Launcher {
     /// up (mounts, pivot_root, capabilities, seccomp, exec), on this thread,
     /// in parallel with it: work that needs the pid but not the exec (the
     /// monitor records the start there). The start may still fail after it.
+    /// `cgroup`: the plan's cgroup, created already (`Cgroup.create` with
+    /// `plan.cgroup`); it is used instead of creating it here and, as one
+    /// created here, removed when the spawn fails.
     public static func spawn(_ plan: LaunchPlan, stdio: LaunchStdio,
                              beforeStart: ((Int32) throws -> Void)? = nil,
-                             whileSettingUp: (Int32) -> Void = { _ in }) throws -> SpawnedContainer {
+                             whileSettingUp: (Int32) -> Void = { _ in },
+                             cgroup created: Cgroup? = nil) throws -> SpawnedContainer {
         let filter = try SeccompFilterCache.shared.filter(for: plan.seccomp, capabilities: plan.capabilities.effective)
         let arena = CArena()
         var cfg = try ConfigBuilder.config(for: plan, stdio: stdio, filter: filter, arena: arena)
@@ -131,7 +135,7 @@ public enum Launcher {
         var cgroup: Cgroup?
         var join: CgroupJoin?
         if let spec = plan.cgroup {
-            let cg = try Cgroup.create(spec, hierarchy: .system())
+            let cg = try created ?? Cgroup.create(spec, hierarchy: .system())
             cgroup = cg
             do { join = try CgroupJoin(cg) } catch {
                 try? cg.destroy()

@@ -103,6 +103,7 @@ public final class ContainerMonitor {
         // pages go (they fault back in from the page cache when used).
         _ = cm_release_startup_text()
         while !done { step() }
+        starter.discardPrepared()
         unlink(store.socketPath(record.id))
         return finalCode
     }

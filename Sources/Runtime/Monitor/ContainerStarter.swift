@@ -83,10 +83,14 @@ public protocol ContainerStarter {
     /// its first attach (a `--defer-start` monitor is idle then). Errors
     /// are left for `start` to report.
     func prepare(_ record: ContainerRecord)
+
+    /// Undoes a `prepare` that no `start` used (the monitor exits first).
+    func discardPrepared()
 }
 
 extension ContainerStarter {
     public func prepare(_ record: ContainerRecord) {}
+    public func discardPrepared() {}
 }
 
 /// Starts the container through the runtime core: `LaunchPlan.make` from
@@ -96,20 +100,29 @@ public final class LauncherStarter: ContainerStarter {
     /// Resolves `container:<id>` network modes (at every start: the other
     /// container may have been restarted with a new process).
     let store: ContainerStore?
-    /// From `prepare`: the plan for the next start of this record.
-    private var prepared: (record: ContainerRecord, plan: LaunchPlan)?
+    /// From `prepare`: the plan for the next start of this record, and its cgroup.
+    private var prepared: (record: ContainerRecord, plan: LaunchPlan, cgroup: Cgroup?)?
 
     public init(store: ContainerStore? = nil) { self.store = store }
 
-    /// Creates the layer directories, builds the plan and compiles its
-    /// seccomp filter (cached for the process) ahead of the start. Not for
-    /// `container:` network modes: those are resolved at the start itself.
+    /// Creates the layer directories, builds the plan, compiles its seccomp
+    /// filter (cached for the process) and creates its cgroup with the
+    /// limits ahead of the start. Not for `container:` network modes: those
+    /// are resolved at the start itself. The cgroup of a monitor that dies
+    /// before the start is removed with the container (`ContainerOperations.remove`
+    /// removes the cgroup of a container whose monitor is gone).
     public func prepare(_ record: ContainerRecord) {
+        discardPrepared()
         if case .container = NetworkMode(record.host.networkMode) { return }
         guard let plan = try? plan(for: record) else { return }
         _ = try? SeccompFilterCache.shared.filter(for: plan.seccomp, capabilities: plan.capabilities.effective)
-        _ = try? CgroupHierarchy.system()
-        prepared = (record, plan)
+        let cgroup = plan.cgroup.flatMap { spec in (try? CgroupHierarchy.system()).flatMap { try? Cgroup.create(spec, hierarchy: $0) } }
+        prepared = (record, plan, cgroup)
+    }
+
+    public func discardPrepared() {
+        try? prepared?.cgroup?.destroy()
+        prepared = nil
     }
 
     /// The layer directories and the plan (the part of a start that touches
@@ -135,18 +148,20 @@ public final class LauncherStarter: ContainerStarter {
                       settingUp: (Int32) -> Void) throws(StartFailure) -> StartedProcess {
         let plan: LaunchPlan
         var record = stored
-        let ready = prepared
-        prepared = nil
-        do {
-            if let ready, ready.record == stored {
-                plan = ready.plan
-            } else {
+        var cgroup: Cgroup?
+        if let ready = prepared, ready.record == stored {
+            plan = ready.plan
+            cgroup = ready.cgroup
+            prepared = nil
+        } else {
+            discardPrepared()
+            do {
                 plan = try startPlan(for: &record)
+            } catch {
+                throw StartFailure(exitCode: 125, message: "\(error)")
             }
-        } catch {
-            throw StartFailure(exitCode: 125, message: "\(error)")
         }
-        return try launch(plan, stdio: stdio, settingUp: settingUp)
+        return try launch(plan, stdio: stdio, settingUp: settingUp, cgroup: cgroup)
     }
 
     private func startPlan(for record: inout ContainerRecord) throws -> LaunchPlan {
@@ -160,12 +175,12 @@ public final class LauncherStarter: ContainerStarter {
         return try plan(for: record)
     }
 
-    private func launch(_ plan: LaunchPlan, stdio: ProcessStdio,
-                        settingUp: (Int32) -> Void) throws(StartFailure) -> StartedProcess {
+    private func launch(_ plan: LaunchPlan, stdio: ProcessStdio, settingUp: (Int32) -> Void,
+                        cgroup: Cgroup?) throws(StartFailure) -> StartedProcess {
         do {
             let spawned = try Launcher.spawn(plan, stdio: LaunchStdio(stdin: stdio.stdin, stdout: stdio.stdout,
                                                                       stderr: stdio.stderr, windowSize: stdio.windowSize),
-                                       whileSettingUp: settingUp)
+                                       whileSettingUp: settingUp, cgroup: cgroup)
             return StartedProcess(pid: spawned.pid, pidfd: spawned.pidfd ?? -1, cgroup: spawned.cgroup,
                                   ptyMaster: spawned.ptyMaster)
         } catch let e as SystemError where e.operation == "execve" && e.object != LaunchPlan.initPath {

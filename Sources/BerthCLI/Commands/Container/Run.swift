@@ -55,8 +55,10 @@ struct RunCommand: MainThreadCommand {
         do {
             try networking.finish(created, directory: ctx.store.directory(created.id), paths: state.paths)
         } catch {
+            // The monitor may have created the cgroup already: `remove`
+            // (monitor gone) takes it too.
             launch?.cancel()
-            try? ctx.store.remove(id: created.id)
+            if launch == nil || (try? ctx.operations.remove(created, force: true)) == nil { try? ctx.store.remove(id: created.id) }
             throw UserError("Error response from daemon: failed to set up container networking: \(error)", exitCode: 125)
         }
         if detach {
