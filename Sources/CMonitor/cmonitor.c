@@ -21,6 +21,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 static int signal_pipe_fd = -1;
@@ -140,28 +141,34 @@ struct cm_fs_batch {
     const char *const *paths;
     const int *fds;
     int count;
-    int stride;
+    int next;     /* the next entry to take (atomic) */
     int *errors;
 };
 
-struct cm_fs_worker {
-    struct cm_fs_batch *batch;
-    int first;
-};
+static double cm_now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* Runs one entry; returns 0 when there was none left. */
+static int cm_fs_one(struct cm_fs_batch *b) {
+    int i = __atomic_fetch_add(&b->next, 1, __ATOMIC_RELAXED);
+    if (i >= b->count) return 0;
+    int r;
+    switch (b->ops[i]) {
+    case CM_OP_UNLINK: r = unlink(b->paths[i]); break;
+    case CM_OP_RMDIR: r = rmdir(b->paths[i]); break;
+    case CM_OP_FSYNC: r = fsync(b->fds[i]); break;
+    default: r = -1; errno = EINVAL; break;
+    }
+    b->errors[i] = (r == 0 || (b->ops[i] != CM_OP_FSYNC && errno == ENOENT)) ? 0 : errno;
+    return 1;
+}
 
 static void *cm_fs_work(void *arg) {
-    struct cm_fs_worker *w = arg;
-    struct cm_fs_batch *b = w->batch;
-    for (int i = w->first; i < b->count; i += b->stride) {
-        int r;
-        switch (b->ops[i]) {
-        case CM_OP_UNLINK: r = unlink(b->paths[i]); break;
-        case CM_OP_RMDIR: r = rmdir(b->paths[i]); break;
-        case CM_OP_FSYNC: r = fsync(b->fds[i]); break;
-        default: r = -1; errno = EINVAL; break;
-        }
-        b->errors[i] = (r == 0 || (b->ops[i] != CM_OP_FSYNC && errno == ENOENT)) ? 0 : errno;
-    }
+    struct cm_fs_batch *b = arg;
+    while (cm_fs_one(b)) {}
     return NULL;
 }
 
@@ -171,31 +178,30 @@ int cm_parallel_fs(const int *ops, const char *const *paths, const int *fds, int
     int errors_small[64];
     int *errors = count <= 64 ? errors_small : calloc((size_t)count, sizeof(int));
     if (!errors) return ENOMEM;
-    int threads = count < max_threads ? count : max_threads;
-    struct cm_fs_batch batch = { ops, paths, fds, count, threads, errors };
-    struct cm_fs_worker workers[max_threads];
+    struct cm_fs_batch batch = { ops, paths, fds, count, 0, errors };
     pthread_t ids[max_threads];
-    int started[max_threads];
-    /* Worker 0 is this thread; a thread that cannot be created leaves its
-       share to the calling thread afterwards. */
-    /* Each thread makes one or two system calls: a small stack (not
-       glibc's 8 MiB default, mapped and unmapped each time) is plenty. */
-    pthread_attr_t attr;
-    int have_attr = pthread_attr_init(&attr) == 0;
-    if (have_attr) pthread_attr_setstacksize(&attr, 64 * 1024);
-    for (int t = 1; t < threads; t++) {
-        workers[t].batch = &batch;
-        workers[t].first = t;
-        started[t] = pthread_create(&ids[t], have_attr ? &attr : NULL, cm_fs_work, &workers[t]) == 0;
+    int helpers = 0;
+    /* One at a time while the device answers quickly (threads would only
+       cost); once a call has waited for it (> 0.5 ms), helpers take the
+       rest so that the waits overlap. */
+    for (;;) {
+        double before = cm_now_ms();
+        if (!cm_fs_one(&batch)) break;
+        int left = count - __atomic_load_n(&batch.next, __ATOMIC_RELAXED);
+        if (helpers == 0 && left > 1 && cm_now_ms() - before > 0.5) {
+            /* Each helper makes a few system calls: a small stack (not
+               glibc's 8 MiB default, mapped and unmapped each time). */
+            pthread_attr_t attr;
+            int have_attr = pthread_attr_init(&attr) == 0;
+            if (have_attr) pthread_attr_setstacksize(&attr, 64 * 1024);
+            int want = left - 1 < max_threads ? left - 1 : max_threads;
+            while (helpers < want && pthread_create(&ids[helpers], have_attr ? &attr : NULL, cm_fs_work, &batch) == 0) {
+                helpers++;
+            }
+            if (have_attr) pthread_attr_destroy(&attr);
+        }
     }
-    if (have_attr) pthread_attr_destroy(&attr);
-    workers[0].batch = &batch;
-    workers[0].first = 0;
-    cm_fs_work(&workers[0]);
-    for (int t = 1; t < threads; t++) {
-        if (started[t]) pthread_join(ids[t], NULL);
-        else cm_fs_work(&workers[t]);
-    }
+    for (int t = 0; t < helpers; t++) pthread_join(ids[t], NULL);
     int result = 0;
     for (int i = 0; i < count; i++) {
         if (errors[i] != 0) {

@@ -54,11 +54,11 @@ int cm_restore_termios(int fd, const void *saved);
 /// or -1 (errno).
 pid_t cm_spawn_detached(const char *path, char *const argv[], char *const envp[], int ready_fd);
 
-/// Runs one file-system call per entry on up to 16 threads at once and
-/// joins them all before returning (the caller is single-threaded again).
-/// On this kind of storage every unlink/rmdir/fsync waits for the device
-/// (online discard, no journal): issued together they overlap instead of
-/// adding up. `ops[i]`: CM_OP_UNLINK / CM_OP_RMDIR on `paths[i]`,
+/// Runs one file-system call per entry, one after the other while each
+/// returns quickly; once one has waited for the device (> 0.5 ms: online
+/// discard on a journal-less ext4, a busy disk) up to 16 helper threads take
+/// the rest, so that the waits overlap instead of adding up. Helpers are
+/// joined before returning (the caller is single-threaded again). `ops[i]`: CM_OP_UNLINK / CM_OP_RMDIR on `paths[i]`,
 /// CM_OP_FSYNC on `fds[i]` (the other array may be NULL). Returns 0, or
 /// the errno of the first entry that failed (ENOENT counts as done for
 /// unlink and rmdir) with its index in `*failed`.

@@ -64,9 +64,9 @@ public enum StateFile {
     }
 
     /// Several files, each written as `writeAtomically` without `durable`
-    /// (temp file, fsync, rename: never torn), with the fsyncs issued
-    /// together (`cm_parallel_fs`) so that they cost about one device round
-    /// trip instead of one each. On failure no temp file is left; files
+    /// (temp file, fsync, rename: never torn), with the fsyncs batched by
+    /// `cm_parallel_fs`: when the device is slow they overlap and cost
+    /// about one device round trip instead of one each. On failure no temp file is left; files
     /// already renamed stay.
     public static func writeAtomically(files: [(path: String, bytes: [UInt8])], mode: mode_t = 0o644) throws {
         var temps: [(fd: Int32, temp: String, path: String)] = []
@@ -162,8 +162,8 @@ public enum StateFile {
         }
     }
 
-    /// `removeTree` in three rounds of system calls issued together
-    /// (`cm_parallel_fs`): every non-directory, then every directory below
+    /// `removeTree` in three batches for `cm_parallel_fs` (overlapping
+    /// when the device is slow): every non-directory, then every directory below
     /// the top one (deeper ones are first renamed to be children of the
     /// top, so that each is empty once the files are gone), then the top.
     /// On storage where each unlink or rmdir waits for the device (online
@@ -205,7 +205,7 @@ public enum StateFile {
         }
     }
 
-    /// Unlinks or removes every path at once (see `cm_parallel_fs`).
+    /// Unlinks or removes every path (see `cm_parallel_fs`).
     private static func concurrently(_ entries: [(op: Int, path: String)]) throws {
         if entries.isEmpty { return }
         let cPaths = entries.map { strdup($0.path) }
