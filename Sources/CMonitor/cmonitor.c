@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <sched.h>
 #include <spawn.h>
 #include <signal.h>
@@ -20,6 +21,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 static int signal_pipe_fd = -1;
@@ -133,3 +135,81 @@ pid_t cm_spawn_detached(const char *path, char *const argv[], char *const envp[]
     return pid;
 }
 
+
+struct cm_fs_batch {
+    const int *ops;
+    const char *const *paths;
+    const int *fds;
+    int count;
+    int next;     /* the next entry to take (atomic) */
+    int *errors;
+};
+
+static double cm_now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* Runs one entry; returns 0 when there was none left. */
+static int cm_fs_one(struct cm_fs_batch *b) {
+    int i = __atomic_fetch_add(&b->next, 1, __ATOMIC_RELAXED);
+    if (i >= b->count) return 0;
+    int r;
+    switch (b->ops[i]) {
+    case CM_OP_UNLINK: r = unlink(b->paths[i]); break;
+    case CM_OP_RMDIR: r = rmdir(b->paths[i]); break;
+    case CM_OP_FSYNC: r = fsync(b->fds[i]); break;
+    default: r = -1; errno = EINVAL; break;
+    }
+    b->errors[i] = (r == 0 || (b->ops[i] != CM_OP_FSYNC && errno == ENOENT)) ? 0 : errno;
+    return 1;
+}
+
+static void *cm_fs_work(void *arg) {
+    struct cm_fs_batch *b = arg;
+    while (cm_fs_one(b)) {}
+    return NULL;
+}
+
+int cm_parallel_fs(const int *ops, const char *const *paths, const int *fds, int count, int *failed) {
+    enum { max_threads = 16 };
+    if (count <= 0) return 0;
+    int errors_small[64];
+    int *errors = count <= 64 ? errors_small : calloc((size_t)count, sizeof(int));
+    if (!errors) return ENOMEM;
+    struct cm_fs_batch batch = { ops, paths, fds, count, 0, errors };
+    pthread_t ids[max_threads];
+    int helpers = 0;
+    /* One at a time while the device answers quickly (threads would only
+       cost); once a call has waited for it (> 0.5 ms), helpers take the
+       rest so that the waits overlap. */
+    for (;;) {
+        double before = cm_now_ms();
+        if (!cm_fs_one(&batch)) break;
+        int left = count - __atomic_load_n(&batch.next, __ATOMIC_RELAXED);
+        if (helpers == 0 && left > 1 && cm_now_ms() - before > 0.5) {
+            /* Each helper makes a few system calls: a small stack (not
+               glibc's 8 MiB default, mapped and unmapped each time). */
+            pthread_attr_t attr;
+            int have_attr = pthread_attr_init(&attr) == 0;
+            if (have_attr) pthread_attr_setstacksize(&attr, 64 * 1024);
+            int want = left - 1 < max_threads ? left - 1 : max_threads;
+            while (helpers < want && pthread_create(&ids[helpers], have_attr ? &attr : NULL, cm_fs_work, &batch) == 0) {
+                helpers++;
+            }
+            if (have_attr) pthread_attr_destroy(&attr);
+        }
+    }
+    for (int t = 0; t < helpers; t++) pthread_join(ids[t], NULL);
+    int result = 0;
+    for (int i = 0; i < count; i++) {
+        if (errors[i] != 0) {
+            result = errors[i];
+            if (failed) *failed = i;
+            break;
+        }
+    }
+    if (errors != errors_small) free(errors);
+    return result;
+}

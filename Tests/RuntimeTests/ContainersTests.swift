@@ -236,3 +236,67 @@ import Testing
         #expect(throws: NetworkModeError.self) { try store.sharedNetworkMode(of: orphan) }
     }
 }
+
+@Suite struct StateFileBatchTests {
+    /// A tree shaped like a container's after an overlay mount: files at
+    /// several depths, nested empty directories, a symlink.
+    struct TreeCase: CustomTestStringConvertible, Sendable {
+        let name: String
+        let directories: [String]
+        let files: [String]
+        var testDescription: String { name }
+    }
+
+    static let trees = [
+        TreeCase(name: "container layout",
+                 directories: ["diff", "diff/etc", "work", "work/work", "work/work/incompat", "work/work/incompat/volatile", "rootfs"],
+                 files: ["config.json", "state.json", "lock", "hosts", "diff/etc/hosts", "diff/etc/hostname"]),
+        TreeCase(name: "only files", directories: [], files: ["a", "b", "c"]),
+        TreeCase(name: "empty", directories: [], files: []),
+        TreeCase(name: "deep chain", directories: ["a", "a/b", "a/b/c", "a/b/c/d", "a/b/c/d/e"], files: ["a/b/c/d/e/f"]),
+    ]
+
+    @Test(arguments: trees)
+    func removeTreeConcurrentlyRemovesEverything(_ tree: TreeCase) throws {
+        let dir = try TempDir()
+        let top = dir.path + "/tree"
+        try StateFile.makeDirectories(top)
+        for d in tree.directories { try StateFile.makeDirectories(top + "/" + d) }
+        for f in tree.files { try StateFile.writeAtomically(top + "/" + f, text: f, durable: false) }
+        #expect(symlink("/nonexistent", top + "/link") == 0)
+        try StateFile.removeTreeConcurrently(top)
+        #expect(!StateFile.exists(top))
+        #expect(StateFile.list(dir.path).isEmpty)
+        // Gone already: nothing to do, no error.
+        try StateFile.removeTreeConcurrently(top)
+    }
+
+    @Test func removeTreeConcurrentlyRemovesAPlainFile() throws {
+        let dir = try TempDir()
+        try StateFile.writeAtomically(dir.path + "/f", text: "x", durable: false)
+        try StateFile.removeTreeConcurrently(dir.path + "/f")
+        #expect(!StateFile.exists(dir.path + "/f"))
+    }
+
+    @Test func writesSeveralFilesAtomically() throws {
+        let dir = try TempDir()
+        try StateFile.writeAtomically(dir.path + "/hosts", text: "old\n", durable: false)
+        try StateFile.writeAtomically(files: [(dir.path + "/hosts", Array("127.0.0.1\tlocalhost\n".utf8)),
+                                              (dir.path + "/hostname", Array("abc\n".utf8)),
+                                              (dir.path + "/empty", [])])
+        #expect(try StateFile.readText(dir.path + "/hosts") == "127.0.0.1\tlocalhost\n")
+        #expect(try StateFile.readText(dir.path + "/hostname") == "abc\n")
+        #expect(try StateFile.readText(dir.path + "/empty") == "")
+        // No temp files are left.
+        #expect(StateFile.list(dir.path).sorted() == ["empty", "hostname", "hosts"])
+    }
+
+    @Test func aFailedBatchLeavesNoTempFiles() throws {
+        let dir = try TempDir()
+        #expect(throws: SystemError.self) {
+            try StateFile.writeAtomically(files: [(dir.path + "/a", Array("1".utf8)),
+                                                  (dir.path + "/missing/b", Array("2".utf8))])
+        }
+        #expect(StateFile.list(dir.path).isEmpty)
+    }
+}

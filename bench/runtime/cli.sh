@@ -49,7 +49,8 @@ args=(-n "berth run --rm" "$BIN/berth run --rm busybox true"
       -n "berth run --rm --network none" "$BIN/berth run --rm --network none busybox true")
 if [ -n "${BASELINE:-}" ]; then
     "$BASELINE/berth" run --rm busybox true
-    args+=(-n "berth run --rm (baseline)" "$BASELINE/berth run --rm busybox true")
+    args+=(-n "berth run --rm (baseline)" "$BASELINE/berth run --rm busybox true"
+           -n "berth run --rm --network none (baseline)" "$BASELINE/berth run --rm --network none busybox true")
 fi
 args+=(-n "crun run" "$CRUN" -n "crun wrapper only" "$WRAP")
 

@@ -1,8 +1,9 @@
 // CMonitor: the few lines of C the container monitor needs — signal
 // handlers that only write to a pipe, variadic kernel calls Swift cannot
-// call (ioctl, prctl, syscall), and posix_spawn of the detached monitor.
-// It never allocates in a signal handler and never runs Swift code in a
-// forked child (container processes are started by CRuntime).
+// call (ioctl, prctl, syscall), posix_spawn of the detached monitor, and
+// batches of file-system calls run on short-lived threads (joined before
+// returning). It never allocates in a signal handler and never runs Swift
+// code in a forked child (container processes are started by CRuntime).
 #ifndef BERTH_CMONITOR_H
 #define BERTH_CMONITOR_H
 
@@ -52,5 +53,16 @@ int cm_restore_termios(int fd, const void *saved);
 /// stdin/stdout/stderr on /dev/null and `ready_fd` as fd 3. Returns the pid
 /// or -1 (errno).
 pid_t cm_spawn_detached(const char *path, char *const argv[], char *const envp[], int ready_fd);
+
+/// Runs one file-system call per entry, one after the other while each
+/// returns quickly; once one has waited for the device (> 0.5 ms: online
+/// discard on a journal-less ext4, a busy disk) up to 16 helper threads take
+/// the rest, so that the waits overlap instead of adding up. Helpers are
+/// joined before returning (the caller is single-threaded again). `ops[i]`: CM_OP_UNLINK / CM_OP_RMDIR on `paths[i]`,
+/// CM_OP_FSYNC on `fds[i]` (the other array may be NULL). Returns 0, or
+/// the errno of the first entry that failed (ENOENT counts as done for
+/// unlink and rmdir) with its index in `*failed`.
+enum { CM_OP_UNLINK = 0, CM_OP_RMDIR = 1, CM_OP_FSYNC = 2 };
+int cm_parallel_fs(const int *ops, const char *const *paths, const int *fds, int count, int *failed);
 
 #endif

@@ -183,7 +183,7 @@ public struct ContainerStore: Sendable {
             // config.json first: from here on the container is invisible to lookups.
             let config = configPath(id)
             if unlink(config) != 0 && errno != ENOENT { throw SystemError.current("unlink", config) }
-            try StateFile.removeTree(directory(id))
+            try StateFile.removeTreeConcurrently(directory(id))
             try StateFile.removeTree(runDirectory(id))
         }
     }

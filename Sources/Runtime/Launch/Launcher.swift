@@ -112,8 +112,18 @@ public enum Launcher {
     /// any setup step fails, the child is killed and reaped, its cgroup
     /// removed, and the error thrown (a `SystemError` naming the step's system
     /// call and object, e.g. `mount /data: ENOENT`).
+    ///
+    /// `whileSettingUp` runs once the child has been let go and sets itself
+    /// up (mounts, pivot_root, capabilities, seccomp, exec), on this thread,
+    /// in parallel with it: work that needs the pid but not the exec (the
+    /// monitor records the start there). The start may still fail after it.
+    /// `cgroup`: the plan's cgroup, created already (`Cgroup.create` with
+    /// `plan.cgroup`); it is used instead of creating it here and, as one
+    /// created here, removed when the spawn fails.
     public static func spawn(_ plan: LaunchPlan, stdio: LaunchStdio,
-                             beforeStart: ((Int32) throws -> Void)? = nil) throws -> SpawnedContainer {
+                             beforeStart: ((Int32) throws -> Void)? = nil,
+                             whileSettingUp: (Int32) -> Void = { _ in },
+                             cgroup created: Cgroup? = nil) throws -> SpawnedContainer {
         let filter = try SeccompFilterCache.shared.filter(for: plan.seccomp, capabilities: plan.capabilities.effective)
         let arena = CArena()
         var cfg = try ConfigBuilder.config(for: plan, stdio: stdio, filter: filter, arena: arena)
@@ -125,7 +135,7 @@ public enum Launcher {
         var cgroup: Cgroup?
         var join: CgroupJoin?
         if let spec = plan.cgroup {
-            let cg = try Cgroup.create(spec, hierarchy: .system())
+            let cg = try created ?? Cgroup.create(spec, hierarchy: .system())
             cgroup = cg
             do { join = try CgroupJoin(cg) } catch {
                 try? cg.destroy()
@@ -156,6 +166,7 @@ public enum Launcher {
         var master: Int32 = -1
         do {
             if released < 0 { throw SystemError("write start pipe", "\(child.pid)", errno: -released) }
+            whileSettingUp(child.pid)
             try awaitExec(report: report, pid: child.pid)
             // Sent before execve, so it is already queued once exec succeeded.
             if let console { master = try console.receive(from: "\(child.pid)") }

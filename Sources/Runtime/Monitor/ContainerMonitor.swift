@@ -91,6 +91,8 @@ public final class ContainerMonitor {
         }
         if deferStart {
             report(readyFD, "ready")
+            // Idle until the first attach: get the start ready meanwhile.
+            starter.prepare(record)
         } else {
             switch startProcess() {
             case .success(let pid): report(readyFD, "started \(pid)")
@@ -101,6 +103,7 @@ public final class ContainerMonitor {
         // pages go (they fault back in from the page cache when used).
         _ = cm_release_startup_text()
         while !done { step() }
+        starter.discardPrepared()
         unlink(store.socketPath(record.id))
         return finalCode
     }
@@ -126,9 +129,11 @@ public final class ContainerMonitor {
         try StateFile.makeDirectories(store.runDirectory(record.id), mode: 0o700)
         listenFD = try UnixSocket.listen(store.socketPath(record.id))
         log = try JSONLogWriter(path: store.logPath(record.id), options: record.log)
+        // Recorded with the start (or its failure), one state write less:
+        // until then the container is `created` either way, and a monitor
+        // that dies before it leaves nothing to reconcile.
         state.monitorPid = getpid()
         state.monitorLost = false
-        try saveState()
     }
 
     private func saveState() throws {
@@ -141,6 +146,9 @@ public final class ContainerMonitor {
     private func startProcess() -> Result<Int32, StartFailure> {
         exitStatus = nil
         drainDeadline = nil
+        let before = state
+        let isRestart = !state.startedAt.isZero && state.status == .restarting
+        var recorded = false
         var childFDs: [Int32] = []
         defer { for fd in childFDs { close(fd) } }
         let stdio: ProcessStdio
@@ -162,7 +170,14 @@ public final class ContainerMonitor {
                 }
                 stdio = ProcessStdio(stdin: childIn, stdout: out.1, stderr: err.1, tty: false)
             }
-            let started = try starter.start(record, stdio: stdio)
+            // The start is recorded (state.json, fsync'd) while the child
+            // mounts its root and execs on the other CPU, not after it:
+            // a short-lived process has often exited by then.
+            let started = try starter.start(record, stdio: stdio) { childPid in
+                markStarted(pid: childPid, isRestart: isRestart)
+                try? saveState()
+                recorded = true
+            }
             pid = started.pid
             pidfd = started.pidfd
             cgroup = started.cgroup
@@ -174,6 +189,7 @@ public final class ContainerMonitor {
             for fd in [outFD, errFD] where fd >= 0 { _ = fcntl(fd, F_SETFL, O_NONBLOCK) }
         } catch let failure as StartFailure {
             closeProcessFDs()
+            state = before
             state.markStartFailed(exitCode: failure.exitCode, message: failure.message, at: .now())
             try? saveState()
             broadcastAttached(FrameCodec.encode(.error, text: "\(failure.exitCode) \(failure.message)"))
@@ -182,20 +198,26 @@ public final class ContainerMonitor {
         } catch {
             closeProcessFDs()
             let failure = StartFailure(exitCode: 125, message: "\(error)")
+            state = before
             state.markStartFailed(exitCode: 125, message: failure.message, at: .now())
             try? saveState()
             broadcastAttached(FrameCodec.encode(.error, text: "125 \(failure.message)"))
             finish(code: 125)
             return .failure(failure)
         }
-        let isRestart = !state.startedAt.isZero && state.status == .restarting
-        state.markStarted(pid: pid, at: .now(), isRestart: isRestart)
-        state.pidStart = ProcessIdentity.startTime(pid: pid) ?? 0
+        if !recorded { markStarted(pid: pid, isRestart: isRestart) }
         startedMonotonic = monotonicSeconds()
-        beginHealth()
-        try? saveState()
+        if !recorded || record.healthcheck != nil {
+            beginHealth()
+            try? saveState()
+        }
         broadcastAttached(FrameCodec.encode(.started, text: String(pid)))
         return .success(pid)
+    }
+
+    private func markStarted(pid: Int32, isRestart: Bool) {
+        state.markStarted(pid: pid, at: .now(), isRestart: isRestart)
+        state.pidStart = ProcessIdentity.startTime(pid: pid) ?? 0
     }
 
     private func makePipe() throws -> (Int32, Int32) {

@@ -94,10 +94,80 @@ public struct ContainerOperations: Sendable {
     /// Starts the container under a new berth-monitor. With `deferStart`
     /// the process starts when the first client attaches.
     public func start(_ record: ContainerRecord, deferStart: Bool = false) throws -> StartOutcome {
+        try spawnMonitor(record, deferStart: deferStart).outcome()
+    }
+
+    /// A berth-monitor spawned by `spawnMonitor`, not heard from yet: the
+    /// caller may do other work while it starts up (the foreground `run`
+    /// writes the container's /etc files meanwhile), then reads its first
+    /// word with `outcome()`, or gives up on it with `cancel()`.
+    public final class MonitorLaunch {
+        /// nil: nothing was spawned (the container was running already).
+        public let pid: Int32?
+        private var readEnd: Int32
+        private let immediate: StartOutcome?
+
+        init(pid: Int32, readEnd: Int32) {
+            self.pid = pid
+            self.readEnd = readEnd
+            immediate = nil
+        }
+
+        init(already outcome: StartOutcome) {
+            pid = nil
+            readEnd = -1
+            immediate = outcome
+        }
+
+        /// Blocks until the monitor listens (`waitingForAttach`), has started
+        /// the process, or failed.
+        public func outcome() -> StartOutcome {
+            if let immediate { return immediate }
+            guard let pid, readEnd >= 0 else {
+                return .failed(exitCode: 125, message: "berth-monitor was cancelled")
+            }
+            let line = UnixSocket.readLine(readEnd) ?? ""
+            close(readEnd)
+            readEnd = -1
+            // The monitor is our child until we exit; reap it if it fails early.
+            var status: Int32 = 0
+            _ = waitpid(pid, &status, WNOHANG)
+            let words = line.split(separator: " ", maxSplits: 2).map(String.init)
+            switch words.first {
+            case "ready": return .waitingForAttach
+            case "started": return .started(pid: Int32(words.count > 1 ? words[1] : "") ?? 0)
+            case "error":
+                let code = Int32(words.count > 1 ? words[1] : "") ?? 125
+                return .failed(exitCode: code, message: words.count > 2 ? words[2] : "container failed to start")
+            default:
+                _ = waitpid(pid, &status, 0)
+                return .failed(exitCode: 125, message: "berth-monitor exited before the container started (status \(status))")
+            }
+        }
+
+        /// Kills a monitor that has not started the process (one spawned
+        /// with `deferStart` that nobody attached to) and reaps it.
+        public func cancel() {
+            if readEnd >= 0 {
+                close(readEnd)
+                readEnd = -1
+            }
+            guard let pid else { return }
+            _ = Glibc.kill(pid, SIGKILL)
+            var status: Int32 = 0
+            _ = waitpid(pid, &status, 0)
+        }
+
+        deinit { if readEnd >= 0 { close(readEnd) } }
+    }
+
+    /// Spawns the container's berth-monitor (see `start`) without waiting
+    /// for its first word.
+    public func spawnMonitor(_ record: ContainerRecord, deferStart: Bool = false) throws -> MonitorLaunch {
         let current = try snapshot(record)
         try current.state.check(.start, name: record.name)
         if current.state.isActive {
-            return .started(pid: current.state.pid)
+            return MonitorLaunch(already: .started(pid: current.state.pid))
         }
         try store.updateState(id: record.id) { s in
             s.stoppedByUser = false
@@ -109,7 +179,6 @@ public struct ContainerOperations: Sendable {
         // fd 3 is where the monitor expects it; make sure dup2 really moves it.
         if writeEnd == 3 { let moved = fcntl(writeEnd, F_DUPFD_CLOEXEC, 10); close(writeEnd); writeEnd = moved }
         if readEnd == 3 { let moved = fcntl(readEnd, F_DUPFD_CLOEXEC, 10); close(readEnd); readEnd = moved }
-        defer { close(readEnd) }
         var args = [monitorExecutable, "--root", store.paths.root, "--run", store.paths.run, "--id", record.id,
                     "--ready-fd", "3"]
         if deferStart { args.append("--defer-start") }
@@ -120,22 +189,11 @@ public struct ContainerOperations: Sendable {
         let pid = cm_spawn_detached(monitorExecutable, cargs, env, writeEnd)
         let spawnErrno = errno
         close(writeEnd)
-        if pid < 0 { throw SystemError("posix_spawn", monitorExecutable, errno: spawnErrno) }
-        // The monitor is our child until we exit; reap it if it fails early.
-        let line = UnixSocket.readLine(readEnd) ?? ""
-        var status: Int32 = 0
-        _ = waitpid(pid, &status, WNOHANG)
-        let words = line.split(separator: " ", maxSplits: 2).map(String.init)
-        switch words.first {
-        case "ready": return .waitingForAttach
-        case "started": return .started(pid: Int32(words.count > 1 ? words[1] : "") ?? 0)
-        case "error":
-            let code = Int32(words.count > 1 ? words[1] : "") ?? 125
-            return .failed(exitCode: code, message: words.count > 2 ? words[2] : "container failed to start")
-        default:
-            _ = waitpid(pid, &status, 0)
-            return .failed(exitCode: 125, message: "berth-monitor exited before the container started (status \(status))")
+        if pid < 0 {
+            close(readEnd)
+            throw SystemError("posix_spawn", monitorExecutable, errno: spawnErrno)
         }
+        return MonitorLaunch(pid: pid, readEnd: readEnd)
     }
 
     // MARK: Stopping

@@ -73,50 +73,114 @@ public struct StartFailure: Error, Equatable, Sendable, CustomStringConvertible 
 /// monitor never creates namespaces or mounts itself (tests can start an
 /// ordinary process through their own implementation).
 public protocol ContainerStarter {
-    func start(_ record: ContainerRecord, stdio: ProcessStdio) throws(StartFailure) -> StartedProcess
+    /// `settingUp` gets the process's pid while it still sets itself up
+    /// (see `Launcher.spawn`'s `whileSettingUp`); the start may fail after it.
+    func start(_ record: ContainerRecord, stdio: ProcessStdio,
+               settingUp: (Int32) -> Void) throws(StartFailure) -> StartedProcess
+
+    /// Work for the next `start` of `record` that has no effect outside
+    /// the container's own directory, done while the monitor waits for
+    /// its first attach (a `--defer-start` monitor is idle then). Errors
+    /// are left for `start` to report.
+    func prepare(_ record: ContainerRecord)
+
+    /// Undoes a `prepare` that no `start` used (the monitor exits first).
+    func discardPrepared()
+}
+
+extension ContainerStarter {
+    public func prepare(_ record: ContainerRecord) {}
+    public func discardPrepared() {}
 }
 
 /// Starts the container through the runtime core: `LaunchPlan.make` from
 /// the record, then `Launcher.spawn` (namespaces, overlay root, mounts,
 /// cgroup with the record's limits, Docker's capabilities and seccomp).
-public struct LauncherStarter: ContainerStarter {
+public final class LauncherStarter: ContainerStarter {
     /// Resolves `container:<id>` network modes (at every start: the other
     /// container may have been restarted with a new process).
     let store: ContainerStore?
+    /// From `prepare`: the plan for the next start of this record, and its cgroup.
+    private var prepared: (record: ContainerRecord, plan: LaunchPlan, cgroup: Cgroup?)?
 
     public init(store: ContainerStore? = nil) { self.store = store }
 
-    public func start(_ stored: ContainerRecord, stdio: ProcessStdio) throws(StartFailure) -> StartedProcess {
+    /// Creates the layer directories, builds the plan, compiles its seccomp
+    /// filter (cached for the process) and creates its cgroup with the
+    /// limits ahead of the start. Not for `container:` network modes: those
+    /// are resolved at the start itself. The cgroup of a monitor that dies
+    /// before the start is removed with the container (`ContainerOperations.remove`
+    /// removes the cgroup of a container whose monitor is gone).
+    public func prepare(_ record: ContainerRecord) {
+        discardPrepared()
+        if case .container = NetworkMode(record.host.networkMode) { return }
+        guard let plan = try? plan(for: record) else { return }
+        _ = try? SeccompFilterCache.shared.filter(for: plan.seccomp, capabilities: plan.capabilities.effective)
+        let cgroup = plan.cgroup.flatMap { spec in (try? CgroupHierarchy.system()).flatMap { try? Cgroup.create(spec, hierarchy: $0) } }
+        prepared = (record, plan, cgroup)
+    }
+
+    public func discardPrepared() {
+        try? prepared?.cgroup?.destroy()
+        prepared = nil
+    }
+
+    /// The layer directories and the plan (the part of a start that touches
+    /// nothing outside the container's directory).
+    private func plan(for record: ContainerRecord) throws -> LaunchPlan {
+        if let ov = record.overlay {
+            // The container's own layer and the mount point (mounted inside its
+            // namespace only); the upper directory becomes the container's `/`:
+            // 0755, also for containers made while it was 0700.
+            try ov.prepareDirectories(mountPoint: record.rootfs)
+            // A `--rm` container's layer is mounted volatile (see Rootfs.volatile);
+            // overlayfs refuses a second mount while the marker of the
+            // first is in its scratch directory `work/work`, which it
+            // empties at every mount anyway. The layer is thrown away when
+            // the container is removed, so a start after a lost monitor
+            // may reuse it.
+            if record.autoRemove { try StateFile.removeTree(ov.workDir + "/work") }
+        }
+        return try ContainerLaunch.plan(for: record, devices: true)
+    }
+
+    public func start(_ stored: ContainerRecord, stdio: ProcessStdio,
+                      settingUp: (Int32) -> Void) throws(StartFailure) -> StartedProcess {
         let plan: LaunchPlan
         var record = stored
-        do {
-            if case .container(let id) = NetworkMode(record.host.networkMode) {
-                guard let store else { throw NetworkModeError("cannot resolve network mode container:\(id)") }
-                guard let target = try? store.record(id: id) else {
-                    throw NetworkModeError("cannot join network of container \(id.prefix(12)): no such container")
-                }
-                record.host.networkMode = try store.sharedNetworkMode(of: target).text
+        var cgroup: Cgroup?
+        if let ready = prepared, ready.record == stored {
+            plan = ready.plan
+            cgroup = ready.cgroup
+            prepared = nil
+        } else {
+            discardPrepared()
+            do {
+                plan = try startPlan(for: &record)
+            } catch {
+                throw StartFailure(exitCode: 125, message: "\(error)")
             }
-            if let ov = record.overlay {
-                // The container's own layer and the mount point (mounted inside its
-                // namespace only); the upper directory becomes the container's `/`:
-                // 0755, also for containers made while it was 0700.
-                try ov.prepareDirectories(mountPoint: record.rootfs)
-                // A `--rm` container's layer is mounted volatile (see Rootfs.volatile);
-                // overlayfs refuses a second mount while the marker of the
-                // first is in its scratch directory `work/work`, which it
-                // empties at every mount anyway. The layer is thrown away when
-                // the container is removed, so a start after a lost monitor
-                // may reuse it.
-                if record.autoRemove { try StateFile.removeTree(ov.workDir + "/work") }
-            }
-            plan = try ContainerLaunch.plan(for: record, devices: true)
-        } catch {
-            throw StartFailure(exitCode: 125, message: "\(error)")
         }
+        return try launch(plan, stdio: stdio, settingUp: settingUp, cgroup: cgroup)
+    }
+
+    private func startPlan(for record: inout ContainerRecord) throws -> LaunchPlan {
+        if case .container(let id) = NetworkMode(record.host.networkMode) {
+            guard let store else { throw NetworkModeError("cannot resolve network mode container:\(id)") }
+            guard let target = try? store.record(id: id) else {
+                throw NetworkModeError("cannot join network of container \(id.prefix(12)): no such container")
+            }
+            record.host.networkMode = try store.sharedNetworkMode(of: target).text
+        }
+        return try plan(for: record)
+    }
+
+    private func launch(_ plan: LaunchPlan, stdio: ProcessStdio, settingUp: (Int32) -> Void,
+                        cgroup: Cgroup?) throws(StartFailure) -> StartedProcess {
         do {
             let spawned = try Launcher.spawn(plan, stdio: LaunchStdio(stdin: stdio.stdin, stdout: stdio.stdout,
-                                                                      stderr: stdio.stderr, windowSize: stdio.windowSize))
+                                                                      stderr: stdio.stderr, windowSize: stdio.windowSize),
+                                       whileSettingUp: settingUp, cgroup: cgroup)
             return StartedProcess(pid: spawned.pid, pidfd: spawned.pidfd ?? -1, cgroup: spawned.cgroup,
                                   ptyMaster: spawned.ptyMaster)
         } catch let e as SystemError where e.operation == "execve" && e.object != LaunchPlan.initPath {

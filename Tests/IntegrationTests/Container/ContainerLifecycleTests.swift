@@ -115,6 +115,30 @@ struct ContainerLifecycleTests {
         }
     }
 
+    /// The monitor records the start while the child still sets itself up;
+    /// an exec that then fails must leave the container `created` (Docker),
+    /// with no start time and no restart counted, and the `--rm` one gone.
+    @Test func aCommandThatCannotStartLeavesTheContainerCreated() async throws {
+        try await withTestRoot { t in
+            try Self.prepare(t)
+            let r = try t.cli("run", "--name", "\(t.prefix)-never", "busybox", "nosuchcommand")
+            #expect(r.status == 127, "\(r.stderr)")
+            let info = try Self.inspect(t, "\(t.prefix)-never")
+            let state = try #require(info["State"] as? [String: Any])
+            #expect(state["Status"] as? String == "created")
+            #expect(state["ExitCode"] as? Int == 127)
+            #expect(state["Pid"] as? Int == 0)
+            #expect((state["StartedAt"] as? String ?? "").hasPrefix("0001-01-01"))
+            #expect(info["RestartCount"] as? Int == 0)
+            #expect(try t.cli("rm", "\(t.prefix)-never").status == 0)
+            // The same with --rm: nothing is left of it.
+            #expect(try t.cli("run", "--rm", "busybox", "nosuchcommand").status == 127)
+            #expect(try t.cli("ps", "-aq").stdout.isEmpty)
+            let left = (try? FileManager.default.contentsOfDirectory(atPath: t.root.path + "/containers")) ?? []
+            #expect(left.filter { !$0.hasPrefix(".") }.isEmpty, "\(left)")
+        }
+    }
+
     @Test func foregroundRunForwardsStdinAndRemovesWithRm() async throws {
         try await withTestRoot { t in
             try Self.prepare(t)

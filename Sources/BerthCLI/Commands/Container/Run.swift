@@ -10,7 +10,9 @@ import Glibc
 /// `berth run`: create a container and start it; without `-d`, attach and
 /// exit with the container's exit code (125 when berth fails, 126 when the
 /// command cannot be executed, 127 when it is not found).
-struct RunCommand: ParsableCommand {
+/// Synchronous from start to end (it blocks in poll, never on a task), so
+/// it runs on the main thread: no concurrency runtime threads are started.
+struct RunCommand: MainThreadCommand {
     static let configuration = CommandConfiguration(
         commandName: "run", abstract: "Create and run a new container from an image",
         helpNames: [.long])
@@ -38,10 +40,25 @@ struct RunCommand: ParsableCommand {
                                   paths: state.paths)
         }
         let created = try translated(exitCode: 125) { try ctx.store.create(record) }
+        // In the foreground the monitor is spawned first and starts up (on
+        // the other CPU) while the network and the /etc files are set up; it
+        // starts the process only when this command attaches, after that.
+        var launch: ContainerOperations.MonitorLaunch?
+        if !detach {
+            do {
+                launch = try ctx.operations.spawnMonitor(created, deferStart: true)
+            } catch {
+                try? ctx.store.remove(id: created.id)
+                throw UserError("Error response from daemon: failed to create task for container: \(error)", exitCode: 125)
+            }
+        }
         do {
             try networking.finish(created, directory: ctx.store.directory(created.id), paths: state.paths)
         } catch {
-            try? ctx.store.remove(id: created.id)
+            // The monitor may have created the cgroup already: `remove`
+            // (monitor gone) takes it too.
+            launch?.cancel()
+            if launch == nil || (try? ctx.operations.remove(created, force: true)) == nil { try? ctx.store.remove(id: created.id) }
             throw UserError("Error response from daemon: failed to set up container networking: \(error)", exitCode: 125)
         }
         if detach {
@@ -58,7 +75,7 @@ struct RunCommand: ParsableCommand {
             }
             return
         }
-        let outcome = try translated(exitCode: 125) { try ctx.operations.start(created, deferStart: true) }
+        let outcome = launch?.outcome() ?? .failed(exitCode: 125, message: "berth-monitor was not started")
         switch outcome {
         case .failed(let code, let message):
             if created.autoRemove {

@@ -193,7 +193,14 @@ struct RunNetworking {
                 extraHosts: extraHosts))
         }
         do {
-            try files.write(to: directory)
+            // As NetworkEtcFiles.write (each file replaced atomically), with
+            // the three fsyncs issued together (StateFile.writeAtomically(files:)).
+            try StateFile.makeDirectories(directory)
+            try StateFile.writeAtomically(files: [
+                (directory + "/hosts", Array(files.hosts.utf8)),
+                (directory + "/hostname", Array((files.hostname + "\n").utf8)),
+                (directory + "/resolv.conf", Array(files.resolvConf.utf8)),
+            ])
         } catch {
             if case .network = kind { try? RunNetworking.release(record, paths: paths) }
             throw error

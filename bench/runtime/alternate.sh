@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Before/after for `berth run --rm busybox true` on a noisy machine: runs the
+# berth of each given release bin directory in turn, one run each per round
+# (N rounds), so that load drifting over the minutes hits all of them alike
+# (hyperfine times each command's runs back to back). Prints the median and
+# the minimum per bin directory and network mode.
+#
+#   flock /tmp/berth-itest.lock bench/runtime/alternate.sh BEFORE_BIN_DIR AFTER_BIN_DIR
+#   N=50 NETWORKS="none bridge" flock /tmp/berth-itest.lock bench/runtime/alternate.sh A B C
+#
+# Root only; a private root (/tmp/bench-alternate), removed at the end.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+[ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
+[ $# -ge 1 ] || { echo "usage: $0 BIN_DIR..." >&2; exit 2; }
+N=${N:-30}
+NETWORKS=${NETWORKS:-"none bridge"}
+WORK=$(mktemp -d /tmp/bench-alternate.XXXXXX)
+export BERTH_ROOT=/tmp/bench-alternate/root BERTH_RUN=/tmp/bench-alternate/run
+first=$1
+cleanup() {
+    "$first/berth" rm -f $("$first/berth" ps -aq 2>/dev/null) >/dev/null 2>&1 || true
+    "$first/berth" network prune -f >/dev/null 2>&1 || true
+    rm -rf "$WORK" /tmp/bench-alternate
+}
+trap cleanup EXIT
+mkdir -p "$BERTH_ROOT" "$BERTH_RUN"
+scripts/make-busybox-rootfs.sh "$WORK/busybox.tar" >/dev/null
+"$first/berth" import "$WORK/busybox.tar" busybox:latest >/dev/null
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+for net in $NETWORKS; do
+    declare -A times=()
+    for b in "$@"; do "$b/berth" run --rm --network "$net" busybox true; done   # warm-up
+    for _ in $(seq "$N"); do
+        for b in "$@"; do
+            s=$(date +%s%N)
+            "$b/berth" run --rm --network "$net" busybox true
+            e=$(date +%s%N)
+            times[$b]+="$(( (e - s) / 1000 )) "
+        done
+    done
+    for b in "$@"; do
+        sorted=$(tr ' ' '\n' <<<"${times[$b]}" | grep . | sort -n)
+        median=$(awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]/1000}' <<<"$sorted")
+        min=$(head -1 <<<"$sorted" | awk '{printf "%.1f", $1/1000}')
+        echo "$b  --network $net  median $median ms  min $min ms  ($N runs)"
+    done
+    unset times
+done
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
