@@ -158,7 +158,12 @@ struct ScalarAnalysis {
     /// for: the requested one when it reads back as the same text, else a
     /// literal block (multi-line plain text) or double quotes.
     static func emittedStyle(for text: String, requested: ScalarStyle, isKey: Bool) -> ScalarStyle {
-        let a = ScalarAnalysis(text)
+        emittedStyle(for: text, requested: requested, isKey: isKey, analysis: ScalarAnalysis(text))
+    }
+
+    /// `emittedStyle` with the analysis of `text` already made.
+    static func emittedStyle(for text: String, requested: ScalarStyle, isKey: Bool,
+                             analysis a: ScalarAnalysis) -> ScalarStyle {
         let literalOK = !isKey && a.blockAllowed && !a.unusualBreaks
         switch requested {
         case .plain:
