@@ -52,9 +52,9 @@ import Testing
                 #expect(direct == libyaml, "tree \(i), indent \(indent): \(tree.strippingMarks())")
             }
         }
-        // Most of these trees are in the writer's subset (scalar roots and
-        // multi-line text are not).
-        #expect(accepted > 3000)
+        // Scalar roots and text with line breaks (NEL, LS) are not in the
+        // writer's subset; the rest (about 45% of these trees) is.
+        #expect(accepted > 2000)
     }
 
     @Test func declinesOrMatchesOnTreesWithTagsAndBlockScalars() throws {
