@@ -42,8 +42,8 @@ public enum ComposeLoader {
             diagnostics += found
             if diagnostics.hasErrors || name == nil { throw DiagnosticsError(diagnostics) }
         }
-        let validation = Validator.validate(assembled.model)
         if diagnostics.hasErrors || name == nil {
+            let validation = Validator.validate(assembled.model)
             // Report schema errors together with the loader's own when the
             // model is structurally whole, leaving out those about values
             // that already have an error (a failed interpolation).
@@ -56,15 +56,24 @@ public enum ComposeLoader {
             }
             throw DiagnosticsError(diagnostics)
         }
-        try check(validation)
-        // env_file / label_file after validation, so their entries were checked.
+        // env_file / label_file after validation, so their entries were
+        // checked: validation runs on a second thread while this one folds
+        // them and normalizes, and its problems are reported first, as if
+        // it had run before (both phases only read the tree, and
+        // normalization leaves malformed values alone).
         let session = assembled.session
         let before = session.diagnostics.count
-        let folded = session.foldEnvironmentFiles(assembled.model, environment: assembled.environment)
-        try check(Array(session.diagnostics[before...]))
-        let (normalized, normalizeProblems) = Normalizer.normalize(folded, context: NormalizeContext(
-            workingDirectory: assembled.projectDirectory, homeDirectory: options.home,
-            environment: assembled.environment))
+        let assembledModel = assembled.model
+        let ((foldProblems, normalized, normalizeProblems), validation) = Concurrently.run({
+            let folded = session.foldEnvironmentFiles(assembled.model, environment: assembled.environment)
+            let foldProblems = Array(session.diagnostics[before...])
+            let (normalized, normalizeProblems) = Normalizer.normalize(folded, context: NormalizeContext(
+                workingDirectory: assembled.projectDirectory, homeDirectory: options.home,
+                environment: assembled.environment))
+            return (foldProblems, normalized, normalizeProblems)
+        }, beside: { Validator.validate(assembledModel) })
+        try check(validation)
+        try check(foldProblems)
         try check(normalizeProblems)
         let (selected, profileProblems) = Profiles.apply(normalized, enabled: Set(assembled.enabledProfiles),
                                                          selectedServices: options.services)
@@ -75,9 +84,13 @@ public enum ComposeLoader {
             serviceProblems += session.serviceErrors[service] ?? []
         }
         try check(profileProblems + serviceProblems)
-        try check(Validator.checkReferences(selected))
+        // The project model is read on a second thread while this one
+        // checks references; reference errors still come first.
         let model = options.services.isEmpty ? selected : restrict(selected, to: options.services)
-        var project = try Project(normalized: model)
+        let (references, read) = Concurrently.run({ Validator.checkReferences(selected) },
+                                                  beside: { Result { try Project(normalized: model) } })
+        try check(references)
+        var project = try read.get()
         project.configFiles = assembled.files
         project.workingDirectory = assembled.projectDirectory
         return LoadedProject(name: name ?? "", project: project, normalized: model,
