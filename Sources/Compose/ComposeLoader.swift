@@ -35,6 +35,16 @@ public struct LoadedProject: Sendable {
 public enum ComposeLoader {
     /// Loads the project `options` describe, reading files through `fileSystem`.
     public static func load(_ options: LoadOptions, fileSystem: FileSystem = LocalFileSystem()) throws -> LoadedProject {
+        try load(options, fileSystem: fileSystem, alongside: { _ in () }).project
+    }
+
+    /// `load`, also running `alongside` on this thread with the final tree
+    /// (what `LoadedProject.normalized` will be) while a second thread reads
+    /// the `Project` model from it: `config` renders its output there.
+    /// `alongside` runs only when the load gets that far without an error
+    /// found before the model is read.
+    public static func load<Extra>(_ options: LoadOptions, fileSystem: FileSystem = LocalFileSystem(),
+                                   alongside: (Node) -> Extra) throws -> (project: LoadedProject, extra: Extra) {
         let assembled = try assemble(options, fileSystem: fileSystem)
         let name = assembled.name
         var diagnostics = assembled.diagnostics
@@ -87,17 +97,23 @@ public enum ComposeLoader {
         // The project model is read on a second thread while this one
         // checks references; reference errors still come first.
         let model = options.services.isEmpty ? selected : restrict(selected, to: options.services)
-        let (references, read) = Concurrently.run({ Validator.checkReferences(selected) },
-                                                  beside: { Result { try Project(normalized: model) } })
+        let ((references, early), read) = Concurrently.run({ () -> ([Diagnostic], Extra?) in
+            let references = Validator.checkReferences(selected)
+            if (diagnostics + references).hasErrors { return (references, nil) }
+            return (references, alongside(model))
+        }, beside: { Result { try Project(normalized: model) } })
         try check(references)
         var project = try read.get()
+        // `early` is nil only when `check` threw above.
+        let extra = early ?? alongside(model)
         project.configFiles = assembled.files
         project.workingDirectory = assembled.projectDirectory
-        return LoadedProject(name: name ?? "", project: project, normalized: model,
-                             warnings: diagnostics.filter { $0.severity == .warning }.sortedByPosition(),
-                             files: assembled.files, environment: assembled.environment,
-                             projectDirectory: assembled.projectDirectory, allProfiles: profiles(in: normalized),
-                             enabledProfiles: assembled.enabledProfiles)
+        let loaded = LoadedProject(name: name ?? "", project: project, normalized: model,
+                                   warnings: diagnostics.filter { $0.severity == .warning }.sortedByPosition(),
+                                   files: assembled.files, environment: assembled.environment,
+                                   projectDirectory: assembled.projectDirectory, allProfiles: profiles(in: normalized),
+                                   enabledProfiles: assembled.enabledProfiles)
+        return (loaded, extra)
     }
 
     /// The loader's own phases, up to the merged model with its name:

@@ -138,27 +138,31 @@ struct BlockWriter {
     }
 
     private mutating func scalar(_ text: String, requested: ScalarStyle, isKey: Bool) throws {
-        let analysis = ScalarAnalysis(text)
-        // Multi-line text needs breaks and indentation inside the scalar
-        // (or a double-quoted key): left to libyaml.
-        if analysis.multiline { throw Unsupported() }
-        var style = ScalarAnalysis.emittedStyle(for: text, requested: requested, isKey: isKey, analysis: analysis)
-        // libyaml's own choice on top (select_scalar_style); emittedStyle
-        // already picks styles it keeps, so this changes nothing in practice.
-        if style == .plain && (!analysis.blockPlainAllowed || (isKey && text.isEmpty)) { style = .singleQuoted }
-        if style == .singleQuoted && !analysis.singleQuotedAllowed { style = .doubleQuoted }
-        increaseIndent(flow: true, indentless: false)
-        switch style {
-        case .plain: plain(text)
-        case .singleQuoted: singleQuoted(text)
-        case .doubleQuoted: doubleQuoted(text)
-        case .literal, .folded: throw Unsupported()
+        var copy = text
+        try copy.withUTF8 { bytes in
+            let analysis = ScalarAnalysis(utf8: bytes, of: text)
+            // Multi-line text needs breaks and indentation inside the scalar
+            // (or a double-quoted key): left to libyaml.
+            if analysis.multiline { throw Unsupported() }
+            var style = ScalarAnalysis.emittedStyle(for: text, requested: requested, isKey: isKey,
+                                                    analysis: analysis)
+            // libyaml's own choice on top (select_scalar_style); emittedStyle
+            // already picks styles it keeps, so this changes nothing in practice.
+            if style == .plain && (!analysis.blockPlainAllowed || (isKey && text.isEmpty)) { style = .singleQuoted }
+            if style == .singleQuoted && !analysis.singleQuotedAllowed { style = .doubleQuoted }
+            increaseIndent(flow: true, indentless: false)
+            switch style {
+            case .plain: plain(bytes)
+            case .singleQuoted: singleQuoted(bytes)
+            case .doubleQuoted: doubleQuoted(bytes, text)
+            case .literal, .folded: throw Unsupported()
+            }
+            popIndent()
         }
-        popIndent()
     }
 
     /// Characters in UTF-8 bytes, as libyaml's column counts them.
-    private static func characterCount(_ bytes: String.UTF8View) -> Int {
+    private static func characterCount(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
         var n = 0
         for byte in bytes where byte & 0xC0 != 0x80 { n += 1 }
         return n
@@ -166,8 +170,7 @@ struct BlockWriter {
 
     // MARK: Scalar writers (one line: unlimited width, no breaks in the text)
 
-    private mutating func plain(_ text: String) {
-        let bytes = text.utf8
+    private mutating func plain(_ bytes: UnsafeBufferPointer<UInt8>) {
         if !whitespace && !bytes.isEmpty { put(0x20) }
         out.append(contentsOf: bytes)
         column += Self.characterCount(bytes)
@@ -175,9 +178,9 @@ struct BlockWriter {
         indention = false
     }
 
-    private mutating func singleQuoted(_ text: String) {
+    private mutating func singleQuoted(_ bytes: UnsafeBufferPointer<UInt8>) {
         writeIndicator(0x27, needWhitespace: true, isWhitespace: false, isIndention: false)
-        for byte in text.utf8 {
+        for byte in bytes {
             if byte == 0x27 { put(0x27) }
             out.append(byte)
             // libyaml's column counts characters: not continuation bytes.
@@ -188,60 +191,67 @@ struct BlockWriter {
         indention = false
     }
 
-    private mutating func doubleQuoted(_ text: String) {
+    private mutating func doubleQuoted(_ bytes: UnsafeBufferPointer<UInt8>, _ text: String) {
         writeIndicator(0x22, needWhitespace: true, isWhitespace: false, isIndention: false)
-        for scalar in text.unicodeScalars {
-            let v = scalar.value
-            let escaped = !ScalarAnalysis.isPrintable(scalar) || v == 0xFEFF || v == 0x0A || v == 0x0D
-                || v == 0x85 || v == 0x2028 || v == 0x2029 || v == 0x22 || v == 0x5C
-            if !escaped {
-                if v < 0x80 {
-                    put(UInt8(v))
-                } else {
-                    UTF8.encode(scalar) { out.append($0) }
-                    column += 1
-                }
-                continue
-            }
-            put(0x5C)
-            switch v {
-            case 0x00: put(0x30)  // 0
-            case 0x07: put(0x61)  // a
-            case 0x08: put(0x62)  // b
-            case 0x09: put(0x74)  // t
-            case 0x0A: put(0x6E)  // n
-            case 0x0B: put(0x76)  // v
-            case 0x0C: put(0x66)  // f
-            case 0x0D: put(0x72)  // r
-            case 0x1B: put(0x65)  // e
-            case 0x22: put(0x22)
-            case 0x5C: put(0x5C)
-            case 0x85: put(0x4E)  // N
-            case 0xA0: put(0x5F)  // _
-            case 0x2028: put(0x4C)  // L
-            case 0x2029: put(0x50)  // P
-            default:
-                let width: Int
-                if v <= 0xFF {
-                    put(0x78)  // x
-                    width = 2
-                } else if v <= 0xFFFF {
-                    put(0x75)  // u
-                    width = 4
-                } else {
-                    put(0x55)  // U
-                    width = 8
-                }
-                var shift = (width - 1) * 4
-                while shift >= 0 {
-                    let digit = UInt8((v >> UInt32(shift)) & 0x0F)
-                    put(digit < 10 ? 0x30 + digit : 0x41 + digit - 10)
-                    shift -= 4
-                }
-            }
+        if bytes.allSatisfy({ $0 < 0x80 }) {
+            for byte in bytes { doubleQuoted(Unicode.Scalar(byte)) }
+        } else {
+            for scalar in text.unicodeScalars { doubleQuoted(scalar) }
         }
         writeIndicator(0x22, needWhitespace: false, isWhitespace: false, isIndention: false)
         whitespace = false
         indention = false
+    }
+
+    /// One character of a double-quoted scalar, escaped as libyaml does.
+    private mutating func doubleQuoted(_ scalar: Unicode.Scalar) {
+        let v = scalar.value
+        let escaped = !ScalarAnalysis.isPrintable(scalar) || v == 0xFEFF || v == 0x0A || v == 0x0D
+            || v == 0x85 || v == 0x2028 || v == 0x2029 || v == 0x22 || v == 0x5C
+        if !escaped {
+            if v < 0x80 {
+                put(UInt8(v))
+            } else {
+                UTF8.encode(scalar) { out.append($0) }
+                column += 1
+            }
+            return
+        }
+        put(0x5C)
+        switch v {
+        case 0x00: put(0x30)  // 0
+        case 0x07: put(0x61)  // a
+        case 0x08: put(0x62)  // b
+        case 0x09: put(0x74)  // t
+        case 0x0A: put(0x6E)  // n
+        case 0x0B: put(0x76)  // v
+        case 0x0C: put(0x66)  // f
+        case 0x0D: put(0x72)  // r
+        case 0x1B: put(0x65)  // e
+        case 0x22: put(0x22)
+        case 0x5C: put(0x5C)
+        case 0x85: put(0x4E)  // N
+        case 0xA0: put(0x5F)  // _
+        case 0x2028: put(0x4C)  // L
+        case 0x2029: put(0x50)  // P
+        default:
+            let width: Int
+            if v <= 0xFF {
+                put(0x78)  // x
+                width = 2
+            } else if v <= 0xFFFF {
+                put(0x75)  // u
+                width = 4
+            } else {
+                put(0x55)  // U
+                width = 8
+            }
+            var shift = (width - 1) * 4
+            while shift >= 0 {
+                let digit = UInt8((v >> UInt32(shift)) & 0x0F)
+                put(digit < 10 ? 0x30 + digit : 0x41 + digit - 10)
+                shift -= 4
+            }
+        }
     }
 }
