@@ -61,6 +61,7 @@ struct ConfigCommand: MainThreadCommand {
     }
 
     func run() throws {
+        LargeHeap.prepare()
         // The YAML/JSON of the tree is rendered while the loader reads the
         // project model on another thread.
         let rendersTree = !quiet && printsTree
