@@ -57,6 +57,7 @@ struct ProjectOptions: ParsableArguments {
                                   envFiles: envFiles, profiles: profiles, services: services,
                                   interpolate: interpolate, environment: processEnvironment())
         if files.contains("-") { options.stdinText = try readStandardInput() }
+        options.parsedAhead = ConfigParseAhead.current
         return options
     }
 

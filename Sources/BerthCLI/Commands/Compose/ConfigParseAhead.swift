@@ -1,0 +1,43 @@
+import Compose
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `berth config` reads and parses its compose files on a second thread
+/// while ArgumentParser parses the command line (see `ParseAhead`: the
+/// loader uses those parses only for the very files and bytes it reads, so
+/// this scan of the arguments is a guess that can be wrong without harm).
+enum ConfigParseAhead {
+    /// Set on the main thread before parsing; read by `ProjectOptions`.
+    nonisolated(unsafe) static var current: ParseAhead?
+
+    /// Starts the parse when `arguments` run `config` (or `compose config`)
+    /// without reading standard input.
+    static func start(_ arguments: [String]) {
+        var args = GlobalOptions.hoist(arguments)[...]
+        if args.first == "compose" { args = args.dropFirst() }
+        guard args.first == "config" else { return }
+        var files: [String] = []
+        var i = args.index(after: args.startIndex)
+        while i < args.endIndex {
+            let arg = args[i]
+            if arg == "--" { break }
+            if arg == "-f" || arg == "--file", i + 1 < args.endIndex {
+                files.append(args[i + 1])
+                i += 2
+                continue
+            }
+            if arg.hasPrefix("--file=") { files.append(String(arg.dropFirst("--file=".count))) }
+            i += 1
+        }
+        guard !files.contains("-"), let directory = try? currentDirectory() else { return }
+        // `~` as `LoadOptions` resolves it from the process environment.
+        let home = getenv("HOME").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/root"
+        current = ParseAhead(files: files, workingDirectory: directory, home: home, fileSystem: LocalFileSystem())
+    }
+
+    /// Waits for the parsing thread (before the process exits).
+    static func finish() {
+        current?.finish()
+    }
+}
