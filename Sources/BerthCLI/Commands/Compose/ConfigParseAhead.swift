@@ -17,6 +17,8 @@ enum ConfigParseAhead {
         var args = GlobalOptions.hoist(arguments)[...]
         if args.first == "compose" { args = args.dropFirst() }
         guard args.first == "config" else { return }
+        // Before the thread starts, so that it allocates from that heap.
+        LargeHeap.prepare()
         var files: [String] = []
         var i = args.index(after: args.startIndex)
         while i < args.endIndex {
