@@ -42,7 +42,7 @@ import YAML
 
     @Test(arguments: [
         Case(name: "small project, one run", count: 10),
-        Case(name: "200 services in two halves", count: 200),
+        Case(name: "64 services in two halves", count: 64),
         Case(name: "port limit crossed only by both halves together", count: 40, ports: "1-3000"),
         Case(name: "port limit crossed within the first half", count: 40, ports: "1-6000"),
     ])
