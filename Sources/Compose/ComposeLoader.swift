@@ -156,14 +156,8 @@ public enum ComposeLoader {
             projectDirectory = workingDirectory
         }
 
-        // Environment: --env-file (else COMPOSE_ENV_FILES, comma-separated),
-        // replacing .env, with the process environment on top.
-        let envFileNames = envFileNames(options)
-        let envFiles: [(path: String, required: Bool, mark: Mark?, keyPath: NodePath)] = envFileNames.isEmpty
-            ? [(PathRules.join(projectDirectory, ".env"), false, nil, .root)]
-            : envFileNames.map { (PathRules.resolve($0, against: workingDirectory, home: options.home), true, nil, .root) }
-        var environment = session.readEnvironmentFiles(envFiles, lookupFirst: options.environment)
-        for (k, v) in options.environment { environment[k] = v }
+        let environment = projectEnvironment(options, workingDirectory: workingDirectory,
+                                             projectDirectory: projectDirectory, session: session)
 
         var model = session.loadModel(files: files.map { ($0, nil, .root) }, projectDirectory: projectDirectory,
                                       explicitDirectory: options.projectDirectory != nil,
@@ -219,6 +213,19 @@ public enum ComposeLoader {
         var restricted = servicesNode
         restricted.kind = .mapping(pairs.filter { keep.contains($0.key.scalarValue ?? "") })
         return model.setting("services", to: restricted)
+    }
+
+    /// The project environment: --env-file (else COMPOSE_ENV_FILES,
+    /// comma-separated) replacing .env, with the process environment on top.
+    static func projectEnvironment(_ options: LoadOptions, workingDirectory: String, projectDirectory: String,
+                                   session: LoadSession) -> [String: String] {
+        let envFileNames = envFileNames(options)
+        let envFiles: [(path: String, required: Bool, mark: Mark?, keyPath: NodePath)] = envFileNames.isEmpty
+            ? [(PathRules.join(projectDirectory, ".env"), false, nil, .root)]
+            : envFileNames.map { (PathRules.resolve($0, against: workingDirectory, home: options.home), true, nil, .root) }
+        var environment = session.readEnvironmentFiles(envFiles, lookupFirst: options.environment)
+        for (k, v) in options.environment { environment[k] = v }
+        return environment
     }
 
     /// `--env-file` values, else `COMPOSE_ENV_FILES` (comma-separated).

@@ -118,6 +118,12 @@ final class LoadSession {
         if let cached = prepared[key] { return cached }
         var result: Node?
         if var node = parse(path, referencedAt: mark, keyPath: keyPath) {
+            if let ahead = parsedAhead?.prepared(from: node, path: path, base: base, home: home,
+                                                 interpolate: interpolate, environment: environment) {
+                diagnostics += ahead.found
+                prepared[key] = ahead.node
+                return ahead.node
+            }
             if interpolate {
                 let (interpolated, found) = Interpolation.apply(to: node) { environment[$0] }
                 node = interpolated

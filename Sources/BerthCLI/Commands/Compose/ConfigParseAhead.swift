@@ -3,10 +3,11 @@ import Compose
 import Glibc
 #endif
 
-/// `berth config` reads and parses its compose files on a second thread
-/// while ArgumentParser parses the command line (see `ParseAhead`: the
-/// loader uses those parses only for the very files and bytes it reads, so
-/// this scan of the arguments is a guess that can be wrong without harm).
+/// `berth config` reads, parses and interpolates its compose files on a
+/// second thread while ArgumentParser parses the command line (see
+/// `ParseAhead`: the loader uses that work only for the very files, bytes
+/// and environment it reads itself, so this scan of the arguments is a
+/// guess that can be wrong without harm).
 enum ConfigParseAhead {
     /// Set on the main thread before parsing; read by `ProjectOptions`.
     nonisolated(unsafe) static var current: ParseAhead?
@@ -35,7 +36,9 @@ enum ConfigParseAhead {
         guard !files.contains("-"), let directory = try? currentDirectory() else { return }
         // `~` as `LoadOptions` resolves it from the process environment.
         let home = getenv("HOME").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/root"
-        current = ParseAhead(files: files, workingDirectory: directory, home: home, fileSystem: LocalFileSystem())
+        current = ParseAhead(files: files, workingDirectory: directory, home: home,
+                             environment: processEnvironment(), interpolate: !args.contains("--no-interpolate"),
+                             fileSystem: LocalFileSystem())
     }
 
     /// Waits for the parsing thread (before the process exits).
