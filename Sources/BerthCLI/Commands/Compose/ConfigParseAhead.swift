@@ -38,7 +38,7 @@ enum ConfigParseAhead {
         let home = getenv("HOME").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/root"
         current = ParseAhead(files: files, workingDirectory: directory, home: home,
                              environment: processEnvironment(), interpolate: !args.contains("--no-interpolate"),
-                             fileSystem: LocalFileSystem())
+                             fileSystem: LocalFileSystem(regularFilesOnly: true))
     }
 
     /// Waits for the parsing thread (before the process exits).
