@@ -35,6 +35,16 @@ public struct LoadedProject: Sendable {
 public enum ComposeLoader {
     /// Loads the project `options` describe, reading files through `fileSystem`.
     public static func load(_ options: LoadOptions, fileSystem: FileSystem = LocalFileSystem()) throws -> LoadedProject {
+        try load(options, fileSystem: fileSystem, alongside: { _ in () }).project
+    }
+
+    /// `load`, also running `alongside` on this thread with the final tree
+    /// (what `LoadedProject.normalized` will be) while a second thread reads
+    /// the `Project` model from it: `config` renders its output there.
+    /// `alongside` runs only when the load gets that far without an error
+    /// found before the model is read.
+    public static func load<Extra>(_ options: LoadOptions, fileSystem: FileSystem = LocalFileSystem(),
+                                   alongside: (Node) -> Extra) throws -> (project: LoadedProject, extra: Extra) {
         let assembled = try assemble(options, fileSystem: fileSystem)
         let name = assembled.name
         var diagnostics = assembled.diagnostics
@@ -42,8 +52,8 @@ public enum ComposeLoader {
             diagnostics += found
             if diagnostics.hasErrors || name == nil { throw DiagnosticsError(diagnostics) }
         }
-        let validation = Validator.validate(assembled.model)
         if diagnostics.hasErrors || name == nil {
+            let validation = Validator.validate(assembled.model)
             // Report schema errors together with the loader's own when the
             // model is structurally whole, leaving out those about values
             // that already have an error (a failed interpolation).
@@ -56,15 +66,24 @@ public enum ComposeLoader {
             }
             throw DiagnosticsError(diagnostics)
         }
-        try check(validation)
-        // env_file / label_file after validation, so their entries were checked.
+        // env_file / label_file after validation, so their entries were
+        // checked: validation runs on a second thread while this one folds
+        // them and normalizes, and its problems are reported first, as if
+        // it had run before (both phases only read the tree, and
+        // normalization leaves malformed values alone).
         let session = assembled.session
         let before = session.diagnostics.count
-        let folded = session.foldEnvironmentFiles(assembled.model, environment: assembled.environment)
-        try check(Array(session.diagnostics[before...]))
-        let (normalized, normalizeProblems) = Normalizer.normalize(folded, context: NormalizeContext(
-            workingDirectory: assembled.projectDirectory, homeDirectory: options.home,
-            environment: assembled.environment))
+        let assembledModel = assembled.model
+        let ((foldProblems, normalized, normalizeProblems), validation) = Concurrently.run({
+            let folded = session.foldEnvironmentFiles(assembled.model, environment: assembled.environment)
+            let foldProblems = Array(session.diagnostics[before...])
+            let (normalized, normalizeProblems) = Normalizer.normalize(folded, context: NormalizeContext(
+                workingDirectory: assembled.projectDirectory, homeDirectory: options.home,
+                environment: assembled.environment))
+            return (foldProblems, normalized, normalizeProblems)
+        }, beside: { Validator.validate(assembledModel) })
+        try check(validation)
+        try check(foldProblems)
         try check(normalizeProblems)
         let (selected, profileProblems) = Profiles.apply(normalized, enabled: Set(assembled.enabledProfiles),
                                                          selectedServices: options.services)
@@ -75,16 +94,26 @@ public enum ComposeLoader {
             serviceProblems += session.serviceErrors[service] ?? []
         }
         try check(profileProblems + serviceProblems)
-        try check(Validator.checkReferences(selected))
+        // The project model is read on a second thread while this one
+        // checks references; reference errors still come first.
         let model = options.services.isEmpty ? selected : restrict(selected, to: options.services)
-        var project = try Project(normalized: model)
+        let ((references, early), read) = Concurrently.run({ () -> ([Diagnostic], Extra?) in
+            let references = Validator.checkReferences(selected)
+            if (diagnostics + references).hasErrors { return (references, nil) }
+            return (references, alongside(model))
+        }, beside: { Result { try Project(normalized: model) } })
+        try check(references)
+        var project = try read.get()
+        // `early` is nil only when `check` threw above.
+        let extra = early ?? alongside(model)
         project.configFiles = assembled.files
         project.workingDirectory = assembled.projectDirectory
-        return LoadedProject(name: name ?? "", project: project, normalized: model,
-                             warnings: diagnostics.filter { $0.severity == .warning }.sortedByPosition(),
-                             files: assembled.files, environment: assembled.environment,
-                             projectDirectory: assembled.projectDirectory, allProfiles: profiles(in: normalized),
-                             enabledProfiles: assembled.enabledProfiles)
+        let loaded = LoadedProject(name: name ?? "", project: project, normalized: model,
+                                   warnings: diagnostics.filter { $0.severity == .warning }.sortedByPosition(),
+                                   files: assembled.files, environment: assembled.environment,
+                                   projectDirectory: assembled.projectDirectory, allProfiles: profiles(in: normalized),
+                                   enabledProfiles: assembled.enabledProfiles)
+        return (loaded, extra)
     }
 
     /// The loader's own phases, up to the merged model with its name:
@@ -113,7 +142,8 @@ public enum ComposeLoader {
     static func assemble(_ options: LoadOptions, fileSystem: FileSystem) throws -> AssembledModel {
         let workingDirectory = PathRules.clean(options.workingDirectory)
         let session = LoadSession(fileSystem: fileSystem, home: options.home, workingDirectory: workingDirectory,
-                                  interpolate: options.interpolate, stdinText: options.stdinText)
+                                  interpolate: options.interpolate, stdinText: options.stdinText,
+                                  parsedAhead: options.parsedAhead)
 
         // Files: -f, else COMPOSE_FILE, else discovery.
         let files = try configFiles(options, workingDirectory: workingDirectory, session: session)
@@ -126,14 +156,8 @@ public enum ComposeLoader {
             projectDirectory = workingDirectory
         }
 
-        // Environment: --env-file (else COMPOSE_ENV_FILES, comma-separated),
-        // replacing .env, with the process environment on top.
-        let envFileNames = envFileNames(options)
-        let envFiles: [(path: String, required: Bool, mark: Mark?, keyPath: NodePath)] = envFileNames.isEmpty
-            ? [(PathRules.join(projectDirectory, ".env"), false, nil, .root)]
-            : envFileNames.map { (PathRules.resolve($0, against: workingDirectory, home: options.home), true, nil, .root) }
-        var environment = session.readEnvironmentFiles(envFiles, lookupFirst: options.environment)
-        for (k, v) in options.environment { environment[k] = v }
+        let environment = projectEnvironment(options, workingDirectory: workingDirectory,
+                                             projectDirectory: projectDirectory, session: session)
 
         var model = session.loadModel(files: files.map { ($0, nil, .root) }, projectDirectory: projectDirectory,
                                       explicitDirectory: options.projectDirectory != nil,
@@ -189,6 +213,19 @@ public enum ComposeLoader {
         var restricted = servicesNode
         restricted.kind = .mapping(pairs.filter { keep.contains($0.key.scalarValue ?? "") })
         return model.setting("services", to: restricted)
+    }
+
+    /// The project environment: --env-file (else COMPOSE_ENV_FILES,
+    /// comma-separated) replacing .env, with the process environment on top.
+    static func projectEnvironment(_ options: LoadOptions, workingDirectory: String, projectDirectory: String,
+                                   session: LoadSession) -> [String: String] {
+        let envFileNames = envFileNames(options)
+        let envFiles: [(path: String, required: Bool, mark: Mark?, keyPath: NodePath)] = envFileNames.isEmpty
+            ? [(PathRules.join(projectDirectory, ".env"), false, nil, .root)]
+            : envFileNames.map { (PathRules.resolve($0, against: workingDirectory, home: options.home), true, nil, .root) }
+        var environment = session.readEnvironmentFiles(envFiles, lookupFirst: options.environment)
+        for (k, v) in options.environment { environment[k] = v }
+        return environment
     }
 
     /// `--env-file` values, else `COMPOSE_ENV_FILES` (comma-separated).

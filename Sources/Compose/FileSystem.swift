@@ -43,16 +43,27 @@ extension FileSystem {
 
 /// Reads the machine's file system.
 public struct LocalFileSystem: FileSystem {
-    public init() {}
+    /// Anything but a regular file reads as absent, and opening never
+    /// blocks: for reading ahead (`ParseAhead`), which must not consume a
+    /// pipe (`-f <(…)`, `/dev/stdin`) or wait for its writer.
+    public var regularFilesOnly: Bool
+
+    public init(regularFilesOnly: Bool = false) {
+        self.regularFilesOnly = regularFilesOnly
+    }
 
     public func read(_ path: String) throws -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | (regularFilesOnly ? O_NONBLOCK : 0))
         if fd < 0 {
             let code = errno
             if code == ENOENT || code == ENOTDIR { return nil }
             throw SystemError("open", path, errno: code)
         }
         defer { close(fd) }
+        if regularFilesOnly {
+            var st = stat()
+            guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        }
         var result: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {

@@ -12,21 +12,22 @@ struct ScalarAnalysis {
     var unusualBreaks = false
 
     init(_ text: String) {
+        var copy = text
+        self = copy.withUTF8 { ScalarAnalysis(utf8: $0, of: text) }
+    }
+
+    /// The analysis of `text`, whose UTF-8 is `bytes`.
+    init(utf8 bytes: UnsafeBufferPointer<UInt8>, of text: String) {
         // ASCII text (nearly every compose value) is read byte by byte from
         // the string's storage, without decoding scalars.
-        var copy = text
-        let ascii: ScalarAnalysis? = copy.withUTF8 { bytes in
-            // Letters, digits and `_` then also `.`, `-`, `/`: no indicator,
-            // space, break or special character, so every style is allowed
-            // (the result the full analysis gives for such text).
-            if let first = bytes.first, Self.isWordByte(first),
-               bytes.allSatisfy({ Self.isWordByte($0) || $0 == 0x2E || $0 == 0x2D || $0 == 0x2F }) {
-                return ScalarAnalysis()
-            }
-            return bytes.allSatisfy { $0 < 0x80 } ? ScalarAnalysis(analyzing: ASCIIScalars(bytes: bytes)) : nil
-        }
-        if let ascii {
-            self = ascii
+        // Letters, digits and `_` then also `.`, `-`, `/`: no indicator,
+        // space, break or special character, so every style is allowed
+        // (the result the full analysis gives for such text).
+        if let first = bytes.first, Self.isWordByte(first),
+           bytes.allSatisfy({ Self.isWordByte($0) || $0 == 0x2E || $0 == 0x2D || $0 == 0x2F }) {
+            self.init()
+        } else if bytes.allSatisfy({ $0 < 0x80 }) {
+            self.init(analyzing: ASCIIScalars(bytes: bytes))
         } else {
             self.init(analyzing: text.unicodeScalars)
         }
@@ -158,7 +159,12 @@ struct ScalarAnalysis {
     /// for: the requested one when it reads back as the same text, else a
     /// literal block (multi-line plain text) or double quotes.
     static func emittedStyle(for text: String, requested: ScalarStyle, isKey: Bool) -> ScalarStyle {
-        let a = ScalarAnalysis(text)
+        emittedStyle(for: text, requested: requested, isKey: isKey, analysis: ScalarAnalysis(text))
+    }
+
+    /// `emittedStyle` with the analysis of `text` already made.
+    static func emittedStyle(for text: String, requested: ScalarStyle, isKey: Bool,
+                             analysis a: ScalarAnalysis) -> ScalarStyle {
         let literalOK = !isKey && a.blockAllowed && !a.unusualBreaks
         switch requested {
         case .plain:

@@ -9,7 +9,7 @@ public struct YAMLEmitterError: Error, Hashable, Sendable, CustomStringConvertib
     public var description: String { "cannot write YAML: \(problem)" }
 }
 
-/// Writes a node tree back as YAML with libyaml's emitter: block style,
+/// Writes a node tree back as YAML the way libyaml's emitter does: block style,
 /// keys in order, tags kept. Scalar styles are kept when they read back as
 /// the same text; otherwise multi-line text becomes a literal block and the
 /// rest is double-quoted. `YAMLLoader.load(emit(n))` equals `n` ignoring
@@ -17,6 +17,15 @@ public struct YAMLEmitterError: Error, Hashable, Sendable, CustomStringConvertib
 public enum YAMLEmitter {
     /// The YAML text of `node`, indented by `indent` spaces (2…9).
     public static func emit(_ node: Node, indent: Int = 2) throws -> String {
+        let indent = min(max(indent, 2), 9)
+        // Block collections of one-line untagged scalars (what `config`
+        // prints) are written directly, with libyaml's exact layout.
+        if let text = BlockWriter.emit(node, indent: indent) { return text }
+        return try emitWithLibyaml(node, indent: indent)
+    }
+
+    /// `emit` through libyaml's emitter, whatever the tree.
+    static func emitWithLibyaml(_ node: Node, indent: Int = 2) throws -> String {
         let emitter = UnsafeMutablePointer<yaml_emitter_t>.allocate(capacity: 1)
         defer { emitter.deallocate() }
         guard yaml_emitter_initialize(emitter) != 0 else {

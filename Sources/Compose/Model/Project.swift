@@ -34,9 +34,22 @@ public struct Project: Hashable, Sendable {
         }
         var reader = ModelReader()
         self.name = name
-        let read: [ComposeService] = (root["services"]?.mappingPairs ?? []).compactMap { pair in
-            guard let serviceName = pair.key.scalarValue else { return nil }
-            return reader.service(serviceName, pair.value, keyMark: pair.key.mark)
+        let pairs = root["services"]?.mappingPairs ?? []
+        let read: [ComposeService]
+        if pairs.count >= 32 {
+            // A large project's services are read in two halves at once;
+            // the second reader's diagnostics follow the first's, as in one pass.
+            let tail = pairs[(pairs.count / 2)...]
+            let (head, (tailServices, tailProblems)) = Concurrently.run({
+                Self.readServices(pairs[..<(pairs.count / 2)], with: &reader)
+            }, beside: {
+                var second = ModelReader()
+                return (Self.readServices(tail, with: &second), second.diagnostics)
+            })
+            reader.diagnostics += tailProblems
+            read = head + tailServices
+        } else {
+            read = Self.readServices(pairs[...], with: &reader)
         }
         // Sorted through their indices: the services are large values, and
         // moving an index is cheaper than moving a service.
@@ -55,6 +68,14 @@ public struct Project: Hashable, Sendable {
         self.configs = section("configs") { reader.config($0) }
         self.extensions = root.extensions
         if !reader.diagnostics.isEmpty { throw DiagnosticsError(reader.diagnostics) }
+    }
+
+    /// The services of `pairs` (entries with a scalar key), in order.
+    private static func readServices(_ pairs: ArraySlice<Node.Pair>, with reader: inout ModelReader) -> [ComposeService] {
+        pairs.compactMap { pair in
+            guard let serviceName = pair.key.scalarValue else { return nil }
+            return reader.service(serviceName, pair.value, keyMark: pair.key.mark)
+        }
     }
 }
 

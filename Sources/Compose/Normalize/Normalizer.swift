@@ -37,7 +37,7 @@ public enum Normalizer {
     }
 }
 
-struct NormalizeRun {
+struct NormalizeRun: Sendable {
     let context: NormalizeContext
     var diagnostics: [Diagnostic] = []
     /// Port entries produced so far; range expansion stops at `maxPorts`
@@ -55,13 +55,9 @@ struct NormalizeRun {
         var usesDefaultNetwork = false
         if let services = root["services"], let pairs = services.mappingPairs {
             var out = services
-            out.kind = .mapping(pairs.map { pair in
-                guard let name = pair.key.scalarValue, pair.value.isMapping else { return pair }
-                var p = pair
-                p.value = normalizeService(pair.value, path: "services.\(name)")
-                if p.value["networks"]?["default"] != nil { usesDefaultNetwork = true }
-                return p
-            })
+            let normalized: [Node.Pair]
+            (normalized, usesDefaultNetwork) = normalizeServices(pairs)
+            out.kind = .mapping(normalized)
             root = root.setting("services", to: out)
         }
         for section in ["networks", "volumes"] {
@@ -86,8 +82,63 @@ struct NormalizeRun {
                 root = root.setting("networks", to: networks.setting("default", to: .mapping([], mark: root.mark)))
             }
         }
-        Canonicalizer.apply(&root, ComposeSchema.project)
+        // Services were made canonical one by one above.
+        Canonicalizer.apply(&root, Self.projectOutsideServices)
         return root
+    }
+
+    /// The project's schema with `services` left alone (for the
+    /// canonicalization that follows `normalizeServices`).
+    static let projectOutsideServices: Shape = {
+        guard case let .object(object) = ComposeSchema.project else { return ComposeSchema.project }
+        var fields = object.fields
+        fields["services"] = .any
+        return .object(ObjectShape(fields, extensions: object.extensions, required: object.required))
+    }()
+
+    /// Normalized and canonical services, and whether one joins the
+    /// `default` network. A large project is done in two halves at once,
+    /// the second on another thread with its own run; the result, the
+    /// diagnostics (first half's, then second's) and the port count are
+    /// those of one run over all services in order. (When the two halves
+    /// together expand more ports than `maxPorts`, where that order
+    /// matters, the second half is done again after the first.)
+    mutating func normalizeServices(_ pairs: [Node.Pair]) -> ([Node.Pair], Bool) {
+        guard pairs.count >= 32 else { return Self.normalize(pairs[...], in: &self) }
+        let first = pairs[..<(pairs.count / 2)], second = pairs[(pairs.count / 2)...]
+        let context = self.context
+        let ((head, headUses), (tail, tailUses, tailRun)) = Concurrently.run({
+            Self.normalize(first, in: &self)
+        }, beside: {
+            var run = NormalizeRun(context: context)
+            let (tail, uses) = Self.normalize(second, in: &run)
+            return (tail, uses, run)
+        })
+        if expandedPorts + tailRun.expandedPorts > Self.maxPorts {
+            let (tail, tailUses) = Self.normalize(second, in: &self)
+            return (head + tail, headUses || tailUses)
+        }
+        diagnostics += tailRun.diagnostics
+        expandedPorts += tailRun.expandedPorts
+        return (head + tail, headUses || tailUses)
+    }
+
+    /// `normalizeService` then the service schema's canonical scalars, for
+    /// each service of `pairs` (what the project's canonicalization did to
+    /// each entry of `services`).
+    static func normalize(_ pairs: ArraySlice<Node.Pair>, in run: inout NormalizeRun) -> ([Node.Pair], Bool) {
+        var usesDefaultNetwork = false
+        let out = pairs.map { pair in
+            guard let name = pair.key.scalarValue else { return pair }
+            var p = pair
+            if pair.value.isMapping {
+                p.value = run.normalizeService(pair.value, path: "services.\(name)")
+                if p.value["networks"]?["default"] != nil { usesDefaultNetwork = true }
+            }
+            if let canonical = Canonicalizer.rewritten(p.value, ComposeSchema.service) { p.value = canonical }
+            return p
+        }
+        return (out, usesDefaultNetwork)
     }
 
     /// Applies `transform` to each value of a mapping (null → empty mapping first).

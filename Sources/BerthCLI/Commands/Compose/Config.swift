@@ -61,17 +61,23 @@ struct ConfigCommand: MainThreadCommand {
     }
 
     func run() throws {
-        let loaded = try project.load(services: serviceNames, interpolate: !noInterpolate)
+        LargeHeap.prepare()
+        // The YAML/JSON of the tree is rendered while the loader reads the
+        // project model on another thread.
+        let rendersTree = !quiet && printsTree
+        let (loaded, early) = try project.load(services: serviceNames, interpolate: !noInterpolate) { model in
+            rendersTree ? Result { try text(of: ConfigOutput.shape(model)) } : nil
+        }
         // The process exits right after this command: its trees are left
         // for the exit to reclaim (freeing a large project node by node
         // costs about a millisecond).
         _ = Unmanaged.passRetained(KeptUntilExit(loaded))
         if quiet { return }
-        let text = try render(loaded)
+        let rendered = try early?.get() ?? render(loaded)
         if let output {
-            try writeFile(output, text)
+            try writeFile(output, rendered)
         } else {
-            print(text, terminator: "")
+            print(rendered, terminator: "")
         }
     }
 
@@ -99,6 +105,17 @@ struct ConfigCommand: MainThreadCommand {
             })
         }
         if let hash { return lines(try ConfigOutput.hashes(loaded, selection: hash)) }
+        return try text(of: model)
+    }
+
+    /// Whether the output is the whole tree as YAML or JSON (no listing
+    /// flag, no `--hash`, no digests to look up).
+    var printsTree: Bool {
+        !resolveImageDigests && !services && !volumes && !networks && !profiles && !images && hash == nil
+    }
+
+    /// The tree as `--format` asks.
+    func text(of model: Node) throws -> String {
         if format == "json" { return JSONEmitter.emit(model, pretty: true) + "\n" }
         return try YAMLEmitter.emit(model)
     }

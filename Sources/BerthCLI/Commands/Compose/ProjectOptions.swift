@@ -1,6 +1,7 @@
 import ArgumentParser
 import Compose
 import Diagnostics
+import YAML
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -56,14 +57,22 @@ struct ProjectOptions: ParsableArguments {
                                   envFiles: envFiles, profiles: profiles, services: services,
                                   interpolate: interpolate, environment: processEnvironment())
         if files.contains("-") { options.stdinText = try readStandardInput() }
+        options.parsedAhead = ConfigParseAhead.current
         return options
     }
 
     /// Loads the project and prints its warnings to stderr.
     func load(services: [String] = [], interpolate: Bool = true) throws -> LoadedProject {
-        let project = try ComposeLoader.load(try loadOptions(services: services, interpolate: interpolate))
-        ErrorRendering.renderWarnings(project.warnings)
-        return project
+        try load(services: services, interpolate: interpolate, alongside: { _ in () }).project
+    }
+
+    /// `load` with `ComposeLoader.load(_:alongside:)`'s overlap.
+    func load<Extra>(services: [String] = [], interpolate: Bool = true,
+                     alongside: (Node) -> Extra) throws -> (project: LoadedProject, extra: Extra) {
+        let loaded = try ComposeLoader.load(try loadOptions(services: services, interpolate: interpolate),
+                                            alongside: alongside)
+        ErrorRendering.renderWarnings(loaded.project.warnings)
+        return loaded
     }
 }
 

@@ -1,0 +1,257 @@
+/// A direct writer for the trees `config` prints: block mappings and
+/// sequences of untagged scalars. It follows libyaml's emitter step by step
+/// (emitter.c: `write_indent`, `write_indicator`, `increase_indent`, the
+/// plain, single- and double-quoted scalar writers, indentless sequences
+/// under mapping keys, `[]`/`{}` for empty collections) with the settings
+/// `YAMLEmitter` gives libyaml (unicode, unlimited width, LF breaks), so its
+/// text is byte-identical to libyaml's. Anything outside that subset (tags,
+/// block scalars, multi-line or long keys, collection keys, a scalar root)
+/// makes `emit` return nil and `YAMLEmitter` hands the tree to libyaml.
+/// Writing bytes directly avoids libyaml's event per node (a copy and a
+/// free of every scalar), which was most of `config`'s output time.
+struct BlockWriter {
+    private var out: [UInt8] = []
+    private let bestIndent: Int
+    // libyaml's emitter state, same names.
+    private var indent = -1
+    private var indents: [Int] = []
+    private var column = 0
+    private var whitespace = true
+    private var indention = true
+
+    /// Thrown (privately) when the tree leaves the supported subset.
+    private struct Unsupported: Error {}
+
+    private init(indent: Int) {
+        bestIndent = indent
+        out.reserveCapacity(1 << 16)
+    }
+
+    /// The text libyaml would write for `node`, or nil when `node` needs
+    /// something this writer does not do.
+    static func emit(_ node: Node, indent: Int) -> String? {
+        guard !node.isScalar else { return nil }
+        var writer = BlockWriter(indent: indent)
+        do {
+            try writer.node(node, sequence: false, mapping: false)
+            // Document end (implicit): a final line break.
+            writer.writeIndent()
+        } catch {
+            return nil
+        }
+        return String(decoding: writer.out, as: UTF8.self)
+    }
+
+    // MARK: libyaml's primitives
+
+    private mutating func put(_ byte: UInt8) {
+        out.append(byte)
+        column += 1
+    }
+
+    private mutating func putBreak() {
+        out.append(0x0A)
+        column = 0
+    }
+
+    private mutating func increaseIndent(flow: Bool, indentless: Bool) {
+        indents.append(indent)
+        if indent < 0 {
+            indent = flow ? bestIndent : 0
+        } else if !indentless {
+            indent += bestIndent
+        }
+    }
+
+    private mutating func popIndent() {
+        indent = indents.removeLast()
+    }
+
+    private mutating func writeIndent() {
+        let target = max(indent, 0)
+        if !indention || column > target || (column == target && !whitespace) { putBreak() }
+        while column < target { put(0x20) }
+        whitespace = true
+        indention = true
+    }
+
+    private mutating func writeIndicator(_ byte: UInt8, needWhitespace: Bool, isWhitespace: Bool,
+                                         isIndention: Bool) {
+        if needWhitespace && !whitespace { put(0x20) }
+        put(byte)
+        whitespace = isWhitespace
+        indention = indention && isIndention
+    }
+
+    // MARK: Nodes
+
+    /// `yaml_emitter_emit_node` for a node that is not a mapping key.
+    private mutating func node(_ node: Node, sequence: Bool, mapping: Bool) throws {
+        if node.tag != nil { throw Unsupported() }
+        switch node.kind {
+        case let .scalar(text, requested):
+            try scalar(text, requested: requested, isKey: false)
+        case let .sequence(items):
+            if items.isEmpty {
+                emptyFlow(open: 0x5B, close: 0x5D)
+                return
+            }
+            // Sequences under a mapping key are written indentless.
+            increaseIndent(flow: false, indentless: mapping && !indention)
+            for item in items {
+                writeIndent()
+                writeIndicator(0x2D, needWhitespace: true, isWhitespace: false, isIndention: true)
+                try self.node(item, sequence: true, mapping: false)
+            }
+            popIndent()
+        case let .mapping(pairs):
+            if pairs.isEmpty {
+                emptyFlow(open: 0x7B, close: 0x7D)
+                return
+            }
+            increaseIndent(flow: false, indentless: false)
+            for pair in pairs {
+                writeIndent()
+                try key(pair.key)
+                writeIndicator(0x3A, needWhitespace: false, isWhitespace: false, isIndention: false)
+                try self.node(pair.value, sequence: false, mapping: true)
+            }
+            popIndent()
+        }
+    }
+
+    /// A simple key (libyaml's `check_simple_key`): an untagged one-line
+    /// scalar of at most 128 bytes. Other keys need `? ` and are left to libyaml.
+    private mutating func key(_ key: Node) throws {
+        guard key.tag == nil, case let .scalar(text, requested) = key.kind, text.utf8.count <= 128 else {
+            throw Unsupported()
+        }
+        try scalar(text, requested: requested, isKey: true)
+    }
+
+    /// `[]` or `{}`: libyaml writes empty collections in flow style.
+    private mutating func emptyFlow(open: UInt8, close: UInt8) {
+        writeIndicator(open, needWhitespace: true, isWhitespace: true, isIndention: false)
+        increaseIndent(flow: true, indentless: false)
+        popIndent()
+        writeIndicator(close, needWhitespace: false, isWhitespace: false, isIndention: false)
+    }
+
+    private mutating func scalar(_ text: String, requested: ScalarStyle, isKey: Bool) throws {
+        var copy = text
+        try copy.withUTF8 { bytes in
+            let analysis = ScalarAnalysis(utf8: bytes, of: text)
+            // Multi-line text needs breaks and indentation inside the scalar
+            // (or a double-quoted key): left to libyaml.
+            if analysis.multiline { throw Unsupported() }
+            var style = ScalarAnalysis.emittedStyle(for: text, requested: requested, isKey: isKey,
+                                                    analysis: analysis)
+            // libyaml's own choice on top (select_scalar_style); emittedStyle
+            // already picks styles it keeps, so this changes nothing in practice.
+            if style == .plain && (!analysis.blockPlainAllowed || (isKey && text.isEmpty)) { style = .singleQuoted }
+            if style == .singleQuoted && !analysis.singleQuotedAllowed { style = .doubleQuoted }
+            increaseIndent(flow: true, indentless: false)
+            switch style {
+            case .plain: plain(bytes)
+            case .singleQuoted: singleQuoted(bytes)
+            case .doubleQuoted: doubleQuoted(bytes, text)
+            case .literal, .folded: throw Unsupported()
+            }
+            popIndent()
+        }
+    }
+
+    /// Characters in UTF-8 bytes, as libyaml's column counts them.
+    private static func characterCount(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var n = 0
+        for byte in bytes where byte & 0xC0 != 0x80 { n += 1 }
+        return n
+    }
+
+    // MARK: Scalar writers (one line: unlimited width, no breaks in the text)
+
+    private mutating func plain(_ bytes: UnsafeBufferPointer<UInt8>) {
+        if !whitespace && !bytes.isEmpty { put(0x20) }
+        out.append(contentsOf: bytes)
+        column += Self.characterCount(bytes)
+        whitespace = false
+        indention = false
+    }
+
+    private mutating func singleQuoted(_ bytes: UnsafeBufferPointer<UInt8>) {
+        writeIndicator(0x27, needWhitespace: true, isWhitespace: false, isIndention: false)
+        for byte in bytes {
+            if byte == 0x27 { put(0x27) }
+            out.append(byte)
+            // libyaml's column counts characters: not continuation bytes.
+            if byte & 0xC0 != 0x80 { column += 1 }
+        }
+        writeIndicator(0x27, needWhitespace: false, isWhitespace: false, isIndention: false)
+        whitespace = false
+        indention = false
+    }
+
+    private mutating func doubleQuoted(_ bytes: UnsafeBufferPointer<UInt8>, _ text: String) {
+        writeIndicator(0x22, needWhitespace: true, isWhitespace: false, isIndention: false)
+        if bytes.allSatisfy({ $0 < 0x80 }) {
+            for byte in bytes { doubleQuoted(Unicode.Scalar(byte)) }
+        } else {
+            for scalar in text.unicodeScalars { doubleQuoted(scalar) }
+        }
+        writeIndicator(0x22, needWhitespace: false, isWhitespace: false, isIndention: false)
+        whitespace = false
+        indention = false
+    }
+
+    /// One character of a double-quoted scalar, escaped as libyaml does.
+    private mutating func doubleQuoted(_ scalar: Unicode.Scalar) {
+        let v = scalar.value
+        let escaped = !ScalarAnalysis.isPrintable(scalar) || v == 0xFEFF || v == 0x0A || v == 0x0D
+            || v == 0x85 || v == 0x2028 || v == 0x2029 || v == 0x22 || v == 0x5C
+        if !escaped {
+            if v < 0x80 {
+                put(UInt8(v))
+            } else {
+                UTF8.encode(scalar) { out.append($0) }
+                column += 1
+            }
+            return
+        }
+        put(0x5C)
+        switch v {
+        case 0x00: put(0x30)  // 0
+        case 0x07: put(0x61)  // a
+        case 0x08: put(0x62)  // b
+        case 0x09: put(0x74)  // t
+        case 0x0A: put(0x6E)  // n
+        case 0x0B: put(0x76)  // v
+        case 0x0C: put(0x66)  // f
+        case 0x0D: put(0x72)  // r
+        case 0x1B: put(0x65)  // e
+        case 0x22: put(0x22)
+        case 0x5C: put(0x5C)
+        case 0x85: put(0x4E)  // N
+        case 0xA0: put(0x5F)  // _
+        case 0x2028: put(0x4C)  // L
+        case 0x2029: put(0x50)  // P
+        default:
+            let width: Int
+            if v <= 0xFF {
+                put(0x78)  // x
+                width = 2
+            } else if v <= 0xFFFF {
+                put(0x75)  // u
+                width = 4
+            } else {
+                put(0x55)  // U
+                width = 8
+            }
+            var shift = (width - 1) * 4
+            while shift >= 0 {
+                let digit = UInt8((v >> UInt32(shift)) & 0x0F)
+                put(digit < 10 ? 0x30 + digit : 0x41 + digit - 10)
+                shift -= 4
+            }
+        }
+    }
+}
