@@ -2,15 +2,18 @@
 import Glibc
 #endif
 
-/// Runs independent, pure computations at the same time on a thread of
-/// their own. The loader uses it for phases that only read the same
-/// immutable tree (validation beside normalization, the project model
-/// beside the reference checks), so a load uses a second core. Results are
-/// exactly what running them one after the other gives; when no thread can
-/// be started, the work simply runs when its result is asked for.
-enum Concurrently {
+/// Runs independent computations at the same time, each extra one on a
+/// thread of its own (plain pthreads: for CPU work and blocking kernel calls
+/// alike, outside Swift's cooperative pool). The compose loader uses it for
+/// phases that only read the same immutable tree (validation beside
+/// normalization, the project model beside the reference checks), so a load
+/// uses a second core; networking for kernel calls that mostly wait (bridge
+/// deletion beside the nftables transaction). Results are exactly what
+/// running them one after the other gives; when no thread can be started,
+/// the work simply runs when its result is asked for.
+public enum Concurrently {
     /// `first` on this thread while `second` runs on another.
-    static func run<A, B: Sendable>(_ first: () throws -> A,
+    public static func run<A, B: Sendable>(_ first: () throws -> A,
                                     beside second: @escaping @Sendable () -> B) rethrows -> (A, B) {
         let pending = start(second)
         // The thread reads the job until it is joined: wait on every way
@@ -21,14 +24,14 @@ enum Concurrently {
     }
 
     /// Starts `work` on a thread of its own; `Pending.wait` gives its result.
-    static func start<B: Sendable>(_ work: @escaping @Sendable () -> B) -> Pending<B> {
+    public static func start<B: Sendable>(_ work: @escaping @Sendable () -> B) -> Pending<B> {
         Pending(work)
     }
 
     /// Work started on another thread. `wait` joins it (once) and returns
     /// its result; it must be called before the value is dropped, from one
     /// thread at a time (the loader calls it from the thread that started it).
-    final class Pending<B: Sendable>: @unchecked Sendable {
+    public final class Pending<B: Sendable>: @unchecked Sendable {
         private let job: Job<B>
         private var thread = pthread_t()
         private var running: Bool
@@ -44,7 +47,7 @@ enum Concurrently {
             if !running { Unmanaged<AnyJob>.fromOpaque(context).release() }
         }
 
-        func wait() -> B {
+        public func wait() -> B {
             if running {
                 pthread_join(thread, nil)
                 running = false
