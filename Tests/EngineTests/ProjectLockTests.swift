@@ -28,15 +28,25 @@ import Foundation
         again.release()
     }
 
-    @Test func waiterGetsTheLockWhenTheHolderLetsGo() async throws {
+    @Test func waiterGetsTheLockWhenTheHolderLetsGo() throws {
         let paths = try tempPaths()
-        let first = try ProjectLock(paths: paths, project: "p")
-        let releaser = Task {
-            try await Task.sleep(nanoseconds: 100_000_000)
-            first.release()
+        let first = Holder(try ProjectLock(paths: paths, project: "p"))
+        // The holder lets go on a thread of its own, not in a task: the wait
+        // below blocks this thread, and under a busy test run the
+        // cooperative pool may have no other thread left for such a task.
+        let releaser = Concurrently.start {
+            usleep(100_000)
+            first.lock.release()
         }
         let second = try ProjectLock(paths: paths, project: "p", timeout: 5)
         second.release()
-        try await releaser.value
+        releaser.wait()
+    }
+
+    /// Hands the first lock to the releasing thread (only that thread uses it
+    /// until it is joined).
+    final class Holder: @unchecked Sendable {
+        let lock: ProjectLock
+        init(_ lock: ProjectLock) { self.lock = lock }
     }
 }
