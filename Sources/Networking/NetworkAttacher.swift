@@ -174,14 +174,26 @@ public struct NetworkAttacher: Sendable {
     /// rules once for all) the records change now, the nftables transaction
     /// waits, and the veths are left to the kernel (see `detach`); returns
     /// their names for `awaitLinksGone`.
+    ///
+    /// `removedNext` picks networks the caller removes next (compose `down`
+    /// with the project's own networks): their records are left as they
+    /// are, since `NetworkStore.remove(_:droppingEndpoints:)` drops the
+    /// endpoints of containers that are gone, and each record write costs
+    /// an fsync under the store's lock that every other removal waits for.
     @discardableResult
-    public func release(containerID: String, namespaceFile: String?, lazyLinks: Bool = false) throws -> [String] {
+    public func release(containerID: String, namespaceFile: String?, lazyLinks: Bool = false,
+                        removedNext: (NetworkRecord) -> Bool = { _ in false }) throws -> [String] {
         // Lazy: unpinned first, the namespace (and its veth) starts going
         // while the records change, which waits for the store's lock.
         if lazyLinks, let namespaceFile { try NetworkNamespaceFile.remove(at: namespaceFile) }
-        try PortPublisher(store: store).unpublish(containerID: containerID, applyRules: !lazyLinks)
-        var left: [String] = []
-        for (network, _) in try endpoints(containerID: containerID) {
+        let attached = try endpoints(containerID: containerID)
+        var left = attached.filter { removedNext($0.network) }.map(\.endpoint.hostInterface)
+        let staying = Set(attached.filter { !removedNext($0.network) }.map(\.network.name))
+        if !staying.isEmpty {
+            try PortPublisher(store: store).unpublish(containerID: containerID, applyRules: !lazyLinks,
+                                                      networks: staying)
+        }
+        for (network, _) in attached where staying.contains(network.name) {
             if let link = try detach(containerID: containerID, network: network.name, deleteLink: !lazyLinks,
                                      applyRules: !lazyLinks) {
                 left.append(link)

@@ -105,13 +105,14 @@ public struct PortPublisher: Sendable {
         }
     }
 
-    /// Removes a container's published ports (on every network). With
+    /// Removes a container's published ports (on every network, or on
+    /// those named in `networks`). With
     /// `applyRules: false` the records change but the nftables rules stay
     /// until the next `applyRules` (`down`, which removes the network next).
-    public func unpublish(containerID: String, applyRules: Bool = true) throws {
+    public func unpublish(containerID: String, applyRules: Bool = true, networks: Set<String>? = nil) throws {
         try store.withLock {
             var changed = false
-            for var n in try store.list() {
+            for var n in try store.list() where networks?.contains(n.name) ?? true {
                 guard var e = n.endpoints[containerID], !e.ports.isEmpty else { continue }
                 if !applyRules { store.markRulesPending() }
                 e.ports = []

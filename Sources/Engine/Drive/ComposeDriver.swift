@@ -139,6 +139,9 @@ public final class ComposeDriver: ContainerDriver, Sendable {
     public func remove(_ name: String, volumes: Bool, lazyLinks: Bool) async throws -> [String] {
         try await blocking {
             let record = try self.record(named: name)
+            // Unpinned first, the kernel deletes the namespace and its veths
+            // while the container's files go.
+            if lazyLinks { try NetworkNamespaceFile.remove(at: self.paths.pinnedNetworkNamespace(record.id)) }
             try self.operations.remove(record, force: true, removeVolumes: volumes)
             return try self.teardown(record, lazyLinks: lazyLinks)
         }
@@ -282,7 +285,15 @@ public final class ComposeDriver: ContainerDriver, Sendable {
     /// Creates the project's networks that don't exist yet; returns the names created.
     public func ensureNetworks(for services: [ComposeService]) throws -> [String] {
         var created: [String] = []
-        let existing = Set(try networks.list().map(\.name))
+        let records = try networks.list()
+        let existing = Set(records.map(\.name))
+        // Endpoints of containers that are gone (a `down` killed before it
+        // removed the networks) would hold addresses, names and host ports.
+        let name = project.name
+        if records.contains(where: { $0.labels[ProjectLabels.project] == name }) {
+            try networks.dropEndpoints(in: { $0.labels[ProjectLabels.project] == name },
+                                       where: { !self.containers.exists(id: $0) })
+        }
         let used = Set(services.flatMap { $0.networks.keys })
         for key in used.sorted() {
             let definition = project.networks[key]
@@ -324,7 +335,7 @@ public final class ComposeDriver: ContainerDriver, Sendable {
         var removed: [String] = []
         do {
             for network in try networks.list() where network.labels[ProjectLabels.project] == project.name {
-                try networks.remove(network.name)
+                try networks.remove(network.name, droppingEndpoints: { !self.containers.exists(id: $0) })
                 removed.append(network.name)
             }
             // Every removal applied the rules; without one, apply what
@@ -552,10 +563,14 @@ public final class ComposeDriver: ContainerDriver, Sendable {
     /// Undoes wireNetwork: ports, attachments, namespace. Safe to repeat.
     @discardableResult
     func teardown(_ record: ContainerRecord, lazyLinks: Bool = false) throws -> [String] {
-        // `down` (lazyLinks) removes the networks next, whose removal applies
-        // the rules once for all (`removeNetworks` also when it fails).
-        try NetworkAttacher(store: networks).release(containerID: record.id, namespaceFile: paths.pinnedNetworkNamespace(record.id),
-                                                     lazyLinks: lazyLinks)
+        // `down` (lazyLinks) removes the project's networks next, whose
+        // removal applies the rules once for all (`removeNetworks` also when
+        // it fails) and drops the endpoints of the removed containers with
+        // the records: those are not rewritten one removal at a time.
+        let project = project.name
+        return try NetworkAttacher(store: networks).release(
+            containerID: record.id, namespaceFile: paths.pinnedNetworkNamespace(record.id), lazyLinks: lazyLinks,
+            removedNext: { lazyLinks && $0.labels[ProjectLabels.project] == project })
     }
 
     // MARK: Healthchecks

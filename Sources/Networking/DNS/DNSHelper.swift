@@ -72,7 +72,7 @@ public enum DNSHelper {
             let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
             throw NetworkError("DNS helper for \(listen) did not start: \(log.split(separator: "\n").last.map(String.init) ?? "no output")")
         }
-        try writeAtomically(pidFile, Data("\(pid)\n".utf8))
+        try writeAtomically(pidFile, Data("\(pid)\n".utf8), durability: .none)
     }
 
     /// Stops the helper recorded in `pidFile` (checking that the pid is still

@@ -115,6 +115,11 @@ public struct ContainerStore: Sendable {
         return records.sorted { $0.created < $1.created }
     }
 
+    /// Whether a record with this ID exists (config.json present).
+    public func exists(id: String) -> Bool {
+        access(configPath(id), F_OK) == 0
+    }
+
     public func record(id: String) throws -> ContainerRecord {
         guard let text = try StateFile.readText(configPath(id)) else { throw ContainerStoreError.noSuchContainer(id) }
         do { return try RecordCoding.decode(ContainerRecord.self, from: text) } catch {
@@ -178,14 +183,25 @@ public struct ContainerStore: Sendable {
 
     /// Deletes the record directory and the runtime directory. The caller
     /// has already stopped the process and undone mounts and cgroups.
+    /// The index lock covers only the unlink of config.json, which makes the
+    /// container invisible to lookups and frees its name: the tree's removal
+    /// (tens of ms on a slow disk) then runs beside other removals. A record
+    /// already without config.json (a removal killed midway, or one running
+    /// now) is finished under the lock.
     public func remove(id: String) throws {
-        try FileLock.withLock(indexLock) {
-            // config.json first: from here on the container is invisible to lookups.
+        let claimed = try FileLock.withLock(indexLock) {
             let config = configPath(id)
-            if unlink(config) != 0 && errno != ENOENT { throw SystemError.current("unlink", config) }
-            try StateFile.removeTreeConcurrently(directory(id))
-            try StateFile.removeTree(runDirectory(id))
+            if unlink(config) == 0 { return true }
+            if errno != ENOENT { throw SystemError.current("unlink", config) }
+            try removeTrees(id)
+            return false
         }
+        if claimed { try removeTrees(id) }
+    }
+
+    private func removeTrees(_ id: String) throws {
+        try StateFile.removeTreeConcurrently(directory(id))
+        try StateFile.removeTree(runDirectory(id))
     }
 }
 

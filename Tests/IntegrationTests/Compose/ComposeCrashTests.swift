@@ -42,6 +42,54 @@ struct ComposeCrashTests {
         }
     }
 
+    /// The state a `down` killed between removing its containers and
+    /// removing their networks leaves (it no longer rewrites the network
+    /// records one removal at a time): the container's files and pinned
+    /// namespace gone, its endpoint, DNS names and published port still in
+    /// the network's record. Made here by hand, at a known point.
+    func vanish(_ t: TestRoot, service: String, port: Int) throws {
+        let id = try berth(t, ["compose", "ps", "-q", service], port: port).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(id.count == 64, "\(id)")
+        #expect(try berth(t, ["compose", "stop", service], port: port).status == 0)
+        let pin = t.run.appendingPathComponent("netns/\(id)").path
+        _ = umount2(pin, Int32(MNT_DETACH))
+        try FileManager.default.removeItem(atPath: pin)
+        try FileManager.default.removeItem(at: t.root.appendingPathComponent("containers/\(id)"))
+        try? FileManager.default.removeItem(at: t.run.appendingPathComponent("containers/\(id)"))
+        let records = try FileManager.default.contentsOfDirectory(atPath: t.root.appendingPathComponent("networks").path)
+            .filter { $0.hasSuffix(".json") }
+            .map { try String(contentsOf: t.root.appendingPathComponent("networks/\($0)"), encoding: .utf8) }
+        #expect(records.contains { $0.contains(id) }, "the endpoint stays in the record")
+    }
+
+    @Test func upAndDownConvergeFromEndpointsOfVanishedContainers() async throws {
+        try await withTestRoot { t in
+            try t.importBusybox()
+            let port = Int.random(in: 20000...29999)
+            t.defer_("down -v") { _ = try self.berth(t, ["down", "-v", "-t", "1"], port: port) }
+            #expect(try berth(t, ["up", "-d"], port: port).status == 0)
+            try vanish(t, service: "web", port: port)
+
+            // The same host port and name again: the stale endpoint is dropped.
+            let up = try berth(t, ["up", "-d"], port: port)
+            #expect(up.status == 0, "\(up.stderr)")
+            let page = try runProcess(URL(fileURLWithPath: "/bin/busybox"),
+                                      ["wget", "-q", "-O", "-", "http://127.0.0.1:\(port)/"], timeout: 10)
+            #expect(page.stdout.contains("stack sample"), "\(page.stderr)")
+            let lookup = try berth(t, ["compose", "exec", "-T", "worker", "nslookup", "web"], port: port)
+            #expect(lookup.stdout.components(separatedBy: "Address:").count == 3, "one address for web: \(lookup.stdout)")
+
+            try vanish(t, service: "web", port: port)
+            let before = LeakCheck.Snapshot.take()
+            let down = try berth(t, ["down", "-v", "-t", "1"], port: port)
+            #expect(down.status == 0, "\(down.stderr)")
+            let networks = (try? FileManager.default.contentsOfDirectory(atPath: t.root.appendingPathComponent("networks").path)) ?? []
+            #expect(networks.filter { $0.hasSuffix(".json") }.isEmpty, "\(networks)")
+            #expect(LeakCheck.leaks(under: t.directory.path, since: before).isEmpty)
+        }
+    }
+
     @Test(arguments: [KillPoint(seconds: 0.5), KillPoint(seconds: 2.0)])
     func downAfterAKilledUpLeavesNothing(_ point: KillPoint) async throws {
         try await withTestRoot { t in
