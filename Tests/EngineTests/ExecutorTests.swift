@@ -12,14 +12,23 @@ actor FakeDriver: ContainerDriver {
     var afterStart: [String: ObservedContainer] = [:]
     var logs: [String: [String]] = [:]
 
-    init(afterStart: [String: ObservedContainer] = [:], logs: [String: [String]] = [:]) {
+    /// How long a service's containers take to start, in nanoseconds.
+    var startDelay: [String: UInt64] = [:]
+    /// Services whose containers fail to be created.
+    var failCreate: Set<String> = []
+
+    init(afterStart: [String: ObservedContainer] = [:], logs: [String: [String]] = [:],
+         startDelay: [String: UInt64] = [:], failCreate: Set<String> = []) {
         self.afterStart = afterStart
         self.logs = logs
+        self.startDelay = startDelay
+        self.failCreate = failCreate
     }
 
     nonisolated func name(service: String, number: Int) -> String { "p-\(service)-\(number)" }
 
     func create(service: String, number: Int) async throws -> String {
+        if failCreate.contains(service) { throw EngineError(service: service, "no image for \(service)") }
         let n = name(service: service, number: number)
         containers[n] = ObservedContainer(status: .created)
         log.append("create \(n)")
@@ -28,6 +37,7 @@ actor FakeDriver: ContainerDriver {
 
     func start(_ name: String) async throws {
         let service = name.split(separator: "-")[1]
+        if let delay = startDelay[String(service)] { try await Task.sleep(nanoseconds: delay) }
         containers[name] = afterStart[String(service)] ?? ObservedContainer(status: .running)
         log.append("start \(name)")
     }
@@ -130,6 +140,54 @@ private func fresh(_ services: [[String]]) -> Plan {
             try await executor.run(fresh([["db"], ["web"]])) { _ in }
         }
         #expect(error?.message == "timed out waiting for p-db-1")
+    }
+
+    @Test func aDependentDoesNotWaitForAnUnrelatedSlowService() async throws {
+        let driver = FakeDriver(startDelay: ["slow": 300_000_000])
+        let executor = Executor(driver: driver, dependencies: ["web": ["db": .init(condition: .started)]])
+        try await executor.run(fresh([["db", "slow"], ["web"]])) { _ in }
+        let events = await driver.events()
+        #expect(events.firstIndex(of: "start p-web-1")! < events.firstIndex(of: "start p-slow-1")!, "\(events)")
+    }
+
+    @Test func servicesComeAfterTheirGraphPredecessors() async throws {
+        // `network_mode: service:db` — no depends_on, but an edge of the graph.
+        let driver = FakeDriver(startDelay: ["db": 100_000_000])
+        var executor = Executor(driver: driver, dependencies: [:])
+        executor.after = ["web": ["db"]]
+        try await executor.run(fresh([["db"], ["web"]])) { _ in }
+        #expect(await driver.events() == ["create p-db-1", "start p-db-1", "create p-web-1", "start p-web-1"])
+    }
+
+    @Test func containersCreatedAheadStartOnlyOnceTheirDependenciesAreReady() async throws {
+        let driver = FakeDriver(afterStart: ["db": ObservedContainer(status: .running, health: .healthy)],
+                                startDelay: ["db": 200_000_000])
+        var executor = Executor(driver: driver, dependencies: ["web": ["db": .init(condition: .healthy)]])
+        executor.createsAhead = ["db", "web"]
+        let events = EventLog()
+        try await executor.run(fresh([["db"], ["web"]])) { events.add($0) }
+        let log = await driver.events()
+        #expect(log.firstIndex(of: "create p-web-1")! < log.firstIndex(of: "start p-db-1")!, "\(log)")
+        #expect(log.last == "start p-web-1")
+        let shown = events.all.map { "\($0.container) \($0.phase)" }
+        #expect(shown.firstIndex(of: "p-db-1 done(\"Healthy\")")! < shown.firstIndex(of: "p-web-1 working(\"Starting\")")!,
+                "\(shown)")
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aFailureStopsTheRunWhileAnotherServiceStillWaits() async throws {
+        // db never becomes healthy (the condition would wait 300 s); cache cannot be created.
+        let driver = FakeDriver(afterStart: ["db": ObservedContainer(status: .running, health: .starting)],
+                                failCreate: ["cache"])
+        let executor = Executor(driver: driver, dependencies: ["web": ["db": .init(condition: .healthy)],
+                                                               "app": ["cache": .init(condition: .started)]])
+        let error = await #expect(throws: ExecutionFailure.self) {
+            try await executor.run(fresh([["cache", "db"], ["app", "web"]])) { _ in }
+        }
+        #expect(error?.service == "cache")
+        #expect(error?.message.hasSuffix("no image for cache") == true, "\(String(describing: error))")
+        let log = await driver.events()
+        #expect(!log.contains("start p-web-1") && !log.contains("create p-app-1"), "\(log)")
     }
 
     @Test func recreateStopsRemovesAndCreatesWithTheSameNumber() async throws {

@@ -30,15 +30,25 @@ public struct ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertib
     }
 }
 
-/// Applies a Plan wave by wave: actions inside a wave run in parallel (at
-/// most `width` at once); before a service's containers start, each of its
-/// dependencies must meet its condition (started / healthy / completed
-/// successfully). A required dependency that fails stops the run with an
-/// ExecutionFailure naming it; an optional one only warns.
+/// Applies a Plan service by service, in dependency order: a service's
+/// actions run once the services it comes after have run theirs and each of
+/// its dependencies meets its condition (started / healthy / completed
+/// successfully) — not when a whole wave is done, so a slow sibling never
+/// holds up an unrelated dependent. At most `width` driver steps run at once.
+/// A required dependency that fails stops the run with an ExecutionFailure
+/// naming it; an optional one only warns.
 public struct Executor: Sendable {
     public var driver: any ContainerDriver
     /// service → dependency → requirement.
     public var dependencies: [String: [String: DependencyRequirement]]
+    /// service → services it comes after besides its `dependencies`
+    /// (`network_mode: service:…`, `volumes_from`: ServiceGraph's edges).
+    public var after: [String: [String]] = [:]
+    /// Services whose new containers are created before their dependencies
+    /// are ready (as Compose creates every container first): only their
+    /// start waits. Not for services that need another container at
+    /// creation (`network_mode: service:…`, `volumes_from`).
+    public var createsAhead: Set<String> = []
     public var width: Int
     /// How long to wait for one dependency condition, in nanoseconds.
     public var conditionTimeout: UInt64
@@ -53,25 +63,107 @@ public struct Executor: Sendable {
     }
 
     /// Runs the plan; `report` receives progress events (from any task).
-    /// Returns warnings (optional dependencies that failed).
+    /// Returns warnings (optional dependencies that failed). The first
+    /// failure stops the run: what is still waiting is cancelled, and what
+    /// is under way finishes before this returns.
     @discardableResult
     public func run(_ plan: Plan, report: @escaping @Sendable (ExecutionEvent) -> Void) async throws -> [String] {
         for action in plan.orphanRemovals {
             try await apply(action, report: report)
         }
         var containersOf: [String: [String]] = [:]
+        var actionsOf: [String: [Action]] = [:]
+        var order: [String] = []
         for wave in plan.waves {
             for action in wave {
                 if let name = containerName(action) { containersOf[action.service, default: []].append(name) }
+                if actionsOf[action.service] == nil { order.append(action.service) }
+                actionsOf[action.service, default: []].append(action)
             }
         }
-        var warnings: [String] = []
-        for wave in plan.waves {
-            let services = Array(Set(wave.map(\.service))).sorted()
-            for service in services {
-                warnings += try await waitForDependencies(of: service, containersOf: containersOf, report: report)
+        let slots = Slots(width)
+        // Waves are in dependency order, so a service's predecessors have
+        // their tasks by the time its own is made.
+        var tasks: [(service: String, task: Task<[String], any Error>)] = []
+        var taskOf: [String: Task<[String], any Error>] = [:]
+        for service in order {
+            let before = Set((dependencies[service] ?? [:]).keys).union(after[service] ?? []).sorted()
+            let predecessors = before.compactMap { taskOf[$0] }
+            let actions = actionsOf[service] ?? []
+            let task = Task { [containersOf] in
+                try await self.runService(service, actions, after: predecessors, containersOf: containersOf,
+                                          slots: slots, report: report)
             }
-            try await runParallel(wave, report: report)
+            tasks.append((service, task))
+            taskOf[service] = task
+        }
+        var warnings: [String] = []
+        do {
+            try await withThrowingTaskGroup(of: [String].self) { group in
+                for (_, task) in tasks {
+                    group.addTask {
+                        try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
+                    }
+                }
+                for try await more in group { warnings += more }
+            }
+        } catch {
+            for (_, task) in tasks { task.cancel() }
+            for (_, task) in tasks { _ = try? await task.value }
+            throw error
+        }
+        return warnings
+    }
+
+    /// One service's actions: containers created ahead (see `createsAhead`)
+    /// right away; the rest, and their starts, once `after` have run and
+    /// the dependencies meet their conditions.
+    func runService(_ service: String, _ actions: [Action], after predecessors: [Task<[String], any Error>],
+                    containersOf: [String: [String]], slots: Slots,
+                    report: @escaping @Sendable (ExecutionEvent) -> Void) async throws -> [String] {
+        func isCreate(_ action: Action) -> Bool { if case .create = action { true } else { false } }
+        let ahead = createsAhead.contains(service)
+        let creates = ahead ? actions.filter(isCreate) : []
+        let rest = ahead ? actions.filter { !isCreate($0) } : actions
+        var created: [(action: Action, name: String)] = []
+        if !creates.isEmpty {
+            created = try await withThrowingTaskGroup(of: (Action, String).self) { group in
+                for action in creates {
+                    group.addTask {
+                        try await slots.run {
+                            var name = ""
+                            try await self.apply(action, report: report) {
+                                guard case let .create(service, number, _) = action else { return }
+                                name = try await self.driver.create(service: service, number: number)
+                                report(ExecutionEvent(container: name, phase: .done("Created")))
+                            }
+                            return (action, name)
+                        }
+                    }
+                }
+                var all: [(action: Action, name: String)] = []
+                for try await pair in group { all.append(pair) }
+                return all
+            }
+        }
+        for predecessor in predecessors { _ = try await predecessor.value }
+        let warnings = try await waitForDependencies(of: service, containersOf: containersOf, report: report)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (action, name) in created {
+                group.addTask {
+                    try await slots.run {
+                        try await self.apply(action, report: report) {
+                            report(ExecutionEvent(container: name, phase: .working("Starting")))
+                            try await self.driver.start(name)
+                            report(ExecutionEvent(container: name, phase: .done("Started")))
+                        }
+                    }
+                }
+            }
+            for action in rest {
+                group.addTask { try await slots.run { try await self.apply(action, report: report) } }
+            }
+            try await group.waitForAll()
         }
         return warnings
     }
@@ -85,28 +177,14 @@ public struct Executor: Sendable {
         }
     }
 
-    func runParallel(_ actions: [Action], report: @escaping @Sendable (ExecutionEvent) -> Void) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            var pending = actions[...]
-            var running = 0
-            while let action = pending.popFirst() {
-                if running == width {
-                    try await group.next()
-                    running -= 1
-                }
-                group.addTask { try await self.apply(action, report: report) }
-                running += 1
-            }
-            try await group.waitForAll()
-        }
-    }
-
     /// Runs one action; an error from the driver comes back as an
     /// ExecutionFailure naming the service and container it happened to
     /// (`service "web": container demo-web-1: Bind for … failed`).
-    func apply(_ action: Action, report: @escaping @Sendable (ExecutionEvent) -> Void) async throws {
+    /// With `step`, runs that part of the action instead of all of it.
+    func apply(_ action: Action, report: @escaping @Sendable (ExecutionEvent) -> Void,
+               step: (() async throws -> Void)? = nil) async throws {
         do {
-            try await perform(action, report: report)
+            if let step { try await step() } else { try await perform(action, report: report) }
         } catch let failure as ExecutionFailure {
             throw failure
         } catch {
@@ -238,5 +316,31 @@ public struct Executor: Sendable {
             details += logs.map { "  " + $0 }
         }
         return ExecutionFailure(service: service, message: message, details: details)
+    }
+}
+
+/// At most `width` driver steps at once, across every service's task.
+actor Slots {
+    private var free: Int
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(_ width: Int) { free = width }
+
+    func run<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        await acquire()
+        defer { release() }
+        return try await body()
+    }
+
+    private func acquire() async {
+        if free > 0 {
+            free -= 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    private func release() {
+        if waiting.isEmpty { free += 1 } else { waiting.removeFirst().resume() }
     }
 }

@@ -141,7 +141,9 @@ struct ComposeRunCommand: AsyncParsableCommand {
         let plan = Planner.plan(
             desired: desired, actual: try driver.actualContainers().map(\.actual), waves: waves,
             options: PlanOptions(recreate: .diverged, removeOrphans: false, projectServices: Set(p.services.map(\.name))))
-        let executor = Executor(driver: driver, dependencies: UpCommand.requirements(p, selected: selected.union([service])))
+        var executor = Executor(driver: driver, dependencies: UpCommand.requirements(p, selected: selected.union([service])))
+        executor.after = try ServiceGraph(p).dependencies
+        executor.createsAhead = UpCommand.createsAhead(p)
         var containersOf: [String: [String]] = [:]
         for action in plan.waves.flatMap({ $0 }) {
             if let name = executor.containerName(action) { containersOf[action.service, default: []].append(name) }

@@ -125,8 +125,10 @@ struct UpCommand: AsyncParsableCommand {
         // the containers print from their start.
         var logTail = LogTail(driver: driver, color: !noColor, timestamps: timestamps, prefix: !noLogPrefix)
         if !(detach || wait) { try logTail.markCurrentEnds() }
-        let executor = Executor(driver: driver, dependencies: Self.requirements(p, selected: selected),
+        var executor = Executor(driver: driver, dependencies: Self.requirements(p, selected: selected),
                                 conditionTimeout: UInt64(waitTimeout) * 1_000_000_000)
+        executor.after = noDeps ? [:] : graph.dependencies
+        executor.createsAhead = Self.createsAhead(p)
         do {
             let warnings = try await executor.run(plan) { progress.update($0) }
             for w in warnings { writeStderr("warning: " + w) }
@@ -167,6 +169,15 @@ struct UpCommand: AsyncParsableCommand {
     /// the attached ones), minus `--no-attach` ones.
     static func shownServices(attached: Set<String>, attach: [String], noAttach: [String]) -> Set<String> {
         (attach.isEmpty ? attached : Set(attach)).subtracting(noAttach)
+    }
+
+    /// Services whose containers can be created before their dependencies
+    /// run: all but those that need another container at creation.
+    static func createsAhead(_ p: Project) -> Set<String> {
+        Set(p.services.filter { s in
+            s.volumesFrom.isEmpty
+                && !(s.networkMode.map { $0.hasPrefix("service:") || $0.hasPrefix("container:") } ?? false)
+        }.map(\.name))
     }
 
     /// service → dependency → requirement, for the `selected` services.
