@@ -52,8 +52,10 @@ for round in $(seq 1 "$rounds"); do
             # Bytes per second, from wrk's "Transfer/sec: 1.50GB".
             bytes=$(echo "$out" | awk '/Transfer\/sec/ {v=$2; u=v; sub(/[0-9.]+/, "", u); sub(/[A-Za-z]+/, "", v);
                 m = (u == "KB") ? 1024 : (u == "MB") ? 1048576 : (u == "GB") ? 1073741824 : 1; printf "%.0f", v * m}')
-            printf 'round %d  %-5s  %-8s %-22s %10s req/s %8.2f MB/s\n' "$round" "$file" "$name" "$addr" "$req" \
-                "$(echo "$bytes" | awk '{print $1 / 1048576}')"
+            # Failed connects or reads count against a path: shown, not hidden.
+            errors=$(echo "$out" | awk '/Socket errors|Non-2xx/ {$1=$1; printf "  [%s]", $0}')
+            printf 'round %d  %-5s  %-8s %-22s %10s req/s %8.2f MB/s%s\n' "$round" "$file" "$name" "$addr" "$req" \
+                "$(echo "$bytes" | awk '{print $1 / 1048576}')" "$errors"
             echo "$file $name $req $bytes" >> "$results"
         done
     done
