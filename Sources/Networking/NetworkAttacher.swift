@@ -71,8 +71,14 @@ public struct NetworkAttacher: Sendable {
     public init(store: NetworkStore) { self.store = store }
 
     /// Attaches a container; on failure nothing of the attach remains.
+    /// The store's lock covers the bookkeeping only — the address is taken
+    /// and the endpoint recorded (with its DNS names) under it — while the
+    /// kernel work (veth pair, addresses, routes) runs outside it, beside
+    /// the other containers' attaches of a parallel `up`. A failure there
+    /// gives the endpoint back. A network with an endpoint is never torn
+    /// down or made dormant, so the bridge stays while the veth is made.
     public func attach(_ request: AttachRequest) throws -> Attachment {
-        try store.withLock {
+        let (net, endpoint) = try store.withLock {
             var net = try store.inspect(request.network)
             net = try store.ensureUpLocked(net)
             if net.endpoints[request.containerID] != nil {
@@ -80,46 +86,61 @@ public struct NetworkAttacher: Sendable {
             }
             let used = Set(net.endpoints.values.map(\.ipv4))
             let ip = try IPAM.allocate(in: net.plan, used: used, requested: request.ipv4Address)
-            let ip6 = IPAM.address6(in: net.plan, for: ip)
-            let mac = request.macAddress ?? MACAddress.derived(from: ip)
-            let hostName = NetworkAttacher.hostInterfaceName(containerID: request.containerID, networkID: net.id)
-
-            let host = LinkControl(try NetlinkSocket())
-            let nsfd = open(request.namespace.path, O_RDONLY | O_CLOEXEC)
-            guard nsfd >= 0 else { throw SystemError.current("open network namespace", request.namespace.path) }
-            defer { close(nsfd) }
-            let bridgeIndex = try host.index(of: net.bridge)
-            try host.createVeth(hostName, peer: request.interface, peerNamespace: .fd(nsfd), peerMAC: mac,
-                                mtu: net.mtu, master: bridgeIndex)
-            do {
-                try host.setUp(try host.index(of: hostName), name: hostName)
-                let inside = LinkControl(try NetlinkSocket.open(namespace: request.namespace.path))
-                let index = try inside.index(of: request.interface)
-                try inside.addAddress(ip, prefix: net.plan.subnet.prefix, index: index, name: request.interface)
-                if let ip6, let s6 = net.plan.subnet6 {
-                    try inside.addAddress6(ip6, prefix: s6.prefix, index: index, name: request.interface)
-                }
-                try inside.setUp(index, name: request.interface)
-                try inside.setUp(try inside.index(of: "lo"), name: "lo")
-                if !net.isInternal {
-                    // A second network must not replace the first one's default route.
-                    let hasDefault = try inside.routes().contains { $0.dstLength == 0 }
-                    if !hasDefault { try inside.addDefaultRoute(via: net.plan.gateway, index: index) }
-                    if let g6 = net.plan.gateway6, try !inside.routes(family: RT.afInet6).contains(where: { $0.dstLength == 0 }) {
-                        try inside.addDefaultRoute6(via: g6, index: index)
-                    }
-                }
-                net.endpoints[request.containerID] = Endpoint(
-                    containerID: request.containerID, containerName: request.containerName, interface: request.interface,
-                    hostInterface: hostName, ipv4: ip, ipv6: ip6, mac: mac, aliases: request.aliases, ports: [])
-                try store.save(net)
-                try store.writeRecords(net)
-            } catch {
-                _ = try? host.deleteIfPresent(hostName)
-                throw error
+            let endpoint = Endpoint(
+                containerID: request.containerID, containerName: request.containerName, interface: request.interface,
+                hostInterface: NetworkAttacher.hostInterfaceName(containerID: request.containerID, networkID: net.id),
+                ipv4: ip, ipv6: IPAM.address6(in: net.plan, for: ip),
+                mac: request.macAddress ?? MACAddress.derived(from: ip), aliases: request.aliases, ports: [])
+            net.endpoints[request.containerID] = endpoint
+            try store.save(net)
+            try store.writeRecords(net)
+            return (net, endpoint)
+        }
+        do {
+            try wire(endpoint, into: net, namespace: request.namespace)
+        } catch {
+            _ = try? LinkControl(try NetlinkSocket()).deleteIfPresent(endpoint.hostInterface)
+            _ = try? store.withLock {
+                var now = try store.inspect(net.id)
+                guard now.endpoints[request.containerID] == endpoint else { return }
+                now.endpoints[request.containerID] = nil
+                try store.save(now)
+                try store.writeRecords(now)
             }
-            return Attachment(network: net.name, ipv4: ip, prefix: net.plan.subnet.prefix, gateway: net.plan.gateway,
-                              ipv6: ip6, mac: mac, interface: request.interface, hostInterface: hostName)
+            throw error
+        }
+        return Attachment(network: net.name, ipv4: endpoint.ipv4, prefix: net.plan.subnet.prefix,
+                          gateway: net.plan.gateway, ipv6: endpoint.ipv6, mac: endpoint.mac,
+                          interface: endpoint.interface, hostInterface: endpoint.hostInterface)
+    }
+
+    /// The kernel side of an endpoint: veth pair with the host end on the
+    /// bridge and the peer created inside the namespace under its final
+    /// name, addresses, lo, default routes.
+    private func wire(_ e: Endpoint, into net: NetworkRecord, namespace: NamespaceRef) throws {
+        let host = LinkControl(try NetlinkSocket())
+        let nsfd = open(namespace.path, O_RDONLY | O_CLOEXEC)
+        guard nsfd >= 0 else { throw SystemError.current("open network namespace", namespace.path) }
+        defer { close(nsfd) }
+        let bridgeIndex = try host.index(of: net.bridge)
+        try host.createVeth(e.hostInterface, peer: e.interface, peerNamespace: .fd(nsfd), peerMAC: e.mac,
+                            mtu: net.mtu, master: bridgeIndex)
+        try host.setUp(try host.index(of: e.hostInterface), name: e.hostInterface)
+        let inside = LinkControl(try NetlinkSocket.open(namespace: namespace.path))
+        let index = try inside.index(of: e.interface)
+        try inside.addAddress(e.ipv4, prefix: net.plan.subnet.prefix, index: index, name: e.interface)
+        if let ip6 = e.ipv6, let s6 = net.plan.subnet6 {
+            try inside.addAddress6(ip6, prefix: s6.prefix, index: index, name: e.interface)
+        }
+        try inside.setUp(index, name: e.interface)
+        try inside.setUp(try inside.index(of: "lo"), name: "lo")
+        if !net.isInternal {
+            // A second network must not replace the first one's default route.
+            let hasDefault = try inside.routes().contains { $0.dstLength == 0 }
+            if !hasDefault { try inside.addDefaultRoute(via: net.plan.gateway, index: index) }
+            if let g6 = net.plan.gateway6, try !inside.routes(family: RT.afInet6).contains(where: { $0.dstLength == 0 }) {
+                try inside.addDefaultRoute6(via: g6, index: index)
+            }
         }
     }
 

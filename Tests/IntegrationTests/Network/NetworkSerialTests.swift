@@ -160,6 +160,43 @@ struct NetworkSerialTests {
         }
     }
 
+    @Test func concurrentAttachesGetDistinctAddressesAndAFailedOneLeavesNothing() async throws {
+        try await withTestRoot { t in
+            let store = t.networkStore()
+            let net = try network(t, store, "\(t.prefix)_par")
+            let containers = try (0..<5).map { _ in try NetnsContainer(t) }
+            // The kernel side of each attach runs outside the store's lock, beside the others.
+            let attachments = try await withThrowingTaskGroup(of: Networking.Attachment.self) { group in
+                for (i, c) in containers.enumerated() {
+                    group.addTask { try self.attach(t, store, c, id: "p\(i)", name: "\(t.prefix)-p-\(i)", network: net.name) }
+                }
+                var all: [Networking.Attachment] = []
+                for try await a in group { all.append(a) }
+                return all
+            }
+            #expect(Set(attachments.map(\.ipv4)).count == 5)
+            #expect(try store.inspect(net.name).endpoints.count == 5)
+            for (i, c) in containers.enumerated() {
+                let a = try #require(attachments.first { $0.hostInterface == NetworkAttacher.hostInterfaceName(containerID: "p\(i)", networkID: net.id) })
+                #expect(try c.run([Self.busybox, "ip", "-4", "-o", "addr", "show", "eth0"]).stdout.contains(" \(a.ipv4)/"))
+                #expect(try c.run([Self.busybox, "ping", "-c", "1", "-W", "2", net.plan.gateway.description]).status == 0)
+            }
+
+            // A namespace that is not there: the kernel part fails after the
+            // endpoint was recorded; the record, DNS names and links are as before.
+            let records = try String(contentsOfFile: store.recordsPath(net.id), encoding: .utf8)
+            #expect(throws: SystemError.self) {
+                try NetworkAttacher(store: store).attach(AttachRequest(
+                    containerID: "ghost", containerName: "\(t.prefix)-ghost-1", network: net.name,
+                    namespace: .path(t.directory.appendingPathComponent("no-such-netns").path)))
+            }
+            #expect(try store.inspect(net.name).endpoints["ghost"] == nil)
+            #expect(try String(contentsOfFile: store.recordsPath(net.id), encoding: .utf8) == records)
+            let ghostLink = NetworkAttacher.hostInterfaceName(containerID: "ghost", networkID: net.id)
+            #expect(try LinkControl(try NetlinkSocket()).link(named: ghostLink) == nil)
+        }
+    }
+
     // MARK: service discovery
 
     @Test func containersReachEachOtherByIPAndName() async throws {
