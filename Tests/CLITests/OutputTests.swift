@@ -25,6 +25,15 @@ import Testing
         #expect(web2.hasPrefix("\u{1B}[33m"))
     }
 
+    @Test func headIsTheLinesPrefixAndWidenAlignsABatch() {
+        var p = LogPrefixer(names: [], options: .init(color: false))
+        p.widen(to: ["p-db-1", "p-web-10"])
+        #expect(p.head(container: "p-db-1", service: "db") == "p-db-1    | ")
+        #expect(p.format(container: "p-db-1", service: "db", line: "x") == p.head(container: "p-db-1", service: "db") + "x")
+        var bare = LogPrefixer(names: ["p-web-1"], options: .init(color: true, prefix: false))
+        #expect(bare.head(container: "p-web-1", service: "web") == "")
+    }
+
     @Test func timestampsAndNoPrefix() {
         var p = LogPrefixer(names: ["p-web-1"], options: .init(color: false, timestamps: true, prefix: false))
         #expect(p.format(container: "p-web-1", service: "web", line: "hi", timestamp: "2026-11-24T20:00:00.000000000Z")

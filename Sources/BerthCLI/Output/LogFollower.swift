@@ -198,10 +198,14 @@ struct LogTail {
     mutating func pump(fromStart: Bool, services: Set<String>? = nil, tailLines: Int? = nil,
                        listed: [(record: ContainerRecord, actual: ActualContainer)]? = nil) throws -> Bool {
         var anyUp = false
-        var out: [UInt8] = []
-        for (record, actual) in try (listed ?? driver.actualContainers()).sorted(by: { $0.record.name < $1.record.name }) {
-            if let services, !services.contains(actual.service) { continue }
-            if actual.oneOff { continue }  // `compose run` containers: their own terminal shows them
+        var out = StreamBuffer()
+        let shown = try (listed ?? driver.actualContainers()).sorted(by: { $0.record.name < $1.record.name }).filter { c in
+            // `compose run` containers: their own terminal shows them.
+            !c.actual.oneOff && (services?.contains(c.actual.service) ?? true)
+        }
+        prefixer.widen(to: shown.map(\.record.name))
+        fflush(nil)
+        for (record, actual) in shown {
             switch actual.status {
             case .running, .restarting, .paused, .created: anyUp = true
             default: break
@@ -223,16 +227,17 @@ struct LogTail {
             }
             entries += follower.readAvailable()
             followers[record.id] = follower
+            let head = Array(prefixer.head(container: record.name, service: actual.service).utf8)
             for e in JSONLogReader.select(entries, since: since, until: until, tail: tailLines) {
-                var text = e.text
-                if text.hasSuffix("\n") { text.removeLast() }
-                out += prefixer.format(container: record.name, service: actual.service, line: text,
-                                       timestamp: e.time.fixedNano).utf8
-                out.append(10)
+                out.append(head, fd: 1)
+                if prefixer.options.timestamps { out.append(e.time.fixedNano + " ", fd: 1) }
+                let text = e.text.utf8
+                out.append(text.last == 10 ? text.dropLast() : text[...], fd: 1)
+                out.append(CollectionOfOne(10), fd: 1)
             }
         }
-        fflush(nil)
-        if !out.isEmpty { try StateFile.writeAll(fd: 1, out, path: "standard output") }
+        out.flush()
+        if let failure = out.failure { throw failure }
         return anyUp
     }
 }

@@ -39,16 +39,26 @@ public struct LogPrefixer: Sendable {
 
     /// One output line (without trailing newline).
     public mutating func format(container: String, service: String, line: String, timestamp: String? = nil) -> String {
-        width = max(width, container.count)
         var text = line
         if options.timestamps, let timestamp { text = timestamp + " " + text }
-        guard options.prefix else { return text }
-        let padded = container + String(repeating: " ", count: width - container.count)
-        let head = padded + "  | "
-        guard OutputMode.color(options.color) else { return head + text }
+        return head(container: container, service: service) + text
+    }
+
+    /// What goes before a line of `container` (empty without prefixes):
+    /// computed once per container and batch rather than once per line.
+    public mutating func head(container: String, service: String) -> String {
+        width = max(width, container.count)
+        guard options.prefix else { return "" }
+        let head = container + String(repeating: " ", count: width - container.count) + "  | "
+        guard OutputMode.color(options.color) else { return head }
         if colors[service] == nil { assignColors(services: [service]) }
-        let code = colors[service] ?? "0"
-        return "\u{1B}[\(code)m" + head + "\u{1B}[0m" + text
+        return "\u{1B}[\(colors[service] ?? "0")m" + head + "\u{1B}[0m"
+    }
+
+    /// Makes room for names not seen yet (all containers of a listing), so
+    /// that every line of one batch gets the same width.
+    public mutating func widen(to names: [String]) {
+        width = max(width, names.map(\.count).max() ?? 0)
     }
 
     /// A marker line for lifecycle events, e.g. `web-1 exited with code 1`.

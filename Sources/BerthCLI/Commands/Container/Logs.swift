@@ -73,14 +73,23 @@ struct StreamBuffer {
     private var fd: Int32 = 1
 
     mutating func append(_ text: String, fd: Int32) {
+        append(text.utf8, fd: fd)
+    }
+
+    mutating func append<Bytes: Sequence>(_ more: Bytes, fd: Int32) where Bytes.Element == UInt8 {
         if fd != self.fd { flush(); self.fd = fd }
-        bytes += text.utf8
+        bytes.append(contentsOf: more)
         if bytes.count >= 1 << 16 { flush() }
     }
 
+    /// The first failed write (a closed pipe): later output is dropped.
+    private(set) var failure: (any Error)?
+
     mutating func flush() {
         guard !bytes.isEmpty else { return }
-        try? StateFile.writeAll(fd: fd, bytes, path: "output")
+        if failure == nil {
+            do { try StateFile.writeAll(fd: fd, bytes, path: "output") } catch { failure = error }
+        }
         bytes.removeAll(keepingCapacity: true)
     }
 }
