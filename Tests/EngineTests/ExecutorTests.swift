@@ -174,6 +174,21 @@ private func fresh(_ services: [[String]]) -> Plan {
                 "\(shown)")
     }
 
+    @Test func withNothingToWaitForEachContainerStartsRightAfterItsCreation() async throws {
+        // 20 replicas must not all be created before the first one starts.
+        let driver = FakeDriver()
+        var executor = Executor(driver: driver, dependencies: [:], width: 1)
+        executor.createsAhead = ["web"]
+        let plan = Plan(waves: [(1...3).map { Action.create(service: "web", number: $0, reason: .missing) }],
+                        orphans: [], orphanRemovals: [])
+        try await executor.run(plan) { _ in }
+        let events = await driver.events()
+        #expect(events.count == 6)
+        for i in stride(from: 0, to: events.count - 1, by: 2) {
+            #expect(events[i].hasPrefix("create ") && events[i + 1] == "start " + events[i].dropFirst(7), "\(events)")
+        }
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func aFailureStopsTheRunWhileAnotherServiceStillWaits() async throws {
         // db never becomes healthy (the condition would wait 300 s); cache cannot be created.

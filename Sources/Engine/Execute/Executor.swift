@@ -1,4 +1,5 @@
 import Health
+import Synchronization
 
 /// What the executor reports as it goes; BerthCLI renders it as progress.
 public struct ExecutionEvent: Hashable, Sendable {
@@ -115,57 +116,61 @@ public struct Executor: Sendable {
         return warnings
     }
 
-    /// One service's actions: containers created ahead (see `createsAhead`)
-    /// right away; the rest, and their starts, once `after` have run and
-    /// the dependencies meet their conditions.
+    /// One service's actions, one task per container: its slot is held
+    /// from creation through start when nothing is left to wait for (as
+    /// `create` + `start` of one action always was). Containers created
+    /// ahead (see `createsAhead`) are created right away and start once
+    /// `after` have run and the dependencies meet their conditions (the
+    /// service's gate, awaited once); other actions wait for the gate.
     func runService(_ service: String, _ actions: [Action], after predecessors: [Task<[String], any Error>],
                     containersOf: [String: [String]], slots: Slots,
                     report: @escaping @Sendable (ExecutionEvent) -> Void) async throws -> [String] {
-        func isCreate(_ action: Action) -> Bool { if case .create = action { true } else { false } }
+        let open = Flag(predecessors.isEmpty && (dependencies[service] ?? [:]).isEmpty)
+        let gate = Task {
+            for predecessor in predecessors { _ = try await predecessor.value }
+            let warnings = try await self.waitForDependencies(of: service, containersOf: containersOf, report: report)
+            open.set()
+            return warnings
+        }
         let ahead = createsAhead.contains(service)
-        let creates = ahead ? actions.filter(isCreate) : []
-        let rest = ahead ? actions.filter { !isCreate($0) } : actions
-        var created: [(action: Action, name: String)] = []
-        if !creates.isEmpty {
-            created = try await withThrowingTaskGroup(of: (Action, String).self) { group in
-                for action in creates {
+        return try await withTaskCancellationHandler {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for action in actions {
                     group.addTask {
-                        try await slots.run {
-                            var name = ""
-                            try await self.apply(action, report: report) {
-                                guard case let .create(service, number, _) = action else { return }
-                                name = try await self.driver.create(service: service, number: number)
-                                report(ExecutionEvent(container: name, phase: .done("Created")))
+                        if ahead, case let .create(service, number, _) = action {
+                            let waiting: String? = try await slots.run {
+                                var name = ""
+                                try await self.apply(action, report: report) {
+                                    name = try await self.driver.create(service: service, number: number)
+                                    report(ExecutionEvent(container: name, phase: .done("Created")))
+                                }
+                                guard open.isSet else { return name }
+                                try await self.start(name, of: action, report: report)
+                                return nil
                             }
-                            return (action, name)
+                            guard let name = waiting else { return }
+                            _ = try await gate.value
+                            try await slots.run { try await self.start(name, of: action, report: report) }
+                        } else {
+                            _ = try await gate.value
+                            try await slots.run { try await self.apply(action, report: report) }
                         }
                     }
                 }
-                var all: [(action: Action, name: String)] = []
-                for try await pair in group { all.append(pair) }
-                return all
+                try await group.waitForAll()
             }
+            return try await gate.value
+        } onCancel: {
+            gate.cancel()
         }
-        for predecessor in predecessors { _ = try await predecessor.value }
-        let warnings = try await waitForDependencies(of: service, containersOf: containersOf, report: report)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for (action, name) in created {
-                group.addTask {
-                    try await slots.run {
-                        try await self.apply(action, report: report) {
-                            report(ExecutionEvent(container: name, phase: .working("Starting")))
-                            try await self.driver.start(name)
-                            report(ExecutionEvent(container: name, phase: .done("Started")))
-                        }
-                    }
-                }
-            }
-            for action in rest {
-                group.addTask { try await slots.run { try await self.apply(action, report: report) } }
-            }
-            try await group.waitForAll()
+    }
+
+    func start(_ name: String, of action: Action, report: @escaping @Sendable (ExecutionEvent) -> Void) async throws {
+        try await apply(action, report: report) {
+            report(ExecutionEvent(container: name, phase: .working("Starting")))
+            try await self.driver.start(name)
+            report(ExecutionEvent(container: name, phase: .done("Started")))
         }
-        return warnings
     }
 
     /// The container an action leaves behind (nil for removals).
@@ -317,6 +322,17 @@ public struct Executor: Sendable {
         }
         return ExecutionFailure(service: service, message: message, details: details)
     }
+}
+
+/// A flag set once, read from any task.
+final class Flag: Sendable {
+    private let value: Mutex<Bool>
+
+    init(_ initial: Bool) { value = Mutex(initial) }
+
+    var isSet: Bool { value.withLock { $0 } }
+
+    func set() { value.withLock { $0 = true } }
 }
 
 /// At most `width` driver steps at once, across every service's task.
