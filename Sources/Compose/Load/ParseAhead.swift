@@ -77,22 +77,22 @@ public final class ParseAhead: Sendable {
         }
     }
 
-    /// Waits for the thread; afterwards it is gone. Call it before
-    /// dropping this value (`take` does).
+    /// Waits for the thread, or keeps it from beginning when it has not
+    /// yet; afterwards it is gone. Call it before dropping this value.
     public func finish() {
-        _ = pending.wait()
+        pending.cancelOrWait()
     }
 
     /// The parse of `bytes` named `name`, when it was made ahead for `path`.
     func take(path: String, name: String, bytes: [UInt8]) -> Result<Node, any Error>? {
-        pending.wait().first { $0.path == path && $0.name == name && $0.bytes == bytes }?.result
+        pending.waitOrRun().first { $0.path == path && $0.name == name && $0.bytes == bytes }?.result
     }
 
     /// What `prepare` makes of `source` (a tree `take` gave for `path`)
     /// with these settings, when it was made ahead with the same ones.
     func prepared(from source: Node, path: String, base: String, home: String, interpolate: Bool,
                   environment: [String: String]) -> Prepared? {
-        guard let p = pending.wait().first(where: { $0.path == path })?.prepared,
+        guard let p = pending.waitOrRun().first(where: { $0.path == path })?.prepared,
               p.base == base, p.home == home, p.interpolate == interpolate, p.source == source,
               p.environment == environment else { return nil }
         return p
