@@ -3,8 +3,9 @@ import YAML
 
 /// Compose files read, parsed, interpolated and with their relative paths
 /// resolved on a second thread before the loader asks for them: `berth
-/// config` starts this from its command line while ArgumentParser is still
-/// parsing it. Everything here is a guess (the `-f` values, else the
+/// config` starts this from its command line before parsing it (when the
+/// thread has not begun by the time the loader asks, the asking thread
+/// does the work itself). Everything here is a guess (the `-f` values, else the
 /// default files of the working directory; the environment of the default
 /// `.env` and the process): the loader takes a parse only for the same
 /// path, the same name in marks and the same bytes it read itself, and the
