@@ -58,6 +58,7 @@ public struct Berth: AsyncParsableCommand {
     static func parse(arguments: [String]?) -> any ParsableCommand {
         do {
             let argv = GlobalOptions.hoist(arguments ?? Array(CommandLine.arguments.dropFirst()))
+            if let config = ConfigFastPath.parse(argv) { return config }
             return try parseAsRoot(argv)
         } catch {
             fail(error)

@@ -3,8 +3,9 @@ import YAML
 
 /// Compose files read, parsed, interpolated and with their relative paths
 /// resolved on a second thread before the loader asks for them: `berth
-/// config` starts this from its command line while ArgumentParser is still
-/// parsing it. Everything here is a guess (the `-f` values, else the
+/// config` starts this from its command line before parsing it (when the
+/// thread has not begun by the time the loader asks, the asking thread
+/// does the work itself). Everything here is a guess (the `-f` values, else the
 /// default files of the working directory; the environment of the default
 /// `.env` and the process): the loader takes a parse only for the same
 /// path, the same name in marks and the same bytes it read itself, and the
@@ -77,22 +78,22 @@ public final class ParseAhead: Sendable {
         }
     }
 
-    /// Waits for the thread; afterwards it is gone. Call it before
-    /// dropping this value (`take` does).
+    /// Waits for the thread, or keeps it from beginning when it has not
+    /// yet; afterwards it is gone. Call it before dropping this value.
     public func finish() {
-        _ = pending.wait()
+        pending.cancelOrWait()
     }
 
     /// The parse of `bytes` named `name`, when it was made ahead for `path`.
     func take(path: String, name: String, bytes: [UInt8]) -> Result<Node, any Error>? {
-        pending.wait().first { $0.path == path && $0.name == name && $0.bytes == bytes }?.result
+        pending.waitOrRun().first { $0.path == path && $0.name == name && $0.bytes == bytes }?.result
     }
 
     /// What `prepare` makes of `source` (a tree `take` gave for `path`)
     /// with these settings, when it was made ahead with the same ones.
     func prepared(from source: Node, path: String, base: String, home: String, interpolate: Bool,
                   environment: [String: String]) -> Prepared? {
-        guard let p = pending.wait().first(where: { $0.path == path })?.prepared,
+        guard let p = pending.waitOrRun().first(where: { $0.path == path })?.prepared,
               p.base == base, p.home == home, p.interpolate == interpolate, p.source == source,
               p.environment == environment else { return nil }
         return p

@@ -4,10 +4,11 @@ import Glibc
 #endif
 
 /// `berth config` reads, parses and interpolates its compose files on a
-/// second thread while ArgumentParser parses the command line (see
-/// `ParseAhead`: the loader uses that work only for the very files, bytes
-/// and environment it reads itself, so this scan of the arguments is a
-/// guess that can be wrong without harm).
+/// second thread while the command line is parsed and the loader starts
+/// (see `ParseAhead`: the loader uses that work only for the very files,
+/// bytes and environment it reads itself, so this scan of the arguments is
+/// a guess that can be wrong without harm; when the thread has not begun
+/// by the time the loader asks, the loader's thread does the work itself).
 enum ConfigParseAhead {
     /// Set on the main thread before parsing; read by `ProjectOptions`.
     nonisolated(unsafe) static var current: ParseAhead?
