@@ -150,6 +150,51 @@ import Testing
         #expect(throws: ContainerStoreError.noSuchContainer("web")) { try store.lookup("web") }
     }
 
+    @Test func detachHidesTheRecordAtOnceAndReclaimDeletesItsFiles() throws {
+        let dir = try TempDir()
+        let store = ContainerStore(paths: StatePaths(root: dir.path + "/root", run: dir.path + "/run"))
+        let a = try store.create(ContainerLookupTests.record(ContainerStore.newID(), "web"))
+        try StateFile.makeDirectories(store.directory(a.id) + "/diff/etc")
+        try StateFile.writeAtomically(store.directory(a.id) + "/diff/etc/hosts", text: "x", durable: false)
+        try StateFile.makeDirectories(store.runDirectory(a.id))
+        let detached = try store.detach(id: a.id)
+        // Gone for lookups and names at once, its files still there.
+        #expect(throws: ContainerStoreError.noSuchContainer("web")) { try store.lookup("web") }
+        #expect(try store.all().isEmpty)
+        let trash = try #require(detached.trash)
+        #expect(StateFile.exists(trash + "/diff/etc/hosts"))
+        #expect(StateFile.basename(of: trash).hasPrefix(".removed-\(a.id)."))
+        try store.create(ContainerLookupTests.record(ContainerStore.newID(), "web"))
+        try detached.reclaim()
+        #expect(!StateFile.exists(trash))
+        #expect(!StateFile.exists(store.runDirectory(a.id)))
+        // A second removal of the same record finds nothing and fails nothing.
+        let again = try store.detach(id: a.id)
+        #expect(again.trash == nil)
+        try again.reclaim()
+    }
+
+    @Test func createDeletesWhatADeadRemoverLeft() throws {
+        let dir = try TempDir()
+        let store = ContainerStore(paths: StatePaths(root: dir.path + "/root", run: dir.path + "/run"))
+        try store.create(ContainerLookupTests.record(ContainerStore.newID(), "first"))
+        let containers = store.containersDirectory
+        // A remover that died (no such pid), one still alive (this process),
+        // and a record directory without its config.json (a crash remnant).
+        let deadID = ContainerStore.newID(), liveID = ContainerStore.newID(), remnantID = ContainerStore.newID()
+        let dead = "\(containers)/.removed-\(deadID).2147483646.1"
+        let live = "\(containers)/.removed-\(liveID).\(ContainerStore.ownerToken)"
+        for d in [dead + "/diff", live + "/diff", store.directory(remnantID)] { try StateFile.makeDirectories(d) }
+        try StateFile.writeAtomically(store.directory(remnantID) + "/state.json", text: "{}", durable: false)
+        try StateFile.makeDirectories(store.runDirectory(deadID))
+        try store.create(ContainerLookupTests.record(ContainerStore.newID(), "second"))
+        #expect(!StateFile.exists(dead))
+        #expect(!StateFile.exists(store.runDirectory(deadID)))
+        #expect(!StateFile.exists(store.directory(remnantID)))
+        #expect(StateFile.exists(live + "/diff"))
+        #expect(Set(try store.all().map(\.name)) == ["first", "second"])
+    }
+
     @Test func idsAre64LowercaseHexDigits() {
         let id = ContainerStore.newID()
         #expect(id.count == 64)

@@ -86,8 +86,14 @@ public struct ContainerStore: Sendable {
             throw ContainerStoreError.invalidName(record.name)
         }
         try StateFile.makeDirectories(containersDirectory, mode: 0o710)
+        var abandoned: [DetachedRecord] = []
+        defer { for a in abandoned { try? a.reclaim() } }
         return try FileLock.withLock(indexLock) {
-            let existing = try all()
+            let names = StateFile.list(containersDirectory)
+            // What a crash left behind (see `claimAbandoned`) is deleted
+            // once the record is written and the lock released.
+            abandoned = claimAbandoned(names)
+            let existing = records(names)
             if record.name.isEmpty {
                 record.name = NameGenerator.unique(avoiding: Set(existing.map(\.name)))
             } else if let clash = existing.first(where: { $0.name == record.name }) {
@@ -108,8 +114,12 @@ public struct ContainerStore: Sendable {
     /// Every record (config.json present), oldest first. A directory being
     /// created or removed (no config.json yet/anymore) is skipped.
     public func all() throws -> [ContainerRecord] {
+        records(StateFile.list(containersDirectory))
+    }
+
+    private func records(_ names: [String]) -> [ContainerRecord] {
         var records: [ContainerRecord] = []
-        for name in StateFile.list(containersDirectory) where name.count == 64 {
+        for name in names where name.count == 64 {
             if let r = try? record(id: name) { records.append(r) }
         }
         return records.sorted { $0.created < $1.created }
@@ -178,14 +188,83 @@ public struct ContainerStore: Sendable {
 
     /// Deletes the record directory and the runtime directory. The caller
     /// has already stopped the process and undone mounts and cgroups.
+    /// The name index is locked only while the record is taken out
+    /// (`detach`), not while its files are deleted: removals of several
+    /// containers (`compose down`) overlap instead of queueing on the lock.
     public func remove(id: String) throws {
+        try detach(id: id).reclaim()
+    }
+
+    /// Where removed records wait for deletion:
+    /// `<containers>/.removed-<id>.<pid>.<start time>`, named after the process that deletes it.
+    static let trashPrefix = ".removed-"
+
+    /// The process that owns a trash entry: pid and start time (see `ProcessIdentity`).
+    static let ownerToken: String = {
+        let pid = getpid()
+        return "\(pid).\(ProcessIdentity.startTime(pid: pid) ?? 0)"
+    }()
+
+    /// Takes the record out of the store: under the name index lock its
+    /// directory is renamed to a trash entry (one metadata update, no
+    /// block freed), after which lookups, names and `ps` no longer see the
+    /// container. Its files stay until `reclaim()`; if this process dies
+    /// before that, the next `create` deletes them (`claimAbandoned`).
+    /// A record that is already gone gives an empty `DetachedRecord`.
+    public func detach(id: String) throws -> DetachedRecord {
         try FileLock.withLock(indexLock) {
-            // config.json first: from here on the container is invisible to lookups.
-            let config = configPath(id)
-            if unlink(config) != 0 && errno != ENOENT { throw SystemError.current("unlink", config) }
-            try StateFile.removeTreeConcurrently(directory(id))
-            try StateFile.removeTree(runDirectory(id))
+            let dir = directory(id)
+            let trash = "\(containersDirectory)/\(Self.trashPrefix)\(id).\(Self.ownerToken)"
+            if rename(dir, trash) != 0 {
+                if errno != ENOENT { throw SystemError.current("rename", "\(dir) to \(trash)") }
+                return DetachedRecord(trash: nil, runDirectory: runDirectory(id))
+            }
+            return DetachedRecord(trash: trash, runDirectory: runDirectory(id))
         }
+    }
+
+    /// Under the index lock: trash entries whose owner is gone (a monitor
+    /// or CLI killed between `detach` and `reclaim`) and record directories
+    /// without a config.json (records are created with their config.json
+    /// under this lock, so such a directory is a remnant: a crash in an
+    /// older removal, or a record lock re-created after a removal), each
+    /// renamed to a trash entry of this process, to be reclaimed after the
+    /// lock is released.
+    func claimAbandoned(_ names: [String]) -> [DetachedRecord] {
+        var claimed: [DetachedRecord] = []
+        for name in names {
+            let id: String
+            if name.hasPrefix(Self.trashPrefix) {
+                let fields = name.dropFirst(Self.trashPrefix.count).split(separator: ".")
+                guard fields.count == 3, let pid = Int32(fields[1]), let start = UInt64(fields[2]) else { continue }
+                if ProcessIdentity.isAlive(pid: pid, startTime: start) { continue }
+                id = String(fields[0])
+            } else if name.count == 64, !StateFile.exists(configPath(name)), StateFile.isDirectory(directory(name)) {
+                id = name
+            } else {
+                continue
+            }
+            let trash = "\(containersDirectory)/\(Self.trashPrefix)\(id).\(Self.ownerToken)"
+            guard rename("\(containersDirectory)/\(name)", trash) == 0 else { continue }
+            claimed.append(DetachedRecord(trash: trash, runDirectory: runDirectory(id)))
+        }
+        return claimed
+    }
+}
+
+/// A record taken out of the store by `ContainerStore.detach(id:)`:
+/// invisible to every lookup, its files still on disk until `reclaim()`.
+public struct DetachedRecord: Sendable {
+    /// The trash entry holding the record directory; nil when it was gone already.
+    public let trash: String?
+    let runDirectory: String
+
+    /// Deletes the runtime directory (the monitor's socket), then the
+    /// record's files. Another trash entry of the same container (a
+    /// claimed remnant) is left to its own owner.
+    public func reclaim() throws {
+        try StateFile.removeTree(runDirectory)
+        if let trash { try StateFile.removeTreeConcurrently(trash) }
     }
 }
 
