@@ -145,9 +145,12 @@ import Testing
         #expect(!StateFile.exists(store.statePath(a.id)))
         try store.updateState(id: a.id) { $0.markStarted(pid: 5, at: Timestamp(seconds: 9), isRestart: false) }
         #expect(try store.state(id: a.id).pid == 5)
-        #expect(StateFile.list(store.directory(a.id)).sorted() == ["config.json", "lock", "state.json"])
+        #expect(StateFile.list(store.directory(a.id)).sorted() == ["config.json", "state.json"])
         try store.remove(id: a.id)
         #expect(throws: ContainerStoreError.noSuchContainer("web")) { try store.lookup("web") }
+        // A late update of a removed record fails instead of re-creating its directory.
+        #expect(throws: SystemError.self) { try store.updateState(id: a.id) { $0.stoppedByUser = true } }
+        #expect(!StateFile.exists(store.directory(a.id)))
     }
 
     @Test func detachHidesTheRecordAtOnceAndReclaimDeletesItsFiles() throws {
@@ -186,11 +189,16 @@ import Testing
         let live = "\(containers)/.removed-\(liveID).\(ContainerStore.ownerToken)"
         for d in [dead + "/diff", live + "/diff", store.directory(remnantID)] { try StateFile.makeDirectories(d) }
         try StateFile.writeAtomically(store.directory(remnantID) + "/state.json", text: "{}", durable: false)
+        // A `--rm` record whose unsynced config.json came back empty after a crash.
+        let emptyID = ContainerStore.newID()
+        try StateFile.makeDirectories(store.directory(emptyID) + "/diff")
+        try StateFile.writeAtomically(store.configPath(emptyID), text: "", durable: false)
         try StateFile.makeDirectories(store.runDirectory(deadID))
         try store.create(ContainerLookupTests.record(ContainerStore.newID(), "second"))
         #expect(!StateFile.exists(dead))
         #expect(!StateFile.exists(store.runDirectory(deadID)))
         #expect(!StateFile.exists(store.directory(remnantID)))
+        #expect(!StateFile.exists(store.directory(emptyID)))
         #expect(StateFile.exists(live + "/diff"))
         #expect(Set(try store.all().map(\.name)) == ["first", "second"])
     }

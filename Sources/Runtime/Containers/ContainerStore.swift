@@ -37,8 +37,10 @@ public enum ContainerStoreError: Error, Equatable, Sendable, CustomStringConvert
 /// `<root>/containers/<id>/{config.json,state.json,<id>-json.log*}` and the
 /// runtime side `<run>/containers/<id>/monitor.sock`.
 /// Creating, renaming and removing hold `<root>/containers/.lock`, so names
-/// stay unique across concurrent berth processes; state updates hold the
-/// container's own `lock` file.
+/// stay unique across concurrent berth processes; state updates hold a
+/// lock on the record directory itself (no lock file: one inode fewer to
+/// create and delete per container, and a removed record is not re-created
+/// by a late update).
 public struct ContainerStore: Sendable {
     public let paths: StatePaths
 
@@ -52,7 +54,6 @@ public struct ContainerStore: Sendable {
     public func logPath(_ id: String) -> String { "\(directory(id))/\(id)-json.log" }
     public func socketPath(_ id: String) -> String { "\(runDirectory(id))/monitor.sock" }
     private var indexLock: String { "\(containersDirectory)/.lock" }
-    private func recordLock(_ id: String) -> String { "\(directory(id))/lock" }
 
     /// A new random 64-hex-digit id.
     public static func newID() -> String {
@@ -102,7 +103,12 @@ public struct ContainerStore: Sendable {
             let dir = directory(record.id)
             if mkdir(dir, 0o710) != 0 { throw SystemError.current("mkdir", dir) }
             do {
-                try StateFile.writeAtomically(configPath(record.id), text: try RecordCoding.encode(record).pretty())
+                // A `--rm` container does not outlive a crash in any useful
+                // way (its process is gone, it would be removed at its exit):
+                // its record is not fsynced. A crash may leave the file
+                // missing or empty; `claimAbandoned` deletes such a directory.
+                try StateFile.writeAtomically(configPath(record.id), text: try RecordCoding.encode(record).pretty(),
+                                              synced: !record.autoRemove)
             } catch {
                 try? StateFile.removeTree(dir)
                 throw error
@@ -151,14 +157,14 @@ public struct ContainerStore: Sendable {
     /// Runs `body` holding the container's lock (state updates, and so a
     /// start, wait for it). `body` must not update the state itself.
     public func withRecordLock<R>(id: String, _ body: () throws -> R) throws -> R {
-        try FileLock.withLock(recordLock(id), body)
+        try FileLock.withDirectoryLock(directory(id), body)
     }
 
     /// Read-modify-write of state.json under the container's lock (no write
     /// when `change` leaves the state as it was).
     @discardableResult
     public func updateState(id: String, _ change: (inout ContainerState) throws -> Void) throws -> ContainerState {
-        try FileLock.withLock(recordLock(id)) {
+        try FileLock.withDirectoryLock(directory(id)) {
             let old = try state(id: id)
             var s = old
             try change(&s)
@@ -225,9 +231,10 @@ public struct ContainerStore: Sendable {
 
     /// Under the index lock: trash entries whose owner is gone (a monitor
     /// or CLI killed between `detach` and `reclaim`) and record directories
-    /// without a config.json (records are created with their config.json
-    /// under this lock, so such a directory is a remnant: a crash in an
-    /// older removal, or a record lock re-created after a removal), each
+    /// without a config.json or with an empty one (records are created with
+    /// their config.json under this lock, so such a directory is a remnant:
+    /// a crash in an older removal, a `--rm` record's unsynced config.json
+    /// lost in a machine crash, a record lock re-created after a removal), each
     /// renamed to a trash entry of this process, to be reclaimed after the
     /// lock is released.
     func claimAbandoned(_ names: [String]) -> [DetachedRecord] {
@@ -239,7 +246,7 @@ public struct ContainerStore: Sendable {
                 guard fields.count == 3, let pid = Int32(fields[1]), let start = UInt64(fields[2]) else { continue }
                 if ProcessIdentity.isAlive(pid: pid, startTime: start) { continue }
                 id = String(fields[0])
-            } else if name.count == 64, !StateFile.exists(configPath(name)), StateFile.isDirectory(directory(name)) {
+            } else if name.count == 64, Self.isRemnant(configPath: configPath(name)), StateFile.isDirectory(directory(name)) {
                 id = name
             } else {
                 continue
@@ -249,6 +256,15 @@ public struct ContainerStore: Sendable {
             claimed.append(DetachedRecord(trash: trash, runDirectory: runDirectory(id)))
         }
         return claimed
+    }
+}
+
+extension ContainerStore {
+    /// A config.json that is missing or empty (never written completely).
+    static func isRemnant(configPath: String) -> Bool {
+        var st = stat()
+        if lstat(configPath, &st) != 0 { return errno == ENOENT }
+        return st.st_size == 0
     }
 }
 
