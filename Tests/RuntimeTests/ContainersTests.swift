@@ -353,3 +353,51 @@ import Testing
         #expect(StateFile.list(dir.path).isEmpty)
     }
 }
+
+@Suite struct MountPointLayerTests {
+    struct LayerCase: CustomTestStringConvertible, Sendable {
+        let name: String
+        /// Files (or `etc -> …` symlinks) in the image's single lower layer.
+        let image: [String]
+        let etcIsSymlink: Bool
+        let mounted: [String]
+        let used: Bool
+        var testDescription: String { name }
+    }
+
+    static let all = ["/etc/hosts", "/etc/hostname", "/etc/resolv.conf"]
+    static let cases = [
+        LayerCase(name: "image without the files", image: ["etc/passwd"], etcIsSymlink: false, mounted: all, used: true),
+        LayerCase(name: "image without /etc", image: ["bin/sh"], etcIsSymlink: false, mounted: all, used: true),
+        LayerCase(name: "image with one of them", image: ["etc/hosts"], etcIsSymlink: false, mounted: all, used: true),
+        LayerCase(name: "image with all three", image: ["etc/hosts", "etc/hostname", "etc/resolv.conf"],
+                  etcIsSymlink: false, mounted: all, used: false),
+        LayerCase(name: "image whose /etc is a symlink", image: [], etcIsSymlink: true, mounted: all, used: false),
+        LayerCase(name: "not every file bind-mounted", image: ["etc/passwd"], etcIsSymlink: false,
+                  mounted: ["/etc/hosts"], used: false),
+    ]
+
+    @Test(arguments: cases)
+    func stubsGoOnTopOnlyWhenTheyHelp(_ c: LayerCase) throws {
+        let dir = try TempDir()
+        let lower = dir.path + "/lower", upper = dir.path + "/diff"
+        for d in [lower, upper] { try StateFile.makeDirectories(d) }
+        for f in c.image {
+            try StateFile.makeDirectories(StateFile.parent(of: lower + "/" + f))
+            try StateFile.writeAtomically(lower + "/" + f, text: "image", durable: false)
+        }
+        if c.etcIsSymlink { #expect(symlink("/private/etc", lower + "/etc") == 0) }
+        var record = ContainerLookupTests.record(ContainerStore.newID(), "web")
+        record.host.mounts = c.mounted.map { MountSpec(type: "bind", source: "/x", destination: $0) }
+        let ov = OverlaySpec(lowerDirs: [lower], upperDir: upper, workDir: dir.path + "/work")
+        let path = try MountPointLayer.path(for: record, overlay: ov, root: dir.path + "/root")
+        #expect((path != nil) == c.used)
+        if let path {
+            #expect(path == dir.path + "/root/mount-points")
+            for f in ["hosts", "hostname", "resolv.conf"] { #expect(try StateFile.read("\(path)/etc/\(f)") == []) }
+            // Made once; a second container reuses it, and nothing else is left behind.
+            #expect(try MountPointLayer.path(for: record, overlay: ov, root: dir.path + "/root") == path)
+            #expect(StateFile.list(dir.path + "/root") == ["mount-points"])
+        }
+    }
+}
