@@ -70,8 +70,10 @@ public enum StateFile {
     /// (temp file, fsync, rename: never torn), with the fsyncs batched by
     /// `cm_parallel_fs`: when the device is slow they overlap and cost
     /// about one device round trip instead of one each. On failure no temp file is left; files
-    /// already renamed stay.
-    public static func writeAtomically(files: [(path: String, bytes: [UInt8])], mode: mode_t = 0o644) throws {
+    /// already renamed stay. Without `synced` nothing is fsynced (see
+    /// `writeAtomically(_:_:mode:durable:synced:)`).
+    public static func writeAtomically(files: [(path: String, bytes: [UInt8])], mode: mode_t = 0o644,
+                                       synced: Bool = true) throws {
         var temps: [(fd: Int32, temp: String, path: String)] = []
         func discard() {
             for t in temps {
@@ -90,7 +92,7 @@ public enum StateFile {
             let fds = temps.map(\.fd)
             let ops = [Int32](repeating: Int32(CM_OP_FSYNC), count: fds.count)
             var failed: Int32 = -1
-            let rc = cm_parallel_fs(ops, nil, fds, Int32(fds.count), &failed)
+            let rc = synced ? cm_parallel_fs(ops, nil, fds, Int32(fds.count), &failed) : 0
             if rc != 0 { throw SystemError("fsync", temps[Int(max(0, failed))].temp, errno: rc) }
             for i in temps.indices {
                 close(temps[i].fd)
