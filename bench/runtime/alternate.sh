@@ -9,6 +9,7 @@
 #   N=50 NETWORKS="none bridge" flock /tmp/berth-itest.lock bench/runtime/alternate.sh A B C
 #   WITH_CRUN=1 … alternate.sh A B   # crun run of the equivalent bundle (and
 #                                    # its wrapper alone) in every round too
+#   SETTLE=70 … alternate.sh A B     # wait 70 s after the set-up (see below)
 #
 # Root only; a private root (/tmp/bench-alternate), removed at the end.
 set -euo pipefail
@@ -48,6 +49,11 @@ if [ -n "${WITH_CRUN:-}" ]; then
     crun_times="" wrap_times=""
     for _ in $(seq 3); do eval "$CRUN"; eval "$WRAP"; done   # warm-up
 fi
+# SETTLE=70: wait that many seconds first. On a journal-less ext4 every new
+# inode scans past those deleted in the last 30-60 s (recently_deleted), so
+# the previous bench's clean-up (an unpacked image: ~400 inodes) slows the
+# first minute of runs here (see README).
+sleep "${SETTLE:-0}"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for net in $NETWORKS; do
     declare -A times=()
