@@ -113,7 +113,9 @@ import Testing
         #expect(try Sys.readFile("\(base)/pids/berth/c1/cgroup.procs") == "4242")
         try cg.destroy()
         for c in ["memory", "pids", "cpu", "cpuset", "freezer", "unified"] {
-            #expect(!Sys.exists("\(base)/\(c)/berth"), "\(c)")
+            #expect(!Sys.exists("\(base)/\(c)/berth/c1"), "\(c)")
+            // The shared parent stays for the next container.
+            #expect(Sys.isDirectory("\(base)/\(c)/berth"), "\(c)")
         }
     }
 
@@ -154,6 +156,7 @@ import Testing
         try cg.setFrozen(true)
         #expect(try Sys.readFile("\(base)/berth/c2/cgroup.freeze") == "1")
         try cg.destroy()
-        #expect(!Sys.exists("\(base)/berth"))
+        #expect(!Sys.exists("\(base)/berth/c2"))
+        #expect(Sys.isDirectory("\(base)/berth"))
     }
 }

@@ -145,9 +145,62 @@ import Testing
         #expect(!StateFile.exists(store.statePath(a.id)))
         try store.updateState(id: a.id) { $0.markStarted(pid: 5, at: Timestamp(seconds: 9), isRestart: false) }
         #expect(try store.state(id: a.id).pid == 5)
-        #expect(StateFile.list(store.directory(a.id)).sorted() == ["config.json", "lock", "state.json"])
+        #expect(StateFile.list(store.directory(a.id)).sorted() == ["config.json", "state.json"])
         try store.remove(id: a.id)
         #expect(throws: ContainerStoreError.noSuchContainer("web")) { try store.lookup("web") }
+        // A late update of a removed record fails instead of re-creating its directory.
+        #expect(throws: SystemError.self) { try store.updateState(id: a.id) { $0.stoppedByUser = true } }
+        #expect(!StateFile.exists(store.directory(a.id)))
+    }
+
+    @Test func detachHidesTheRecordAtOnceAndReclaimDeletesItsFiles() throws {
+        let dir = try TempDir()
+        let store = ContainerStore(paths: StatePaths(root: dir.path + "/root", run: dir.path + "/run"))
+        let a = try store.create(ContainerLookupTests.record(ContainerStore.newID(), "web"))
+        try StateFile.makeDirectories(store.directory(a.id) + "/diff/etc")
+        try StateFile.writeAtomically(store.directory(a.id) + "/diff/etc/hosts", text: "x", durable: false)
+        try StateFile.makeDirectories(store.runDirectory(a.id))
+        let detached = try store.detach(id: a.id)
+        // Gone for lookups and names at once, its files still there.
+        #expect(throws: ContainerStoreError.noSuchContainer("web")) { try store.lookup("web") }
+        #expect(try store.all().isEmpty)
+        let trash = try #require(detached.trash)
+        #expect(StateFile.exists(trash + "/diff/etc/hosts"))
+        #expect(StateFile.basename(of: trash).hasPrefix(".removed-\(a.id)."))
+        try store.create(ContainerLookupTests.record(ContainerStore.newID(), "web"))
+        try detached.reclaim()
+        #expect(!StateFile.exists(trash))
+        #expect(!StateFile.exists(store.runDirectory(a.id)))
+        // A second removal of the same record finds nothing and fails nothing.
+        let again = try store.detach(id: a.id)
+        #expect(again.trash == nil)
+        try again.reclaim()
+    }
+
+    @Test func createDeletesWhatADeadRemoverLeft() throws {
+        let dir = try TempDir()
+        let store = ContainerStore(paths: StatePaths(root: dir.path + "/root", run: dir.path + "/run"))
+        try store.create(ContainerLookupTests.record(ContainerStore.newID(), "first"))
+        let containers = store.containersDirectory
+        // A remover that died (no such pid), one still alive (this process),
+        // and a record directory without its config.json (a crash remnant).
+        let deadID = ContainerStore.newID(), liveID = ContainerStore.newID(), remnantID = ContainerStore.newID()
+        let dead = "\(containers)/.removed-\(deadID).2147483646.1"
+        let live = "\(containers)/.removed-\(liveID).\(ContainerStore.ownerToken)"
+        for d in [dead + "/diff", live + "/diff", store.directory(remnantID)] { try StateFile.makeDirectories(d) }
+        try StateFile.writeAtomically(store.directory(remnantID) + "/state.json", text: "{}", durable: false)
+        // A `--rm` record whose unsynced config.json came back empty after a crash.
+        let emptyID = ContainerStore.newID()
+        try StateFile.makeDirectories(store.directory(emptyID) + "/diff")
+        try StateFile.writeAtomically(store.configPath(emptyID), text: "", durable: false)
+        try StateFile.makeDirectories(store.runDirectory(deadID))
+        try store.create(ContainerLookupTests.record(ContainerStore.newID(), "second"))
+        #expect(!StateFile.exists(dead))
+        #expect(!StateFile.exists(store.runDirectory(deadID)))
+        #expect(!StateFile.exists(store.directory(remnantID)))
+        #expect(!StateFile.exists(store.directory(emptyID)))
+        #expect(StateFile.exists(live + "/diff"))
+        #expect(Set(try store.all().map(\.name)) == ["first", "second"])
     }
 
     @Test func idsAre64LowercaseHexDigits() {
@@ -298,5 +351,53 @@ import Testing
                                                   (dir.path + "/missing/b", Array("2".utf8))])
         }
         #expect(StateFile.list(dir.path).isEmpty)
+    }
+}
+
+@Suite struct MountPointLayerTests {
+    struct LayerCase: CustomTestStringConvertible, Sendable {
+        let name: String
+        /// Files (or `etc -> …` symlinks) in the image's single lower layer.
+        let image: [String]
+        let etcIsSymlink: Bool
+        let mounted: [String]
+        let used: Bool
+        var testDescription: String { name }
+    }
+
+    static let all = ["/etc/hosts", "/etc/hostname", "/etc/resolv.conf"]
+    static let cases = [
+        LayerCase(name: "image without the files", image: ["etc/passwd"], etcIsSymlink: false, mounted: all, used: true),
+        LayerCase(name: "image without /etc", image: ["bin/sh"], etcIsSymlink: false, mounted: all, used: true),
+        LayerCase(name: "image with one of them", image: ["etc/hosts"], etcIsSymlink: false, mounted: all, used: true),
+        LayerCase(name: "image with all three", image: ["etc/hosts", "etc/hostname", "etc/resolv.conf"],
+                  etcIsSymlink: false, mounted: all, used: false),
+        LayerCase(name: "image whose /etc is a symlink", image: [], etcIsSymlink: true, mounted: all, used: false),
+        LayerCase(name: "not every file bind-mounted", image: ["etc/passwd"], etcIsSymlink: false,
+                  mounted: ["/etc/hosts"], used: false),
+    ]
+
+    @Test(arguments: cases)
+    func stubsGoOnTopOnlyWhenTheyHelp(_ c: LayerCase) throws {
+        let dir = try TempDir()
+        let lower = dir.path + "/lower", upper = dir.path + "/diff"
+        for d in [lower, upper] { try StateFile.makeDirectories(d) }
+        for f in c.image {
+            try StateFile.makeDirectories(StateFile.parent(of: lower + "/" + f))
+            try StateFile.writeAtomically(lower + "/" + f, text: "image", durable: false)
+        }
+        if c.etcIsSymlink { #expect(symlink("/private/etc", lower + "/etc") == 0) }
+        var record = ContainerLookupTests.record(ContainerStore.newID(), "web")
+        record.host.mounts = c.mounted.map { MountSpec(type: "bind", source: "/x", destination: $0) }
+        let ov = OverlaySpec(lowerDirs: [lower], upperDir: upper, workDir: dir.path + "/work")
+        let path = try MountPointLayer.path(for: record, overlay: ov, root: dir.path + "/root")
+        #expect((path != nil) == c.used)
+        if let path {
+            #expect(path == dir.path + "/root/mount-points")
+            for f in ["hosts", "hostname", "resolv.conf"] { #expect(try StateFile.read("\(path)/etc/\(f)") == []) }
+            // Made once; a second container reuses it, and nothing else is left behind.
+            #expect(try MountPointLayer.path(for: record, overlay: ov, root: dir.path + "/root") == path)
+            #expect(StateFile.list(dir.path + "/root") == ["mount-points"])
+        }
     }
 }

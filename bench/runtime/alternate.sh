@@ -7,6 +7,9 @@
 #
 #   flock /tmp/berth-itest.lock bench/runtime/alternate.sh BEFORE_BIN_DIR AFTER_BIN_DIR
 #   N=50 NETWORKS="none bridge" flock /tmp/berth-itest.lock bench/runtime/alternate.sh A B C
+#   WITH_CRUN=1 … alternate.sh A B   # crun run of the equivalent bundle (and
+#                                    # its wrapper alone) in every round too
+#   SETTLE=70 … alternate.sh A B     # wait 70 s after the set-up (see below)
 #
 # Root only; a private root (/tmp/bench-alternate), removed at the end.
 set -euo pipefail
@@ -27,6 +30,30 @@ trap cleanup EXIT
 mkdir -p "$BERTH_ROOT" "$BERTH_RUN"
 scripts/make-busybox-rootfs.sh "$WORK/busybox.tar" >/dev/null
 "$first/berth" import "$WORK/busybox.tar" busybox:latest >/dev/null
+if [ -n "${WITH_CRUN:-}" ]; then
+    . bench/runtime/oci-bundle.sh
+    mkdir -p "$WORK/bundle/rootfs"
+    tar -xf "$WORK/busybox.tar" -C "$WORK/bundle/rootfs"
+    make_bundle "$WORK/bundle"
+    crun_commands "$WORK/bundle" bench-alternate-crun
+fi
+# stats NAME TIMES: the line printed for one entry.
+stats() {
+    local sorted median min
+    sorted=$(tr ' ' '\n' <<<"$2" | grep . | sort -n)
+    median=$(awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]/1000}' <<<"$sorted")
+    min=$(head -1 <<<"$sorted" | awk '{printf "%.1f", $1/1000}')
+    echo "$1  median $median ms  min $min ms  ($N runs)"
+}
+if [ -n "${WITH_CRUN:-}" ]; then
+    crun_times="" wrap_times=""
+    for _ in $(seq 3); do eval "$CRUN"; eval "$WRAP"; done   # warm-up
+fi
+# SETTLE=70: wait that many seconds first. On a journal-less ext4 every new
+# inode scans past those deleted in the last 30-60 s (recently_deleted), so
+# the previous bench's clean-up (an unpacked image: ~400 inodes) slows the
+# first minute of runs here (see README).
+sleep "${SETTLE:-0}"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for net in $NETWORKS; do
     declare -A times=()
@@ -38,13 +65,18 @@ for net in $NETWORKS; do
             e=$(date +%s%N)
             times[$b]+="$(( (e - s) / 1000 )) "
         done
+        if [ -n "${WITH_CRUN:-}" ]; then
+            s=$(date +%s%N); eval "$CRUN"; e=$(date +%s%N)
+            crun_times+="$(( (e - s) / 1000 )) "
+            s=$(date +%s%N); eval "$WRAP"; e=$(date +%s%N)
+            wrap_times+="$(( (e - s) / 1000 )) "
+        fi
     done
-    for b in "$@"; do
-        sorted=$(tr ' ' '\n' <<<"${times[$b]}" | grep . | sort -n)
-        median=$(awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]/1000}' <<<"$sorted")
-        min=$(head -1 <<<"$sorted" | awk '{printf "%.1f", $1/1000}')
-        echo "$b  --network $net  median $median ms  min $min ms  ($N runs)"
-    done
+    for b in "$@"; do stats "$b  --network $net" "${times[$b]}"; done
     unset times
 done
+if [ -n "${WITH_CRUN:-}" ]; then
+    stats "crun run (in its wrapper)" "$crun_times"
+    stats "crun wrapper alone" "$wrap_times"
+fi
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -54,6 +54,10 @@ if [ -n "${BASELINE:-}" ]; then
 fi
 args+=(-n "crun run" "$CRUN" -n "crun wrapper only" "$WRAP")
 
+# SETTLE=70: wait first (as in alternate.sh: ext4 without a journal makes
+# every new inode scan past those deleted in the last 30-60 s, and the last
+# bench's clean-up deleted an unpacked image).
+sleep "${SETTLE:-0}"
 mkdir -p bench/results
 OUT=bench/results/runtime-cli-$(date -u +%Y%m%dT%H%M%SZ).json
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"

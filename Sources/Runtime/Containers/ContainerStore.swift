@@ -37,8 +37,10 @@ public enum ContainerStoreError: Error, Equatable, Sendable, CustomStringConvert
 /// `<root>/containers/<id>/{config.json,state.json,<id>-json.log*}` and the
 /// runtime side `<run>/containers/<id>/monitor.sock`.
 /// Creating, renaming and removing hold `<root>/containers/.lock`, so names
-/// stay unique across concurrent berth processes; state updates hold the
-/// container's own `lock` file.
+/// stay unique across concurrent berth processes; state updates hold a
+/// lock on the record directory itself (no lock file: one inode fewer to
+/// create and delete per container, and a removed record is not re-created
+/// by a late update).
 public struct ContainerStore: Sendable {
     public let paths: StatePaths
 
@@ -52,7 +54,6 @@ public struct ContainerStore: Sendable {
     public func logPath(_ id: String) -> String { "\(directory(id))/\(id)-json.log" }
     public func socketPath(_ id: String) -> String { "\(runDirectory(id))/monitor.sock" }
     private var indexLock: String { "\(containersDirectory)/.lock" }
-    private func recordLock(_ id: String) -> String { "\(directory(id))/lock" }
 
     /// A new random 64-hex-digit id.
     public static func newID() -> String {
@@ -86,8 +87,14 @@ public struct ContainerStore: Sendable {
             throw ContainerStoreError.invalidName(record.name)
         }
         try StateFile.makeDirectories(containersDirectory, mode: 0o710)
+        var abandoned: [DetachedRecord] = []
+        defer { for a in abandoned { try? a.reclaim() } }
         return try FileLock.withLock(indexLock) {
-            let existing = try all()
+            let names = StateFile.list(containersDirectory)
+            // What a crash left behind (see `claimAbandoned`) is deleted
+            // once the record is written and the lock released.
+            abandoned = claimAbandoned(names)
+            let existing = records(names)
             if record.name.isEmpty {
                 record.name = NameGenerator.unique(avoiding: Set(existing.map(\.name)))
             } else if let clash = existing.first(where: { $0.name == record.name }) {
@@ -96,7 +103,12 @@ public struct ContainerStore: Sendable {
             let dir = directory(record.id)
             if mkdir(dir, 0o710) != 0 { throw SystemError.current("mkdir", dir) }
             do {
-                try StateFile.writeAtomically(configPath(record.id), text: try RecordCoding.encode(record).pretty())
+                // A `--rm` container does not outlive a crash in any useful
+                // way (its process is gone, it would be removed at its exit):
+                // its record is not fsynced. A crash may leave the file
+                // missing or empty; `claimAbandoned` deletes such a directory.
+                try StateFile.writeAtomically(configPath(record.id), text: try RecordCoding.encode(record).pretty(),
+                                              synced: !record.autoRemove)
             } catch {
                 try? StateFile.removeTree(dir)
                 throw error
@@ -108,8 +120,12 @@ public struct ContainerStore: Sendable {
     /// Every record (config.json present), oldest first. A directory being
     /// created or removed (no config.json yet/anymore) is skipped.
     public func all() throws -> [ContainerRecord] {
+        records(StateFile.list(containersDirectory))
+    }
+
+    private func records(_ names: [String]) -> [ContainerRecord] {
         var records: [ContainerRecord] = []
-        for name in StateFile.list(containersDirectory) where name.count == 64 {
+        for name in names where name.count == 64 {
             if let r = try? record(id: name) { records.append(r) }
         }
         return records.sorted { $0.created < $1.created }
@@ -146,14 +162,14 @@ public struct ContainerStore: Sendable {
     /// Runs `body` holding the container's lock (state updates, and so a
     /// start, wait for it). `body` must not update the state itself.
     public func withRecordLock<R>(id: String, _ body: () throws -> R) throws -> R {
-        try FileLock.withLock(recordLock(id), body)
+        try FileLock.withDirectoryLock(directory(id), body)
     }
 
     /// Read-modify-write of state.json under the container's lock (no write
     /// when `change` leaves the state as it was).
     @discardableResult
     public func updateState(id: String, _ change: (inout ContainerState) throws -> Void) throws -> ContainerState {
-        try FileLock.withLock(recordLock(id)) {
+        try FileLock.withDirectoryLock(directory(id)) {
             let old = try state(id: id)
             var s = old
             try change(&s)
@@ -183,25 +199,93 @@ public struct ContainerStore: Sendable {
 
     /// Deletes the record directory and the runtime directory. The caller
     /// has already stopped the process and undone mounts and cgroups.
-    /// The index lock covers only the unlink of config.json, which makes the
-    /// container invisible to lookups and frees its name: the tree's removal
-    /// (tens of ms on a slow disk) then runs beside other removals. A record
-    /// already without config.json (a removal killed midway, or one running
-    /// now) is finished under the lock.
+    /// The name index is locked only while the record is taken out
+    /// (`detach`), not while its files are deleted: removals of several
+    /// containers (`compose down`) overlap instead of queueing on the lock.
     public func remove(id: String) throws {
-        let claimed = try FileLock.withLock(indexLock) {
-            let config = configPath(id)
-            if unlink(config) == 0 { return true }
-            if errno != ENOENT { throw SystemError.current("unlink", config) }
-            try removeTrees(id)
-            return false
-        }
-        if claimed { try removeTrees(id) }
+        try detach(id: id).reclaim()
     }
 
-    private func removeTrees(_ id: String) throws {
-        try StateFile.removeTreeConcurrently(directory(id))
-        try StateFile.removeTree(runDirectory(id))
+    /// Where removed records wait for deletion:
+    /// `<containers>/.removed-<id>.<pid>.<start time>`, named after the process that deletes it.
+    static let trashPrefix = ".removed-"
+
+    /// The process that owns a trash entry: pid and start time (see `ProcessIdentity`).
+    static let ownerToken: String = {
+        let pid = getpid()
+        return "\(pid).\(ProcessIdentity.startTime(pid: pid) ?? 0)"
+    }()
+
+    /// Takes the record out of the store: under the name index lock its
+    /// directory is renamed to a trash entry (one metadata update, no
+    /// block freed), after which lookups, names and `ps` no longer see the
+    /// container. Its files stay until `reclaim()`; if this process dies
+    /// before that, the next `create` deletes them (`claimAbandoned`).
+    /// A record that is already gone gives an empty `DetachedRecord`.
+    public func detach(id: String) throws -> DetachedRecord {
+        try FileLock.withLock(indexLock) {
+            let dir = directory(id)
+            let trash = "\(containersDirectory)/\(Self.trashPrefix)\(id).\(Self.ownerToken)"
+            if rename(dir, trash) != 0 {
+                if errno != ENOENT { throw SystemError.current("rename", "\(dir) to \(trash)") }
+                return DetachedRecord(trash: nil, runDirectory: runDirectory(id))
+            }
+            return DetachedRecord(trash: trash, runDirectory: runDirectory(id))
+        }
+    }
+
+    /// Under the index lock: trash entries whose owner is gone (a monitor
+    /// or CLI killed between `detach` and `reclaim`) and record directories
+    /// without a config.json or with an empty one (records are created with
+    /// their config.json under this lock, so such a directory is a remnant:
+    /// a crash in an older removal, a `--rm` record's unsynced config.json
+    /// lost in a machine crash, a record lock re-created after a removal), each
+    /// renamed to a trash entry of this process, to be reclaimed after the
+    /// lock is released.
+    func claimAbandoned(_ names: [String]) -> [DetachedRecord] {
+        var claimed: [DetachedRecord] = []
+        for name in names {
+            let id: String
+            if name.hasPrefix(Self.trashPrefix) {
+                let fields = name.dropFirst(Self.trashPrefix.count).split(separator: ".")
+                guard fields.count == 3, let pid = Int32(fields[1]), let start = UInt64(fields[2]) else { continue }
+                if ProcessIdentity.isAlive(pid: pid, startTime: start) { continue }
+                id = String(fields[0])
+            } else if name.count == 64, Self.isRemnant(configPath: configPath(name)), StateFile.isDirectory(directory(name)) {
+                id = name
+            } else {
+                continue
+            }
+            let trash = "\(containersDirectory)/\(Self.trashPrefix)\(id).\(Self.ownerToken)"
+            guard rename("\(containersDirectory)/\(name)", trash) == 0 else { continue }
+            claimed.append(DetachedRecord(trash: trash, runDirectory: runDirectory(id)))
+        }
+        return claimed
+    }
+}
+
+extension ContainerStore {
+    /// A config.json that is missing or empty (never written completely).
+    static func isRemnant(configPath: String) -> Bool {
+        var st = stat()
+        if lstat(configPath, &st) != 0 { return errno == ENOENT }
+        return st.st_size == 0
+    }
+}
+
+/// A record taken out of the store by `ContainerStore.detach(id:)`:
+/// invisible to every lookup, its files still on disk until `reclaim()`.
+public struct DetachedRecord: Sendable {
+    /// The trash entry holding the record directory; nil when it was gone already.
+    public let trash: String?
+    let runDirectory: String
+
+    /// Deletes the runtime directory (the monitor's socket), then the
+    /// record's files. Another trash entry of the same container (a
+    /// claimed remnant) is left to its own owner.
+    public func reclaim() throws {
+        try StateFile.removeTree(runDirectory)
+        if let trash { try StateFile.removeTreeConcurrently(trash) }
     }
 }
 

@@ -42,15 +42,18 @@ public enum StateFile {
     /// itself survives a crash; without it a crash may bring back the
     /// previous version (or no file), which callers that reconcile what they
     /// read (container state) accept, for one fsync less per write.
+    /// Without `synced` nothing is fsynced (readers see the new content at
+    /// once; after a crash the file may be missing, empty or torn): for
+    /// files whose loss a crash makes irrelevant (a `--rm` container's record).
     public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644,
-                                       durable: Bool = true) throws {
+                                       durable: Bool = true, synced: Bool = true) throws {
         let dir = parent(of: path)
         let temp = "\(dir)/.\(basename(of: path)).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         if fd < 0 { throw SystemError.current("create", temp) }
         do {
             try writeAll(fd: fd, bytes, path: temp)
-            if fsync(fd) != 0 { throw SystemError.current("fsync", temp) }
+            if synced && fsync(fd) != 0 { throw SystemError.current("fsync", temp) }
             close(fd)
             if rename(temp, path) != 0 { throw SystemError.current("rename", "\(temp) to \(path)") }
         } catch {
@@ -58,7 +61,7 @@ public enum StateFile {
             unlink(temp)
             throw error
         }
-        guard durable else { return }
+        guard durable && synced else { return }
         let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dfd >= 0 { fsync(dfd); close(dfd) }
     }
@@ -67,8 +70,10 @@ public enum StateFile {
     /// (temp file, fsync, rename: never torn), with the fsyncs batched by
     /// `cm_parallel_fs`: when the device is slow they overlap and cost
     /// about one device round trip instead of one each. On failure no temp file is left; files
-    /// already renamed stay.
-    public static func writeAtomically(files: [(path: String, bytes: [UInt8])], mode: mode_t = 0o644) throws {
+    /// already renamed stay. Without `synced` nothing is fsynced (see
+    /// `writeAtomically(_:_:mode:durable:synced:)`).
+    public static func writeAtomically(files: [(path: String, bytes: [UInt8])], mode: mode_t = 0o644,
+                                       synced: Bool = true) throws {
         var temps: [(fd: Int32, temp: String, path: String)] = []
         func discard() {
             for t in temps {
@@ -87,7 +92,7 @@ public enum StateFile {
             let fds = temps.map(\.fd)
             let ops = [Int32](repeating: Int32(CM_OP_FSYNC), count: fds.count)
             var failed: Int32 = -1
-            let rc = cm_parallel_fs(ops, nil, fds, Int32(fds.count), &failed)
+            let rc = synced ? cm_parallel_fs(ops, nil, fds, Int32(fds.count), &failed) : 0
             if rc != 0 { throw SystemError("fsync", temps[Int(max(0, failed))].temp, errno: rc) }
             for i in temps.indices {
                 close(temps[i].fd)
@@ -103,8 +108,8 @@ public enum StateFile {
         }
     }
 
-    public static func writeAtomically(_ path: String, text: String, durable: Bool = true) throws {
-        try writeAtomically(path, Array(text.utf8), durable: durable)
+    public static func writeAtomically(_ path: String, text: String, durable: Bool = true, synced: Bool = true) throws {
+        try writeAtomically(path, Array(text.utf8), durable: durable, synced: synced)
     }
 
     /// Writes every byte, retrying short writes and EINTR.
@@ -251,7 +256,29 @@ public struct FileLock: ~Copyable {
         self.fd = fd
     }
 
+    /// Locks an existing directory itself (flock on an `O_DIRECTORY`
+    /// descriptor): no lock file to create, and none to delete. Throws
+    /// (ENOENT) when the directory is gone, rather than re-creating it.
+    public init(directory: String) throws {
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd < 0 { throw SystemError.current("open", directory) }
+        while flock(fd, LOCK_EX) != 0 {
+            if errno == EINTR { continue }
+            let e = errno
+            close(fd)
+            throw SystemError("flock", directory, errno: e)
+        }
+        self.fd = fd
+    }
+
     deinit { close(fd) }
+
+    /// Runs `body` holding the lock on the directory `directory`.
+    public static func withDirectoryLock<R>(_ directory: String, _ body: () throws -> R) throws -> R {
+        let lock = try FileLock(directory: directory)
+        defer { _ = lock }
+        return try body()
+    }
 
     /// Runs `body` holding the lock at `path`.
     public static func withLock<R>(_ path: String, _ body: () throws -> R) throws -> R {

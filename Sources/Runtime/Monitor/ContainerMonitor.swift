@@ -52,6 +52,9 @@ public final class ContainerMonitor {
     private var pendingSize = WindowSize.standard
     private var done = false
     private var finalCode: Int32 = 0
+    /// A `--rm` container taken out of the store at its final exit, its
+    /// files to delete before the monitor exits.
+    private var removed: DetachedRecord?
     /// Code pages released since the last activity (see `step`).
     private var trimmed = false
 
@@ -105,6 +108,13 @@ public final class ContainerMonitor {
         while !done { step() }
         starter.discardPrepared()
         unlink(store.socketPath(record.id))
+        // A `--rm` container's files: deleted after its exit was reported
+        // (the record is out of the store already; see `finish`).
+        if let removed {
+            do { try removed.reclaim() } catch {
+                // Left in the trash: the next `create` deletes it.
+            }
+        }
         return finalCode
     }
 
@@ -489,12 +499,17 @@ public final class ContainerMonitor {
     }
 
     /// Final exit: remove for `--rm` (before anyone hears of the exit, so a
-    /// foreground `run --rm` returns with the container gone), answer
-    /// attached clients, waiters and stoppers, stop looping.
+    /// foreground `run --rm` returns with the container gone: cgroup
+    /// removed, record out of the store, name free, network namespace
+    /// unpinned, anonymous volumes removed), answer attached clients,
+    /// waiters and stoppers, stop looping. Only the deletion of the
+    /// record's files (on a discard-mounted disk, milliseconds per file)
+    /// comes after the answer, before the monitor exits; were it killed in
+    /// between, the next `create` deletes them.
     private func finish(code: Int32, exitFrame: Bool = false) {
         finalCode = code
         if record.autoRemove {
-            do { try store.remove(id: record.id) } catch { try? saveState() }
+            do { removed = try store.detach(id: record.id) } catch { try? saveState() }
             // A namespace berth pinned for the container (`berth run` on a
             // network): unpinned, the kernel deletes it with its veth; the
             // CLI (or the next attach) releases the network's bookkeeping.

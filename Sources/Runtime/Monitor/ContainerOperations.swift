@@ -145,6 +145,15 @@ public struct ContainerOperations: Sendable {
             }
         }
 
+        /// For a monitor spawned with `spawnMonitor(awaitingRecord:)`: the
+        /// record exists now, the monitor may read it. Without this call
+        /// (`cancel`, or this process dying) it ends having touched nothing.
+        public func release() {
+            guard readEnd >= 0 else { return }
+            // A failed write means the monitor is gone: `outcome()` says so.
+            try? StateFile.writeAll(fd: readEnd, Array("go\n".utf8), path: "monitor socket")
+        }
+
         /// Kills a monitor that has not started the process (one spawned
         /// with `deferStart` that nobody attached to) and reaps it.
         public func cancel() {
@@ -175,13 +184,31 @@ public struct ContainerOperations: Sendable {
         }
         var fds: [Int32] = [-1, -1]
         guard cm_pipe(&fds, 0) == 0 else { throw SystemError.current("pipe2", "monitor ready pipe") }
-        var readEnd = fds[0], writeEnd = fds[1]
+        return try spawnMonitor(id: record.id, ends: (fds[0], fds[1]), extra: deferStart ? ["--defer-start"] : [])
+    }
+
+    /// Spawns the berth-monitor of a container whose record is not written
+    /// yet (foreground `run`: it starts up on the other CPU while the CLI
+    /// looks up the image and writes the record), with a deferred start.
+    /// It waits for `MonitorLaunch.release()` before it reads the record;
+    /// `cancel()` ends it.
+    public func spawnMonitor(awaitingRecord id: String) throws -> MonitorLaunch {
+        var fds: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
+            throw SystemError.current("socketpair", "monitor ready socket")
+        }
+        return try spawnMonitor(id: id, ends: (fds[0], fds[1]), extra: ["--defer-start", "--await-record"])
+    }
+
+    /// posix_spawn of berth-monitor with `ends.child` as its fd 3 (`--ready-fd 3`);
+    /// `ends.ours` stays here, in the returned launch.
+    private func spawnMonitor(id: String, ends: (ours: Int32, child: Int32), extra: [String]) throws -> MonitorLaunch {
+        var readEnd = ends.ours, writeEnd = ends.child
         // fd 3 is where the monitor expects it; make sure dup2 really moves it.
         if writeEnd == 3 { let moved = fcntl(writeEnd, F_DUPFD_CLOEXEC, 10); close(writeEnd); writeEnd = moved }
         if readEnd == 3 { let moved = fcntl(readEnd, F_DUPFD_CLOEXEC, 10); close(readEnd); readEnd = moved }
-        var args = [monitorExecutable, "--root", store.paths.root, "--run", store.paths.run, "--id", record.id,
-                    "--ready-fd", "3"]
-        if deferStart { args.append("--defer-start") }
+        let args = [monitorExecutable, "--root", store.paths.root, "--run", store.paths.run, "--id", id,
+                    "--ready-fd", "3"] + extra
         let cargs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
         let pathEnv = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
         let env: [UnsafeMutablePointer<CChar>?] = [strdup(pathEnv), nil]

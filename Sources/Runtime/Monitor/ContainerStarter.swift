@@ -141,7 +141,12 @@ public final class LauncherStarter: ContainerStarter {
             // may reuse it.
             if record.autoRemove { try StateFile.removeTree(ov.workDir + "/work") }
         }
-        return try ContainerLaunch.plan(for: record, devices: true)
+        var plan = try ContainerLaunch.plan(for: record, devices: true)
+        if let store, let ov = record.overlay, case .overlay(let lowers, let upper, let work) = plan.rootfs.source,
+           let stubs = try? MountPointLayer.path(for: record, overlay: ov, root: store.paths.root) {
+            plan.rootfs.source = .overlay(lowerDirs: [stubs] + lowers, upperDir: upper, workDir: work)
+        }
+        return plan
     }
 
     public func start(_ stored: ContainerRecord, stdio: ProcessStdio,
@@ -189,6 +194,66 @@ public final class LauncherStarter: ContainerStarter {
         } catch {
             throw StartFailure(exitCode: Launcher.exitCode(for: error), message: "\(error)")
         }
+    }
+}
+
+/// A read-only layer shared by every container (`<root>/mount-points`):
+/// `etc/` with empty `hosts`, `hostname` and `resolv.conf`, put on top of
+/// the image's layers when the container bind-mounts its own three files
+/// there and the image lacks some of them. The bind mounts then land on
+/// these stubs instead of on files the child would create in the
+/// container's own layer (a copy-up of `/etc` and three new files per
+/// container, each an inode to allocate and later delete). Docker's init
+/// layer holds the same stubs. The stubs are never seen: each is covered
+/// by its bind mount.
+enum MountPointLayer {
+    static let files = ["hosts", "hostname", "resolv.conf"]
+
+    /// The layer's path, created if missing; nil when it would not help
+    /// (a file the container does not bind-mount, all three in the
+    /// image) or could change what the container sees (the image's `/etc`
+    /// is not a directory: a symlink, a whiteout).
+    static func path(for record: ContainerRecord, overlay ov: OverlaySpec, root: String) throws -> String? {
+        let targets = Set(record.host.mounts.map(\.destination))
+        guard files.allSatisfy({ targets.contains("/etc/" + $0) }) else { return nil }
+        let layers = [ov.upperDir] + ov.lowerDirs
+        guard files.contains(where: { f in !layers.contains { StateFile.exists("\($0)/etc/\(f)") } }) else { return nil }
+        if let top = layers.first(where: { StateFile.exists("\($0)/etc") }) {
+            var st = stat()
+            guard lstat("\(top)/etc", &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { return nil }
+        }
+        return try ensure(root: root)
+    }
+
+    /// Creates the layer once (in a temp directory renamed into place, so
+    /// a layer is complete or absent; a concurrent creator's wins).
+    static func ensure(root: String) throws -> String {
+        let path = "\(root)/mount-points"
+        if files.allSatisfy({ StateFile.exists("\(path)/etc/\($0)") }) { return path }
+        let temp = "\(root)/.mount-points.\(getpid()).tmp"
+        try StateFile.removeTree(temp)
+        do {
+            try StateFile.makeDirectories(temp + "/etc", mode: 0o755)
+            for dir in [temp, temp + "/etc"] where chmod(dir, 0o755) != 0 { throw SystemError.current("chmod", dir) }
+            for f in files {
+                let file = "\(temp)/etc/\(f)"
+                let fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+                if fd < 0 { throw SystemError.current("create", file) }
+                _ = fchmod(fd, 0o644)
+                close(fd)
+            }
+            if rename(temp, path) != 0 {
+                let e = errno
+                guard (e == EEXIST || e == ENOTEMPTY) && StateFile.isDirectory(path + "/etc") else {
+                    throw SystemError("rename", "\(temp) to \(path)", errno: e)
+                }
+                try? StateFile.removeTree(temp)
+            }
+        } catch {
+            try? StateFile.removeTree(temp)
+            throw error
+        }
+        return path
     }
 }
 

@@ -4,13 +4,17 @@ import Glibc
 #endif
 
 /// The `berth-monitor` executable's entry point:
-/// `berth-monitor --root DIR --run DIR --id ID [--defer-start] [--ready-fd N]`.
+/// `berth-monitor --root DIR --run DIR --id ID [--defer-start] [--ready-fd N] [--await-record]`.
 /// Started by the CLI with posix_spawn in a new session (setsid) with
-/// stdio on /dev/null; it outlives the CLI.
+/// stdio on /dev/null; it outlives the CLI. With `--await-record` it is
+/// spawned before the container's record exists (it starts up while the
+/// CLI looks up the image and writes the record) and reads `go` from the
+/// ready descriptor (a socket then) before it reads the record; anything
+/// else (the CLI gave up, or died) ends it having touched nothing.
 public enum MonitorMain {
     public static func run(_ arguments: [String]) -> Int32 {
         var root: String?, runDir: String?, id: String?
-        var deferStart = false
+        var deferStart = false, awaitRecord = false
         var readyFD: Int32 = -1
         var i = 1
         while i < arguments.count {
@@ -22,6 +26,7 @@ public enum MonitorMain {
             case "--id": id = value; i += 1
             case "--ready-fd": readyFD = value.flatMap { Int32($0) } ?? -1; i += 1
             case "--defer-start": deferStart = true
+            case "--await-record": awaitRecord = true
             default:
                 usage("unknown argument \(a)")
                 return 2
@@ -32,6 +37,7 @@ public enum MonitorMain {
             usage("--root, --run and --id are required")
             return 2
         }
+        if awaitRecord && (readyFD < 0 || UnixSocket.readLine(readyFD) != "go") { return 0 }
         let store = ContainerStore(paths: StatePaths(root: root, run: runDir))
         do {
             let monitor = try ContainerMonitor(store: store, id: id, starter: LauncherStarter(store: store), deferStart: deferStart)
@@ -45,7 +51,7 @@ public enum MonitorMain {
     }
 
     private static func usage(_ problem: String) {
-        let text = "berth-monitor: \(problem)\nusage: berth-monitor --root DIR --run DIR --id ID [--defer-start] [--ready-fd N]\n"
+        let text = "berth-monitor: \(problem)\nusage: berth-monitor --root DIR --run DIR --id ID [--defer-start] [--ready-fd N] [--await-record]\n"
         try? StateFile.writeAll(fd: 2, Array(text.utf8), path: "stderr")
     }
 }

@@ -139,6 +139,32 @@ struct ContainerLifecycleTests {
         }
     }
 
+    /// A foreground run spawns its monitor before the record exists; a run
+    /// that fails before writing it (no such image, a name in use) ends
+    /// that monitor and leaves no record, directory or process behind.
+    @Test func aRunThatFailsBeforeItsRecordLeavesNoMonitor() async throws {
+        try await withTestRoot { t in
+            try Self.prepare(t)
+            #expect(try t.cli("run", "--rm", "nosuchimage", "true").status == 125)
+            #expect(try t.cli("run", "-d", "--name", "\(t.prefix)-taken", "busybox", "sleep", "30").status == 0)
+            let clash = try t.cli("run", "--name", "\(t.prefix)-taken", "busybox", "true")
+            #expect(clash.status == 125 && clash.stderr.contains("already in use"), "\(clash.stderr)")
+            #expect(try t.cli("rm", "-f", "\(t.prefix)-taken").status == 0)
+            let monitors = try Self.waitUntil(timeout: 5) {
+                let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+                return !pids.contains { pid in
+                    guard let cmd = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")) else { return false }
+                    let text = String(decoding: cmd, as: UTF8.self)
+                    return text.contains("berth-monitor") && text.contains(t.root.path)
+                }
+            }
+            #expect(monitors, "a berth-monitor of this root is still running")
+            #expect(try t.cli("ps", "-aq").stdout.isEmpty)
+            let left = (try? FileManager.default.contentsOfDirectory(atPath: t.root.path + "/containers")) ?? []
+            #expect(left.filter { !$0.hasPrefix(".") }.isEmpty, "\(left)")
+        }
+    }
+
     @Test func foregroundRunForwardsStdinAndRemovesWithRm() async throws {
         try await withTestRoot { t in
             try Self.prepare(t)

@@ -412,3 +412,22 @@ extension RuntimeIntegrationTests {
         }
     }
 }
+
+extension RuntimeIntegrationTests {
+    /// `Cgroup.destroy` on a cgroup still in use (its leaves refuse the
+    /// quick removal): what runs inside is killed and the leaves go.
+    @Test func destroyKillsWhatIsStillRunningAndRemovesTheLeaves() async throws {
+        try await withTestRoot { t in
+            let root = try BusyboxRoot(in: t)
+            let plan = Harness.plan("sleep 100 & sleep 100", root: root, t: t)
+            let spawned = try Launcher.spawn(plan, stdio: LaunchStdio())
+            defer { if let fd = spawned.pidfd { close(fd) } }
+            let cgroup = try #require(spawned.cgroup)
+            #expect(!Harness.cgroups(containing: t.prefix).isEmpty)
+            try cgroup.destroy()
+            let (_, raw) = try Sys.waitpid(spawned.pid)
+            #expect(WaitStatus(raw: raw) == .signaled(SIGKILL))
+            #expect(Harness.cgroups(containing: t.prefix).isEmpty)
+        }
+    }
+}

@@ -35,23 +35,31 @@ struct RunCommand: MainThreadCommand {
         }
         if create.tty && create.interactive && !detach { try requireTerminalInput() }
         let ctx = ContainerContext(state)
+        let id = ContainerStore.newID()
+        // In the foreground the monitor is spawned first and starts up (on
+        // the other CPU) while the image is looked up, the record written
+        // and the network and /etc files set up: it reads the record once
+        // released, and starts the process only when this command attaches.
+        // Until released, any way out of here (an error, a signal) ends it
+        // having touched nothing.
+        var launch: ContainerOperations.MonitorLaunch?
+        var spawnError: (any Error)?
+        if !detach {
+            do { launch = try ctx.operations.spawnMonitor(awaitingRecord: id) } catch { spawnError = error }
+        }
+        var released = false
+        defer { if !released { launch?.cancel() } }
         let (record, networking) = try translated(exitCode: 125) {
-            try create.makeRecord(image: image, command: Array(imageAndCommand.dropFirst()), autoRemove: autoRemove,
-                                  paths: state.paths)
+            try create.makeRecord(id: id, image: image, command: Array(imageAndCommand.dropFirst()),
+                                  autoRemove: autoRemove, paths: state.paths)
         }
         let created = try translated(exitCode: 125) { try ctx.store.create(record) }
-        // In the foreground the monitor is spawned first and starts up (on
-        // the other CPU) while the network and the /etc files are set up; it
-        // starts the process only when this command attaches, after that.
-        var launch: ContainerOperations.MonitorLaunch?
-        if !detach {
-            do {
-                launch = try ctx.operations.spawnMonitor(created, deferStart: true)
-            } catch {
-                try? ctx.store.remove(id: created.id)
-                throw UserError("Error response from daemon: failed to create task for container: \(error)", exitCode: 125)
-            }
+        if let spawnError {
+            try? ctx.store.remove(id: created.id)
+            throw UserError("Error response from daemon: failed to create task for container: \(spawnError)", exitCode: 125)
         }
+        launch?.release()
+        released = true
         do {
             try networking.finish(created, directory: ctx.store.directory(created.id), paths: state.paths)
         } catch {
@@ -159,7 +167,7 @@ struct CreateOptions: ParsableArguments {
     /// directory as the container's root filesystem.
     @Option(name: .customLong("rootfs"), help: ArgumentHelp(visibility: .private)) var rootfs: String?
 
-    func makeRecord(image: String, command: [String], autoRemove: Bool,
+    func makeRecord(id: String = ContainerStore.newID(), image: String, command: [String], autoRemove: Bool,
                     paths: StatePaths) throws -> (ContainerRecord, RunNetworking) {
         guard let policy = RestartPolicy.parse(restart) else {
             throw UserError("invalid restart policy \"\(restart)\"", exitCode: 125)
@@ -180,7 +188,6 @@ struct CreateOptions: ParsableArguments {
         } catch let e as DeviceSpecError {
             throw UserError(e.message, exitCode: 125)
         }
-        let id = ContainerStore.newID()
         let containerDir = ContainerStore(paths: paths).directory(id)
         // The image: its config and the layers the root is assembled from.
         let config: OCI.ContainerConfig

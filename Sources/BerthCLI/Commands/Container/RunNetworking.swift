@@ -195,12 +195,14 @@ struct RunNetworking {
         do {
             // As NetworkEtcFiles.write (each file replaced atomically), with
             // the three fsyncs issued together (StateFile.writeAtomically(files:)).
+            // None for a `--rm` container, whose record is not fsynced either
+            // (ContainerStore.create): the files matter only while it runs.
             try StateFile.makeDirectories(directory)
             try StateFile.writeAtomically(files: [
                 (directory + "/hosts", Array(files.hosts.utf8)),
                 (directory + "/hostname", Array((files.hostname + "\n").utf8)),
                 (directory + "/resolv.conf", Array(files.resolvConf.utf8)),
-            ])
+            ], synced: !record.autoRemove)
         } catch {
             if case .network = kind { try? RunNetworking.release(record, paths: paths) }
             throw error
