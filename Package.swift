@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "berth-monitor", targets: ["berth-monitor"]),
         .executable(name: "berth-dns", targets: ["berth-dns"]),
         .executable(name: "berth-init", targets: ["berth-init"]),
+        .executable(name: "berth-linkdel", targets: ["berth-linkdel"]),
         // For fuzz/ and other packages that drive the loaders.
         .library(name: "BerthCompose", targets: ["YAML", "Compose"]),
     ],
@@ -55,6 +56,9 @@ let package = Package(
         .systemLibrary(name: "CNetlink"),
         .target(name: "Networking", dependencies: ["CNFTables", "CNetlink", "Diagnostics", "SystemCalls"]),
         .executableTarget(name: "berth-dns", dependencies: ["Networking"]),
+        // Deletes links in the background (a bridge's deletion waits ~50 ms on
+        // RCU after the link is already gone): C only, like berth-init.
+        .executableTarget(name: "berth-linkdel", linkerSettings: [.unsafeFlags(["-static-executable", "-nostartfiles", "-Xlinker", "--gc-sections"])]),
         .executableTarget(name: "berth-netbench", dependencies: ["Networking", "Diagnostics"], path: "bench/network/netbench"),
 
         // MARK: Orchestration

@@ -2,7 +2,8 @@
 # The release build every script uses (main job, benchmarks): berth with the
 # Swift runtime and Foundation linked statically (startup 7.7 ms instead of
 # 12.5 ms for `berth --version`, measured with hyperfine), berth-monitor
-# (a static executable), berth-dns and berth-init (static C, the `--init` PID 1),
+# (a static executable), berth-dns, berth-init (static C, the `--init` PID 1)
+# and berth-linkdel (static C, deletes bridges in the background),
 # side by side in one bin directory.
 # libyaml, zlib and libzstd are linked statically too (fewer shared objects to
 # load and relocate at every start; bench/README.md has the numbers): the
@@ -32,7 +33,7 @@ flags=(-c release --static-swift-stdlib)
 # sooner (~90k relative relocations fewer), but a root CLI that parses
 # untrusted input (image layers, compose files) keeps its address-space
 # randomization.
-for product in berth berth-monitor berth-dns berth-init; do
+for product in berth berth-monitor berth-dns berth-init berth-linkdel; do
     swift build "${flags[@]}" --product "$product" >&2
 done
 swift build "${flags[@]}" --show-bin-path

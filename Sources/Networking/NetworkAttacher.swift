@@ -172,19 +172,7 @@ public struct NetworkAttacher: Sendable {
     /// Waits until the kernel has deleted `links` (left by lazy detaches),
     /// then deletes whatever is still there after `timeout` seconds.
     public func awaitLinksGone(_ links: [String], timeout: Double = 3) throws {
-        guard !links.isEmpty else { return }
-        let control = LinkControl(try NetlinkSocket())
-        var left = links
-        var waited = 0.0
-        // The kernel's namespace cleanup usually finishes within a few ms:
-        // look again every 2 ms (one netlink request per link).
-        while !left.isEmpty && waited < timeout {
-            left = try left.filter { try control.link(named: $0) != nil }
-            if left.isEmpty { return }
-            usleep(2_000)
-            waited += 0.002
-        }
-        for name in left { _ = try control.deleteIfPresent(name) }
+        try LinkDeleter.awaitGone(links, timeout: timeout)
     }
 
     /// Everything berth wired for a removed container: its published ports,

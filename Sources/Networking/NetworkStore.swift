@@ -225,13 +225,13 @@ public final class NetworkStore: Sendable {
     public func retireBridges(where which: (NetworkRecord) -> Bool, leaving: Set<String>) throws -> [String] {
         let retiring = try withLock { try list() }.filter { which($0) && Set($0.endpoints.keys).isSubset(of: leaving) }
         guard !retiring.isEmpty else { return [] }
-        for r in retiring { try DNSHelper.stop(pidFile: pidPath(r.id), records: recordsPath(r.id)) }
         let ids = Set(retiring.map(\.id))
-        var jobs: [@Sendable () throws -> Void] = [{ try self.withLock { try self.applyRules(excluding: ids) } }]
-        for r in retiring {
-            jobs.append { _ = try LinkControl(try NetlinkSocket()).deleteIfPresent(r.bridge) }
-        }
-        try inParallel(jobs)
+        // The bridges, the DNS helpers and the rules go at the same time.
+        try inParallel([
+            { try LinkDeleter().delete(retiring.map(\.bridge)) },
+            { for r in retiring { try DNSHelper.stop(pidFile: self.pidPath(r.id), records: self.recordsPath(r.id)) } },
+            { try self.withLock { try self.applyRules(excluding: ids) } },
+        ])
         return retiring.map(\.name)
     }
 
@@ -306,7 +306,7 @@ public final class NetworkStore: Sendable {
 
     func makeDormant(_ r: NetworkRecord) throws {
         var r = r
-        try LinkControl(try NetlinkSocket()).deleteIfPresent(r.bridge)
+        try LinkDeleter().delete([r.bridge])
         r.dormant = true
         try save(r, durability: .full)
         try applyRules()
@@ -382,13 +382,13 @@ public final class NetworkStore: Sendable {
     }
 
     func teardown(_ r: NetworkRecord) throws {
-        try DNSHelper.stop(pidFile: pidPath(r.id), records: recordsPath(r.id))
         // Deleting the bridge (which takes its addresses and connected
-        // routes with it) waits for the kernel; the rules without this
-        // network go in meanwhile. The record goes last: a crash before
-        // leaves it for the next `remove` or `prune` (rules marked pending).
+        // routes with it) waits for the kernel; the DNS helper and the rules
+        // without this network go meanwhile. The record goes last: a crash
+        // before leaves it for the next `remove` or `prune` (rules marked pending).
         try inParallel([
-            { _ = try LinkControl(try NetlinkSocket()).deleteIfPresent(r.bridge) },
+            { try LinkDeleter().delete([r.bridge]) },
+            { try DNSHelper.stop(pidFile: self.pidPath(r.id), records: self.recordsPath(r.id)) },
             { try self.applyRules(excluding: [r.id]) },
         ])
         try FileManager.default.removeItem(atPath: recordPath(r.id))

@@ -160,6 +160,22 @@ struct NetworkSerialTests {
         }
     }
 
+    @Test func bridgesAreDeletedInTheBackgroundOrHereWithoutTheHelper() async throws {
+        try await withTestRoot { t in
+            let control = LinkControl(try NetlinkSocket())
+            let helper = try #require(LinkDeleter.defaultHelperPath(), "berth-linkdel is built beside the tests")
+            for (index, deleter) in [LinkDeleter(helper: helper), LinkDeleter(helper: nil),
+                                     LinkDeleter(helper: "/nonexistent/berth-linkdel")].enumerated() {
+                let name = "brt-ld\(t.prefix.suffix(4))\(index)"
+                try control.createBridge(name, mtu: 1500, mac: MACAddress(bytes: [0x02, 0x42, 0, 0, 0, UInt8(index)]))
+                t.defer_("delete \(name)") { _ = try LinkControl(try NetlinkSocket()).deleteIfPresent(name) }
+                // Gone from the namespace when delete returns, whichever way it went.
+                try deleter.delete([name, "brt-not-there"])
+                #expect(try control.link(named: name) == nil, "\(name) with helper \(String(describing: deleter.helper))")
+            }
+        }
+    }
+
     @Test func concurrentAttachesGetDistinctAddressesAndAFailedOneLeavesNothing() async throws {
         try await withTestRoot { t in
             let store = t.networkStore()
