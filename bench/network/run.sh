@@ -11,6 +11,7 @@ secs=${1:-5}
 # Same flags as scripts/build-release.sh, so the two share one build.
 swift build -c release --static-swift-stdlib --product berth-netbench >/dev/null
 swift build -c release --static-swift-stdlib --product berth-dns >/dev/null
+swift build -c release --static-swift-stdlib --product berth-linkdel >/dev/null
 bin=$(swift build -c release --static-swift-stdlib --show-bin-path)
 work=$(mktemp -d /tmp/berth-bench-net.XXXXXX)
 root=$work/root run=$work/run
