@@ -6,7 +6,7 @@
 #   bench/compose/orchestrate.sh            # up/down of both stacks + logs
 #   bench/compose/orchestrate.sh updown     # only `up -d` / `down`
 #   bench/compose/orchestrate.sh logs       # only the 1,000,000-line logs
-#   TOOLS="berth docker-compose" RUNS=10 PEER_RUNS=5 bench/compose/orchestrate.sh
+#   TOOLS="berth docker-compose" RUNS=10 PEER_RUNS=5 SETTLE=70 bench/compose/orchestrate.sh
 #
 # Measured (hyperfine, medians), for five/compose.yaml (five services) and
 # replicas/compose.yaml (one service, deploy.replicas: 20), per tool:
@@ -80,6 +80,10 @@ fi
 if uses podman-compose; then
     podman image exists busybox:latest || podman import "$tarball" busybox:latest >/dev/null 2>&1
 fi
+# SETTLE=70: wait out ext4's recently-deleted window before measuring (as in
+# bench/runtime: without a journal every new inode scans past those deleted in
+# the last 30-60 s, and an earlier bench's clean-up deleted thousands).
+sleep "${SETTLE:-0}"
 
 # --- one command line per tool and action ------------------------------------
 # cmd TOOL STACK ACTION -> the command line (no shell needed: hyperfine -N).
