@@ -222,13 +222,14 @@ public final class NetworkStore: Sendable {
     /// still removes and `ensureUp` (the next attach) brings back. Returns
     /// the names of the networks retired.
     @discardableResult
-    public func retireBridges(where which: (NetworkRecord) -> Bool, leaving: Set<String>) throws -> [String] {
+    public func retireBridges(where which: (NetworkRecord) -> Bool, leaving: Set<String>,
+                              deleter: LinkDeleter = LinkDeleter()) throws -> [String] {
         let retiring = try withLock { try list() }.filter { which($0) && Set($0.endpoints.keys).isSubset(of: leaving) }
         guard !retiring.isEmpty else { return [] }
         let ids = Set(retiring.map(\.id))
         // The bridges, the DNS helpers and the rules go at the same time.
         try inParallel([
-            { try LinkDeleter().delete(retiring.map(\.bridge)) },
+            { try deleter.delete(retiring.map(\.bridge)) },
             { for r in retiring { try DNSHelper.stop(pidFile: self.pidPath(r.id), records: self.recordsPath(r.id)) } },
             { try self.withLock { try self.applyRules(excluding: ids) } },
         ])

@@ -6,7 +6,9 @@
 // instead of waiting itself: the helper detaches (a new session, the parent
 // returns at once), asks the kernel to delete each link and exits when the
 // kernel is done. berth then only waits until the link is no longer listed
-// (and deletes it itself if it still is after a few seconds).
+// (and deletes it itself if it still is after a few seconds). `down` starts
+// it ahead (`-`: names on standard input), so that its start is not on the
+// path once the last container has stopped.
 // It owns only this: no files, no output but one line on failure.
 #define _GNU_SOURCE
 #include <errno.h>
@@ -52,9 +54,44 @@ static int delete_link(int fd, const char *name, unsigned seq) {
     }
 }
 
+static int delete_all(char **names, int count) {
+    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (fd < 0) return 1;
+    int failed = 0;
+    for (int i = 0; i < count; i++) {
+        int error = delete_link(fd, names[i], (unsigned)i + 1);
+        // Gone already: what the caller wanted.
+        if (error != 0 && error != -ENODEV) {
+            dprintf(2, "berth-linkdel: delete link %s: %s\n", names[i], strerror(-error));
+            failed = 1;
+        }
+    }
+    return failed;
+}
+
+// `-`: started ahead of time, the names come on standard input, one per
+// line, when the caller is ready; end of input without names (the caller
+// gone or changing its mind) deletes nothing.
+static int delete_from_input(void) {
+    static char text[4096];
+    size_t used = 0;
+    for (;;) {
+        ssize_t n = read(0, text + used, sizeof text - 1 - used);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        used += (size_t)n;
+        if (used == sizeof text - 1) break;
+    }
+    text[used] = 0;
+    char *names[64];
+    int count = 0;
+    for (char *line = strtok(text, "\n"); line && count < 64; line = strtok(NULL, "\n")) names[count++] = line;
+    return delete_all(names, count);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
-        dprintf(2, "usage: berth-linkdel LINK...\n");
+        dprintf(2, "usage: berth-linkdel LINK... | berth-linkdel -\n");
         return 2;
     }
     // Detached: the caller reaps the parent at once; the child is init's.
@@ -62,16 +99,6 @@ int main(int argc, char **argv) {
     if (child < 0) return 1;
     if (child > 0) return 0;
     setsid();
-    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-    if (fd < 0) return 1;
-    int failed = 0;
-    for (int i = 1; i < argc; i++) {
-        int error = delete_link(fd, argv[i], (unsigned)i);
-        // Gone already: what the caller wanted.
-        if (error != 0 && error != -ENODEV) {
-            dprintf(2, "berth-linkdel: delete link %s: %s\n", argv[i], strerror(-error));
-            failed = 1;
-        }
-    }
-    return failed;
+    if (argc == 2 && strcmp(argv[1], "-") == 0) return delete_from_input();
+    return delete_all(argv + 1, argc - 1);
 }

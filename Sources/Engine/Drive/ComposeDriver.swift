@@ -25,6 +25,8 @@ public final class ComposeDriver: ContainerDriver, Sendable {
     /// by name otherwise reads every record of the store (20 replicas going
     /// down made 800 record reads).
     private let ids = Mutex<[String: String]>([:])
+    /// Deletes the project's bridges for `down` (prepared at its start).
+    let linkDeleter = LinkDeleter()
 
     public init(paths: StatePaths, project: Project, monitorExecutable: String) {
         self.paths = paths
@@ -323,10 +325,17 @@ public final class ComposeDriver: ContainerDriver, Sendable {
     /// `down`, once every container it removes has stopped: deletes the
     /// bridges of the project's networks that only those containers use
     /// (see `NetworkStore.retireBridges`), while their removals run.
+    /// `down`, at its start: the bridges' deleter is started ahead (see
+    /// `LinkDeleter.prepare`), so that it is ready when they go.
+    public func prepareBridgeRetirement() {
+        linkDeleter.prepare()
+    }
+
     public func retireBridges(leaving ids: Set<String>) async throws {
         try await blocking {
             let project = self.project.name
-            try self.networks.retireBridges(where: { $0.labels[ProjectLabels.project] == project }, leaving: ids)
+            try self.networks.retireBridges(where: { $0.labels[ProjectLabels.project] == project }, leaving: ids,
+                                            deleter: self.linkDeleter)
         }
     }
 

@@ -1,5 +1,6 @@
 import CNetlink
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,11 +13,23 @@ import Glibc
 /// `$BERTH_LINKDEL`) makes that request in the background and this waits,
 /// polling, until the links are no longer listed. Without the helper, or when
 /// a link is still listed after `timeout` seconds, the links are deleted here.
-public struct LinkDeleter: Sendable {
+///
+/// `prepare()` starts the helper ahead of time, waiting for the names on a
+/// pipe (`down` does at its start, so that no process start lies between its
+/// last container's exit and the bridge's deletion); a prepared helper that
+/// is never used ends when this is released.
+public final class LinkDeleter: Sendable {
     public let helper: String?
+    /// Our end of a prepared helper's standard input, -1 when none.
+    private let prepared = Mutex<Int32>(-1)
 
     public init(helper: String? = LinkDeleter.defaultHelperPath()) {
         self.helper = helper
+    }
+
+    deinit {
+        let fd = prepared.withLock { $0 }
+        if fd >= 0 { close(fd) }
     }
 
     public static func defaultHelperPath() -> String? {
@@ -26,15 +39,42 @@ public struct LinkDeleter: Sendable {
         return access(path, X_OK) == 0 ? path : nil
     }
 
+    /// Starts the helper now; the next `delete` hands it the names.
+    public func prepare() {
+        guard let helper, prepared.withLock({ $0 }) < 0 else { return }
+        // A socket rather than a pipe: a helper gone meanwhile makes the
+        // send fail (MSG_NOSIGNAL) instead of raising SIGPIPE here.
+        var fds: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else { return }
+        if spawnDetached(helper, ["-"], input: fds[0]) {
+            prepared.withLock { $0 = fds[1] }
+        } else {
+            close(fds[1])
+        }
+        close(fds[0])
+    }
+
     /// Deletes `names` (those not there are fine); returns once none is listed.
     public func delete(_ names: [String], timeout: Double = 3) throws {
-        guard !names.isEmpty else { return }
-        guard let helper, spawnDetached(helper, names) else {
-            let control = LinkControl(try NetlinkSocket())
-            for name in names { _ = try control.deleteIfPresent(name) }
+        let control = LinkControl(try NetlinkSocket())
+        let present = try names.filter { try control.link(named: $0) != nil }
+        guard !present.isEmpty else { return }
+        let ready = prepared.withLock { fd in defer { fd = -1 }; return fd }
+        let handedOver: Bool
+        if ready >= 0 {
+            let text = Array((present.joined(separator: "\n") + "\n").utf8)
+            handedOver = text.withUnsafeBytes { send(ready, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == text.count
+            close(ready)
+        } else if let helper {
+            handedOver = spawnDetached(helper, present, input: nil)
+        } else {
+            handedOver = false
+        }
+        guard handedOver else {
+            for name in present { _ = try control.deleteIfPresent(name) }
             return
         }
-        try LinkDeleter.awaitGone(names, timeout: timeout)
+        try LinkDeleter.awaitGone(present, timeout: timeout)
     }
 
     /// Waits until the kernel has deleted `names`, then deletes whatever is
@@ -54,15 +94,19 @@ public struct LinkDeleter: Sendable {
         for name in left { _ = try control.deleteIfPresent(name) }
     }
 
-    /// Runs the helper with its output on /dev/null and nothing else
-    /// inherited; it forks and returns at once (its child is init's).
-    private func spawnDetached(_ helper: String, _ names: [String]) -> Bool {
+    /// Runs the helper with `input` (or /dev/null) as standard input, its
+    /// output on /dev/null and nothing else inherited; it forks and returns
+    /// at once (its child is init's).
+    private func spawnDetached(_ helper: String, _ arguments: [String], input: Int32?) -> Bool {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        for fd: Int32 in 0...2 { posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0) }
+        if let input { posix_spawn_file_actions_adddup2(&actions, input, 0) }
+        for fd: Int32 in (input == nil ? 0 : 1)...2 {
+            posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
+        }
         posix_spawn_file_actions_addclosefrom_np(&actions, 3)
-        let args = [helper] + names
+        let args = [helper] + arguments
         var cargs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
         defer { for a in cargs { free(a) } }
         var pid: pid_t = 0

@@ -164,7 +164,9 @@ struct NetworkSerialTests {
         try await withTestRoot { t in
             let control = LinkControl(try NetlinkSocket())
             let helper = try #require(LinkDeleter.defaultHelperPath(), "berth-linkdel is built beside the tests")
-            for (index, deleter) in [LinkDeleter(helper: helper), LinkDeleter(helper: nil),
+            let prepared = LinkDeleter(helper: helper)
+            prepared.prepare()
+            for (index, deleter) in [LinkDeleter(helper: helper), prepared, LinkDeleter(helper: nil),
                                      LinkDeleter(helper: "/nonexistent/berth-linkdel")].enumerated() {
                 let name = "brt-ld\(t.prefix.suffix(4))\(index)"
                 try control.createBridge(name, mtu: 1500, mac: MACAddress(bytes: [0x02, 0x42, 0, 0, 0, UInt8(index)]))
@@ -173,6 +175,15 @@ struct NetworkSerialTests {
                 try deleter.delete([name, "brt-not-there"])
                 #expect(try control.link(named: name) == nil, "\(name) with helper \(String(describing: deleter.helper))")
             }
+            // A helper prepared and never used ends when its deleter goes.
+            do {
+                let unused = LinkDeleter(helper: helper)
+                unused.prepare()
+            }
+            let gone = Host.eventually(3) {
+                (try? runProcess(URL(fileURLWithPath: "/usr/bin/pgrep"), ["-f", "berth-linkdel"], timeout: 5))?.status == 1
+            }
+            #expect(gone, "no berth-linkdel left running")
         }
     }
 

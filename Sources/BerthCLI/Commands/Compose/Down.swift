@@ -59,6 +59,7 @@ struct DownCommand: AsyncParsableCommand {
         // container's network namespace in one background batch; they are
         // awaited (or deleted) at the end.
         let leaving = Set(byService.values.flatMap { $0.map(\.record.id) })
+        if !leaving.isEmpty { driver.prepareBridgeRetirement() }
         var allStops: [Task<Void, any Error>] = []
         let lazyLinks = try await withThrowingTaskGroup(of: [String].self) { group in
             var stopped: [String: Task<Void, any Error>] = [:]
