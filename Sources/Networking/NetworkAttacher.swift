@@ -161,7 +161,9 @@ public struct NetworkAttacher: Sendable {
             var net = try store.inspect(network)
             guard let e = net.endpoints.removeValue(forKey: containerID) else { return nil }
             if !e.ports.isEmpty && !applyRules { store.markRulesPending() }
-            if deleteLink { _ = try LinkControl(try NetlinkSocket()).deleteIfPresent(e.hostInterface) }
+            // Gone from both namespaces once unlisted (the peer goes with it);
+            // the kernel's RCU waits after that are left to berth-linkdel.
+            if deleteLink { try LinkDeleter().delete([e.hostInterface]) }
             try store.save(net)
             try store.writeRecords(net)
             if !e.ports.isEmpty && applyRules { try store.applyRules() }
