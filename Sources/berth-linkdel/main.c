@@ -99,6 +99,9 @@ int main(int argc, char **argv) {
     if (child < 0) return 1;
     if (child > 0) return 0;
     setsid();
+    // Nothing of the caller's kept: not its directory (it may be unmounted
+    // or removed next, and a process inside it looks like one of its users).
+    if (chdir("/") != 0) return 1;
     if (argc == 2 && strcmp(argv[1], "-") == 0) return delete_from_input();
     return delete_all(argv + 1, argc - 1);
 }
