@@ -22,12 +22,9 @@ objects() {
     if command -v nft >/dev/null 2>&1; then
         nft list tables 2>/dev/null | grep -i -E 'berth|brt' | sed 's/^/nftables /'
     fi
-    # berth keeps a shared `berth` parent cgroup in each hierarchy once used, as
-    # Docker keeps its `docker` one (removing it when empty raced with a
-    # container being created under it); what counts is what is below it (the
-    # containers' cgroups) and any other berth-named cgroup.
+    # berth's shared `berth` parents and the containers' cgroups below them.
     find /sys/fs/cgroup -maxdepth 4 -type d \( -iname '*berth*' -o -path '*/berth/*' \) 2>/dev/null \
-        | grep -v -E '^/sys/fs/cgroup(/[^/]+)?/berth$' | sed 's/^/cgroup /'
+        | sed 's/^/cgroup /'
     # Zombies hold nothing but a pid; reaping them is their parent's (here
     # init's) job, so a monitor that just exited is not a leak.
     ps -eo pid,stat,args | awk '$2 !~ /^Z/' | grep -E '[b]erth-(monitor|dns)|[b]erth-test-' \

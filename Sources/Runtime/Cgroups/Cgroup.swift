@@ -53,29 +53,35 @@ public struct Cgroup: Sendable, Equatable {
     private func makeDirectories(limits: CgroupLimits) throws {
         for (controller, root) in hierarchy.v1.sorted(by: { $0.key < $1.key }) {
             let parent = "\(root)/\(Cgroup.parentName)"
-            try Sys.mkdir(parent)
-            if controller == "cpuset" { try inheritCpuset(parent, from: root) }
             let leaf = "\(parent)/\(name)"
-            if Sys.exists(leaf) { continue }
-            try Sys.mkdir(leaf)
-            if controller == "cpuset" { try inheritCpuset(leaf, from: parent) }
+            try Cgroup.remakingVanishedParent {
+                try Sys.mkdir(parent)
+                if controller == "cpuset" { try inheritCpuset(parent, from: root) }
+                if Sys.exists(leaf) { return }
+                try Sys.mkdir(leaf)
+                if controller == "cpuset" { try inheritCpuset(leaf, from: parent) }
+            }
         }
         if let v2 = hierarchy.v2 {
             let parent = "\(v2)/\(Cgroup.parentName)"
-            try Sys.mkdir(parent)
-            // Delegate the controllers the limits need and the kernel offers,
-            // and `io` always: its io.stat is the block I/O `stats` shows.
-            let wanted = CgroupWrites.v2Controllers(limits) + ["io"]
-            if hierarchy.isUnified, !wanted.isEmpty {
-                let available = Set(((try? Sys.readFile("\(v2)/cgroup.controllers")) ?? "").split(whereSeparator: \.isWhitespace).map(String.init))
-                let enable = wanted.filter(available.contains).map { "+" + $0 }.joined(separator: " ")
-                if !enable.isEmpty {
-                    try write("\(v2)/cgroup.subtree_control", enable)
-                    try write("\(parent)/cgroup.subtree_control", enable)
-                }
-            }
-            try Sys.mkdir("\(parent)/\(name)")
+            try Cgroup.remakingVanishedParent { try makeV2(parent: parent, under: v2, limits: limits) }
         }
+    }
+
+    private func makeV2(parent: String, under v2: String, limits: CgroupLimits) throws {
+        try Sys.mkdir(parent)
+        // Delegate the controllers the limits need and the kernel offers,
+        // and `io` always: its io.stat is the block I/O `stats` shows.
+        let wanted = CgroupWrites.v2Controllers(limits) + ["io"]
+        if hierarchy.isUnified, !wanted.isEmpty {
+            let available = Set(((try? Sys.readFile("\(v2)/cgroup.controllers")) ?? "").split(whereSeparator: \.isWhitespace).map(String.init))
+            let enable = wanted.filter(available.contains).map { "+" + $0 }.joined(separator: " ")
+            if !enable.isEmpty {
+                try write("\(v2)/cgroup.subtree_control", enable)
+                try write("\(parent)/cgroup.subtree_control", enable)
+            }
+        }
+        try Sys.mkdir("\(parent)/\(name)")
     }
 
     /// cgroup v2 has no devices file: the rules become an eBPF program on the
@@ -200,13 +206,12 @@ public struct Cgroup: Sendable, Equatable {
     }
 
     /// Kills everything left inside (SIGKILL, thawing first), waits up to
-    /// ~2 s for the cgroup to empty, then removes every leaf. The shared
-    /// `berth` parents stay (as Docker's `docker` parents do): removing them
-    /// when empty raced with a container being created next to it (its
-    /// `mkdir` of the parent, then of its leaf, which failed with ENOENT
-    /// when the parent vanished in between), and cost every start and exit
-    /// nine mkdirs, the cpuset set-up and nine rmdirs.
+    /// ~2 s for the cgroup to empty, then removes every leaf and, when empty,
+    /// the `berth` parents: nothing of berth stays once its last container
+    /// is gone. A container created meanwhile makes a removed parent again
+    /// (`makeDirectories`).
     public func destroy() throws {
+        defer { removeEmptyParents() }
         if !hierarchy.createsFiles {
             // Usually empty by now (the container's init reaped, the kernel
             // killed the rest of its PID namespace): the leaves go at once,
@@ -228,6 +233,34 @@ public struct Cgroup: Sendable, Equatable {
             } catch let e as SystemError { if firstError == nil { firstError = e } }
         }
         if let firstError { throw firstError }
+    }
+
+    private func removeEmptyParents() {
+        var parents = Set(hierarchy.v1.values.map { "\($0)/\(Cgroup.parentName)" })
+        if let v2 = hierarchy.v2 { parents.insert("\(v2)/\(Cgroup.parentName)") }
+        for parent in parents where Sys.exists(parent) {
+            if hierarchy.createsFiles {
+                if ((try? Sys.listDirectory(parent)) ?? []).allSatisfy({ !Sys.isDirectory("\(parent)/\($0)") }) {
+                    try? removeFakeTree(parent)
+                }
+            } else {
+                _ = Glibc.rmdir(parent)   // EBUSY/ENOTEMPTY: another container still uses it
+            }
+        }
+    }
+
+    /// Runs `step` (a parent, then its leaf) again when it fails with ENOENT:
+    /// another container's exit removed the parent, empty, in between.
+    static func remakingVanishedParent(_ step: () throws -> Void) throws {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try step()
+            } catch let e as SystemError where e.errno == ENOENT && attempt < 5 {
+                continue
+            }
+        }
     }
 
     private func rmdirRetrying(_ path: String) throws {
