@@ -239,13 +239,12 @@ public final class NetworkStore: Sendable {
     /// Drops, from the networks `which` picks, the endpoints for which
     /// `stale` is true (containers that no longer exist: a `down` killed
     /// between removing its containers and their networks leaves them),
-    /// with their DNS names and published ports. Returns how many went;
-    /// takes the lock only when there are any.
+    /// with their DNS names and published ports. Returns how many went.
+    /// Callers look for stale endpoints in the records they have already
+    /// read and call this only when there are any.
     @discardableResult
     public func dropEndpoints(in which: (NetworkRecord) -> Bool, where stale: (String) -> Bool) throws -> Int {
-        let affected = try list().contains { which($0) && $0.endpoints.keys.contains(where: stale) }
-        guard affected else { return 0 }
-        return try withLock {
+        try withLock {
             var dropped = 0
             var ports = false
             for var r in try list() where which(r) {

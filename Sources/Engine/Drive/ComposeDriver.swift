@@ -141,11 +141,16 @@ public final class ComposeDriver: ContainerDriver, Sendable {
     public func remove(_ name: String, volumes: Bool, lazyLinks: Bool) async throws -> [String] {
         try await blocking {
             let record = try self.record(named: name)
-            // Unpinned first, the kernel deletes the namespace and its veths
-            // while the container's files go.
-            if lazyLinks { try NetworkNamespaceFile.remove(at: self.paths.pinnedNetworkNamespace(record.id)) }
+            // Lazy (`down`, the container stopped): the wiring goes first, its
+            // namespace unpinned, so the kernel deletes the namespace and its
+            // veths while the container's files go.
+            if lazyLinks {
+                let links = try self.teardown(record, lazyLinks: true)
+                try self.operations.remove(record, force: true, removeVolumes: volumes)
+                return links
+            }
             try self.operations.remove(record, force: true, removeVolumes: volumes)
-            return try self.teardown(record, lazyLinks: lazyLinks)
+            return try self.teardown(record)
         }
     }
 
@@ -292,9 +297,10 @@ public final class ComposeDriver: ContainerDriver, Sendable {
         // Endpoints of containers that are gone (a `down` killed before it
         // removed the networks) would hold addresses, names and host ports.
         let name = project.name
-        if records.contains(where: { $0.labels[ProjectLabels.project] == name }) {
-            try networks.dropEndpoints(in: { $0.labels[ProjectLabels.project] == name },
-                                       where: { !self.containers.exists(id: $0) })
+        let ours: (NetworkRecord) -> Bool = { $0.labels[ProjectLabels.project] == name }
+        let gone: (String) -> Bool = { !self.containers.exists(id: $0) }
+        if records.contains(where: { ours($0) && $0.endpoints.keys.contains(where: gone) }) {
+            try networks.dropEndpoints(in: ours, where: gone)
         }
         let used = Set(services.flatMap { $0.networks.keys })
         for key in used.sorted() {

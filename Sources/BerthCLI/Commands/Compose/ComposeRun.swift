@@ -102,7 +102,7 @@ struct ComposeRunCommand: AsyncParsableCommand {
             let involved = p.services.filter { dependencies.contains($0.name) || $0.name == service }
             _ = try translatedEngine { try driver.ensureNetworks(for: involved) }
             if !dependencies.isEmpty {
-                try await startDependencies(of: service, waves: waves, driver: driver, progress: progress)
+                try await startDependencies(of: service, waves: waves, graph: graph, driver: driver, progress: progress)
             }
             _ = try translatedEngine { try driver.imageID(for: svc) }
             oneOff = try await translatedEngineAsync { try await driver.createOneOff(service: service, overrides: overrides) }
@@ -130,7 +130,7 @@ struct ComposeRunCommand: AsyncParsableCommand {
 
     /// Creates and starts the dependencies as `up` would, then waits until
     /// each meets the condition the service asks of it.
-    func startDependencies(of service: String, waves: [[String]], driver: ComposeDriver,
+    func startDependencies(of service: String, waves: [[String]], graph: ServiceGraph, driver: ComposeDriver,
                            progress: ProgressPrinter) async throws {
         let p = driver.project
         let selected = Set(waves.flatMap { $0 })
@@ -142,7 +142,7 @@ struct ComposeRunCommand: AsyncParsableCommand {
             desired: desired, actual: try driver.actualContainers().map(\.actual), waves: waves,
             options: PlanOptions(recreate: .diverged, removeOrphans: false, projectServices: Set(p.services.map(\.name))))
         var executor = Executor(driver: driver, dependencies: UpCommand.requirements(p, selected: selected.union([service])))
-        executor.after = try ServiceGraph(p).dependencies
+        executor.after = graph.dependencies
         executor.createsAhead = UpCommand.createsAhead(p)
         var containersOf: [String: [String]] = [:]
         for action in plan.waves.flatMap({ $0 }) {
