@@ -57,8 +57,7 @@ public enum LeakCheck {
 
     /// Network links whose names look like berth's (`berth…`, `brt…`, `vb…`).
     public static func berthLinks() -> Set<String> {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/sys/class/net")) ?? []
-        return Set(names.filter { isBerthName($0) })
+        ((try? HostLinks.names()) ?? []).filter { isBerthName($0) }
     }
 
     public static func berthNFTTables() -> Set<String> {

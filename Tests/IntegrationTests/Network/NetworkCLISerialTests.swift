@@ -36,11 +36,11 @@ extension NetworkSerialTests {
             let config = try #require((ipam["Config"] as? [[String: String]])?.first)
             #expect(config == ["Subnet": "10.213.7.0/24", "Gateway": "10.213.7.1", "IPRange": "10.213.7.128/25"])
             let bridge = try #require((arr.first?["Options"] as? [String: String])?["com.docker.network.bridge.name"])
-            #expect(FileManager.default.fileExists(atPath: "/sys/class/net/\(bridge)"))
+            #expect(try HostLinks.exists(bridge))
 
             let rm = try t.berth("network", "rm", name)
             #expect(rm.status == 0 && rm.stdout == "\(name)\n")
-            #expect(!FileManager.default.fileExists(atPath: "/sys/class/net/\(bridge)"))
+            #expect(try !HostLinks.exists(bridge))
             #expect(try t.berth("network", "ls", "-q").stdout.isEmpty)
             let missing = try t.berth("network", "rm", name)
             #expect(missing.status == 1 && missing.stderr == "Error: network \(name) not found\n")

@@ -99,10 +99,7 @@ struct NetworkModeSerialTests {
             let pinnedLonely = t.run.appendingPathComponent("netns/\(lonelyID)").path
             #expect(!lonelyID.isEmpty && FileManager.default.fileExists(atPath: pinnedLonely))
             func veths() throws -> Set<String> {
-                let text = try runProcess(URL(fileURLWithPath: "/usr/sbin/ip"), ["-o", "link"]).stdout
-                return Set(text.split(separator: "\n").compactMap { line in
-                    line.split(separator: " ").dropFirst().first.map { String($0.prefix { $0 != ":" && $0 != "@" }) }
-                }.filter { $0.hasPrefix("brtv") })
+                try HostLinks.names().filter { $0.hasPrefix("brtv") }
             }
             let before = try veths()
             #expect(try t.berth("rm", "-f", "\(t.prefix)-lonely-1", "\(t.prefix)-macs-1").status == 0)

@@ -25,7 +25,7 @@ struct RunNetworkSerialTests {
     }
 
     func veths() -> Set<String> {
-        Set(((try? FileManager.default.contentsOfDirectory(atPath: "/sys/class/net")) ?? []).filter { $0.hasPrefix("brtv") })
+        ((try? HostLinks.names()) ?? []).filter { $0.hasPrefix("brtv") }
     }
 
     static let hostsHead = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
@@ -68,9 +68,9 @@ struct RunNetworkSerialTests {
             // rm releases the endpoint and the veth; prune takes the unused bridge's kernel side down.
             #expect(try t.berth("rm", "-f", "\(t.prefix)-a", "\(t.prefix)-b").status == 0)
             #expect(try store.inspect("bridge").endpoints.isEmpty)
-            #expect(FileManager.default.fileExists(atPath: "/sys/class/net/\(bridge.bridge)"))
+            #expect(try HostLinks.exists(bridge.bridge))
             #expect(try t.berth("network", "prune", "-f").status == 0)
-            #expect(!FileManager.default.fileExists(atPath: "/sys/class/net/\(bridge.bridge)"))
+            #expect(try !HostLinks.exists(bridge.bridge))
             #expect(try t.berth("network", "ls", "-q").stdout == "\(bridge.id.prefix(12))\n")
         }
     }
