@@ -1,4 +1,16 @@
+// Networking owns a project's private bridge networks: IPAM (pure), link,
+// address and route setup through rtnetlink (Netlink/), packet filtering and
+// NAT in berth's own nftables table (NFTables/), starting and stopping the
+// per-network DNS helper (DNS/; its code is the DNSResponder module) and
+// published ports (PortPublisher).
+// It never runs `ip`/`iptables`/`nft` commands, never flushes or rewrites
+// another owner's nftables table (it only inserts comment-tagged accept
+// rules where a foreign forward chain drops by policy, and removes them
+// again), never enables route_localnet, and never sends traffic anywhere but
+// the bridges and namespaces it was asked to wire.
+
 import Foundation
+import IPAddress
 
 /// One network a container joins, as `berth run --network` or a compose
 /// service's `networks:` entry asks for it.

@@ -1,3 +1,5 @@
+import IPAddress
+
 /// A problem with a network request that the user can fix: a subnet that
 /// overlaps, an address already taken, a port in use.
 public struct NetworkError: Error, Hashable, Sendable, CustomStringConvertible {

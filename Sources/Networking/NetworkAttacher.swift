@@ -2,6 +2,7 @@ import Diagnostics
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import IPAddress
 #endif
 
 /// Where a container's network namespace is.

@@ -1,4 +1,5 @@
 import Foundation
+import IPAddress
 
 /// The three files every container gets bind-mounted over its image's:
 /// `/etc/hosts`, `/etc/hostname`, `/etc/resolv.conf`, with Docker's

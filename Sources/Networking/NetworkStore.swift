@@ -3,6 +3,8 @@ import Foundation
 import SystemCalls
 #if canImport(Glibc)
 import Glibc
+import DNSResponder
+import IPAddress
 #endif
 
 /// One container's endpoint on a network.
@@ -174,16 +176,25 @@ public final class NetworkStore: Sendable {
                     record = r
                 }
                 guard let r = record else { throw NetworkError("network \(name): no address plan") }
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-                try writeAtomically(recordPath(id), try NetworkStore.encoder.encode(r))
-                undo.append { [self] in try? FileManager.default.removeItem(atPath: recordPath(id)) }
-                if !options.isInternal { _ = try NFTables.enableIPv4Forwarding() }
-                try applyRules()
-                undo.append { [self] in try? applyRules() }
+                // The DNS helper starts (a few ms) while the record and the rules are written.
+                var dns: DNSHelper.Starting?
                 if !r.isPredefined {
                     try writeRecords(r)
-                    try DNSHelper.start(executable: dnsHelper, listen: r.plan.gateway, records: recordsPath(id), pidFile: pidPath(id))
+                    dns = try DNSHelper.spawn(executable: dnsHelper, listen: r.plan.gateway, records: recordsPath(id),
+                                              pidFile: pidPath(id))
                 }
+                do {
+                    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                    try writeAtomically(recordPath(id), try NetworkStore.encoder.encode(r))
+                    undo.append { [self] in try? FileManager.default.removeItem(atPath: recordPath(id)) }
+                    if !options.isInternal { _ = try NFTables.enableIPv4Forwarding() }
+                    try applyRules()
+                    undo.append { [self] in try? applyRules() }
+                } catch {
+                    dns.take()?.cancel()
+                    throw error
+                }
+                try dns.take()?.awaitReady()
                 return r
             } catch {
                 for u in undo.reversed() { u() }

@@ -3,6 +3,8 @@ import Foundation
 import SystemCalls
 #if canImport(Glibc)
 import Glibc
+import DNSResponder
+import IPAddress
 #endif
 
 /// Publishes container ports on the host through berth's nftables table
@@ -192,7 +194,7 @@ public enum HostPorts {
     static func withSocketAddress<T>(_ ip: HostAddress, _ port: UInt16, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
         switch ip {
         case .v4(let a):
-            var addr = DNSServer.sockaddrIn(a, port)
+            var addr = a.socketAddress(port: port)
             return withUnsafePointer(to: &addr) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             }

@@ -1,3 +1,5 @@
+import IPAddress
+
 /// Transport protocol of a published port.
 public enum PortProtocol: String, Hashable, Sendable, Codable, CaseIterable {
     case tcp, udp

@@ -1,4 +1,5 @@
 import Foundation
+import IPAddress
 
 /// Text of the `/etc/resolv.conf` and `/etc/hosts` files the runtime
 /// bind-mounts into a container. Pure.

@@ -1,4 +1,4 @@
-import Networking
+import DNSResponder
 #if canImport(Glibc)
 import Glibc
 #endif

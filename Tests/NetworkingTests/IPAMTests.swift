@@ -1,5 +1,6 @@
 import Testing
 @testable import Networking
+import IPAddress
 
 @Suite struct IPAMTests {
     struct SubnetCase: CustomTestStringConvertible, Sendable {

@@ -2,6 +2,7 @@ import Diagnostics
 import Foundation
 import Testing
 @testable import Networking
+import IPAddress
 
 /// `NetworkStore.list` reads `<root>/networks/<id>.json` only: a temp file
 /// of an atomic write (`.tmp-<pid>-<id>.json`, left behind when berth is

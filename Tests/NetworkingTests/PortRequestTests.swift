@@ -1,5 +1,6 @@
 import Testing
 @testable import Networking
+import IPAddress
 
 @Suite struct PortRequestTests {
     struct Case: CustomTestStringConvertible, Sendable {

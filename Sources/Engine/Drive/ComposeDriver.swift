@@ -7,6 +7,7 @@ import Networking
 import OCI
 import Runtime
 import Synchronization
+import IPAddress
 
 /// The real ContainerDriver: turns a compose service into a container
 /// record (image config merged with the service, Docker's rules), pins a

@@ -4,6 +4,7 @@ import Foundation
 import SystemCalls
 #if canImport(Glibc)
 import Glibc
+import IPAddress
 #endif
 
 /// Starts and stops a network's DNS helper process (`berth-dns`). The helper
@@ -15,6 +16,52 @@ public enum DNSHelper {
     /// Spawns `executable <listen> <records>` and waits until it has bound its
     /// socket (it writes "ready" on stdout) or failed; writes the pid file.
     public static func start(executable: String, listen: IPv4Address, records: String, pidFile: String) throws {
+        try spawn(executable: executable, listen: listen, records: records, pidFile: pidFile).awaitReady()
+    }
+
+    /// A helper spawned and not yet known to be serving: the caller does other
+    /// work while it starts, then calls `awaitReady` (or `cancel`) once.
+    public struct Starting: ~Copyable {
+        let pid: pid_t
+        let readyPipe: Int32
+        let listen: IPv4Address
+        let logPath: String
+        let pidFile: String
+
+        /// Waits for "ready" (or EOF when it failed), at most 5 s; writes the
+        /// pid file. A helper that did not get ready is killed.
+        public consuming func awaitReady() throws {
+            defer { close(readyPipe) }
+            var pfd = pollfd(fd: readyPipe, events: Int16(POLLIN), revents: 0)
+            var text = ""
+            let deadline = Date().addingTimeInterval(5)
+            while Date() < deadline {
+                let n = poll(&pfd, 1, 100)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { continue }
+                var buf = [UInt8](repeating: 0, count: 256)
+                let r = read(readyPipe, &buf, buf.count)
+                if r <= 0 { break }
+                text += String(decoding: buf[0..<r], as: UTF8.self)
+                if text.contains("ready") { break }
+            }
+            guard text.contains("ready") else {
+                DNSHelper.reap(pid)
+                let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+                throw NetworkError("DNS helper for \(listen) did not start: \(log.split(separator: "\n").last.map(String.init) ?? "no output")")
+            }
+            try writeAtomically(pidFile, Data("\(pid)\n".utf8), durability: .none)
+        }
+
+        /// Stops a helper whose network is not going to be made after all.
+        public consuming func cancel() {
+            close(readyPipe)
+            DNSHelper.reap(pid)
+        }
+    }
+
+    /// Spawns the helper and returns at once; see `Starting`.
+    public static func spawn(executable: String, listen: IPv4Address, records: String, pidFile: String) throws -> Starting {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw SystemError("start DNS helper", executable, errno: ENOENT)
         }
@@ -22,7 +69,6 @@ public enum DNSHelper {
         guard pipe(&pipeFDs) == 0 else { throw SystemError.current("pipe") }
         _ = fcntl(pipeFDs[0], F_SETFD, FD_CLOEXEC)
         _ = fcntl(pipeFDs[1], F_SETFD, FD_CLOEXEC)
-        defer { close(pipeFDs[0]) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -50,29 +96,17 @@ public enum DNSHelper {
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, executable, &actions, &attr, &cargs, environ)
         close(pipeFDs[1])
-        guard rc == 0 else { throw SystemError("posix_spawn", executable, errno: rc) }
-        // Wait for "ready" (or EOF when it failed), at most 5 s.
-        var pfd = pollfd(fd: pipeFDs[0], events: Int16(POLLIN), revents: 0)
-        var text = ""
-        let deadline = Date().addingTimeInterval(5)
-        while Date() < deadline {
-            let n = poll(&pfd, 1, 100)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { continue }
-            var buf = [UInt8](repeating: 0, count: 256)
-            let r = read(pipeFDs[0], &buf, buf.count)
-            if r <= 0 { break }
-            text += String(decoding: buf[0..<r], as: UTF8.self)
-            if text.contains("ready") { break }
+        guard rc == 0 else {
+            close(pipeFDs[0])
+            throw SystemError("posix_spawn", executable, errno: rc)
         }
-        guard text.contains("ready") else {
-            kill(pid, SIGKILL)
-            var status: Int32 = 0
-            waitpid(pid, &status, 0)
-            let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-            throw NetworkError("DNS helper for \(listen) did not start: \(log.split(separator: "\n").last.map(String.init) ?? "no output")")
-        }
-        try writeAtomically(pidFile, Data("\(pid)\n".utf8), durability: .none)
+        return Starting(pid: pid, readyPipe: pipeFDs[0], listen: listen, logPath: logPath, pidFile: pidFile)
+    }
+
+    static func reap(_ pid: pid_t) {
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     }
 
     /// Stops the helper recorded in `pidFile` (checking that the pid is still

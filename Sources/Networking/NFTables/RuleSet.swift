@@ -1,3 +1,5 @@
+import IPAddress
+
 /// What the rule renderer needs to know about one network.
 public struct RuleNetwork: Hashable, Sendable {
     public var bridge: String

@@ -1,6 +1,7 @@
 import Diagnostics
 #if canImport(Glibc)
 import Glibc
+import IPAddress
 #endif
 
 /// A link as seen in a dump.

@@ -1,3 +1,5 @@
+import IPAddress
+
 /// rtnetlink constants berth uses (linux/netlink.h, linux/rtnetlink.h,
 /// linux/if_link.h, linux/veth.h).
 public enum RT {

@@ -1,5 +1,7 @@
 import BerthTestSupport
 import Foundation
+import DNSResponder
+import IPAddress
 import Networking
 import Testing
 

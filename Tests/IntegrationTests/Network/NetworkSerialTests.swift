@@ -3,6 +3,7 @@ import Diagnostics
 import Foundation
 import Networking
 import Testing
+import IPAddress
 
 /// Networks, containers (netns stand-ins), DNS, published ports and
 /// isolation against the real kernel. Traffic stays on loopback and inside

@@ -3,6 +3,7 @@ import Diagnostics
 import Foundation
 import Networking
 import Testing
+import IPAddress
 
 /// `berth run` on networks, end to end with busybox containers: the
 /// default `bridge` (reach by IP, outbound NAT, Docker's /etc files), a

@@ -1,5 +1,7 @@
 import Foundation
 import Networking
+import DNSResponder
+import IPAddress
 
 /// Small UDP clients and servers for network tests (loopback only).
 enum UDPProbe {

@@ -3,6 +3,7 @@ import Networking
 import Runtime
 #if canImport(Glibc)
 import Glibc
+import IPAddress
 #endif
 
 /// `run --network` and the flags that go with it, Docker's rules:

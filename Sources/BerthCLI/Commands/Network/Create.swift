@@ -2,6 +2,7 @@ import ArgumentParser
 import Diagnostics
 import Foundation
 import Networking
+import IPAddress
 
 /// `berth network create`.
 struct NetworkCreate: ParsableCommand {

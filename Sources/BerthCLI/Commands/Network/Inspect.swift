@@ -2,6 +2,7 @@ import ArgumentParser
 import Diagnostics
 import Foundation
 import Networking
+import IPAddress
 
 /// `berth network inspect`: Docker's JSON layout.
 struct NetworkInspect: ParsableCommand {

@@ -1,4 +1,5 @@
 import Diagnostics
+import IPAddress
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -326,15 +327,7 @@ public final class DNSServer {
         let parts = text.split(separator: ":")
         guard let ip = IPv4Address(parts[0]) else { return nil }
         let port = parts.count > 1 ? UInt16(parts[1]) ?? 53 : 53
-        return sockaddrIn(ip, port)
-    }
-
-    static func sockaddrIn(_ ip: IPv4Address, _ port: UInt16) -> sockaddr_in {
-        var a = sockaddr_in()
-        a.sin_family = sa_family_t(AF_INET)
-        a.sin_port = port.bigEndian
-        a.sin_addr.s_addr = ip.value.bigEndian
-        return a
+        return ip.socketAddress(port: port)
     }
 
     static func tcpListener(bindTo ip: IPv4Address, port: UInt16) throws -> Int32 {
@@ -342,7 +335,7 @@ public final class DNSServer {
         guard fd >= 0 else { throw SystemError.current("socket AF_INET SOCK_STREAM") }
         var one: Int32 = 1
         _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var addr = sockaddrIn(ip, port)
+        var addr = ip.socketAddress(port: port)
         let rc = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
@@ -357,7 +350,7 @@ public final class DNSServer {
     static func udpSocket(bindTo ip: IPv4Address, port: UInt16) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SystemError.current("socket AF_INET SOCK_DGRAM") }
-        var addr = sockaddrIn(ip, port)
+        var addr = ip.socketAddress(port: port)
         let rc = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }

@@ -1,5 +1,6 @@
 import Testing
-@testable import Networking
+@testable import DNSResponder
+import IPAddress
 
 /// UDP size limits, truncation with TC, EDNS, and TCP framing (RFC 1035,
 /// 6891, 7766).

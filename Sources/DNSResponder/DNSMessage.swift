@@ -1,3 +1,12 @@
+// DNSResponder owns the DNS service of a berth network, as run by the
+// `berth-dns` helper: message encoding (DNSMessage), UDP/TCP transport rules
+// (DNSTransport) and the single-threaded responder (DNSServer) that answers
+// from a records file and forwards other names upstream. It never imports
+// Foundation (the helper starts once per network and stays resident) and
+// never writes files: berth writes the records, the helper only reads them.
+
+import IPAddress
+
 /// A DNS message (RFC 1035) reduced to what berth's responder needs:
 /// questions, A/AAAA answers, response codes, and the id for forwarding.
 public struct DNSMessage: Hashable, Sendable {

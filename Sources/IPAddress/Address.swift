@@ -1,14 +1,12 @@
-// Networking owns a project's private bridge networks: IPAM (pure), link,
-// address and route setup through rtnetlink (Netlink/), packet filtering and
-// NAT in berth's own nftables table (NFTables/), the per-network DNS helper
-// (DNS/) and published ports (PortPublisher).
-// It never runs `ip`/`iptables`/`nft` commands, never flushes or rewrites
-// another owner's nftables table (it only inserts comment-tagged accept
-// rules where a foreign forward chain drops by policy, and removes them
-// again), never enables route_localnet, and never sends traffic anywhere but
-// the bridges and namespaces it was asked to wire.
+// IPAddress owns the address types every network module shares: IPv4 and
+// IPv6 addresses and subnets, MAC addresses, host addresses with ports, each
+// parsed from and printed as the text users write. Pure value types; it never
+// does I/O and never imports Foundation (the DNS helper links it and starts
+// in a millisecond or two without it).
 
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An IPv4 address as a 32-bit number in host order.
 public struct IPv4Address: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
@@ -38,6 +36,15 @@ public struct IPv4Address: Hashable, Sendable, Comparable, CustomStringConvertib
     }
 
     public var description: String { bytes.map(String.init).joined(separator: ".") }
+
+    /// The socket address of `port` at this address, for bind/connect/sendto.
+    public func socketAddress(port: UInt16) -> sockaddr_in {
+        var a = sockaddr_in()
+        a.sin_family = sa_family_t(AF_INET)
+        a.sin_port = port.bigEndian
+        a.sin_addr.s_addr = value.bigEndian
+        return a
+    }
 
     public var isLoopback: Bool { value >> 24 == 127 }
     public var isUnspecified: Bool { value == 0 }
@@ -112,8 +119,7 @@ public struct IPv6Address: Hashable, Sendable, CustomStringConvertible, Codable 
 
     /// Parses RFC 4291 text (`fd00:1::2`, `::1`); no embedded IPv4 form.
     public init?(_ text: some StringProtocol) {
-        let s = String(text)
-        let halves = s.components(separatedBy: "::")
+        let halves = IPv6Address.splitAtDoubleColons(String(text))
         guard halves.count <= 2 else { return nil }
         func groups(_ part: String) -> [UInt16]? {
             if part.isEmpty { return [] }
@@ -132,6 +138,25 @@ public struct IPv6Address: Hashable, Sendable, CustomStringConvertible, Codable 
         }
         guard all.count == 8 else { return nil }
         bytes = all.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xff)] }
+    }
+
+    /// The parts of `s` around each "::" (one part when there is none).
+    static func splitAtDoubleColons(_ s: String) -> [String] {
+        var parts: [String] = []
+        var current = ""
+        var rest = Substring(s)
+        while let first = rest.first {
+            if rest.hasPrefix("::") {
+                parts.append(current)
+                current = ""
+                rest = rest.dropFirst(2)
+            } else {
+                current.append(first)
+                rest = rest.dropFirst()
+            }
+        }
+        parts.append(current)
+        return parts
     }
 
     public var groups: [UInt16] {
@@ -232,7 +257,7 @@ public struct MACAddress: Hashable, Sendable, CustomStringConvertible, Codable {
         MACAddress(unchecked: [0x02, 0x42] + ip.bytes)
     }
 
-    init(unchecked bytes: [UInt8]) { self.bytes = bytes }
+    package init(unchecked bytes: [UInt8]) { self.bytes = bytes }
 
     public var description: String {
         bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: ":")
