@@ -57,19 +57,23 @@ for round in $(seq 1 "$rounds"); do
             errors=$(echo "$out" | awk '/Socket errors|Non-2xx/ {$1=$1; printf "  [%s]", $0}')
             printf 'round %d  %-5s  %-8s %-22s %10s req/s %8.2f MB/s%s\n' "$round" "$file" "$name" "$addr" "$req" \
                 "$(echo "$bytes" | awk '{print $1 / 1048576}')" "$errors"
-            echo "$file $name $req $bytes" >> "$results"
+            echo "$file $name $req $bytes $round" >> "$results"
         done
     done
 done
-echo "== medians over $rounds rounds (ratio to direct)"
+echo "== medians over $rounds rounds; ratio of medians to direct, and median (min–max) of the per-round ratios"
 python3 - "$results" <<'PY'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
-def med(file, name, col):
-    return statistics.median(float(r[col]) for r in rows if r[0] == file and r[1] == name)
+def values(file, name, col):
+    return {r[4]: float(r[col]) for r in rows if r[0] == file and r[1] == name}
 for file, col, unit, scale in (("small", 2, "req/s", 1), ("big", 3, "MB/s", 1 / 1048576)):
-    base = med(file, "direct", col)
+    direct = values(file, "direct", col)
+    base = statistics.median(direct.values())
     for name in ("direct", "loopback", "dnat"):
-        v = med(file, name, col)
-        print(f"{file:5}  {name:8}  {v * scale:10.1f} {unit:5}  {v / base:5.2f}x")
+        v = values(file, name, col)
+        ratios = [v[k] / direct[k] for k in v if direct.get(k)]
+        print(f"{file:5}  {name:8}  {statistics.median(v.values()) * scale:10.1f} {unit:5}  "
+              f"{statistics.median(v.values()) / base:5.2f}x   per round {statistics.median(ratios):4.2f}x "
+              f"({min(ratios):4.2f}–{max(ratios):4.2f})")
 PY
