@@ -136,6 +136,84 @@ pid_t cm_spawn_detached(const char *path, char *const argv[], char *const envp[]
 }
 
 
+struct cm_spawn_job {
+    pthread_t thread;
+    int threaded;
+    char *path;
+    char **argv;
+    char **envp;
+    int ready_fd;
+    pid_t pid;
+    int err;
+};
+
+static char **cm_copy_strings(char *const list[]) {
+    size_t n = 0;
+    while (list[n]) n++;
+    char **copy = calloc(n + 1, sizeof(char *));
+    if (!copy) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (!(copy[i] = strdup(list[i]))) {
+            for (size_t j = 0; j < i; j++) free(copy[j]);
+            free(copy);
+            return NULL;
+        }
+    }
+    return copy;
+}
+
+static void cm_free_strings(char **list) {
+    if (!list) return;
+    for (size_t i = 0; list[i]; i++) free(list[i]);
+    free(list);
+}
+
+static void cm_spawn_job_free(struct cm_spawn_job *job) {
+    free(job->path);
+    cm_free_strings(job->argv);
+    cm_free_strings(job->envp);
+    free(job);
+}
+
+static void *cm_spawn_job_run(void *arg) {
+    struct cm_spawn_job *job = arg;
+    job->pid = cm_spawn_detached(job->path, job->argv, job->envp, job->ready_fd);
+    job->err = job->pid < 0 ? errno : 0;
+    if (job->ready_fd >= 0) close(job->ready_fd);
+    return NULL;
+}
+
+struct cm_spawn_job *cm_spawn_detached_begin(const char *path, char *const argv[], char *const envp[], int ready_fd) {
+    struct cm_spawn_job *job = calloc(1, sizeof *job);
+    if (!job) return NULL;
+    job->ready_fd = ready_fd;
+    job->pid = -1;
+    job->path = strdup(path);
+    job->argv = cm_copy_strings(argv);
+    job->envp = cm_copy_strings(envp);
+    if (!job->path || !job->argv || !job->envp) {
+        cm_spawn_job_free(job);
+        errno = ENOMEM;
+        return NULL;
+    }
+    pthread_attr_t attr;
+    int have_attr = pthread_attr_init(&attr) == 0;
+    if (have_attr) pthread_attr_setstacksize(&attr, 128 * 1024);
+    job->threaded = pthread_create(&job->thread, have_attr ? &attr : NULL, cm_spawn_job_run, job) == 0;
+    if (have_attr) pthread_attr_destroy(&attr);
+    if (!job->threaded) cm_spawn_job_run(job);
+    return job;
+}
+
+pid_t cm_spawn_detached_end(struct cm_spawn_job *job) {
+    if (job->threaded) pthread_join(job->thread, NULL);
+    pid_t pid = job->pid;
+    int err = job->err;
+    cm_spawn_job_free(job);
+    if (pid < 0) errno = err;
+    return pid;
+}
+
 struct cm_fs_batch {
     const int *ops;
     const char *const *paths;
