@@ -54,18 +54,6 @@ int cm_restore_termios(int fd, const void *saved);
 /// or -1 (errno).
 pid_t cm_spawn_detached(const char *path, char *const argv[], char *const envp[], int ready_fd);
 
-/// `cm_spawn_detached` on a helper thread: posix_spawn blocks the calling
-/// thread until the child has exec'd (vfork semantics; 1-3 ms for the static
-/// berth-monitor), which the caller can spend on other work instead. The
-/// arguments are copied; the thread closes `ready_fd` (the child's end) once
-/// the spawn returned. `cm_spawn_detached_end` joins it and returns the pid or
-/// -1 (errno); every handle must be ended exactly once. Returns NULL (errno)
-/// only when nothing could be allocated; a thread that cannot be created
-/// spawns right here instead.
-struct cm_spawn_job;
-struct cm_spawn_job *cm_spawn_detached_begin(const char *path, char *const argv[], char *const envp[], int ready_fd);
-pid_t cm_spawn_detached_end(struct cm_spawn_job *job);
-
 /// Runs one file-system call per entry, one after the other while each
 /// returns quickly; once one has waited for the device (> 0.5 ms: online
 /// discard on a journal-less ext4, a busy disk) up to 16 helper threads take

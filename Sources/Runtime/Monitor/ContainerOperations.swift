@@ -102,62 +102,27 @@ public struct ContainerOperations: Sendable {
     /// writes the container's /etc files meanwhile), then reads its first
     /// word with `outcome()`, or gives up on it with `cancel()`.
     public final class MonitorLaunch {
-        /// nil: nothing was spawned (the container was running already, or
-        /// posix_spawn failed: `spawnError()`).
-        public var pid: Int32? {
-            awaitSpawn()
-            return spawned
-        }
-        private var spawned: Int32?
-        /// A posix_spawn still running on its helper thread (`cm_spawn_detached_begin`).
-        private var pending: OpaquePointer?
-        private var spawnFailure: SystemError?
-        private var executable = "berth-monitor"
+        /// nil: nothing was spawned (the container was running already).
+        public let pid: Int32?
         private var readEnd: Int32
         private let immediate: StartOutcome?
 
         init(pid: Int32, readEnd: Int32) {
-            spawned = pid
-            self.readEnd = readEnd
-            immediate = nil
-        }
-
-        init(spawning job: OpaquePointer, executable: String, readEnd: Int32) {
-            pending = job
-            self.executable = executable
+            self.pid = pid
             self.readEnd = readEnd
             immediate = nil
         }
 
         init(already outcome: StartOutcome) {
+            pid = nil
             readEnd = -1
             immediate = outcome
-        }
-
-        /// Joins a spawn running on its helper thread.
-        private func awaitSpawn() {
-            guard let job = pending else { return }
-            pending = nil
-            let pid = cm_spawn_detached_end(job)
-            if pid < 0 {
-                spawnFailure = SystemError("posix_spawn", executable, errno: errno)
-            } else {
-                spawned = pid
-            }
-        }
-
-        /// Waits until the monitor has been exec'd (or could not be): the
-        /// posix_spawn error, if any. A launch whose spawn failed has no pid.
-        public func spawnError() -> (any Error)? {
-            awaitSpawn()
-            return spawnFailure
         }
 
         /// Blocks until the monitor listens (`waitingForAttach`), has started
         /// the process, or failed.
         public func outcome() -> StartOutcome {
             if let immediate { return immediate }
-            if let spawnError = spawnError() { return .failed(exitCode: 125, message: "\(spawnError)") }
             guard let pid, readEnd >= 0 else {
                 return .failed(exitCode: 125, message: "berth-monitor was cancelled")
             }
@@ -196,16 +161,13 @@ public struct ContainerOperations: Sendable {
                 close(readEnd)
                 readEnd = -1
             }
-            guard let pid = self.pid else { return }
+            guard let pid else { return }
             _ = Glibc.kill(pid, SIGKILL)
             var status: Int32 = 0
             _ = waitpid(pid, &status, 0)
         }
 
-        deinit {
-            awaitSpawn()
-            if readEnd >= 0 { close(readEnd) }
-        }
+        deinit { if readEnd >= 0 { close(readEnd) } }
     }
 
     /// Spawns the container's berth-monitor (see `start`) without waiting
@@ -235,17 +197,12 @@ public struct ContainerOperations: Sendable {
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
             throw SystemError.current("socketpair", "monitor ready socket")
         }
-        return try spawnMonitor(id: id, ends: (fds[0], fds[1]), extra: ["--defer-start", "--await-record"],
-                                onHelperThread: true)
+        return try spawnMonitor(id: id, ends: (fds[0], fds[1]), extra: ["--defer-start", "--await-record"])
     }
 
     /// posix_spawn of berth-monitor with `ends.child` as its fd 3 (`--ready-fd 3`);
     /// `ends.ours` stays here, in the returned launch.
-    /// With `onHelperThread` posix_spawn runs on a helper thread (it blocks
-    /// until the monitor's exec): the caller goes on meanwhile, and a spawn
-    /// error shows in `MonitorLaunch.spawnError()` / `outcome()`.
-    private func spawnMonitor(id: String, ends: (ours: Int32, child: Int32), extra: [String],
-                              onHelperThread: Bool = false) throws -> MonitorLaunch {
+    private func spawnMonitor(id: String, ends: (ours: Int32, child: Int32), extra: [String]) throws -> MonitorLaunch {
         var readEnd = ends.ours, writeEnd = ends.child
         // fd 3 is where the monitor expects it; make sure dup2 really moves it.
         if writeEnd == 3 { let moved = fcntl(writeEnd, F_DUPFD_CLOEXEC, 10); close(writeEnd); writeEnd = moved }
@@ -256,16 +213,6 @@ public struct ContainerOperations: Sendable {
         let pathEnv = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
         let env: [UnsafeMutablePointer<CChar>?] = [strdup(pathEnv), nil]
         defer { for p in cargs + env { free(p) } }
-        if onHelperThread {
-            // The job copies the arguments and closes `writeEnd` itself.
-            if let job = cm_spawn_detached_begin(monitorExecutable, cargs, env, writeEnd) {
-                return MonitorLaunch(spawning: job, executable: monitorExecutable, readEnd: readEnd)
-            }
-            let allocErrno = errno
-            close(writeEnd)
-            close(readEnd)
-            throw SystemError("posix_spawn", monitorExecutable, errno: allocErrno)
-        }
         let pid = cm_spawn_detached(monitorExecutable, cargs, env, writeEnd)
         let spawnErrno = errno
         close(writeEnd)

@@ -36,8 +36,8 @@ struct RunCommand: MainThreadCommand {
         if create.tty && create.interactive && !detach { try requireTerminalInput() }
         let ctx = ContainerContext(state)
         let id = ContainerStore.newID()
-        // In the foreground the monitor is spawned first (posix_spawn on a
-        // helper thread) and starts up (on the other CPU) while the image is looked up, the record written
+        // In the foreground the monitor is spawned first and starts up (on
+        // the other CPU) while the image is looked up, the record written
         // and the network and /etc files set up: it reads the record once
         // released, and starts the process only when this command attaches.
         // Until released, any way out of here (an error, a signal) ends it
@@ -54,9 +54,6 @@ struct RunCommand: MainThreadCommand {
                                   autoRemove: autoRemove, paths: state.paths)
         }
         let created = try translated(exitCode: 125) { try ctx.store.create(record) }
-        // posix_spawn ran on a helper thread meanwhile (it returns once the
-        // monitor has exec'd): its outcome, before the monitor is released.
-        if spawnError == nil { spawnError = launch?.spawnError() }
         if let spawnError {
             try? ctx.store.remove(id: created.id)
             throw UserError("Error response from daemon: failed to create task for container: \(spawnError)", exitCode: 125)
