@@ -36,31 +36,24 @@ struct RunCommand: MainThreadCommand {
         if create.tty && create.interactive && !detach { try requireTerminalInput() }
         let ctx = ContainerContext(state)
         let id = ContainerStore.newID()
-        let job = RecordJob(create: create, id: id, image: image, command: Array(imageAndCommand.dropFirst()),
-                            autoRemove: autoRemove, paths: state.paths, store: ctx.store)
         // In the foreground the monitor is spawned first and starts up (on
         // the other CPU) while the image is looked up, the record written
         // and the network and /etc files set up: it reads the record once
         // released, and starts the process only when this command attaches.
         // Until released, any way out of here (an error, a signal) ends it
         // having touched nothing.
-        // The record is made on a helper thread while this one spawns the
-        // monitor (posix_spawn blocks it until the monitor's exec); on a
-        // busy machine, with no core free for the helper, this thread makes
-        // it itself after the spawn, as before (`Concurrently`).
         var launch: ContainerOperations.MonitorLaunch?
         var spawnError: (any Error)?
-        let made: RecordJob.Made
-        if detach {
-            made = job.run()
-        } else {
-            let making = Concurrently.start { job.run() }
+        if !detach {
             do { launch = try ctx.operations.spawnMonitor(awaitingRecord: id) } catch { spawnError = error }
-            made = making.waitOrRun()
         }
         var released = false
         defer { if !released { launch?.cancel() } }
-        let (created, networking) = try made.result.get()
+        let (record, networking) = try translated(exitCode: 125) {
+            try create.makeRecord(id: id, image: image, command: Array(imageAndCommand.dropFirst()),
+                                  autoRemove: autoRemove, paths: state.paths)
+        }
+        let created = try translated(exitCode: 125) { try ctx.store.create(record) }
         if let spawnError {
             try? ctx.store.remove(id: created.id)
             throw UserError("Error response from daemon: failed to create task for container: \(spawnError)", exitCode: 125)
@@ -121,31 +114,6 @@ struct RunCommand: MainThreadCommand {
             let code = (try? ctx.operations.wait(created)) ?? 125
             throw ExitCode(code)
         }
-    }
-}
-
-/// `run`'s record: the image looked up, the record made and stored. Runs on
-/// a helper thread while `run` spawns the monitor; the options are only
-/// read there, and `run` reads the result only after joining it.
-private struct RecordJob: @unchecked Sendable {
-    struct Made: @unchecked Sendable {
-        var result: Result<(created: ContainerRecord, networking: RunNetworking), any Error>
-    }
-
-    let create: CreateOptions
-    let id: String, image: String, command: [String]
-    let autoRemove: Bool
-    let paths: StatePaths
-    let store: ContainerStore
-
-    func run() -> Made {
-        Made(result: Result {
-            let (record, networking) = try translated(exitCode: 125) {
-                try create.makeRecord(id: id, image: image, command: command, autoRemove: autoRemove, paths: paths)
-            }
-            let created = try translated(exitCode: 125) { try store.create(record) }
-            return (created, networking)
-        })
     }
 }
 
