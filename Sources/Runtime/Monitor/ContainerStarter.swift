@@ -111,26 +111,12 @@ public final class LauncherStarter: ContainerStarter {
     /// are resolved at the start itself. The cgroup of a monitor that dies
     /// before the start is removed with the container (`ContainerOperations.remove`
     /// removes the cgroup of a container whose monitor is gone).
-    /// The cgroup (a directory on every hierarchy, the limits, the device
-    /// filter: kernel work) is made on a helper thread meanwhile
-    /// (`Concurrently.run`: on a busy machine this thread makes it itself).
     public func prepare(_ record: ContainerRecord) {
         discardPrepared()
         if case .container = NetworkMode(record.host.networkMode) { return }
-        // The cgroup's spec comes from the record alone (`plan(for:)` adds
-        // the directories and the shared mount-point layer).
-        let spec = (try? ContainerLaunch.plan(for: record, devices: true))?.cgroup
-        let (plan, cgroup) = Concurrently.run({ () -> LaunchPlan? in
-            guard let made = try? self.plan(for: record) else { return nil }
-            _ = try? SeccompFilterCache.shared.filter(for: made.seccomp, capabilities: made.capabilities.effective)
-            return made
-        }, beside: { () -> Cgroup? in
-            spec.flatMap { spec in (try? CgroupHierarchy.system()).flatMap { try? Cgroup.create(spec, hierarchy: $0) } }
-        })
-        guard let plan, plan.cgroup == spec else {
-            try? cgroup?.destroy()
-            return
-        }
+        guard let plan = try? plan(for: record) else { return }
+        _ = try? SeccompFilterCache.shared.filter(for: plan.seccomp, capabilities: plan.capabilities.effective)
+        let cgroup = plan.cgroup.flatMap { spec in (try? CgroupHierarchy.system()).flatMap { try? Cgroup.create(spec, hierarchy: $0) } }
         prepared = (record, plan, cgroup)
     }
 
