@@ -10,7 +10,7 @@ import Glibc
 /// through `ExitCode`).
 enum ErrorRendering {
     /// Renders errors berth knows; returns the exit code to use, or nil to
-    /// let ArgumentParser handle the error (usage errors, --help, exit codes).
+    /// let ArgumentParser handle the error (usage errors, --help, --version).
     static func render(_ error: any Error) -> Int32? {
         switch error {
         case let e as DiagnosticsError:
@@ -24,6 +24,11 @@ enum ErrorRendering {
         case let e as UserError:
             writeStderr("Error: " + e.message)
             return e.exitCode
+        case let e as ExitCode:
+            // A command's own exit code (`run` passing on the container's):
+            // nothing to print. ArgumentParser's `exit(withError:)` would
+            // build the command's whole help text first (≈ 0.4 ms for `run`).
+            return e.rawValue
         default:
             return nil
         }

@@ -91,6 +91,9 @@ import Testing
         #expect(!h.isUnified)
         let unified = CgroupHierarchy.parse(mountinfo: "30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate")
         #expect(unified.isUnified && unified.v2 == "/sys/fs/cgroup")
+        // A line too short to hold a mount point is skipped, not read past.
+        let short = CgroupHierarchy.parse(mountinfo: text + "\n1 - cgroup cgroup\n2 3 - cgroup x rw,pids")
+        #expect(short.v1 == h.v1 && short.v2 == h.v2)
     }
 
     /// The shell against a fake tree: directories under `berth/<name>`,

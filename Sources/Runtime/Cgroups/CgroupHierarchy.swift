@@ -27,17 +27,18 @@ public struct CgroupHierarchy: Sendable, Equatable {
     public static func parse(mountinfo: String) -> CgroupHierarchy {
         var v1: [String: String] = [:]
         var v2: String?
-        for line in mountinfo.split(separator: "\n") {
-            let parts = line.split(separator: " ", omittingEmptySubsequences: false)
-            guard let dash = parts.firstIndex(of: "-"), dash + 3 < parts.count + 1, parts.count > dash + 2 else { continue }
+        // Bytes, not Characters: this runs at every monitor's start.
+        for line in mountinfo.utf8.split(separator: UInt8(ascii: "\n")) {
+            let parts = line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
+            guard let dash = parts.firstIndex(where: { $0.elementsEqual("-".utf8) }), dash > 4, parts.count > dash + 2 else { continue }
             let fstype = parts[dash + 1]
-            let point = String(parts[4])
-            if fstype == "cgroup2" {
-                v2 = point
-            } else if fstype == "cgroup" {
-                let options = parts.count > dash + 3 ? parts[dash + 3] : ""
-                for opt in options.split(separator: ",") {
-                    let o = String(opt)
+            if fstype.elementsEqual("cgroup2".utf8) {
+                v2 = String(decoding: parts[4], as: UTF8.self)
+            } else if fstype.elementsEqual("cgroup".utf8) {
+                let point = String(decoding: parts[4], as: UTF8.self)
+                let options = parts.count > dash + 3 ? parts[dash + 3] : parts[dash + 1].prefix(0)
+                for opt in options.split(separator: UInt8(ascii: ",")) {
+                    let o = String(decoding: opt, as: UTF8.self)
                     if CgroupHierarchy.knownV1.contains(o) { v1[o] = point }
                 }
             }

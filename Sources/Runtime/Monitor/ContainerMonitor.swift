@@ -103,8 +103,12 @@ public final class ContainerMonitor {
             }
         }
         // Start-up code is not needed again until a restart: let its text
-        // pages go (they fault back in from the page cache when used).
-        _ = cm_release_startup_text()
+        // pages go (they fault back in from the page cache when used). A
+        // deferred start runs that code at the first attach, which usually
+        // follows at once (foreground `run`): its pages go with the idle
+        // trim in `step` instead (after a second without activity), not
+        // here, between the attach and the start.
+        if !deferStart { _ = cm_release_startup_text() }
         while !done { step() }
         starter.discardPrepared()
         unlink(store.socketPath(record.id))
@@ -479,7 +483,13 @@ public final class ContainerMonitor {
         cgroup = nil
         let ranFor = monotonicSeconds() - startedMonotonic
         // A user stop recorded by the CLI (monitor-less paths) counts too.
-        if let disk = try? store.state(id: record.id), disk.stoppedByUser { state.stoppedByUser = true }
+        // It decides only about a restart: a `--rm` container without a
+        // restart policy (the usual `run --rm`) is not read again on its way
+        // out.
+        if !(record.autoRemove && record.restart == .no),
+           let disk = try? store.state(id: record.id), disk.stoppedByUser {
+            state.stoppedByUser = true
+        }
         let restart = record.restart.shouldRestart(exitCode: code, restartCount: state.restartCount,
                                                    stoppedByUser: state.stoppedByUser)
         state.markExited(exitCode: code, oomKilled: oom, at: now, restarting: restart)

@@ -120,6 +120,18 @@ public final class LauncherStarter: ContainerStarter {
         prepared = (record, plan, cgroup)
     }
 
+    /// What every start of a default container needs and no record
+    /// decides: the cgroup mount table and Docker's default seccomp filter
+    /// for Docker's default capabilities (both cached for the process).
+    /// A monitor spawned ahead of its record (`--await-record`) does this
+    /// while the CLI writes the record; it touches nothing.
+    public static func warmUp() {
+        _ = try? CgroupHierarchy.system()
+        var caps = ProcessCapabilities.resolve(add: [], drop: [], privileged: false).capabilities.effective
+        caps.mask &= ContainerOperations.ownBoundingMask()
+        _ = try? SeccompFilterCache.shared.filter(for: .dockerDefault, capabilities: caps)
+    }
+
     public func discardPrepared() {
         try? prepared?.cgroup?.destroy()
         prepared = nil

@@ -37,7 +37,12 @@ public enum MonitorMain {
             usage("--root, --run and --id are required")
             return 2
         }
-        if awaitRecord && (readyFD < 0 || UnixSocket.readLine(readyFD) != "go") { return 0 }
+        if awaitRecord {
+            // Idle until the CLI has written the record: the part of the
+            // start that no record decides (touches nothing).
+            LauncherStarter.warmUp()
+            if readyFD < 0 || UnixSocket.readLine(readyFD) != "go" { return 0 }
+        }
         let store = ContainerStore(paths: StatePaths(root: root, run: runDir))
         do {
             let monitor = try ContainerMonitor(store: store, id: id, starter: LauncherStarter(store: store), deferStart: deferStart)
