@@ -24,7 +24,10 @@ public struct Berth: AsyncParsableCommand {
     /// for every few pages (about a thousand times for a 200-service `config`).
     public static func parseRunningOnMainThread(arguments: [String]? = nil) -> any ParsableCommand {
         // `config` parses its compose files on a second thread meanwhile.
-        ConfigParseAhead.start(arguments ?? Array(CommandLine.arguments.dropFirst()))
+        let words = arguments ?? Array(CommandLine.arguments.dropFirst())
+        ConfigParseAhead.start(words)
+        // `run` spawns its container's monitor meanwhile.
+        RunMonitorAhead.start(words)
         let command = parse(arguments: arguments)
         guard var direct = command as? any MainThreadCommand else {
             ConfigParseAhead.finish()

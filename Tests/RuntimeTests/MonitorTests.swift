@@ -50,6 +50,33 @@ import Glibc
         #expect(SignalName.parse(pair.0) == pair.1)
     }
 
+    struct AssignmentCase: CustomTestStringConvertible, Sendable {
+        var name: String
+        var assignment: MonitorAssignment
+        var testDescription: String { name }
+    }
+
+    @Test(arguments: [
+        AssignmentCase(name: "plain, deferred",
+                       assignment: MonitorAssignment(root: "/var/lib/berth", run: "/run/berth", id: "a1b2", deferStart: true)),
+        AssignmentCase(name: "start at once",
+                       assignment: MonitorAssignment(root: "/r", run: "/run/x", id: "c3", deferStart: false)),
+        AssignmentCase(name: "tab, newline and backslash in paths",
+                       assignment: MonitorAssignment(root: "/tmp/a\\tb\tc", run: "/tmp/new\nline\\", id: "d4",
+                                                     deferStart: true)),
+    ])
+    func monitorAssignmentsRoundTrip(_ c: AssignmentCase) {
+        let line = c.assignment.line
+        #expect(line.hasSuffix("\n") && line.filter { $0 == "\n" }.count == 1)
+        #expect(MonitorAssignment(line: String(line.dropLast())) == c.assignment)
+    }
+
+    @Test(arguments: ["", "go", "go\t/r\t/run\tid", "go\t/r\t/run\tid\tlater", "stop\t/r\t/run\tid\tnow",
+                      "go\t\t/run\tid\tnow", "go\t/r\\x\t/run\tid\tnow", "go\t/r\\\t/run\tid\tnow"])
+    func malformedAssignmentsAreRejected(_ line: String) {
+        #expect(MonitorAssignment(line: line) == nil)
+    }
+
     @Test func startFailuresMapToDockerExitCodes() {
         #expect(StartFailure.exec("nosuch", errno: ENOENT).exitCode == 127)
         #expect(StartFailure.exec("/bin/nosuch", errno: ENOENT).exitCode == 127)

@@ -39,7 +39,10 @@ public enum LeakCheck {
         }
     }
 
-    /// Processes whose command line or root mentions `directory`.
+    /// Processes whose command line, working directory or open files
+    /// mention `directory` (a monitor spawned ahead of its container, by
+    /// `run`, names no directory on its command line; it holds the
+    /// container's log open).
     public static func processes(referencing directory: String) -> [String] {
         let me = ProcessInfo.processInfo.processIdentifier
         guard let pids = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
@@ -50,6 +53,11 @@ public enum LeakCheck {
             if let cwd = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd"),
                cwd.hasPrefix(directory) {
                 return "\(pid) \(cmd) (cwd \(cwd))"
+            }
+            let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
+            if let open = fds.lazy.compactMap({ try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\($0)") })
+                .first(where: { $0.hasPrefix(directory) }) {
+                return "\(pid) \(cmd) (open \(open))"
             }
             return nil
         }

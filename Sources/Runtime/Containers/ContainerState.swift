@@ -31,6 +31,10 @@ public struct ContainerState: Codable, Sendable, Equatable {
     public var monitorLost: Bool
     /// The healthcheck's verdict while the container runs (nil without one).
     public var health: HealthState? = nil
+    /// The monitor's start time (field 22 of /proc/PID/stat): with
+    /// `monitorPid`, which process is this container's monitor, across pid
+    /// reuse. nil in states written before it was recorded.
+    public var monitorStart: UInt64? = nil
 
     public init(status: ContainerStatus = .created, pid: Int32 = 0, pidStart: UInt64 = 0, monitorPid: Int32 = 0,
                 startedAt: Timestamp = .zero, finishedAt: Timestamp = .zero, exitCode: Int32 = 0,

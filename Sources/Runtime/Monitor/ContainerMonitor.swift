@@ -147,6 +147,7 @@ public final class ContainerMonitor {
         // until then the container is `created` either way, and a monitor
         // that dies before it leaves nothing to reconcile.
         state.monitorPid = getpid()
+        state.monitorStart = ProcessIdentity.startTime(pid: getpid())
         state.monitorLost = false
     }
 

@@ -47,7 +47,7 @@ public struct ContainerOperations: Sendable {
 
     public func snapshot(_ record: ContainerRecord) throws -> ContainerSnapshot {
         var state = try store.state(id: record.id)
-        let alive = ContainerOperations.isMonitor(pid: state.monitorPid, of: record.id)
+        let alive = ContainerOperations.isMonitor(of: state, id: record.id)
         if !alive && state.isActive {
             // The monitor died (or the machine rebooted): is the process still there?
             let running = ProcessIdentity.isAlive(pid: state.pid, startTime: state.pidStart)
@@ -58,6 +58,7 @@ public struct ContainerOperations: Sendable {
                     s.status = .exited
                     s.pid = 0
                     s.monitorPid = 0
+            s.monitorStart = nil
                     if s.finishedAt.isZero || s.finishedAt < s.startedAt { s.finishedAt = .now() }
                     if s.exitCode == 0 { s.exitCode = 137 }
                 }
@@ -68,6 +69,18 @@ public struct ContainerOperations: Sendable {
 
     public func snapshot(_ reference: String) throws -> ContainerSnapshot {
         try snapshot(store.lookup(reference))
+    }
+
+    /// Whether the monitor `state` records is alive: a berth-monitor with the
+    /// recorded start time (a monitor spawned ahead of its container has no
+    /// container id on its command line), or, for states written before
+    /// start times were recorded, one whose command line names `id`.
+    static func isMonitor(of state: ContainerState, id: String) -> Bool {
+        let pid = state.monitorPid
+        guard let start = state.monitorStart else { return isMonitor(pid: pid, of: id) }
+        guard pid > 0, ProcessIdentity.isAlive(pid: pid, startTime: start),
+              let comm = try? StateFile.readText("/proc/\(pid)/comm") else { return false }
+        return comm == "berth-monitor\n"
     }
 
     static func isMonitor(pid: Int32, of id: String) -> Bool {
@@ -145,13 +158,16 @@ public struct ContainerOperations: Sendable {
             }
         }
 
-        /// For a monitor spawned with `spawnMonitor(awaitingRecord:)`: the
-        /// record exists now, the monitor may read it. Without this call
-        /// (`cancel`, or this process dying) it ends having touched nothing.
-        public func release() {
+        /// For a monitor spawned with `spawnMonitorAwaitingRecord`: the
+        /// record of container `id` under `paths` exists now, the monitor may
+        /// read it (and, unless `deferStart`, start the process at once).
+        /// Without this call (`cancel`, or this process dying) it ends having
+        /// touched nothing.
+        public func release(id: String, paths: StatePaths, deferStart: Bool) {
             guard readEnd >= 0 else { return }
+            let line = MonitorAssignment(root: paths.root, run: paths.run, id: id, deferStart: deferStart).line
             // A failed write means the monitor is gone: `outcome()` says so.
-            try? StateFile.writeAll(fd: readEnd, Array("go\n".utf8), path: "monitor socket")
+            try? StateFile.writeAll(fd: readEnd, Array(line.utf8), path: "monitor socket")
         }
 
         /// Kills a monitor that has not started the process (one spawned
@@ -187,28 +203,34 @@ public struct ContainerOperations: Sendable {
         return try spawnMonitor(id: record.id, ends: (fds[0], fds[1]), extra: deferStart ? ["--defer-start"] : [])
     }
 
-    /// Spawns the berth-monitor of a container whose record is not written
-    /// yet (foreground `run`: it starts up on the other CPU while the CLI
-    /// looks up the image and writes the record), with a deferred start.
-    /// It waits for `MonitorLaunch.release()` before it reads the record;
-    /// `cancel()` ends it.
-    public func spawnMonitor(awaitingRecord id: String) throws -> MonitorLaunch {
+    /// Spawns a berth-monitor before its container exists (`run`: it starts
+    /// up on the other CPU while the CLI parses its command line, looks up
+    /// the image and writes the record). It learns which container it
+    /// monitors from `MonitorLaunch.release(id:paths:deferStart:)`, reads
+    /// its record then; `cancel()` (or this process's exit) ends it having
+    /// touched nothing.
+    public static func spawnMonitorAwaitingRecord(executable: String) throws -> MonitorLaunch {
         var fds: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
             throw SystemError.current("socketpair", "monitor ready socket")
         }
-        return try spawnMonitor(id: id, ends: (fds[0], fds[1]), extra: ["--defer-start", "--await-record"])
+        return try spawnMonitor(executable, ends: (fds[0], fds[1]), arguments: ["--await-record"])
     }
 
     /// posix_spawn of berth-monitor with `ends.child` as its fd 3 (`--ready-fd 3`);
     /// `ends.ours` stays here, in the returned launch.
     private func spawnMonitor(id: String, ends: (ours: Int32, child: Int32), extra: [String]) throws -> MonitorLaunch {
+        try Self.spawnMonitor(monitorExecutable, ends: ends,
+                              arguments: ["--root", store.paths.root, "--run", store.paths.run, "--id", id] + extra)
+    }
+
+    private static func spawnMonitor(_ monitorExecutable: String, ends: (ours: Int32, child: Int32),
+                                     arguments: [String]) throws -> MonitorLaunch {
         var readEnd = ends.ours, writeEnd = ends.child
         // fd 3 is where the monitor expects it; make sure dup2 really moves it.
         if writeEnd == 3 { let moved = fcntl(writeEnd, F_DUPFD_CLOEXEC, 10); close(writeEnd); writeEnd = moved }
         if readEnd == 3 { let moved = fcntl(readEnd, F_DUPFD_CLOEXEC, 10); close(readEnd); readEnd = moved }
-        let args = [monitorExecutable, "--root", store.paths.root, "--run", store.paths.run, "--id", id,
-                    "--ready-fd", "3"] + extra
+        let args = [monitorExecutable] + arguments + ["--ready-fd", "3"]
         let cargs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
         let pathEnv = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
         let env: [UnsafeMutablePointer<CChar>?] = [strdup(pathEnv), nil]
@@ -285,6 +307,7 @@ public struct ContainerOperations: Sendable {
             s.pid = 0
             s.pidStart = 0
             s.monitorPid = 0
+            s.monitorStart = nil
             s.exitCode = code
             s.finishedAt = .now()
         }

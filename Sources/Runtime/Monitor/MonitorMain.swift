@@ -4,13 +4,15 @@ import Glibc
 #endif
 
 /// The `berth-monitor` executable's entry point:
-/// `berth-monitor --root DIR --run DIR --id ID [--defer-start] [--ready-fd N] [--await-record]`.
+/// `berth-monitor --root DIR --run DIR --id ID [--defer-start] --ready-fd N`
+/// or `berth-monitor --await-record --ready-fd N`.
 /// Started by the CLI with posix_spawn in a new session (setsid) with
 /// stdio on /dev/null; it outlives the CLI. With `--await-record` it is
-/// spawned before the container's record exists (it starts up while the
-/// CLI looks up the image and writes the record) and reads `go` from the
-/// ready descriptor (a socket then) before it reads the record; anything
-/// else (the CLI gave up, or died) ends it having touched nothing.
+/// spawned before its container exists (it starts up while the CLI parses
+/// its command line, looks up the image and writes the record) and reads a
+/// `MonitorAssignment` from the ready descriptor (a socket then) before it
+/// reads the record; anything else (the CLI gave up, or died) ends it
+/// having touched nothing.
 public enum MonitorMain {
     public static func run(_ arguments: [String]) -> Int32 {
         var root: String?, runDir: String?, id: String?
@@ -33,15 +35,20 @@ public enum MonitorMain {
             }
             i += 1
         }
-        guard let root, let runDir, let id else {
-            usage("--root, --run and --id are required")
-            return 2
-        }
         if awaitRecord {
+            guard root == nil, runDir == nil, id == nil, !deferStart, readyFD >= 0 else {
+                usage("--await-record takes only --ready-fd")
+                return 2
+            }
             // Idle until the CLI has written the record: the part of the
             // start that no record decides (touches nothing).
             LauncherStarter.warmUp()
-            if readyFD < 0 || UnixSocket.readLine(readyFD) != "go" { return 0 }
+            guard let line = UnixSocket.readLine(readyFD), let assigned = MonitorAssignment(line: line) else { return 0 }
+            (root, runDir, id, deferStart) = (assigned.root, assigned.run, assigned.id, assigned.deferStart)
+        }
+        guard let root, let runDir, let id else {
+            usage("--root, --run and --id are required")
+            return 2
         }
         let store = ContainerStore(paths: StatePaths(root: root, run: runDir))
         do {
@@ -56,7 +63,7 @@ public enum MonitorMain {
     }
 
     private static func usage(_ problem: String) {
-        let text = "berth-monitor: \(problem)\nusage: berth-monitor --root DIR --run DIR --id ID [--defer-start] [--ready-fd N] [--await-record]\n"
+        let text = "berth-monitor: \(problem)\nusage: berth-monitor --root DIR --run DIR --id ID [--defer-start] [--ready-fd N]\n       berth-monitor --await-record --ready-fd N\n"
         try? StateFile.writeAll(fd: 2, Array(text.utf8), path: "stderr")
     }
 }

@@ -36,16 +36,22 @@ struct RunCommand: MainThreadCommand {
         if create.tty && create.interactive && !detach { try requireTerminalInput() }
         let ctx = ContainerContext(state)
         let id = ContainerStore.newID()
-        // In the foreground the monitor is spawned first and starts up (on
-        // the other CPU) while the image is looked up, the record written
-        // and the network and /etc files set up: it reads the record once
-        // released, and starts the process only when this command attaches.
-        // Until released, any way out of here (an error, a signal) ends it
-        // having touched nothing.
-        var launch: ContainerOperations.MonitorLaunch?
+        // The monitor is spawned first (`RunMonitorAhead`: before the command
+        // line was parsed) and starts up on the other CPU while the image is
+        // looked up, the record written and the network and /etc files set
+        // up. In the foreground it reads the record once released and starts
+        // the process when this command attaches; detached, it is released
+        // after the network is set up and starts the process at once. Until
+        // released, any way out of here (an error, a signal) ends it having
+        // touched nothing.
+        var launch = RunMonitorAhead.take()
         var spawnError: (any Error)?
-        if !detach {
-            do { launch = try ctx.operations.spawnMonitor(awaitingRecord: id) } catch { spawnError = error }
+        if launch == nil {
+            do {
+                launch = try ContainerOperations.spawnMonitorAwaitingRecord(executable: ctx.operations.monitorExecutable)
+            } catch {
+                spawnError = error
+            }
         }
         var released = false
         defer { if !released { launch?.cancel() } }
@@ -58,8 +64,10 @@ struct RunCommand: MainThreadCommand {
             try? ctx.store.remove(id: created.id)
             throw UserError("Error response from daemon: failed to create task for container: \(spawnError)", exitCode: 125)
         }
-        launch?.release()
-        released = true
+        if !detach {
+            launch?.release(id: created.id, paths: state.paths, deferStart: true)
+            released = true
+        }
         do {
             try networking.finish(created, directory: ctx.store.directory(created.id), paths: state.paths)
         } catch {
@@ -70,7 +78,9 @@ struct RunCommand: MainThreadCommand {
             throw UserError("Error response from daemon: failed to set up container networking: \(error)", exitCode: 125)
         }
         if detach {
-            let outcome = try translated(exitCode: 125) { try ctx.operations.start(created) }
+            launch?.release(id: created.id, paths: state.paths, deferStart: false)
+            released = true
+            let outcome = launch?.outcome() ?? .failed(exitCode: 125, message: "berth-monitor was not started")
             switch outcome {
             case .started, .waitingForAttach:
                 print(created.id)
