@@ -1,13 +1,26 @@
 import Diagnostics
 import YAML
 
-/// A loaded compose project: what `berth config` prints and what every
-/// later command works from.
+/// A loaded compose project: the `Project` model and the tree it was read
+/// from (`LoadedTree`'s fields read through, e.g. `loaded.normalized`).
+@dynamicMemberLookup
 public struct LoadedProject: Sendable {
-    /// The project name (from `-p`, `COMPOSE_PROJECT_NAME`, `name:` or the directory).
-    public var name: String
+    /// The tree, name, files and environment of the load.
+    public var tree: LoadedTree
     /// The project as plain values (what the engine plans from).
     public var project: Project
+
+    public subscript<T>(dynamicMember field: WritableKeyPath<LoadedTree, T>) -> T {
+        get { tree[keyPath: field] }
+        set { tree[keyPath: field] = newValue }
+    }
+}
+
+/// A loaded compose project without its `Project` model: what `berth
+/// config` prints (the tree was checked to make a valid model).
+public struct LoadedTree: Sendable {
+    /// The project name (from `-p`, `COMPOSE_PROJECT_NAME`, `name:` or the directory).
+    public var name: String
     /// The normalized tree (long forms), profiles applied: what `config` prints.
     public var normalized: Node
     /// Warnings from every phase (unset variables, several default files…).
@@ -35,16 +48,37 @@ public struct LoadedProject: Sendable {
 public enum ComposeLoader {
     /// Loads the project `options` describe, reading files through `fileSystem`.
     public static func load(_ options: LoadOptions, fileSystem: FileSystem = LocalFileSystem()) throws -> LoadedProject {
-        try load(options, fileSystem: fileSystem, alongside: { _ in () }).project
+        let (tree, read, _) = try load(options, fileSystem: fileSystem,
+                                       model: { normalized in Result { try Project(normalized: normalized) } },
+                                       alongside: { _ in () })
+        var project = read
+        project.configFiles = tree.files
+        project.workingDirectory = tree.projectDirectory
+        return LoadedProject(tree: tree, project: project)
     }
 
-    /// `load`, also running `alongside` on this thread with the final tree
-    /// (what `LoadedProject.normalized` will be) while a second thread reads
-    /// the `Project` model from it: `config` renders its output there.
-    /// `alongside` runs only when the load gets that far without an error
-    /// found before the model is read.
-    public static func load<Extra>(_ options: LoadOptions, fileSystem: FileSystem = LocalFileSystem(),
-                                   alongside: (Node) -> Extra) throws -> (project: LoadedProject, extra: Extra) {
+    /// `load` without reading the `Project` model (`Project.check` makes
+    /// sure it could be read: the same errors are thrown), also running
+    /// `alongside` on this thread with the final tree (what
+    /// `LoadedTree.normalized` will be) after the reference checks:
+    /// `config` renders its output there. `alongside` runs only when the
+    /// load gets that far without an error.
+    public static func loadTree<Extra>(_ options: LoadOptions, fileSystem: FileSystem = LocalFileSystem(),
+                                       alongside: (Node) -> Extra) throws -> (tree: LoadedTree, extra: Extra) {
+        let (tree, _, extra) = try load(options, fileSystem: fileSystem,
+                                        model: { normalized in Result { try Project.check(normalized: normalized) } },
+                                        alongside: alongside)
+        return (tree, extra)
+    }
+
+    /// The phases of `load`, with `readModel` reading (or checking) the
+    /// model of the final tree on a second thread while this one checks
+    /// references and runs `alongside`.
+    private static func load<Model: Sendable, Extra>(
+        _ options: LoadOptions, fileSystem: FileSystem,
+        model readModel: @escaping @Sendable (Node) -> Result<Model, any Error>,
+        alongside: (Node) -> Extra
+    ) throws -> (tree: LoadedTree, model: Model, extra: Extra) {
         let assembled = try assemble(options, fileSystem: fileSystem)
         let name = assembled.name
         var diagnostics = assembled.diagnostics
@@ -101,19 +135,17 @@ public enum ComposeLoader {
             let references = Validator.checkReferences(selected)
             if (diagnostics + references).hasErrors { return (references, nil) }
             return (references, alongside(model))
-        }, beside: { Result { try Project(normalized: model) } })
+        }, beside: { readModel(model) })
         try check(references)
-        var project = try read.get()
+        let modelValue = try read.get()
         // `early` is nil only when `check` threw above.
         let extra = early ?? alongside(model)
-        project.configFiles = assembled.files
-        project.workingDirectory = assembled.projectDirectory
-        let loaded = LoadedProject(name: name ?? "", project: project, normalized: model,
-                                   warnings: diagnostics.filter { $0.severity == .warning }.sortedByPosition(),
-                                   files: assembled.files, environment: assembled.environment,
-                                   projectDirectory: assembled.projectDirectory, allProfiles: profiles(in: normalized),
-                                   enabledProfiles: assembled.enabledProfiles)
-        return (loaded, extra)
+        let tree = LoadedTree(name: name ?? "", normalized: model,
+                              warnings: diagnostics.filter { $0.severity == .warning }.sortedByPosition(),
+                              files: assembled.files, environment: assembled.environment,
+                              projectDirectory: assembled.projectDirectory, allProfiles: profiles(in: normalized),
+                              enabledProfiles: assembled.enabledProfiles)
+        return (tree, modelValue, extra)
     }
 
     /// The loader's own phases, up to the merged model with its name:
