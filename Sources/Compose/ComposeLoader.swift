@@ -48,37 +48,56 @@ public struct LoadedTree: Sendable {
 public enum ComposeLoader {
     /// Loads the project `options` describe, reading files through `fileSystem`.
     public static func load(_ options: LoadOptions, fileSystem: FileSystem = LocalFileSystem()) throws -> LoadedProject {
-        let (tree, read, _) = try load(options, fileSystem: fileSystem,
-                                       model: { normalized in Result { try Project(normalized: normalized) } },
-                                       alongside: { _ in () })
-        var project = read
-        project.configFiles = tree.files
-        project.workingDirectory = tree.projectDirectory
-        return LoadedProject(tree: tree, project: project)
+        let final = try finalTree(options, fileSystem: fileSystem)
+        // The project model is read on a second thread while this one
+        // checks references; reference errors still come first.
+        let model = final.tree.normalized
+        let (references, read) = Concurrently.run({ Validator.checkReferences(final.selected) },
+                                                  beside: { Result { try Project(normalized: model) } })
+        try final.check(references)
+        var project = try read.get()
+        project.configFiles = final.tree.files
+        project.workingDirectory = final.tree.projectDirectory
+        return LoadedProject(tree: final.tree, project: project)
     }
 
     /// `load` without reading the `Project` model (`Project.check` makes
-    /// sure it could be read: the same errors are thrown), also running
+    /// sure it could be read: the same errors are thrown), running
     /// `alongside` on this thread with the final tree (what
-    /// `LoadedTree.normalized` will be) after the reference checks:
-    /// `config` renders its output there. `alongside` runs only when the
-    /// load gets that far without an error.
+    /// `LoadedTree.normalized` will be) while a second thread checks
+    /// references and the model: `config` renders its output there.
+    /// `alongside` runs once no error was found before the reference
+    /// checks; its result is dropped when they find one.
     public static func loadTree<Extra>(_ options: LoadOptions, fileSystem: FileSystem = LocalFileSystem(),
                                        alongside: (Node) -> Extra) throws -> (tree: LoadedTree, extra: Extra) {
-        let (tree, _, extra) = try load(options, fileSystem: fileSystem,
-                                        model: { normalized in Result { try Project.check(normalized: normalized) } },
-                                        alongside: alongside)
-        return (tree, extra)
+        let final = try finalTree(options, fileSystem: fileSystem)
+        let selected = final.selected, model = final.tree.normalized
+        let (extra, (references, checked)) = Concurrently.run({ alongside(model) }, beside: {
+            (Validator.checkReferences(selected), Result { try Project.check(normalized: model) })
+        })
+        try final.check(references)
+        try checked.get()
+        return (final.tree, extra)
     }
 
-    /// The phases of `load`, with `readModel` reading (or checking) the
-    /// model of the final tree on a second thread while this one checks
-    /// references and runs `alongside`.
-    private static func load<Model: Sendable, Extra>(
-        _ options: LoadOptions, fileSystem: FileSystem,
-        model readModel: @escaping @Sendable (Node) -> Result<Model, any Error>,
-        alongside: (Node) -> Extra
-    ) throws -> (tree: LoadedTree, model: Model, extra: Extra) {
+    /// The final tree of a load and what its last checks need.
+    struct FinalTree {
+        var tree: LoadedTree
+        /// The tree with profiles applied, before `--services` restricts it
+        /// (references are checked on it).
+        var selected: Node
+        /// Every diagnostic so far (warnings only).
+        var diagnostics: [Diagnostic]
+
+        /// Throws these diagnostics and `found` when `found` has an error.
+        func check(_ found: [Diagnostic]) throws {
+            if found.hasErrors { throw DiagnosticsError(diagnostics + found) }
+        }
+    }
+
+    /// Every phase of `load` up to the reference checks; throws the
+    /// diagnostics when one of them found an error.
+    static func finalTree(_ options: LoadOptions, fileSystem: FileSystem) throws -> FinalTree {
         let assembled = try assemble(options, fileSystem: fileSystem)
         let name = assembled.name
         var diagnostics = assembled.diagnostics
@@ -128,24 +147,13 @@ public enum ComposeLoader {
             serviceProblems += session.serviceErrors[service] ?? []
         }
         try check(profileProblems + serviceProblems)
-        // The project model is read on a second thread while this one
-        // checks references; reference errors still come first.
         let model = options.services.isEmpty ? selected : restrict(selected, to: options.services)
-        let ((references, early), read) = Concurrently.run({ () -> ([Diagnostic], Extra?) in
-            let references = Validator.checkReferences(selected)
-            if (diagnostics + references).hasErrors { return (references, nil) }
-            return (references, alongside(model))
-        }, beside: { readModel(model) })
-        try check(references)
-        let modelValue = try read.get()
-        // `early` is nil only when `check` threw above.
-        let extra = early ?? alongside(model)
         let tree = LoadedTree(name: name ?? "", normalized: model,
                               warnings: diagnostics.filter { $0.severity == .warning }.sortedByPosition(),
                               files: assembled.files, environment: assembled.environment,
                               projectDirectory: assembled.projectDirectory, allProfiles: profiles(in: normalized),
                               enabledProfiles: assembled.enabledProfiles)
-        return (tree, modelValue, extra)
+        return FinalTree(tree: tree, selected: selected, diagnostics: diagnostics)
     }
 
     /// The loader's own phases, up to the merged model with its name:
