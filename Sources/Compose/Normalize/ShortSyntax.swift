@@ -104,7 +104,11 @@ enum PortSyntax {
             case 1: containerPart = parts[0]
             case 2: hostPart = parts[0]; containerPart = parts[1]
             default:
-                hostIP = parts[0..<(parts.count - 2)].joined(separator: ":")
+                // The text before the host port's `:` (the parts share
+                // `spec`'s indices): what joining the leading parts with
+                // `:` gives, without `joined`'s generic code.
+                let colon = spec.utf8.index(before: parts[parts.count - 2].startIndex)
+                hostIP = String(Substring(spec.utf8[..<colon]))
                 hostPart = parts[parts.count - 2]
                 containerPart = parts[parts.count - 1]
             }
