@@ -33,7 +33,7 @@ extension Node {
         }
         guard style == .plain else { return .string }
         if let first = text.utf8.first, first == 0x2f
-            || ((first | 0x20) >= 0x61 && (first | 0x20) <= 0x7a && !"nNtTfFyYoO".utf8.contains(first)) {
+            || ((first | 0x20) >= 0x61 && (first | 0x20) <= 0x7a && !"nNtTfFyYoO".containsByte(first)) {
             return .string   // no null, bool or number starts with a letter like this or "/"
         }
         if isNull { return .null }
@@ -213,7 +213,7 @@ extension Node {
         let plain = Node.scalar(value, mark: mark)
         // Fast path: a first character that no null, bool or number starts with.
         if let first = value.utf8.first, value.utf8.last != 0x20,
-           first == 0x2f || ((first | 0x20) >= 0x61 && (first | 0x20) <= 0x7a && !"nNtTfFyYoO".utf8.contains(first)) {
+           first == 0x2f || ((first | 0x20) >= 0x61 && (first | 0x20) <= 0x7a && !"nNtTfFyYoO".containsByte(first)) {
             return plain
         }
         let needsQuotes = plain.scalarMeaning != .string || ScalarText.composeBool(value) != nil

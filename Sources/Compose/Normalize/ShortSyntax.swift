@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A problem with the text of a short-syntax value; the caller adds the
 /// position and key path.
 struct SyntaxError: Error, Hashable, Sendable {
@@ -10,6 +14,15 @@ extension StringProtocol {
     func splitBytes(_ separator: UInt8) -> [Substring] {
         let base = Substring(self)
         return base.utf8.split(separator: separator, omittingEmptySubsequences: false).map { Substring($0) }
+    }
+
+    /// Whether the UTF-8 text holds `byte`: one `memchr` over the bytes
+    /// in place (the loader asks it of every scalar).
+    func containsByte(_ byte: UInt8) -> Bool {
+        utf8.withContiguousStorageIfAvailable { bytes in
+            guard let base = bytes.baseAddress else { return false }
+            return memchr(base, Int32(byte), bytes.count) != nil
+        } ?? utf8.contains(byte)
     }
 
     /// The unsigned decimal value of an all-digit string of at most `maxDigits`.

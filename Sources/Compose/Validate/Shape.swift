@@ -100,8 +100,14 @@ struct KeyTable<Value: Sendable>: Sendable {
     }
 
     private static func hash(_ key: String) -> Int {
+        // Over the bytes in place (a small string's are copied to the
+        // stack), not through the view's iterator.
+        key.utf8.withContiguousStorageIfAvailable(hash) ?? hash(key.utf8)
+    }
+
+    private static func hash<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> Int {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in key.utf8 { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        for byte in bytes { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
         return Int(truncatingIfNeeded: h ^ (h >> 32))
     }
 }
