@@ -211,14 +211,32 @@ extension Node {
     /// string: quoted when the plain form would mean null, a bool or a number.
     static func string(_ value: String, mark: Mark) -> Node {
         let plain = Node.scalar(value, mark: mark)
+        return needsQuotes(value, plain: plain) ? .scalar(value, style: .doubleQuoted, mark: mark) : plain
+    }
+
+    /// `string(_:mark:)` of a scalar's own text at its own mark: the node
+    /// itself when it already is what that would make (untagged, plain or
+    /// double-quoted as needed), so that unchanged values are shared, not
+    /// copied; nil for a collection.
+    static func string(of node: Node) -> Node? {
+        guard case let .scalar(text, style) = node.kind else { return nil }
+        guard node.tag == nil, style == .plain || style == .doubleQuoted else { return string(text, mark: node.mark) }
+        let quoted = needsQuotes(text, plain: style == .plain ? node : Node.scalar(text, mark: node.mark))
+        if quoted == (style == .doubleQuoted) { return node }
+        return .scalar(text, style: quoted ? .doubleQuoted : .plain, mark: node.mark)
+    }
+
+    /// Whether `value` must be quoted to read back as a string; `plain` is
+    /// it as an untagged plain scalar (only built when the first byte does
+    /// not settle it).
+    private static func needsQuotes(_ value: String, plain: @autoclosure () -> Node) -> Bool {
         // Fast path: a first character that no null, bool or number starts with.
         if let first = value.utf8.first, value.utf8.last != 0x20,
            first == 0x2f || ((first | 0x20) >= 0x61 && (first | 0x20) <= 0x7a && !"nNtTfFyYoO".containsByte(first)) {
-            return plain
+            return false
         }
-        let needsQuotes = plain.scalarMeaning != .string || ScalarText.composeBool(value) != nil
+        return plain().scalarMeaning != .string || ScalarText.composeBool(value) != nil
             || value.hasPrefix(" ") || value.hasSuffix(" ")
-        return needsQuotes ? .scalar(value, style: .doubleQuoted, mark: mark) : plain
     }
 
     static func integer(_ value: Int, mark: Mark) -> Node { .scalar(String(value), mark: mark) }

@@ -251,8 +251,7 @@ struct NormalizeRun: Sendable {
         return keyValueMap(node, bare: resolved) { pair in
             guard let key = pair.key.scalarValue else { return nil }
             if pair.value.isNull { return resolved(key, pair.value.mark) }
-            if let text = pair.value.scalarValue { return .string(text, mark: pair.value.mark) }
-            return pair.value
+            return Node.string(of: pair.value) ?? pair.value
         }
     }
 
@@ -260,8 +259,8 @@ struct NormalizeRun: Sendable {
     /// strings; a missing value is the empty string.
     func labelMap(_ node: Node) -> Node {
         keyValueMap(node, bare: { _, mark in .string("", mark: mark) }) { pair in
-            let text = pair.value.isNull ? "" : (pair.value.scalarValue ?? "")
-            return pair.value.isScalar ? .string(text, mark: pair.value.mark) : pair.value
+            if pair.value.isNull { return .string("", mark: pair.value.mark) }
+            return Node.string(of: pair.value) ?? pair.value
         }
     }
 
@@ -303,7 +302,7 @@ struct NormalizeRun: Sendable {
     func stringList(_ node: Node) -> Node {
         if let text = node.scalarValue, !node.isNull { return .sequence([.string(text, mark: node.mark)], mark: node.mark) }
         guard let items = node.sequenceItems else { return node }
-        return .sequence(items.map { item in item.scalarValue.map { Node.string($0, mark: item.mark) } ?? item }, mark: node.mark)
+        return .sequence(items.map { Node.string(of: $0) ?? $0 }, mark: node.mark)
     }
 }
 
