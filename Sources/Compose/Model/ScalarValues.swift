@@ -99,10 +99,18 @@ enum ScalarText {
         guard let first = s.utf8.first, first == 0x2e || first == 0x2d || first == 0x2b || (first >= 0x30 && first <= 0x39) else {
             return false
         }
-        if [".inf", ".Inf", ".INF", "+.inf", "-.inf", "+.Inf", "-.Inf", ".nan", ".NaN", ".NAN"].contains(s) {
-            return true
+        switch s {
+        case ".inf", ".Inf", ".INF", "+.inf", "-.inf", "+.Inf", "-.Inf", ".nan", ".NaN", ".NAN": return true
+        default: break
         }
-        let chars = Array(s.utf8)
+        // The bytes in place (no array made per call).
+        var text = s
+        return text.withUTF8(isCoreFloatNumber)
+    }
+
+    /// The digits of a core-schema float (`isCoreFloat` without the
+    /// special values); `chars` is not empty.
+    private static func isCoreFloatNumber(_ chars: UnsafeBufferPointer<UInt8>) -> Bool {
         var i = 0, mantissaDigits = 0
         if chars[0] == 0x2d || chars[0] == 0x2b { i = 1 }
         while i < chars.count, chars[i] >= 48, chars[i] <= 57 { i += 1; mantissaDigits += 1 }

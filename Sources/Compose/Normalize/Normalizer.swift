@@ -197,7 +197,7 @@ struct NormalizeRun: Sendable {
 
     /// Lexical cleanup: `//` → `/`, drops `.`, applies `..`, no trailing `/`.
     static func clean(_ path: String) -> String {
-        if isCleanASCII(path) { return path }
+        if PathRules.isCleanAbsoluteASCII(path) { return path }
         var parts: [Substring] = []
         for part in path.split(separator: "/") {
             if part == "." { continue }
@@ -205,32 +205,6 @@ struct NormalizeRun: Sendable {
             parts.append(part)
         }
         return "/" + parts.joined(separator: "/")
-    }
-
-    /// An ASCII absolute path `clean` would return unchanged: no empty,
-    /// `.` or `..` component and no trailing `/` (paths the loader has
-    /// already resolved, the usual case), checked without splitting.
-    static func isCleanASCII(_ path: String) -> Bool {
-        let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
-        var bytes = path.utf8.makeIterator()
-        guard bytes.next() == slash else { return false }
-        var length = 0      // of the current component
-        var dots = 0        // how many of its bytes are dots
-        var count = 1
-        while let b = bytes.next() {
-            count += 1
-            if b >= 0x80 { return false }
-            if b == slash {
-                if length == 0 || (dots == length && length <= 2) { return false }
-                length = 0
-                dots = 0
-            } else {
-                length += 1
-                if b == dot { dots += 1 }
-            }
-        }
-        if count == 1 { return true }   // "/"
-        return length > 0 && !(dots == length && length <= 2)
     }
 
     /// Remote build contexts (git, http) are not paths.

@@ -147,15 +147,18 @@ enum PortSyntax {
 
     /// `80` or `8000-8005`, each port in 1...65535, start ≤ end.
     static func range(_ s: Substring) -> (Int, Int)? {
-        let bounds = s.splitBytes(0x2d)
-        guard bounds.count == 1 || bounds.count == 2 else { return nil }
-        let numbers = bounds.compactMap { b -> Int? in
-            guard let n = b.decimal(maxDigits: 5), (1...65535).contains(n) else { return nil }
-            return n
-        }
-        guard numbers.count == bounds.count else { return nil }
-        let lo = numbers[0], hi = numbers.count == 2 ? numbers[1] : numbers[0]
-        return lo <= hi ? (lo, hi) : nil
+        // Split at the first `-` by hand (no arrays): a second `-` is not a
+        // digit, so `port` rejects the end.
+        guard let dash = s.utf8.firstIndex(of: 0x2d) else { return port(s).map { ($0, $0) } }
+        guard let lo = port(Substring(s.utf8[..<dash])), let hi = port(Substring(s.utf8[s.utf8.index(after: dash)...])),
+              lo <= hi else { return nil }
+        return (lo, hi)
+    }
+
+    /// A port number: 1 to 5 digits, 1...65535.
+    private static func port(_ s: Substring) -> Int? {
+        guard let n = s.decimal(maxDigits: 5), (1...65535).contains(n) else { return nil }
+        return n
     }
 
     /// A published port value (`8080`, `8000-8005`) of the long syntax.
