@@ -182,8 +182,7 @@ public enum ComposeLoader {
     static func assemble(_ options: LoadOptions, fileSystem: FileSystem) throws -> AssembledModel {
         let workingDirectory = PathRules.clean(options.workingDirectory)
         let session = LoadSession(fileSystem: fileSystem, home: options.home, workingDirectory: workingDirectory,
-                                  interpolate: options.interpolate, stdinText: options.stdinText,
-                                  parsedAhead: options.parsedAhead)
+                                  interpolate: options.interpolate, stdinText: options.stdinText)
 
         // Files: -f, else COMPOSE_FILE, else discovery.
         let files = try configFiles(options, workingDirectory: workingDirectory, session: session)

@@ -57,7 +57,6 @@ struct ProjectOptions: ParsableArguments {
                                   envFiles: envFiles, profiles: profiles, services: services,
                                   interpolate: interpolate, environment: processEnvironment())
         if files.contains("-") { options.stdinText = try readStandardInput() }
-        options.parsedAhead = ConfigParseAhead.current
         return options
     }
 
