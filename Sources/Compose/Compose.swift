@@ -6,5 +6,5 @@
 // Validator.checkReferences → Project(normalized:) → ServiceGraph.
 // Independent phases may run on a second thread (`Concurrently`: validation
 // beside normalization, half of the services, the project model beside the
-// reference checks; `ParseAhead` before the loader starts), always with the
+// reference checks), always with the
 // results and diagnostics, in the same order, of running them one by one.

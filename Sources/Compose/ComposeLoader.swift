@@ -1,13 +1,26 @@
 import Diagnostics
 import YAML
 
-/// A loaded compose project: what `berth config` prints and what every
-/// later command works from.
+/// A loaded compose project: the `Project` model and the tree it was read
+/// from (`LoadedTree`'s fields read through, e.g. `loaded.normalized`).
+@dynamicMemberLookup
 public struct LoadedProject: Sendable {
-    /// The project name (from `-p`, `COMPOSE_PROJECT_NAME`, `name:` or the directory).
-    public var name: String
+    /// The tree, name, files and environment of the load.
+    public var tree: LoadedTree
     /// The project as plain values (what the engine plans from).
     public var project: Project
+
+    public subscript<T>(dynamicMember field: WritableKeyPath<LoadedTree, T>) -> T {
+        get { tree[keyPath: field] }
+        set { tree[keyPath: field] = newValue }
+    }
+}
+
+/// A loaded compose project without its `Project` model: what `berth
+/// config` prints (the tree was checked to make a valid model).
+public struct LoadedTree: Sendable {
+    /// The project name (from `-p`, `COMPOSE_PROJECT_NAME`, `name:` or the directory).
+    public var name: String
     /// The normalized tree (long forms), profiles applied: what `config` prints.
     public var normalized: Node
     /// Warnings from every phase (unset variables, several default files…).
@@ -35,16 +48,56 @@ public struct LoadedProject: Sendable {
 public enum ComposeLoader {
     /// Loads the project `options` describe, reading files through `fileSystem`.
     public static func load(_ options: LoadOptions, fileSystem: FileSystem = LocalFileSystem()) throws -> LoadedProject {
-        try load(options, fileSystem: fileSystem, alongside: { _ in () }).project
+        let final = try finalTree(options, fileSystem: fileSystem)
+        // The project model is read on a second thread while this one
+        // checks references; reference errors still come first.
+        let model = final.tree.normalized
+        let (references, read) = Concurrently.run({ Validator.checkReferences(final.selected) },
+                                                  beside: { Result { try Project(normalized: model) } })
+        try final.check(references)
+        var project = try read.get()
+        project.configFiles = final.tree.files
+        project.workingDirectory = final.tree.projectDirectory
+        return LoadedProject(tree: final.tree, project: project)
     }
 
-    /// `load`, also running `alongside` on this thread with the final tree
-    /// (what `LoadedProject.normalized` will be) while a second thread reads
-    /// the `Project` model from it: `config` renders its output there.
-    /// `alongside` runs only when the load gets that far without an error
-    /// found before the model is read.
-    public static func load<Extra>(_ options: LoadOptions, fileSystem: FileSystem = LocalFileSystem(),
-                                   alongside: (Node) -> Extra) throws -> (project: LoadedProject, extra: Extra) {
+    /// `load` without reading the `Project` model (`Project.check` makes
+    /// sure it could be read: the same errors are thrown), running
+    /// `alongside` on this thread with the final tree (what
+    /// `LoadedTree.normalized` will be) while a second thread checks
+    /// references and the model: `config` renders its output there.
+    /// `alongside` runs once no error was found before the reference
+    /// checks; its result is dropped when they find one.
+    public static func loadTree<Extra>(_ options: LoadOptions, fileSystem: FileSystem = LocalFileSystem(),
+                                       alongside: (Node) -> Extra) throws -> (tree: LoadedTree, extra: Extra) {
+        let final = try finalTree(options, fileSystem: fileSystem)
+        let selected = final.selected, model = final.tree.normalized
+        let (extra, (references, checked)) = Concurrently.run({ alongside(model) }, beside: {
+            (Validator.checkReferences(selected), Result { try Project.check(normalized: model) })
+        })
+        try final.check(references)
+        try checked.get()
+        return (final.tree, extra)
+    }
+
+    /// The final tree of a load and what its last checks need.
+    struct FinalTree {
+        var tree: LoadedTree
+        /// The tree with profiles applied, before `--services` restricts it
+        /// (references are checked on it).
+        var selected: Node
+        /// Every diagnostic so far (warnings only).
+        var diagnostics: [Diagnostic]
+
+        /// Throws these diagnostics and `found` when `found` has an error.
+        func check(_ found: [Diagnostic]) throws {
+            if found.hasErrors { throw DiagnosticsError(diagnostics + found) }
+        }
+    }
+
+    /// Every phase of `load` up to the reference checks; throws the
+    /// diagnostics when one of them found an error.
+    static func finalTree(_ options: LoadOptions, fileSystem: FileSystem) throws -> FinalTree {
         let assembled = try assemble(options, fileSystem: fileSystem)
         let name = assembled.name
         var diagnostics = assembled.diagnostics
@@ -94,26 +147,13 @@ public enum ComposeLoader {
             serviceProblems += session.serviceErrors[service] ?? []
         }
         try check(profileProblems + serviceProblems)
-        // The project model is read on a second thread while this one
-        // checks references; reference errors still come first.
         let model = options.services.isEmpty ? selected : restrict(selected, to: options.services)
-        let ((references, early), read) = Concurrently.run({ () -> ([Diagnostic], Extra?) in
-            let references = Validator.checkReferences(selected)
-            if (diagnostics + references).hasErrors { return (references, nil) }
-            return (references, alongside(model))
-        }, beside: { Result { try Project(normalized: model) } })
-        try check(references)
-        var project = try read.get()
-        // `early` is nil only when `check` threw above.
-        let extra = early ?? alongside(model)
-        project.configFiles = assembled.files
-        project.workingDirectory = assembled.projectDirectory
-        let loaded = LoadedProject(name: name ?? "", project: project, normalized: model,
-                                   warnings: diagnostics.filter { $0.severity == .warning }.sortedByPosition(),
-                                   files: assembled.files, environment: assembled.environment,
-                                   projectDirectory: assembled.projectDirectory, allProfiles: profiles(in: normalized),
-                                   enabledProfiles: assembled.enabledProfiles)
-        return (loaded, extra)
+        let tree = LoadedTree(name: name ?? "", normalized: model,
+                              warnings: diagnostics.filter { $0.severity == .warning }.sortedByPosition(),
+                              files: assembled.files, environment: assembled.environment,
+                              projectDirectory: assembled.projectDirectory, allProfiles: profiles(in: normalized),
+                              enabledProfiles: assembled.enabledProfiles)
+        return FinalTree(tree: tree, selected: selected, diagnostics: diagnostics)
     }
 
     /// The loader's own phases, up to the merged model with its name:
@@ -142,8 +182,7 @@ public enum ComposeLoader {
     static func assemble(_ options: LoadOptions, fileSystem: FileSystem) throws -> AssembledModel {
         let workingDirectory = PathRules.clean(options.workingDirectory)
         let session = LoadSession(fileSystem: fileSystem, home: options.home, workingDirectory: workingDirectory,
-                                  interpolate: options.interpolate, stdinText: options.stdinText,
-                                  parsedAhead: options.parsedAhead)
+                                  interpolate: options.interpolate, stdinText: options.stdinText)
 
         // Files: -f, else COMPOSE_FILE, else discovery.
         let files = try configFiles(options, workingDirectory: workingDirectory, session: session)

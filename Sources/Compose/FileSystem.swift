@@ -44,8 +44,8 @@ extension FileSystem {
 /// Reads the machine's file system.
 public struct LocalFileSystem: FileSystem {
     /// Anything but a regular file reads as absent, and opening never
-    /// blocks: for reading ahead (`ParseAhead`), which must not consume a
-    /// pipe (`-f <(…)`, `/dev/stdin`) or wait for its writer.
+    /// blocks: for a reader that must not consume a pipe (`-f <(…)`,
+    /// `/dev/stdin`) or wait for its writer.
     public var regularFilesOnly: Bool
 
     public init(regularFilesOnly: Bool = false) {

@@ -20,7 +20,7 @@ public struct Node: Hashable, Sendable {
     public struct Pair: Hashable, Sendable {
         public var key: Node
         public var value: Node
-        public init(key: Node, value: Node) {
+        @inlinable public init(key: Node, value: Node) {
             self.key = key
             self.value = value
         }
@@ -31,38 +31,41 @@ public struct Node: Hashable, Sendable {
     /// retain per node instead of a copy of every field (the loader's
     /// phases copy trees all the time). Never mutated: a setter gives the
     /// node a new storage, so nodes keep value semantics.
-    private final class Storage: Sendable {
-        let kind: Kind
-        let tag: String?
-        let mark: Mark
+    /// The accessors are inlinable: other modules then read the fields in
+    /// place instead of calling a getter that returns a retained copy for
+    /// them to release (most of the loader's time is spent reading nodes).
+    @usableFromInline final class Storage: Sendable {
+        @usableFromInline let kind: Kind
+        @usableFromInline let tag: String?
+        @usableFromInline let mark: Mark
 
-        init(_ kind: Kind, tag: String?, mark: Mark) {
+        @usableFromInline init(_ kind: Kind, tag: String?, mark: Mark) {
             self.kind = kind
             self.tag = tag
             self.mark = mark
         }
     }
 
-    private var storage: Storage
+    @usableFromInline var storage: Storage
 
-    public var kind: Kind {
+    @inlinable public var kind: Kind {
         get { storage.kind }
         set { storage = Storage(newValue, tag: storage.tag, mark: storage.mark) }
     }
 
     /// An explicit tag as written (`!reset`, `!override`, `!!str`, expanded
     /// to `tag:yaml.org,2002:str`), or nil when none was written.
-    public var tag: String? {
+    @inlinable public var tag: String? {
         get { storage.tag }
         set { storage = Storage(storage.kind, tag: newValue, mark: storage.mark) }
     }
 
-    public var mark: Mark {
+    @inlinable public var mark: Mark {
         get { storage.mark }
         set { storage = Storage(storage.kind, tag: storage.tag, mark: newValue) }
     }
 
-    public init(_ kind: Kind, tag: String? = nil, mark: Mark) {
+    @inlinable public init(_ kind: Kind, tag: String? = nil, mark: Mark) {
         storage = Storage(kind, tag: tag, mark: mark)
     }
 
@@ -106,33 +109,44 @@ public struct Node: Hashable, Sendable {
     // MARK: Accessors
 
     /// The text of a scalar, or nil for collections.
-    public var scalarValue: String? {
+    @inlinable public var scalarValue: String? {
         if case let .scalar(v, _) = kind { return v }
         return nil
     }
 
-    public var scalarStyle: ScalarStyle? {
+    @inlinable public var scalarStyle: ScalarStyle? {
         if case let .scalar(_, s) = kind { return s }
         return nil
     }
 
-    public var sequenceItems: [Node]? {
+    @inlinable public var sequenceItems: [Node]? {
         if case let .sequence(items) = kind { return items }
         return nil
     }
 
-    public var mappingPairs: [Pair]? {
+    @inlinable public var mappingPairs: [Pair]? {
         if case let .mapping(pairs) = kind { return pairs }
         return nil
     }
 
-    public var isScalar: Bool { scalarValue != nil }
-    public var isSequence: Bool { sequenceItems != nil }
-    public var isMapping: Bool { mappingPairs != nil }
+    @inlinable public var isScalar: Bool {
+        if case .scalar = kind { return true }
+        return false
+    }
+
+    @inlinable public var isSequence: Bool {
+        if case .sequence = kind { return true }
+        return false
+    }
+
+    @inlinable public var isMapping: Bool {
+        if case .mapping = kind { return true }
+        return false
+    }
 
     /// A plain, untagged `null`, `Null`, `NULL`, `~` or empty scalar
     /// (YAML 1.2 core schema), or an explicit `!!null`.
-    public var isNull: Bool {
+    @inlinable public var isNull: Bool {
         guard case let .scalar(v, style) = kind else { return false }
         if tag == "tag:yaml.org,2002:null" { return true }
         guard style == .plain, tag == nil else { return false }
@@ -140,7 +154,7 @@ public struct Node: Hashable, Sendable {
     }
 
     /// The value for a plain-string key of a mapping (last one wins).
-    public subscript(key: String) -> Node? {
+    @inlinable public subscript(key: String) -> Node? {
         // A plain loop over the pairs: the loaders look keys up millions of
         // times, and this avoids copying each key's text into an Optional.
         guard case let .mapping(pairs) = kind else { return nil }

@@ -186,6 +186,22 @@ import YAML
         }
     }
 
+    /// The tree is rendered while references are checked: a reference
+    /// error still leaves stdout empty, with the warnings before it.
+    @Test func referenceErrorsLeaveNoOutput() throws {
+        let file = "services:\n  web:\n    image: nginx:$UNSET_TAG_X\n    depends_on: [dbb]\n  db:\n    image: postgres\n"
+        try withProject(["compose.yaml": file]) { dir in
+            let r = try berth(["config"], in: dir)
+            #expect(r.status == 1)
+            #expect(r.stdout == "")
+            #expect(r.stderr == """
+                warning: compose.yaml:3:12: services.web.image: The "UNSET_TAG_X" variable is not set. Defaulting to a blank string.
+                error: compose.yaml:4:18: services.web.depends_on: depends on undefined service "dbb" (did you mean "db"?)
+
+                """)
+        }
+    }
+
     @Test func warningsGoToStderr() throws {
         try withProject(["compose.yaml": "services:\n  web:\n    image: nginx:$UNSET_TAG_X\n"]) { dir in
             let r = try berth(["config", "--images"], in: dir)

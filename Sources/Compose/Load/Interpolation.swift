@@ -45,7 +45,7 @@ public enum Interpolation {
     /// Substitutes variables in `text`, looking names up with `lookup`.
     public static func substitute(_ text: String, lookup: (String) -> String?) throws(Failure) -> Output {
         // Fast path: nothing to do without a `$`.
-        guard text.utf8.contains(UInt8(ascii: "$")) else { return Output(text: text, unset: []) }
+        guard text.containsByte(UInt8(ascii: "$")) else { return Output(text: text, unset: []) }
         // The scanner works on UTF-8 bytes: every character of the syntax
         // is ASCII, and no byte of a multi-byte character is ASCII.
         let bytes = Array(text.utf8)
@@ -207,7 +207,7 @@ public enum Interpolation {
             switch node.kind {
             case let .scalar(text, style):
                 // Without a `$` the text stays as it is.
-                guard text.utf8.contains(UInt8(ascii: "$")) else { return nil }
+                guard text.containsByte(UInt8(ascii: "$")) else { return nil }
                 var copy = node
                 do {
                     let out = try substitute(text, lookup: lookup)

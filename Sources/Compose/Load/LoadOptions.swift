@@ -29,9 +29,6 @@ public struct LoadOptions: Sendable {
     public var environment: [String: String]
     /// `~` in paths; default `HOME` from `environment`, else `/root`.
     public var homeDirectory: String?
-    /// Compose files parsed ahead on another thread; the loader uses a
-    /// parse only for the very bytes it reads.
-    public var parsedAhead: ParseAhead?
 
     /// Options with defaults: discovery, interpolation on, no profiles.
     public init(files: [String] = [], stdinText: String? = nil, workingDirectory: String,

@@ -10,7 +10,6 @@ final class LoadSession {
     let workingDirectory: String
     let interpolate: Bool
     let stdinText: String?
-    let parsedAhead: ParseAhead?
     var diagnostics: [Diagnostic] = []
     /// Every compose file read, in order, as absolute paths (`-` for stdin).
     var filesRead: [String] = []
@@ -30,9 +29,7 @@ final class LoadSession {
     /// The path used for standard input (`-f -`).
     static let stdinPath = "-"
 
-    init(fileSystem: FileSystem, home: String, workingDirectory: String, interpolate: Bool, stdinText: String?,
-         parsedAhead: ParseAhead? = nil) {
-        self.parsedAhead = parsedAhead
+    init(fileSystem: FileSystem, home: String, workingDirectory: String, interpolate: Bool, stdinText: String?) {
         self.fileSystem = fileSystem
         self.home = home
         self.workingDirectory = workingDirectory
@@ -89,11 +86,7 @@ final class LoadSession {
         if !filesRead.contains(path) { filesRead.append(path) }
         let node: Node
         do {
-            if let ahead = parsedAhead?.take(path: path, name: name, bytes: bytes) {
-                node = try ahead.get()
-            } else {
-                node = try YAMLLoader.load(bytes: bytes, file: name)
-            }
+            node = try YAMLLoader.load(bytes: bytes, file: name)
         } catch let e as DiagnosticsError {
             diagnostics += e.diagnostics
             incomplete = true
@@ -118,12 +111,6 @@ final class LoadSession {
         if let cached = prepared[key] { return cached }
         var result: Node?
         if var node = parse(path, referencedAt: mark, keyPath: keyPath) {
-            if let ahead = parsedAhead?.prepared(from: node, path: path, base: base, home: home,
-                                                 interpolate: interpolate, environment: environment) {
-                diagnostics += ahead.found
-                prepared[key] = ahead.node
-                return ahead.node
-            }
             if interpolate {
                 let (interpolated, found) = Interpolation.apply(to: node) { environment[$0] }
                 node = interpolated

@@ -354,48 +354,39 @@ public enum Merger {
     /// `stripTags`, or nil when the tree holds no such tag (so untagged
     /// trees, the usual case, are shared instead of copied).
     static func strippedTags(_ node: Node) -> Node? {
-        var copy = node
-        var changed = false
-        if copy.tag == overrideTag || copy.tag == resetTag {
-            copy.tag = nil
-            changed = true
-        }
+        // Nothing is copied until something changes: this walks every node
+        // of a file that is loaded alone.
+        let tagged = node.tag == overrideTag || node.tag == resetTag
+        var kind: Node.Kind? = nil
         switch node.kind {
         case .scalar:
-            break
+            if !tagged { return nil }
         case let .sequence(items):
             var out: [Node]? = nil
             for i in items.indices {
-                let item = items[i]
-                if item.tag == resetTag {
+                if items[i].tag == resetTag {
                     if out == nil { out = Array(items[..<i]) }
                     continue
                 }
-                let new = strippedTags(item)
+                let new = strippedTags(items[i])
                 if out == nil, new != nil { out = Array(items[..<i]) }
-                out?.append(new ?? item)
+                out?.append(new ?? items[i])
             }
-            if let out {
-                copy.kind = .sequence(out)
-                changed = true
-            }
+            kind = out.map { .sequence($0) }
         case let .mapping(pairs):
             var out: [Node.Pair]? = nil
             for i in pairs.indices {
-                let pair = pairs[i]
-                if pair.value.tag == resetTag {
+                if pairs[i].value.tag == resetTag {
                     if out == nil { out = Array(pairs[..<i]) }
                     continue
                 }
-                let new = strippedTags(pair.value)
+                let new = strippedTags(pairs[i].value)
                 if out == nil, new != nil { out = Array(pairs[..<i]) }
-                out?.append(new.map { Node.Pair(key: pair.key, value: $0) } ?? pair)
+                out?.append(new.map { Node.Pair(key: pairs[i].key, value: $0) } ?? pairs[i])
             }
-            if let out {
-                copy.kind = .mapping(out)
-                changed = true
-            }
+            kind = out.map { .mapping($0) }
         }
-        return changed ? copy : nil
+        guard tagged || kind != nil else { return nil }
+        return Node(kind ?? node.kind, tag: tagged ? nil : node.tag, mark: node.mark)
     }
 }

@@ -55,6 +55,16 @@ extension Node {
 struct ModelReader {
     var diagnostics: [Diagnostic] = []
 
+    /// Notes what `service` would note for `s`, without reading the rest.
+    mutating func checkService(_ name: String, _ s: Node) {
+        for (i, p) in (s["ports"]?.sequenceItems ?? []).enumerated() {
+            _ = portTarget(p, "services.\(name).ports[\(i)]")
+        }
+        for (i, v) in (s["volumes"]?.sequenceItems ?? []).enumerated() {
+            _ = volumeKindAndTarget(v, "services.\(name).volumes[\(i)]")
+        }
+    }
+
     mutating func service(_ name: String, _ s: Node, keyMark: Mark) -> ComposeService {
         let path = "services.\(name)"
         let deploy = s["deploy"]
@@ -157,22 +167,34 @@ struct ModelReader {
             secrets: fileReferences(b["secrets"]))
     }
 
-    mutating func port(_ p: Node, _ path: String) -> PortMapping? {
+    /// The target of a normalized port entry; nil, noted, for anything else.
+    mutating func portTarget(_ p: Node, _ path: @autoclosure () -> String) -> Int? {
         guard p.isMapping, let target = p.string("target").flatMap({ PortSyntax.range(Substring($0))?.0 }) else {
-            diagnostics.append(Diagnostic(at: p.mark, keyPath: path, "port is not in normalized form"))
+            diagnostics.append(Diagnostic(at: p.mark, keyPath: path(), "port is not in normalized form"))
             return nil
         }
+        return target
+    }
+
+    mutating func port(_ p: Node, _ path: String) -> PortMapping? {
+        guard let target = portTarget(p, path) else { return nil }
         return PortMapping(target: target, published: p.string("published"), hostIP: p.string("host_ip"),
                            proto: p.string("protocol") ?? "tcp", mode: p.string("mode") ?? "ingress",
                            name: p.string("name"), appProtocol: p.string("app_protocol"))
     }
 
-    mutating func volume(_ v: Node, _ path: String) -> ServiceVolume? {
+    /// The type and target of a normalized volume entry; nil, noted, for anything else.
+    mutating func volumeKindAndTarget(_ v: Node, _ path: @autoclosure () -> String) -> (ServiceVolume.Kind, String)? {
         guard v.isMapping, let kind = v.string("type").flatMap(ServiceVolume.Kind.init(rawValue:)),
               let target = v.string("target") else {
-            diagnostics.append(Diagnostic(at: v.mark, keyPath: path, "volume is not in normalized form"))
+            diagnostics.append(Diagnostic(at: v.mark, keyPath: path(), "volume is not in normalized form"))
             return nil
         }
+        return (kind, target)
+    }
+
+    mutating func volume(_ v: Node, _ path: String) -> ServiceVolume? {
+        guard let (kind, target) = volumeKindAndTarget(v, path) else { return nil }
         let bind = v["bind"], volume = v["volume"], tmpfs = v["tmpfs"]
         return ServiceVolume(
             kind: kind, source: v.string("source").flatMap { $0.isEmpty ? nil : $0 }, target: target,

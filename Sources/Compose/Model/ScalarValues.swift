@@ -33,7 +33,7 @@ extension Node {
         }
         guard style == .plain else { return .string }
         if let first = text.utf8.first, first == 0x2f
-            || ((first | 0x20) >= 0x61 && (first | 0x20) <= 0x7a && !"nNtTfFyYoO".utf8.contains(first)) {
+            || ((first | 0x20) >= 0x61 && (first | 0x20) <= 0x7a && !"nNtTfFyYoO".containsByte(first)) {
             return .string   // no null, bool or number starts with a letter like this or "/"
         }
         if isNull { return .null }
@@ -99,10 +99,18 @@ enum ScalarText {
         guard let first = s.utf8.first, first == 0x2e || first == 0x2d || first == 0x2b || (first >= 0x30 && first <= 0x39) else {
             return false
         }
-        if [".inf", ".Inf", ".INF", "+.inf", "-.inf", "+.Inf", "-.Inf", ".nan", ".NaN", ".NAN"].contains(s) {
-            return true
+        switch s {
+        case ".inf", ".Inf", ".INF", "+.inf", "-.inf", "+.Inf", "-.Inf", ".nan", ".NaN", ".NAN": return true
+        default: break
         }
-        let chars = Array(s.utf8)
+        // The bytes in place (no array made per call).
+        var text = s
+        return text.withUTF8(isCoreFloatNumber)
+    }
+
+    /// The digits of a core-schema float (`isCoreFloat` without the
+    /// special values); `chars` is not empty.
+    private static func isCoreFloatNumber(_ chars: UnsafeBufferPointer<UInt8>) -> Bool {
         var i = 0, mantissaDigits = 0
         if chars[0] == 0x2d || chars[0] == 0x2b { i = 1 }
         while i < chars.count, chars[i] >= 48, chars[i] <= 57 { i += 1; mantissaDigits += 1 }
@@ -211,14 +219,32 @@ extension Node {
     /// string: quoted when the plain form would mean null, a bool or a number.
     static func string(_ value: String, mark: Mark) -> Node {
         let plain = Node.scalar(value, mark: mark)
+        return needsQuotes(value, plain: plain) ? .scalar(value, style: .doubleQuoted, mark: mark) : plain
+    }
+
+    /// `string(_:mark:)` of a scalar's own text at its own mark: the node
+    /// itself when it already is what that would make (untagged, plain or
+    /// double-quoted as needed), so that unchanged values are shared, not
+    /// copied; nil for a collection.
+    static func string(of node: Node) -> Node? {
+        guard case let .scalar(text, style) = node.kind else { return nil }
+        guard node.tag == nil, style == .plain || style == .doubleQuoted else { return string(text, mark: node.mark) }
+        let quoted = needsQuotes(text, plain: style == .plain ? node : Node.scalar(text, mark: node.mark))
+        if quoted == (style == .doubleQuoted) { return node }
+        return .scalar(text, style: quoted ? .doubleQuoted : .plain, mark: node.mark)
+    }
+
+    /// Whether `value` must be quoted to read back as a string; `plain` is
+    /// it as an untagged plain scalar (only built when the first byte does
+    /// not settle it).
+    private static func needsQuotes(_ value: String, plain: @autoclosure () -> Node) -> Bool {
         // Fast path: a first character that no null, bool or number starts with.
         if let first = value.utf8.first, value.utf8.last != 0x20,
-           first == 0x2f || ((first | 0x20) >= 0x61 && (first | 0x20) <= 0x7a && !"nNtTfFyYoO".utf8.contains(first)) {
-            return plain
+           first == 0x2f || ((first | 0x20) >= 0x61 && (first | 0x20) <= 0x7a && !"nNtTfFyYoO".containsByte(first)) {
+            return false
         }
-        let needsQuotes = plain.scalarMeaning != .string || ScalarText.composeBool(value) != nil
+        return plain().scalarMeaning != .string || ScalarText.composeBool(value) != nil
             || value.hasPrefix(" ") || value.hasSuffix(" ")
-        return needsQuotes ? .scalar(value, style: .doubleQuoted, mark: mark) : plain
     }
 
     static func integer(_ value: Int, mark: Mark) -> Node { .scalar(String(value), mark: mark) }

@@ -1,38 +1,55 @@
 import Diagnostics
 import YAML
 
+/// What `normalizeService` does with a key's value.
+enum ServiceRewrite: Sendable {
+    case build, command, dependsOn, environment, labelMap, deployLabels, extraHosts, stringList
+    case healthcheck, networks, ports, volumes, fileReferences, pullPolicy
+
+    /// The service keys that are rewritten: one table lookup per key
+    /// instead of comparing it with each case of a `switch` on strings.
+    static let byKey = KeyTable<ServiceRewrite>([
+        "build": .build, "command": .command, "entrypoint": .command, "depends_on": .dependsOn,
+        "environment": .environment, "labels": .labelMap, "annotations": .labelMap, "sysctls": .labelMap,
+        "deploy": .deployLabels, "extra_hosts": .extraHosts, "dns": .stringList, "dns_search": .stringList,
+        "tmpfs": .stringList, "expose": .stringList, "healthcheck": .healthcheck, "networks": .networks,
+        "ports": .ports, "volumes": .volumes, "secrets": .fileReferences, "configs": .fileReferences,
+        "pull_policy": .pullPolicy,
+    ])
+}
+
 extension NormalizeRun {
     mutating func normalizeService(_ input: Node, path: String) -> Node {
         guard case var .mapping(pairs) = input.kind else { return input }
         for i in pairs.indices {
-            guard let key = pairs[i].key.scalarValue, !pairs[i].value.isNull else { continue }
+            guard let key = pairs[i].key.scalarValue, let rewrite = ServiceRewrite.byKey[key],
+                  !pairs[i].value.isNull else { continue }
             let value = pairs[i].value
-            switch key {
-            case "build": pairs[i].value = normalizeBuild(value)
-            case "command", "entrypoint": if value.isSequence { pairs[i].value = stringList(value) }
-            case "depends_on": pairs[i].value = normalizeDependsOn(value)
-            case "environment": pairs[i].value = environmentMap(value)
-            case "labels", "annotations", "sysctls": pairs[i].value = labelMap(value)
-            case "deploy":
+            switch rewrite {
+            case .build: pairs[i].value = normalizeBuild(value)
+            case .command: if value.isSequence { pairs[i].value = stringList(value) }
+            case .dependsOn: pairs[i].value = normalizeDependsOn(value)
+            case .environment: pairs[i].value = environmentMap(value)
+            case .labelMap: pairs[i].value = labelMap(value)
+            case .deployLabels:
                 if let labels = value["labels"] { pairs[i].value = value.setting("labels", to: labelMap(labels)) }
-            case "extra_hosts": pairs[i].value = extraHosts(value)
-            case "dns", "dns_search", "tmpfs", "expose": pairs[i].value = stringList(value)
-            case "healthcheck": if value.isMapping { pairs[i].value = normalizeHealthcheck(value) }
-            case "networks": pairs[i].value = normalizeServiceNetworks(value)
-            case "ports":
+            case .extraHosts: pairs[i].value = extraHosts(value)
+            case .stringList: pairs[i].value = stringList(value)
+            case .healthcheck: if value.isMapping { pairs[i].value = normalizeHealthcheck(value) }
+            case .networks: pairs[i].value = normalizeServiceNetworks(value)
+            case .ports:
                 guard let items = value.sequenceItems else { continue }
                 var out: [Node] = []
                 out.reserveCapacity(items.count)
                 for (n, item) in items.enumerated() { out += normalizePort(item, in: path, index: n) }
                 pairs[i].value = .sequence(out, mark: value.mark)
-            case "volumes":
+            case .volumes:
                 guard let items = value.sequenceItems else { continue }
                 let out = items.enumerated().map { normalizeVolume($0.element, in: path, index: $0.offset) }
                 pairs[i].value = .sequence(out, mark: value.mark)
-            case "secrets", "configs": pairs[i].value = fileReferences(value)
-            case "pull_policy":
+            case .fileReferences: pairs[i].value = fileReferences(value)
+            case .pullPolicy:
                 if value.scalarValue == "if_not_present" { pairs[i].value = .scalar("missing", mark: value.mark) }
-            default: break
             }
         }
         var s = input

@@ -197,7 +197,7 @@ struct NormalizeRun: Sendable {
 
     /// Lexical cleanup: `//` → `/`, drops `.`, applies `..`, no trailing `/`.
     static func clean(_ path: String) -> String {
-        if isCleanASCII(path) { return path }
+        if PathRules.isCleanAbsoluteASCII(path) { return path }
         var parts: [Substring] = []
         for part in path.split(separator: "/") {
             if part == "." { continue }
@@ -205,32 +205,6 @@ struct NormalizeRun: Sendable {
             parts.append(part)
         }
         return "/" + parts.joined(separator: "/")
-    }
-
-    /// An ASCII absolute path `clean` would return unchanged: no empty,
-    /// `.` or `..` component and no trailing `/` (paths the loader has
-    /// already resolved, the usual case), checked without splitting.
-    static func isCleanASCII(_ path: String) -> Bool {
-        let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
-        var bytes = path.utf8.makeIterator()
-        guard bytes.next() == slash else { return false }
-        var length = 0      // of the current component
-        var dots = 0        // how many of its bytes are dots
-        var count = 1
-        while let b = bytes.next() {
-            count += 1
-            if b >= 0x80 { return false }
-            if b == slash {
-                if length == 0 || (dots == length && length <= 2) { return false }
-                length = 0
-                dots = 0
-            } else {
-                length += 1
-                if b == dot { dots += 1 }
-            }
-        }
-        if count == 1 { return true }   // "/"
-        return length > 0 && !(dots == length && length <= 2)
     }
 
     /// Remote build contexts (git, http) are not paths.
@@ -251,8 +225,7 @@ struct NormalizeRun: Sendable {
         return keyValueMap(node, bare: resolved) { pair in
             guard let key = pair.key.scalarValue else { return nil }
             if pair.value.isNull { return resolved(key, pair.value.mark) }
-            if let text = pair.value.scalarValue { return .string(text, mark: pair.value.mark) }
-            return pair.value
+            return Node.string(of: pair.value) ?? pair.value
         }
     }
 
@@ -260,8 +233,8 @@ struct NormalizeRun: Sendable {
     /// strings; a missing value is the empty string.
     func labelMap(_ node: Node) -> Node {
         keyValueMap(node, bare: { _, mark in .string("", mark: mark) }) { pair in
-            let text = pair.value.isNull ? "" : (pair.value.scalarValue ?? "")
-            return pair.value.isScalar ? .string(text, mark: pair.value.mark) : pair.value
+            if pair.value.isNull { return .string("", mark: pair.value.mark) }
+            return Node.string(of: pair.value) ?? pair.value
         }
     }
 
@@ -303,7 +276,7 @@ struct NormalizeRun: Sendable {
     func stringList(_ node: Node) -> Node {
         if let text = node.scalarValue, !node.isNull { return .sequence([.string(text, mark: node.mark)], mark: node.mark) }
         guard let items = node.sequenceItems else { return node }
-        return .sequence(items.map { item in item.scalarValue.map { Node.string($0, mark: item.mark) } ?? item }, mark: node.mark)
+        return .sequence(items.map { Node.string(of: $0) ?? $0 }, mark: node.mark)
     }
 }
 

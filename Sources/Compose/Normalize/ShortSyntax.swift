@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A problem with the text of a short-syntax value; the caller adds the
 /// position and key path.
 struct SyntaxError: Error, Hashable, Sendable {
@@ -10,6 +14,15 @@ extension StringProtocol {
     func splitBytes(_ separator: UInt8) -> [Substring] {
         let base = Substring(self)
         return base.utf8.split(separator: separator, omittingEmptySubsequences: false).map { Substring($0) }
+    }
+
+    /// Whether the UTF-8 text holds `byte`: one `memchr` over the bytes
+    /// in place (the loader asks it of every scalar).
+    func containsByte(_ byte: UInt8) -> Bool {
+        utf8.withContiguousStorageIfAvailable { bytes in
+            guard let base = bytes.baseAddress else { return false }
+            return memchr(base, Int32(byte), bytes.count) != nil
+        } ?? utf8.contains(byte)
     }
 
     /// The unsigned decimal value of an all-digit string of at most `maxDigits`.
@@ -104,7 +117,11 @@ enum PortSyntax {
             case 1: containerPart = parts[0]
             case 2: hostPart = parts[0]; containerPart = parts[1]
             default:
-                hostIP = parts[0..<(parts.count - 2)].joined(separator: ":")
+                // The text before the host port's `:` (the parts share
+                // `spec`'s indices): what joining the leading parts with
+                // `:` gives, without `joined`'s generic code.
+                let colon = spec.utf8.index(before: parts[parts.count - 2].startIndex)
+                hostIP = String(Substring(spec.utf8[..<colon]))
                 hostPart = parts[parts.count - 2]
                 containerPart = parts[parts.count - 1]
             }
@@ -130,15 +147,18 @@ enum PortSyntax {
 
     /// `80` or `8000-8005`, each port in 1...65535, start ≤ end.
     static func range(_ s: Substring) -> (Int, Int)? {
-        let bounds = s.splitBytes(0x2d)
-        guard bounds.count == 1 || bounds.count == 2 else { return nil }
-        let numbers = bounds.compactMap { b -> Int? in
-            guard let n = b.decimal(maxDigits: 5), (1...65535).contains(n) else { return nil }
-            return n
-        }
-        guard numbers.count == bounds.count else { return nil }
-        let lo = numbers[0], hi = numbers.count == 2 ? numbers[1] : numbers[0]
-        return lo <= hi ? (lo, hi) : nil
+        // Split at the first `-` by hand (no arrays): a second `-` is not a
+        // digit, so `port` rejects the end.
+        guard let dash = s.utf8.firstIndex(of: 0x2d) else { return port(s).map { ($0, $0) } }
+        guard let lo = port(Substring(s.utf8[..<dash])), let hi = port(Substring(s.utf8[s.utf8.index(after: dash)...])),
+              lo <= hi else { return nil }
+        return (lo, hi)
+    }
+
+    /// A port number: 1 to 5 digits, 1...65535.
+    private static func port(_ s: Substring) -> Int? {
+        guard let n = s.decimal(maxDigits: 5), (1...65535).contains(n) else { return nil }
+        return n
     }
 
     /// A published port value (`8080`, `8000-8005`) of the long syntax.

@@ -63,6 +63,11 @@ public enum Profiles {
             }
         }
 
+        // Every service enabled (the usual case): nothing below would
+        // change or report anything.
+        if pairs.allSatisfy({ $0.key.scalarValue.map(on.contains) ?? false }) {
+            return (normalized, diagnostics)
+        }
         var outPairs: [Node.Pair] = []
         for pair in pairs {
             guard let name = pair.key.scalarValue, on.contains(name) else { continue }

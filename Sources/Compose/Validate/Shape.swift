@@ -40,15 +40,18 @@ final class ObjectShape: Sendable {
     let fields: [String: Shape]
     let extensions: Bool
     let required: [String]
+    /// `fields`, for the walks' lookups of every key of a tree.
+    let fieldTable: KeyTable<Shape>
     /// The fields whose values may hold scalars the normalizer rewrites
     /// (booleans, integers, durations, sizes): the only ones it visits.
-    let canonicalFields: [String: Shape]
+    let canonicalFields: KeyTable<Shape>
 
     init(_ fields: [String: Shape], extensions: Bool = true, required: [String] = []) {
         self.fields = fields
         self.extensions = extensions
         self.required = required
-        self.canonicalFields = fields.filter { $0.value.hasCanonicalScalars }
+        self.fieldTable = KeyTable(fields)
+        self.canonicalFields = KeyTable(fields.filter { $0.value.hasCanonicalScalars })
     }
 }
 

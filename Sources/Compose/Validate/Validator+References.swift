@@ -50,7 +50,8 @@ extension Validator {
             guard let name = pair.key.scalarValue, pair.value.isMapping else { continue }
             let service = pair.value
             let path = "services.\(name)"
-            edges[name] = []
+            // This service's edges, stored once at the end.
+            var serviceEdges: [String] = []
 
             if let nameNode = service["container_name"], let containerName = nameNode.scalarValue, !nameNode.isNull {
                 if let other = containerNames[containerName] {
@@ -69,9 +70,9 @@ extension Validator {
             duplicates(service["networks"], "\(path).networks")
             for dep in service["depends_on"]?.mappingPairs ?? [] {
                 guard let depName = dep.key.scalarValue else { continue }
-                if edges[name, default: []].contains(depName) { continue }
+                if serviceEdges.contains(depName) { continue }
                 if serviceNames.contains(depName) {
-                    edges[name, default: []].append(depName)
+                    serviceEdges.append(depName)
                 } else {
                     unknownService(depName, dep.key, "\(path).depends_on", "depends on")
                 }
@@ -90,7 +91,7 @@ extension Validator {
             if let mode = service["network_mode"], let text = mode.scalarValue, text.hasPrefix("service:") {
                 let target = String(text.dropFirst("service:".count))
                 if serviceNames.contains(target) {
-                    edges[name, default: []].append(target)
+                    serviceEdges.append(target)
                 } else {
                     unknownService(target, mode, "\(path).network_mode", "uses the network of")
                 }
@@ -100,7 +101,7 @@ extension Validator {
                 var target = text.hasPrefix("service:") ? String(text.dropFirst("service:".count)) : text
                 if let colon = target.firstIndex(of: ":") { target = String(target[..<colon]) }  // :ro / :rw
                 if serviceNames.contains(target) {
-                    edges[name, default: []].append(target)
+                    serviceEdges.append(target)
                 } else {
                     unknownService(target, from, "\(path).volumes_from[\(i)]", "mounts volumes from")
                 }
@@ -134,6 +135,7 @@ extension Validator {
                     published[key] = portPath
                 }
             }
+            edges[name] = serviceEdges
         }
 
         if let cycle = DependencyCycles.find(edges),

@@ -171,7 +171,7 @@ struct ShapeCheck {
                     report(pair.key, "keys must be strings")
                     continue
                 }
-                if let field = object.fields[key] {
+                if let field = object.fieldTable[key] {
                     components.append(.key(key))
                     walk(pair.value, field)
                     components.removeLast()

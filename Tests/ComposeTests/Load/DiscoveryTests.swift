@@ -50,6 +50,7 @@ import Testing
 
     @Test(arguments: [
         ("MyApp", "myapp"), ("my.app", "myapp"), ("_-Odd Name!", "oddname"), ("___", ""), ("awesome-compose", "awesome-compose"),
+        ("-_A-_b.", "a-_b"),
     ])
     func normalizedDirectoryNames(_ name: String, _ normalized: String) {
         #expect(Discovery.normalizeProjectName(name) == normalized)

@@ -21,6 +21,8 @@ import YAML
              normalized: "[{mode: ingress, host_ip: 127.0.0.1, target: 80, protocol: tcp}]"),
         Case(name: "ipv6 in brackets", port: "[::1]:8080:80",
              normalized: #"[{mode: ingress, host_ip: ::1, target: 80, published: "8080", protocol: tcp}]"#),
+        Case(name: "ipv6 without brackets", port: "fe80::1:8080:80/udp",
+             normalized: #"[{mode: ingress, host_ip: fe80::1, target: 80, published: "8080", protocol: udp}]"#),
         Case(name: "udp", port: "53:53/udp",
              normalized: #"[{mode: ingress, target: 53, published: "53", protocol: udp}]"#),
         Case(name: "range to range", port: "8000-8002:9000-9002",

@@ -62,10 +62,10 @@ struct ConfigCommand: MainThreadCommand {
 
     func run() throws {
         LargeHeap.prepare()
-        // The YAML/JSON of the tree is rendered while the loader reads the
-        // project model on another thread.
+        // The YAML/JSON of the tree is rendered while the loader checks
+        // the project model on another thread.
         let rendersTree = !quiet && printsTree
-        let (loaded, early) = try project.load(services: serviceNames, interpolate: !noInterpolate) { model in
+        let (loaded, early) = try project.loadTree(services: serviceNames, interpolate: !noInterpolate) { model in
             rendersTree ? Result { try text(of: ConfigOutput.shape(model)) } : nil
         }
         // The process exits right after this command: its trees are left
@@ -83,12 +83,12 @@ struct ConfigCommand: MainThreadCommand {
 
     /// A value deliberately never released (see `run`).
     private final class KeptUntilExit {
-        let value: LoadedProject
-        init(_ value: LoadedProject) { self.value = value }
+        let value: LoadedTree
+        init(_ value: LoadedTree) { self.value = value }
     }
 
     /// The text `config` prints for `loaded` under the chosen flags.
-    func render(_ loaded: LoadedProject) throws -> String {
+    func render(_ loaded: LoadedTree) throws -> String {
         var model = ConfigOutput.shape(loaded.normalized)
         if resolveImageDigests {
             model = try ConfigImageDigests.resolve(model, lookup: ConfigImageDigests.storeLookup(state.paths))
@@ -171,12 +171,14 @@ enum ConfigOutput {
     }
 
     /// `--hash`: `service hash` lines for `*` or a comma-separated list.
-    static func hashes(_ loaded: LoadedProject, selection: String) throws -> [String] {
+    static func hashes(_ loaded: LoadedTree, selection: String) throws -> [String] {
         let all = (loaded.normalized["services"]?.mappingKeys ?? []).sorted()
         let wanted = selection == "*" ? all : selection.split(separator: ",").map { String($0).trimmingSpaces() }
+        // The loader checked that the model reads without an error.
+        let project = try Project(normalized: loaded.normalized)
         var result: [String] = []
         for name in wanted {
-            guard let service = loaded.project.service(named: name) else {
+            guard let service = project.service(named: name) else {
                 throw UserError("no such service: \(name)")
             }
             result.append("\(name) \(ServiceGraph.configHash(service))")

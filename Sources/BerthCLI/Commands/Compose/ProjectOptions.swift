@@ -57,21 +57,23 @@ struct ProjectOptions: ParsableArguments {
                                   envFiles: envFiles, profiles: profiles, services: services,
                                   interpolate: interpolate, environment: processEnvironment())
         if files.contains("-") { options.stdinText = try readStandardInput() }
-        options.parsedAhead = ConfigParseAhead.current
         return options
     }
 
     /// Loads the project and prints its warnings to stderr.
     func load(services: [String] = [], interpolate: Bool = true) throws -> LoadedProject {
-        try load(services: services, interpolate: interpolate, alongside: { _ in () }).project
+        let loaded = try ComposeLoader.load(try loadOptions(services: services, interpolate: interpolate))
+        ErrorRendering.renderWarnings(loaded.warnings)
+        return loaded
     }
 
-    /// `load` with `ComposeLoader.load(_:alongside:)`'s overlap.
-    func load<Extra>(services: [String] = [], interpolate: Bool = true,
-                     alongside: (Node) -> Extra) throws -> (project: LoadedProject, extra: Extra) {
-        let loaded = try ComposeLoader.load(try loadOptions(services: services, interpolate: interpolate),
-                                            alongside: alongside)
-        ErrorRendering.renderWarnings(loaded.project.warnings)
+    /// `ComposeLoader.loadTree` (no `Project` model, `alongside` run on
+    /// the final tree), printing its warnings to stderr.
+    func loadTree<Extra>(services: [String] = [], interpolate: Bool = true,
+                         alongside: (Node) -> Extra) throws -> (tree: LoadedTree, extra: Extra) {
+        let loaded = try ComposeLoader.loadTree(try loadOptions(services: services, interpolate: interpolate),
+                                                alongside: alongside)
+        ErrorRendering.renderWarnings(loaded.tree.warnings)
         return loaded
     }
 }
