@@ -40,7 +40,9 @@ flags+=(-Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangled-nam
 # sooner (~90k relative relocations fewer), but a root CLI that parses
 # untrusted input (image layers, compose files) keeps its address-space
 # randomization.
-for product in berth berth-monitor berth-dns berth-init berth-linkdel; do
+# Extra products named as arguments (a bench's harness) get the same flags,
+# so that no build with other flags recompiles the shared modules.
+for product in berth berth-monitor berth-dns berth-init berth-linkdel "$@"; do
     swift build "${flags[@]}" --product "$product" >&2
 done
 swift build "${flags[@]}" --show-bin-path

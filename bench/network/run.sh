@@ -8,11 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:-5}
-# Same flags as scripts/build-release.sh, so the two share one build.
-swift build -c release --static-swift-stdlib --product berth-netbench >/dev/null
-swift build -c release --static-swift-stdlib --product berth-dns >/dev/null
-swift build -c release --static-swift-stdlib --product berth-linkdel >/dev/null
-bin=$(swift build -c release --static-swift-stdlib --show-bin-path)
+# The release build every script shares (same flags), with the harness.
+bin=$(scripts/build-release.sh berth-netbench)
 work=$(mktemp -d /tmp/berth-bench-net.XXXXXX)
 root=$work/root run=$work/run
 export BERTH_DNS_HELPER=$bin/berth-dns
