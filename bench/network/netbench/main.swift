@@ -95,10 +95,22 @@ do {
         try publisher.publish(containerID: "web", network: net.id, bindings: try publisher.preflight([try PortRequest.parse("\(args[5]):80")]))
         print(a.ipv4)
     case "teardown":
+        // Best effort, every network: a failed detach (its namespace gone)
+        // must not leave the bridge and the table behind.
+        var failed = false
         for n in try store.list() {
-            for id in n.endpoints.keys { try NetworkAttacher(store: store).detach(containerID: id, network: n.id) }
-            try store.remove(n.id)
+            for id in n.endpoints.keys {
+                do { try NetworkAttacher(store: store).detach(containerID: id, network: n.id) } catch {
+                    print("berth-netbench: detach \(id): \(error)")
+                    failed = true
+                }
+            }
+            do { try store.remove(n.id, droppingEndpoints: { _ in true }) } catch {
+                print("berth-netbench: remove \(n.name): \(error)")
+                failed = true
+            }
         }
+        if failed { exit(1) }
     default:
         usage()
     }
