@@ -119,7 +119,7 @@ public struct IPv6Address: Hashable, Sendable, CustomStringConvertible, Codable 
 
     /// Parses RFC 4291 text (`fd00:1::2`, `::1`); no embedded IPv4 form.
     public init?(_ text: some StringProtocol) {
-        let halves = IPv6Address.splitAtDoubleColons(String(text))
+        let halves = String(text).split(separator: "::", omittingEmptySubsequences: false).map(String.init)
         guard halves.count <= 2 else { return nil }
         func groups(_ part: String) -> [UInt16]? {
             if part.isEmpty { return [] }
@@ -138,25 +138,6 @@ public struct IPv6Address: Hashable, Sendable, CustomStringConvertible, Codable 
         }
         guard all.count == 8 else { return nil }
         bytes = all.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xff)] }
-    }
-
-    /// The parts of `s` around each "::" (one part when there is none).
-    static func splitAtDoubleColons(_ s: String) -> [String] {
-        var parts: [String] = []
-        var current = ""
-        var rest = Substring(s)
-        while let first = rest.first {
-            if rest.hasPrefix("::") {
-                parts.append(current)
-                current = ""
-                rest = rest.dropFirst(2)
-            } else {
-                current.append(first)
-                rest = rest.dropFirst()
-            }
-        }
-        parts.append(current)
-        return parts
     }
 
     public var groups: [UInt16] {

@@ -1,8 +1,8 @@
 import Diagnostics
 import Foundation
+import IPAddress
 #if canImport(Glibc)
 import Glibc
-import IPAddress
 #endif
 
 /// Where a container's network namespace is.

@@ -1,10 +1,10 @@
 import Diagnostics
+import DNSResponder
 import Foundation
+import IPAddress
 import SystemCalls
 #if canImport(Glibc)
 import Glibc
-import DNSResponder
-import IPAddress
 #endif
 
 /// One container's endpoint on a network.

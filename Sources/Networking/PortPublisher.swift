@@ -1,10 +1,9 @@
 import Diagnostics
 import Foundation
+import IPAddress
 import SystemCalls
 #if canImport(Glibc)
 import Glibc
-import DNSResponder
-import IPAddress
 #endif
 
 /// Publishes container ports on the host through berth's nftables table

@@ -1,6 +1,6 @@
-import Testing
 @testable import DNSResponder
 import IPAddress
+import Testing
 
 @Suite struct DNSMessageTests {
     /// `dig web A` as sent by a stub resolver (id 0x1234, RD set).

@@ -1,6 +1,6 @@
-import Testing
 @testable import DNSResponder
 import IPAddress
+import Testing
 
 /// UDP size limits, truncation with TC, EDNS, and TCP framing (RFC 1035,
 /// 6891, 7766).

@@ -1,6 +1,6 @@
-import Testing
-@testable import Networking
 import IPAddress
+@testable import Networking
+import Testing
 
 @Suite struct IPAMTests {
     struct SubnetCase: CustomTestStringConvertible, Sendable {

@@ -1,6 +1,6 @@
-import Testing
-@testable import Networking
 import IPAddress
+@testable import Networking
+import Testing
 
 /// Expected bytes are what iproute2 sends for the same request (captured with
 /// `strace -xx -e sendmsg ip …`, sequence number zeroed).

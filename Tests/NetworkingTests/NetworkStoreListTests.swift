@@ -1,8 +1,8 @@
 import Diagnostics
 import Foundation
-import Testing
-@testable import Networking
 import IPAddress
+@testable import Networking
+import Testing
 
 /// `NetworkStore.list` reads `<root>/networks/<id>.json` only: a temp file
 /// of an atomic write (`.tmp-<pid>-<id>.json`, left behind when berth is

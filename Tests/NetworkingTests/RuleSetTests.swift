@@ -1,6 +1,6 @@
-import Testing
-@testable import Networking
 import IPAddress
+@testable import Networking
+import Testing
 
 @Suite struct RuleSetTests {
     static let web = RuleNetwork(bridge: "brt-aaaa1111", subnet: IPv4Subnet("172.18.0.0/24")!,

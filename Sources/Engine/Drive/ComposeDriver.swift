@@ -3,11 +3,11 @@ import Diagnostics
 import Foundation
 import Health
 import ImageStore
+import IPAddress
 import Networking
 import OCI
 import Runtime
 import Synchronization
-import IPAddress
 
 /// The real ContainerDriver: turns a compose service into a container
 /// record (image config merged with the service, Docker's rules), pins a

@@ -1,10 +1,10 @@
 import CNetlink
 import Diagnostics
 import Foundation
+import IPAddress
 import SystemCalls
 #if canImport(Glibc)
 import Glibc
-import IPAddress
 #endif
 
 /// Starts and stops a network's DNS helper process (`berth-dns`). The helper

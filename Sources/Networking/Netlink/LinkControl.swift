@@ -1,7 +1,7 @@
 import Diagnostics
+import IPAddress
 #if canImport(Glibc)
 import Glibc
-import IPAddress
 #endif
 
 /// A link as seen in a dump.

@@ -1,6 +1,6 @@
 import BerthTestSupport
-import Foundation
 import DNSResponder
+import Foundation
 import IPAddress
 import Networking
 import Testing

@@ -1,9 +1,9 @@
 import BerthTestSupport
 import Diagnostics
 import Foundation
+import IPAddress
 import Networking
 import Testing
-import IPAddress
 
 /// Networks, containers (netns stand-ins), DNS, published ports and
 /// isolation against the real kernel. Traffic stays on loopback and inside

@@ -1,9 +1,9 @@
 import BerthTestSupport
 import Diagnostics
 import Foundation
+import IPAddress
 import Networking
 import Testing
-import IPAddress
 
 /// `berth run` on networks, end to end with busybox containers: the
 /// default `bridge` (reach by IP, outbound NAT, Docker's /etc files), a

@@ -1,7 +1,7 @@
-import Foundation
-import Networking
 import DNSResponder
+import Foundation
 import IPAddress
+import Networking
 
 /// Small UDP clients and servers for network tests (loopback only).
 enum UDPProbe {

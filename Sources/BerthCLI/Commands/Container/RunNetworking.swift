@@ -1,9 +1,9 @@
 import Diagnostics
+import IPAddress
 import Networking
 import Runtime
 #if canImport(Glibc)
 import Glibc
-import IPAddress
 #endif
 
 /// `run --network` and the flags that go with it, Docker's rules:

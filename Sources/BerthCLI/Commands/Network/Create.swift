@@ -1,8 +1,8 @@
 import ArgumentParser
 import Diagnostics
 import Foundation
-import Networking
 import IPAddress
+import Networking
 
 /// `berth network create`.
 struct NetworkCreate: ParsableCommand {

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Diagnostics
 import Foundation
-import Networking
 import IPAddress
+import Networking
 
 /// `berth network inspect`: Docker's JSON layout.
 struct NetworkInspect: ParsableCommand {
