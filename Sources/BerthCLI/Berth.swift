@@ -23,9 +23,10 @@ public struct Berth: AsyncParsableCommand {
     /// heap in large steps where a worker thread's arena calls `mprotect`
     /// for every few pages (about a thousand times for a 200-service `config`).
     public static func parseRunningOnMainThread(arguments: [String]? = nil) -> any ParsableCommand {
+        let argv = GlobalOptions.hoist(arguments ?? Array(CommandLine.arguments.dropFirst()))
         // `run` spawns its container's monitor meanwhile.
-        RunMonitorAhead.start(arguments ?? Array(CommandLine.arguments.dropFirst()))
-        let command = parse(arguments: arguments)
+        RunMonitorAhead.start(argv)
+        let command = parse(argv)
         // `config` (what the fast path returns) and `run` are matched by
         // their types first: a cast to a protocol makes the runtime scan every
         // protocol conformance record of the binary (~0.05–0.1 ms).
@@ -58,9 +59,9 @@ public struct Berth: AsyncParsableCommand {
     }
 
     /// The parsed command; usage errors, `--help` and `--version` exit here.
-    static func parse(arguments: [String]?) -> any ParsableCommand {
+    /// Parses `argv` (global options hoisted, see `GlobalOptions.hoist`).
+    static func parse(_ argv: [String]) -> any ParsableCommand {
         do {
-            let argv = GlobalOptions.hoist(arguments ?? Array(CommandLine.arguments.dropFirst()))
             if let config = ConfigFastPath.parse(argv) { return config }
             return try parseAsRoot(argv)
         } catch {

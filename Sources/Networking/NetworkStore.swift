@@ -101,8 +101,7 @@ public final class NetworkStore: Sendable {
 
     static func defaultHelperPath() -> String {
         if let env = ProcessInfo.processInfo.environment["BERTH_DNS_HELPER"], !env.isEmpty { return env }
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("berth-dns").path
+        return Sys.besideExecutable("berth-dns")
     }
 
     // MARK: reading

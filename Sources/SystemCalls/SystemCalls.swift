@@ -32,6 +32,18 @@ public enum Sys {
         }
     }
 
+    /// `name` in the directory of the running executable (`/proc/self/exe`):
+    /// berth's helpers (berth-monitor, berth-init, berth-dns, berth-linkdel)
+    /// sit beside it. Just `name` when the link cannot be read.
+    public static func besideExecutable(_ name: String) -> String {
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
+        guard n > 0 else { return name }
+        let exe = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let slash = exe.lastIndex(of: "/") else { return name }
+        return String(exe[...slash]) + name
+    }
+
     /// `open(path, flags | O_CLOEXEC)`.
     public static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws(SystemError) -> OwnedDescriptor {
         let fd = try call("open", path) { Glibc.open(path, flags | O_CLOEXEC, mode) }

@@ -32,10 +32,7 @@ extension Node {
         default: return .string
         }
         guard style == .plain else { return .string }
-        if let first = text.utf8.first, first == 0x2f
-            || ((first | 0x20) >= 0x61 && (first | 0x20) <= 0x7a && !"nNtTfFyYoO".containsByte(first)) {
-            return .string   // no null, bool or number starts with a letter like this or "/"
-        }
+        if let first = text.utf8.first, Self.startsOnlyStrings(first) { return .string }
         if isNull { return .null }
         if let b = ScalarText.coreBool(text) { return .bool(b) }
         if let i = ScalarText.integer(text) { return .int(i) }
@@ -234,15 +231,22 @@ extension Node {
         return .scalar(text, style: quoted ? .doubleQuoted : .plain, mark: node.mark)
     }
 
+    /// Whether no null, bool or number starts with this byte: `/`, or a
+    /// letter other than the first letters of null/true/false/yes/no/on/off.
+    private static func startsOnlyStrings(_ first: UInt8) -> Bool {
+        if first == UInt8(ascii: "/") { return true }
+        switch first | 0x20 {
+        case UInt8(ascii: "n"), UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "y"), UInt8(ascii: "o"): return false
+        case UInt8(ascii: "a")...UInt8(ascii: "z"): return true
+        default: return false
+        }
+    }
+
     /// Whether `value` must be quoted to read back as a string; `plain` is
     /// it as an untagged plain scalar (only built when the first byte does
     /// not settle it).
     private static func needsQuotes(_ value: String, plain: @autoclosure () -> Node) -> Bool {
-        // Fast path: a first character that no null, bool or number starts with.
-        if let first = value.utf8.first, value.utf8.last != 0x20,
-           first == 0x2f || ((first | 0x20) >= 0x61 && (first | 0x20) <= 0x7a && !"nNtTfFyYoO".containsByte(first)) {
-            return false
-        }
+        if let first = value.utf8.first, value.utf8.last != 0x20, startsOnlyStrings(first) { return false }
         return plain().scalarMeaning != .string || ScalarText.composeBool(value) != nil
             || value.hasPrefix(" ") || value.hasSuffix(" ")
     }

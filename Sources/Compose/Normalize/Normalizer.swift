@@ -192,19 +192,7 @@ struct NormalizeRun: Sendable {
             p = context.homeDirectory + "/" + p.dropFirst(2)
         }
         if !p.hasPrefix("/") { p = context.workingDirectory + "/" + p }
-        return Self.clean(p)
-    }
-
-    /// Lexical cleanup: `//` → `/`, drops `.`, applies `..`, no trailing `/`.
-    static func clean(_ path: String) -> String {
-        if PathRules.isCleanAbsoluteASCII(path) { return path }
-        var parts: [Substring] = []
-        for part in path.split(separator: "/") {
-            if part == "." { continue }
-            if part == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
-            parts.append(part)
-        }
-        return "/" + parts.joined(separator: "/")
+        return PathRules.clean(p)
     }
 
     /// Remote build contexts (git, http) are not paths.

@@ -329,15 +329,15 @@ public final class ComposeDriver: ContainerDriver, Sendable {
         return created
     }
 
-    /// `down`, once every container it removes has stopped: deletes the
-    /// bridges of the project's networks that only those containers use
-    /// (see `NetworkStore.retireBridges`), while their removals run.
     /// `down`, at its start: the bridges' deleter is started ahead (see
     /// `LinkDeleter.prepare`), so that it is ready when they go.
     public func prepareBridgeRetirement() {
         linkDeleter.prepare()
     }
 
+    /// `down`, once every container it removes has stopped: deletes the
+    /// bridges of the project's networks that only those containers use
+    /// (see `NetworkStore.retireBridges`), while their removals run.
     public func retireBridges(leaving ids: Set<String>) async throws {
         try await blocking {
             let project = self.project.name

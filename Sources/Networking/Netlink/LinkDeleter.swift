@@ -1,6 +1,7 @@
 import CNetlink
 import Foundation
 import Synchronization
+import SystemCalls
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -43,8 +44,7 @@ public final class LinkDeleter: Sendable {
 
     public static func defaultHelperPath() -> String? {
         if let env = ProcessInfo.processInfo.environment["BERTH_LINKDEL"] { return env.isEmpty ? nil : env }
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        let path = URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("berth-linkdel").path
+        let path = Sys.besideExecutable("berth-linkdel")
         return access(path, X_OK) == 0 ? path : nil
     }
 

@@ -82,6 +82,16 @@ public struct ProcessCapabilities: Hashable, Sendable {
         self.permitted = permitted
     }
 
+    /// These sets without what `grantable` (berth's own bounding set) lacks:
+    /// what the container's first process really gets.
+    public func limited(to grantable: CapabilitySet) -> ProcessCapabilities {
+        var c = self
+        c.bounding.mask &= grantable.mask
+        c.effective.mask &= grantable.mask
+        c.permitted.mask &= grantable.mask
+        return c
+    }
+
     /// Docker's rule: start from the default set (or all when privileged),
     /// drop `ALL` or named caps, then add named caps (`ALL` = every cap).
     /// Unknown names are returned in `unknown` instead of being ignored.

@@ -704,21 +704,33 @@ public final class ContainerMonitor {
 /// Identifies a process across pid reuse, and reads what the kernel says
 /// about how a container ended.
 public enum ProcessIdentity {
-    /// Field 22 of /proc/<pid>/stat (start time in clock ticks).
-    public static func startTime(pid: Int32) -> UInt64? {
-        guard let text = try? StateFile.readText("/proc/\(pid)/stat") else { return nil }
-        guard let close = text.lastIndex(of: ")") else { return nil }
-        let fields = text[text.index(after: close)...].split(separator: " ")
-        // fields[0] is field 3 (state); start time is field 22.
-        guard fields.count > 19 else { return nil }
-        return UInt64(fields[19])
+    /// What /proc/<pid>/stat says about a process: its name (field 2),
+    /// state (field 3) and start time in clock ticks (field 22). One read.
+    public struct Stat: Equatable, Sendable {
+        public var name: String
+        public var state: Character
+        public var startTime: UInt64
     }
 
-    /// Whether `pid` is still the process that was recorded.
-    public static func isAlive(pid: Int32, startTime: UInt64) -> Bool {
-        guard pid > 0, let now = self.startTime(pid: pid) else { return false }
-        if let text = try? StateFile.readText("/proc/\(pid)/stat"), let close = text.lastIndex(of: ")"),
-           text[text.index(after: close)...].split(separator: " ").first == "Z" { return false }
-        return startTime == 0 || now == startTime
+    public static func stat(pid: Int32) -> Stat? {
+        guard let text = try? StateFile.readText("/proc/\(pid)/stat"),
+              let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        // fields[0] is field 3 (state); start time is field 22.
+        guard fields.count > 19, let state = fields[0].first, let start = UInt64(fields[19]) else { return nil }
+        return Stat(name: String(text[text.index(after: open)..<close]), state: state, startTime: start)
+    }
+
+    /// Field 22 of /proc/<pid>/stat (start time in clock ticks).
+    public static func startTime(pid: Int32) -> UInt64? {
+        stat(pid: pid)?.startTime
+    }
+
+    /// Whether `pid` is still the process that was recorded (and not a
+    /// zombie); `named` also checks its name.
+    public static func isAlive(pid: Int32, startTime: UInt64, named name: String? = nil) -> Bool {
+        guard pid > 0, let now = stat(pid: pid), now.state != "Z" else { return false }
+        if let name, now.name != name { return false }
+        return startTime == 0 || now.startTime == startTime
     }
 }

@@ -29,19 +29,11 @@ public struct ContainerOperations: Sendable {
     }
 
     /// berth-monitor next to the running executable.
-    public static func monitorBesideExecutable() -> String { besideExecutable("berth-monitor") }
+    public static func monitorBesideExecutable() -> String { Sys.besideExecutable("berth-monitor") }
 
     /// berth-init (the `--init` PID 1) next to the running executable: the
     /// monitor's, which sits beside berth (release bin directory, `.build/<config>`).
-    public static func initBesideExecutable() -> String { besideExecutable("berth-init") }
-
-    static func besideExecutable(_ name: String) -> String {
-        var buf = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
-        guard n > 0 else { return name }
-        let exe = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return StateFile.parent(of: exe) + "/" + name
-    }
+    public static func initBesideExecutable() -> String { Sys.besideExecutable("berth-init") }
 
     // MARK: Observing
 
@@ -78,18 +70,14 @@ public struct ContainerOperations: Sendable {
     static func isMonitor(of state: ContainerState, id: String) -> Bool {
         let pid = state.monitorPid
         guard let start = state.monitorStart else { return isMonitor(pid: pid, of: id) }
-        guard pid > 0, ProcessIdentity.isAlive(pid: pid, startTime: start),
-              let comm = try? StateFile.readText("/proc/\(pid)/comm") else { return false }
-        return comm == "berth-monitor\n"
+        return ProcessIdentity.isAlive(pid: pid, startTime: start, named: "berth-monitor")
     }
 
     static func isMonitor(pid: Int32, of id: String) -> Bool {
         guard pid > 0, let cmd = try? StateFile.read("/proc/\(pid)/cmdline") else { return false }
         let text = String(decoding: cmd.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
         guard text.contains("berth-monitor") && text.contains(id) else { return false }
-        if let stat = try? StateFile.readText("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")"),
-           stat[stat.index(after: close)...].split(separator: " ").first == "Z" { return false }
-        return true
+        return ProcessIdentity.stat(pid: pid)?.state != "Z"
     }
 
     // MARK: Starting
@@ -119,6 +107,7 @@ public struct ContainerOperations: Sendable {
         public let pid: Int32?
         private var readEnd: Int32
         private let immediate: StartOutcome?
+        private var cancelled = false
 
         init(pid: Int32, readEnd: Int32) {
             self.pid = pid
@@ -177,7 +166,9 @@ public struct ContainerOperations: Sendable {
                 close(readEnd)
                 readEnd = -1
             }
-            guard let pid else { return }
+            // Once: a second call would signal a pid reaped (and maybe reused).
+            guard let pid, !cancelled else { return }
+            cancelled = true
             _ = Glibc.kill(pid, SIGKILL)
             var status: Int32 = 0
             _ = waitpid(pid, &status, 0)
@@ -200,7 +191,9 @@ public struct ContainerOperations: Sendable {
         }
         var fds: [Int32] = [-1, -1]
         guard cm_pipe(&fds, 0) == 0 else { throw SystemError.current("pipe2", "monitor ready pipe") }
-        return try spawnMonitor(id: record.id, ends: (fds[0], fds[1]), extra: deferStart ? ["--defer-start"] : [])
+        return try Self.spawnMonitor(monitorExecutable, ends: (fds[0], fds[1]),
+                                     arguments: ["--root", store.paths.root, "--run", store.paths.run, "--id", record.id]
+                                         + (deferStart ? ["--defer-start"] : []))
     }
 
     /// Spawns a berth-monitor before its container exists (`run`: it starts
@@ -219,11 +212,6 @@ public struct ContainerOperations: Sendable {
 
     /// posix_spawn of berth-monitor with `ends.child` as its fd 3 (`--ready-fd 3`);
     /// `ends.ours` stays here, in the returned launch.
-    private func spawnMonitor(id: String, ends: (ours: Int32, child: Int32), extra: [String]) throws -> MonitorLaunch {
-        try Self.spawnMonitor(monitorExecutable, ends: ends,
-                              arguments: ["--root", store.paths.root, "--run", store.paths.run, "--id", id] + extra)
-    }
-
     private static func spawnMonitor(_ monitorExecutable: String, ends: (ours: Int32, child: Int32),
                                      arguments: [String]) throws -> MonitorLaunch {
         var readEnd = ends.ours, writeEnd = ends.child

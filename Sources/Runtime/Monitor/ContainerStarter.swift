@@ -127,9 +127,10 @@ public final class LauncherStarter: ContainerStarter {
     /// while the CLI writes the record; it touches nothing.
     public static func warmUp() {
         _ = try? CgroupHierarchy.system()
-        var caps = ProcessCapabilities.resolve(add: [], drop: [], privileged: false).capabilities.effective
-        caps.mask &= ContainerOperations.ownBoundingMask()
-        _ = try? SeccompFilterCache.shared.filter(for: .dockerDefault, capabilities: caps)
+        // The capabilities `LaunchPlan.make` grants a container without cap flags.
+        let caps = ProcessCapabilities.resolve(add: [], drop: [], privileged: false).capabilities
+            .limited(to: CapabilitySet(mask: ContainerOperations.ownBoundingMask()))
+        _ = try? SeccompFilterCache.shared.filter(for: .dockerDefault, capabilities: caps.effective)
     }
 
     public func discardPrepared() {

@@ -134,11 +134,7 @@ extension LaunchPlan {
         if !caps.unknown.isEmpty {
             throw LaunchPlanError("unknown capability: \(caps.unknown.joined(separator: ", "))")
         }
-        var granted = caps.capabilities
-        granted.bounding.mask &= o.grantable.mask
-        granted.effective.mask &= o.grantable.mask
-        granted.permitted.mask &= o.grantable.mask
-        plan.capabilities = granted
+        plan.capabilities = caps.capabilities.limited(to: o.grantable)
         plan.seccomp = o.seccomp ?? (o.privileged ? .unconfined : .dockerDefault)
         if o.privileged {
             plan.maskedPaths = []

@@ -35,37 +35,29 @@ struct RunCommand: MainThreadCommand {
         }
         if create.tty && create.interactive && !detach { try requireTerminalInput() }
         let ctx = ContainerContext(state)
-        let id = ContainerStore.newID()
-        // The monitor is spawned first (`RunMonitorAhead`: before the command
-        // line was parsed) and starts up on the other CPU while the image is
-        // looked up, the record written and the network and /etc files set
-        // up. In the foreground it reads the record once released and starts
-        // the process when this command attaches; detached, it is released
-        // after the network is set up and starts the process at once. Until
-        // released, any way out of here (an error, a signal) ends it having
-        // touched nothing.
-        var launch = RunMonitorAhead.take()
-        var spawnError: (any Error)?
-        if launch == nil {
-            do {
-                launch = try ContainerOperations.spawnMonitorAwaitingRecord(executable: ctx.operations.monitorExecutable)
-            } catch {
-                spawnError = error
-            }
-        }
-        var released = false
-        defer { if !released { launch?.cancel() } }
         let (record, networking) = try translated(exitCode: 125) {
-            try create.makeRecord(id: id, image: image, command: Array(imageAndCommand.dropFirst()),
+            try create.makeRecord(image: image, command: Array(imageAndCommand.dropFirst()),
                                   autoRemove: autoRemove, paths: state.paths)
         }
-        let created = try translated(exitCode: 125) { try ctx.store.create(record) }
-        if let spawnError {
-            try? ctx.store.remove(id: created.id)
-            throw UserError("Error response from daemon: failed to create task for container: \(spawnError)", exitCode: 125)
+        // The monitor was spawned before the command line was parsed
+        // (`RunMonitorAhead`) and has been starting up on the other CPU
+        // meanwhile. In the foreground it reads the record once released
+        // and starts the process when this command attaches; detached, it is
+        // released after the network is set up and starts the process at
+        // once. Until released, any way out of here (an error, a signal, or
+        // this process's exit: EOF on its socket) ends it having touched nothing.
+        let launch: ContainerOperations.MonitorLaunch
+        do {
+            launch = try RunMonitorAhead.take()
+                ?? ContainerOperations.spawnMonitorAwaitingRecord(executable: ctx.operations.monitorExecutable)
+        } catch {
+            throw UserError("Error response from daemon: failed to create task for container: \(error)", exitCode: 125)
         }
+        var released = false
+        defer { if !released { launch.cancel() } }
+        let created = try translated(exitCode: 125) { try ctx.store.create(record) }
         if !detach {
-            launch?.release(id: created.id, paths: state.paths, deferStart: true)
+            launch.release(id: created.id, paths: state.paths, deferStart: true)
             released = true
         }
         do {
@@ -73,36 +65,24 @@ struct RunCommand: MainThreadCommand {
         } catch {
             // The monitor may have created the cgroup already: `remove`
             // (monitor gone) takes it too.
-            launch?.cancel()
-            if launch == nil || (try? ctx.operations.remove(created, force: true)) == nil { try? ctx.store.remove(id: created.id) }
+            launch.cancel()
+            if (try? ctx.operations.remove(created, force: true)) == nil { try? ctx.store.remove(id: created.id) }
             throw UserError("Error response from daemon: failed to set up container networking: \(error)", exitCode: 125)
         }
         if detach {
-            launch?.release(id: created.id, paths: state.paths, deferStart: false)
+            launch.release(id: created.id, paths: state.paths, deferStart: false)
             released = true
-            let outcome = launch?.outcome() ?? .failed(exitCode: 125, message: "berth-monitor was not started")
-            switch outcome {
-            case .started, .waitingForAttach:
-                print(created.id)
-            case .failed(let code, let message):
-                if created.autoRemove {
-                    try? ctx.operations.remove(created, force: true)
-                    try? RunNetworking.release(created, paths: state.paths)
-                }
-                throw UserError("Error response from daemon: failed to create task for container: \(message)", exitCode: code)
-            }
-            return
         }
-        let outcome = launch?.outcome() ?? .failed(exitCode: 125, message: "berth-monitor was not started")
-        switch outcome {
-        case .failed(let code, let message):
+        if case .failed(let code, let message) = launch.outcome() {
             if created.autoRemove {
                 try? ctx.operations.remove(created, force: true)
                 try? RunNetworking.release(created, paths: state.paths)
             }
             throw UserError("Error response from daemon: failed to create task for container: \(message)", exitCode: code)
-        case .started, .waitingForAttach:
-            break
+        }
+        if detach {
+            print(created.id)
+            return
         }
         // The monitor removes a --rm container (and unpins its namespace,
         // which takes its veth); the network bookkeeping is released here.
@@ -177,8 +157,9 @@ struct CreateOptions: ParsableArguments {
     /// directory as the container's root filesystem.
     @Option(name: .customLong("rootfs"), help: ArgumentHelp(visibility: .private)) var rootfs: String?
 
-    func makeRecord(id: String = ContainerStore.newID(), image: String, command: [String], autoRemove: Bool,
+    func makeRecord(image: String, command: [String], autoRemove: Bool,
                     paths: StatePaths) throws -> (ContainerRecord, RunNetworking) {
+        let id = ContainerStore.newID()
         guard let policy = RestartPolicy.parse(restart) else {
             throw UserError("invalid restart policy \"\(restart)\"", exitCode: 125)
         }

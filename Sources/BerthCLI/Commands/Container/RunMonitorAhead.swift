@@ -15,9 +15,10 @@ enum RunMonitorAhead {
     /// runs on the main thread too (a `MainThreadCommand`).
     nonisolated(unsafe) private static var spawned: ContainerOperations.MonitorLaunch?
 
-    /// Spawns the monitor when `arguments` run `run` as root.
-    static func start(_ arguments: [String]) {
-        guard GlobalOptions.hoist(arguments).first == "run", geteuid() == 0 else { return }
+    /// Spawns the monitor when `argv` (global options hoisted) runs `run`
+    /// as root.
+    static func start(_ argv: [String]) {
+        guard argv.first == "run", geteuid() == 0 else { return }
         let executable = ContainerOperations.monitorBesideExecutable()
         guard let launch = try? ContainerOperations.spawnMonitorAwaitingRecord(executable: executable) else { return }
         spawned = launch
