@@ -63,6 +63,7 @@ public struct Berth: AsyncParsableCommand {
     static func parse(_ argv: [String]) -> any ParsableCommand {
         do {
             if let config = ConfigFastPath.parse(argv) { return config }
+            if let run = RunFastPath.parse(argv) { return run }
             return try parseAsRoot(argv)
         } catch {
             fail(error)

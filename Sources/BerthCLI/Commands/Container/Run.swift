@@ -20,9 +20,9 @@ struct RunCommand: MainThreadCommand {
     @OptionGroup var state: StateOptions
     @OptionGroup var create: CreateOptions
 
-    @Flag(name: .shortAndLong, help: "Run container in background and print container ID")
+    @Flag(name: .run(.detach), help: "Run container in background and print container ID")
     var detach = false
-    @Flag(name: .customLong("rm"), help: "Automatically remove the container when it exits")
+    @Flag(name: .run(.autoRemove), help: "Automatically remove the container when it exits")
     var autoRemove = false
 
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("IMAGE [COMMAND] [ARG...]", valueName: "image"))
@@ -107,55 +107,62 @@ struct RunCommand: MainThreadCommand {
     }
 }
 
-/// The flags `run` (and later `create`) share: Docker's names.
+/// The flags `run` (and later `create`) share: Docker's names, from the
+/// `RunOption` table (`RunFastPath` reads them without ArgumentParser).
 struct CreateOptions: ParsableArguments {
-    @Option(name: .long, help: "Assign a name to the container") var name: String?
-    @Flag(name: .shortAndLong, help: "Keep STDIN open even if not attached") var interactive = false
-    @Flag(name: .shortAndLong, help: "Allocate a pseudo-TTY") var tty = false
-    @Option(name: .shortAndLong, help: "Set environment variables") var env: [String] = []
-    @Option(name: .customLong("env-file"), help: "Read in a file of environment variables") var envFile: [String] = []
-    @Option(name: .shortAndLong, help: "Bind mount a volume") var volume: [String] = []
-    @Option(name: .long, help: "Attach a filesystem mount to the container") var mount: [String] = []
-    @Option(name: .long, help: "Mount a tmpfs directory") var tmpfs: [String] = []
-    @Option(name: .shortAndLong, help: "Working directory inside the container") var workdir: String?
-    @Option(name: .shortAndLong, help: "Username or UID (format: <name|uid>[:<group|gid>])") var user: String?
-    @Option(name: .long, help: "Overwrite the default ENTRYPOINT of the image") var entrypoint: String?
-    @Flag(name: .long, help: "Run an init inside the container that forwards signals and reaps processes") var `init` = false
-    @Flag(name: .customLong("read-only"), help: "Mount the container's root filesystem as read only") var readOnly = false
-    @Option(name: .shortAndLong, help: "Memory limit") var memory: String?
-    @Option(name: .long, help: "Number of CPUs") var cpus: Double?
-    @Option(name: .customLong("pids-limit"), help: "Tune container pids limit (set -1 for unlimited)") var pidsLimit: Int64?
-    @Option(name: .customLong("cap-add"), help: "Add Linux capabilities") var capAdd: [String] = []
-    @Option(name: .customLong("cap-drop"), help: "Drop Linux capabilities") var capDrop: [String] = []
-    @Flag(name: .long, help: "Give extended privileges to this container") var privileged = false
-    @Option(name: .long, help: "Add a host device to the container (HOST[:CONTAINER[:PERMS]])") var device: [String] = []
-    @Option(name: .customLong("device-cgroup-rule"), help: "Add a rule to the cgroup allowed devices list")
+    /// The values of `--restart` and `--stop-timeout` when they are not given.
+    static let defaultRestart = "no"
+    static let defaultStopTimeout = 10
+
+    @Option(name: .run(.name), help: "Assign a name to the container") var name: String?
+    @Flag(name: .run(.interactive), help: "Keep STDIN open even if not attached") var interactive = false
+    @Flag(name: .run(.tty), help: "Allocate a pseudo-TTY") var tty = false
+    @Option(name: .run(.env), help: "Set environment variables") var env: [String] = []
+    @Option(name: .run(.envFile), help: "Read in a file of environment variables") var envFile: [String] = []
+    @Option(name: .run(.volume), help: "Bind mount a volume") var volume: [String] = []
+    @Option(name: .run(.mount), help: "Attach a filesystem mount to the container") var mount: [String] = []
+    @Option(name: .run(.tmpfs), help: "Mount a tmpfs directory") var tmpfs: [String] = []
+    @Option(name: .run(.workdir), help: "Working directory inside the container") var workdir: String?
+    @Option(name: .run(.user), help: "Username or UID (format: <name|uid>[:<group|gid>])") var user: String?
+    @Option(name: .run(.entrypoint), help: "Overwrite the default ENTRYPOINT of the image") var entrypoint: String?
+    @Flag(name: .run(.`init`), help: "Run an init inside the container that forwards signals and reaps processes") var `init` = false
+    @Flag(name: .run(.readOnly), help: "Mount the container's root filesystem as read only") var readOnly = false
+    @Option(name: .run(.memory), help: "Memory limit") var memory: String?
+    @Option(name: .run(.cpus), help: "Number of CPUs") var cpus: Double?
+    @Option(name: .run(.pidsLimit), help: "Tune container pids limit (set -1 for unlimited)") var pidsLimit: Int64?
+    @Option(name: .run(.capAdd), help: "Add Linux capabilities") var capAdd: [String] = []
+    @Option(name: .run(.capDrop), help: "Drop Linux capabilities") var capDrop: [String] = []
+    @Flag(name: .run(.privileged), help: "Give extended privileges to this container") var privileged = false
+    @Option(name: .run(.device), help: "Add a host device to the container (HOST[:CONTAINER[:PERMS]])") var device: [String] = []
+    @Option(name: .run(.deviceCgroupRule), help: "Add a rule to the cgroup allowed devices list")
     var deviceCgroupRule: [String] = []
-    @Option(name: .long, help: "Restart policy to apply when a container exits") var restart: String = "no"
-    @Option(name: .shortAndLong, help: "Container host name") var hostname: String?
-    @Option(name: [.customLong("network"), .customLong("net")],
+    @Option(name: .run(.restart), help: "Restart policy to apply when a container exits")
+    var restart: String = CreateOptions.defaultRestart
+    @Option(name: .run(.hostname), help: "Container host name") var hostname: String?
+    @Option(name: .run(.network),
             help: "Connect a container to a network (bridge, a network name, none, host or container:NAME)") var network: String?
-    @Option(name: [.customLong("network-alias"), .customLong("net-alias")], help: "Add network-scoped alias for the container")
+    @Option(name: .run(.networkAlias), help: "Add network-scoped alias for the container")
     var networkAlias: [String] = []
-    @Option(name: .long, help: "IPv4 address (e.g., 172.30.100.104)") var ip: String?
-    @Option(name: .customLong("mac-address"), help: "Container MAC address (e.g., 92:d0:c6:0a:29:33)") var macAddress: String?
-    @Option(name: .shortAndLong, help: "Publish a container's port(s) to the host") var publish: [String] = []
-    @Flag(name: [.customShort("P"), .customLong("publish-all")], help: "Publish all exposed ports to random ports")
+    @Option(name: .run(.ip), help: "IPv4 address (e.g., 172.30.100.104)") var ip: String?
+    @Option(name: .run(.macAddress), help: "Container MAC address (e.g., 92:d0:c6:0a:29:33)") var macAddress: String?
+    @Option(name: .run(.publish), help: "Publish a container's port(s) to the host") var publish: [String] = []
+    @Flag(name: .run(.publishAll), help: "Publish all exposed ports to random ports")
     var publishAll = false
-    @Option(name: .long, help: "Set custom DNS servers") var dns: [String] = []
-    @Option(name: .customLong("dns-search"), help: "Set custom DNS search domains") var dnsSearch: [String] = []
-    @Option(name: [.customLong("dns-option"), .customLong("dns-opt")], help: "Set DNS options") var dnsOption: [String] = []
-    @Option(name: .customLong("add-host"), help: "Add a custom host-to-IP mapping (host:ip)") var addHost: [String] = []
-    @Option(name: .customLong("expose"), help: "Expose a port or a range of ports") var expose: [String] = []
-    @Option(name: .shortAndLong, help: "Set meta data on a container") var label: [String] = []
-    @Option(name: .customLong("log-opt"), help: "Log driver options (max-size, max-file)") var logOpt: [String] = []
-    @Option(name: .customLong("stop-signal"), help: "Signal to stop the container") var stopSignalFlag: String?
+    @Option(name: .run(.dns), help: "Set custom DNS servers") var dns: [String] = []
+    @Option(name: .run(.dnsSearch), help: "Set custom DNS search domains") var dnsSearch: [String] = []
+    @Option(name: .run(.dnsOption), help: "Set DNS options") var dnsOption: [String] = []
+    @Option(name: .run(.addHost), help: "Add a custom host-to-IP mapping (host:ip)") var addHost: [String] = []
+    @Option(name: .run(.expose), help: "Expose a port or a range of ports") var expose: [String] = []
+    @Option(name: .run(.label), help: "Set meta data on a container") var label: [String] = []
+    @Option(name: .run(.logOpt), help: "Log driver options (max-size, max-file)") var logOpt: [String] = []
+    @Option(name: .run(.stopSignal), help: "Signal to stop the container") var stopSignalFlag: String?
     var stopSignal: String { stopSignalFlag ?? "SIGTERM" }
     var stopSignalSet: Bool { stopSignalFlag != nil }
-    @Option(name: .customLong("stop-timeout"), help: "Timeout (in seconds) to stop a container") var stopTimeout: Int = 10
+    @Option(name: .run(.stopTimeout), help: "Timeout (in seconds) to stop a container")
+    var stopTimeout: Int = CreateOptions.defaultStopTimeout
     /// Internal (tests, until images come from the image store): use this
     /// directory as the container's root filesystem.
-    @Option(name: .customLong("rootfs"), help: ArgumentHelp(visibility: .private)) var rootfs: String?
+    @Option(name: .run(.rootfs), help: ArgumentHelp(visibility: .private)) var rootfs: String?
 
     func makeRecord(image: String, command: [String], autoRemove: Bool,
                     paths: StatePaths) throws -> (ContainerRecord, RunNetworking) {
