@@ -34,13 +34,15 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CUnpack"),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
-        .target(name: "ImageStore", dependencies: ["OCI", "CZlib", "CZstd", "CUnpack", "Diagnostics"]),
+        // JSON values and Codable over them without Foundation (records, image lookups).
+        .target(name: "JSONCoding"),
+        .target(name: "ImageStore", dependencies: ["OCI", "CZlib", "CZstd", "CUnpack", "Diagnostics", "JSONCoding"]),
 
         // MARK: Runtime (C between clone and exec; Swift plans and drives it)
         .target(name: "CRuntime"),
         .target(name: "SystemCalls", dependencies: ["CRuntime", "Diagnostics"]),
         .target(name: "CMonitor"),
-        .target(name: "Runtime", dependencies: ["CRuntime", "SystemCalls", "Diagnostics", "CMonitor", "Health"]),
+        .target(name: "Runtime", dependencies: ["CRuntime", "SystemCalls", "Diagnostics", "CMonitor", "Health", "JSONCoding"]),
         // PID 1 of `--init` containers (like docker-init): C only, fully static
         // because it runs inside arbitrary images; -nostartfiles leaves out
         // swiftrt.o, so no Swift runtime is linked in (~0.8 MB, libc only).

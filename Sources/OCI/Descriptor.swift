@@ -86,16 +86,21 @@ public struct Manifest: Hashable, Sendable, Codable {
     /// Decodes and checks a manifest document.
     public static func decode(_ bytes: [UInt8]) throws(OCIError) -> Manifest {
         let m: Manifest = try decodeDocument(bytes, "image manifest")
-        guard m.schemaVersion == 2 else {
-            throw .invalidDocument("image manifest", "schemaVersion \(m.schemaVersion) is not supported (expected 2)")
+        try m.check()
+        return m
+    }
+
+    /// The checks `decode` makes, for a manifest decoded by other means.
+    public func check() throws(OCIError) {
+        guard schemaVersion == 2 else {
+            throw .invalidDocument("image manifest", "schemaVersion \(schemaVersion) is not supported (expected 2)")
         }
-        if let t = m.mediaType, !MediaType.isManifest(t) {
+        if let t = mediaType, !MediaType.isManifest(t) {
             throw .invalidDocument("image manifest", "unexpected mediaType \"\(t)\"")
         }
-        for layer in m.layers where MediaType.layerCompression(layer.mediaType) == nil {
+        for layer in layers where MediaType.layerCompression(layer.mediaType) == nil {
             throw .invalidDocument("image manifest", "unsupported layer media type \"\(layer.mediaType)\"")
         }
-        return m
     }
 
     /// Canonical bytes (sorted keys) for digests berth computes itself.

@@ -30,10 +30,15 @@ public struct ImageConfig: Hashable, Sendable, Codable {
     /// Decodes and checks a config document.
     public static func decode(_ bytes: [UInt8]) throws(OCIError) -> ImageConfig {
         let c: ImageConfig = try decodeDocument(bytes, "image config")
-        guard c.rootfs.type == "layers" else {
-            throw .invalidDocument("image config", "rootfs.type is \"\(c.rootfs.type)\", expected \"layers\"")
-        }
+        try c.check()
         return c
+    }
+
+    /// The checks `decode` makes, for a config decoded by other means.
+    public func check() throws(OCIError) {
+        guard rootfs.type == "layers" else {
+            throw .invalidDocument("image config", "rootfs.type is \"\(rootfs.type)\", expected \"layers\"")
+        }
     }
 
     public func encoded() -> [UInt8] { encodeDocument(self) }

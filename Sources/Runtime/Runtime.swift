@@ -15,3 +15,8 @@
 //
 // Lifetimes and logs belong to the monitor (berth-monitor), not here:
 // `Launcher.spawn` returns as soon as the container process has exec'ed.
+
+// Records are JSON through JSONCoding; its types (`RecordJSON`,
+// `RecordCoding`) are part of this module's API, as they were when they
+// lived here.
+@_exported import JSONCoding

@@ -114,10 +114,18 @@ enum RunOption: Int, CaseIterable {
 
 extension NameSpecification {
     /// `option`'s names from the `RunOption` table, for its declaration.
+    /// (Array literals: ArgumentParser's generic `init(_:)` from here would
+    /// make the runtime scan the binary's conformance records once more.)
     static func run(_ option: RunOption) -> NameSpecification {
-        var names: [NameSpecification.Element] = option.long.map { .customLong($0) }
-        if let short = option.short { names.append(.customShort(short)) }
-        return NameSpecification(names)
+        let long = option.long
+        switch (long.first, long.dropFirst().first, option.short) {
+        case (let name?, nil, nil): return [.customLong(name)]
+        case (let name?, nil, let short?): return [.customLong(name), .customShort(short)]
+        case (let name?, let alias?, nil): return [.customLong(name), .customLong(alias)]
+        case (let name?, let alias?, let short?): return [.customLong(name), .customLong(alias), .customShort(short)]
+        case (nil, _, let short?): return [.customShort(short)]
+        case (nil, _, nil): return []
+        }
     }
 }
 

@@ -1,3 +1,10 @@
+// JSONCoding: JSON documents as values (`RecordJSON`: parse, print) and
+// Codable over them (`RecordCoding`), without Foundation: container records,
+// the monitor's messages and the image store's lookups go through it, so the
+// monitor never links Foundation and `run` skips Foundation's JSONDecoder.
+//
+// Must never: import Foundation, or touch files and processes (callers read
+// and write the bytes).
 #if canImport(Glibc)
 import Glibc
 #endif
