@@ -19,6 +19,9 @@ public struct IPv4Address: Hashable, Sendable, Comparable, CustomStringConvertib
     }
 
     /// Parses dotted-quad text (`172.18.0.2`); nil when malformed.
+    /// (Inlinable: specialized where it is called, so the runtime does not
+    /// look up the generic text type's witnesses by scanning conformances.)
+    @inlinable
     public init?(_ text: some StringProtocol) {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4 else { return nil }

@@ -162,7 +162,7 @@ public final class ImageStore: Sendable {
     func readRecords() throws -> ImageRecords {
         guard StateFS.exists(recordsPath) else { return ImageRecords() }
         let bytes = try StateFS.read(recordsPath)
-        if let records = StoredJSON.lenient(ImageRecords.self, bytes) { return records }
+        if let json = try? RecordJSON.parse(bytes), let records = ImageRecords(json: json) { return records }
         do { return try decodeJSON(ImageRecords.self, bytes) } catch {
             throw ImageStoreError.corruptRecords(recordsPath, "\(error)")
         }
@@ -271,8 +271,54 @@ struct ImageRecords: Codable, Sendable {
     }
 }
 
-/// The store's own JSON (records, manifests and configs it has checked
-/// before storing them) read through JSONCoding: Foundation's JSONDecoder
+extension ImageRecords {
+    /// The records read straight from their JSON tree, not through
+    /// `Decodable`: the standard library's generic `Dictionary` decoding
+    /// makes the runtime instantiate metadata from mangled names and scan
+    /// conformance records (≈ 0.5 ms the first time in a process). Nil when
+    /// the tree is not what `encodeJSON` writes (both keys, every field of
+    /// every record); `readRecords` then decodes with JSONDecoder as before.
+    init?(json: RecordJSON) {
+        guard case .object(let top) = json else { return nil }
+        var sawImages = false, sawTags = false
+        for (key, value) in top {
+            guard case .object(let members) = value else {
+                if key == "images" || key == "tags" { return nil }
+                continue  // other keys: ignored, as JSONDecoder ignores them
+            }
+            switch key {
+            case "images":
+                sawImages = true
+                for (manifest, entry) in members {
+                    guard case .object(let fields) = entry else { return nil }
+                    var config: Digest?, size: Int64?, loaded: String?
+                    for (name, field) in fields {
+                        switch name {
+                        case "config": config = field.stringValue.flatMap { try? Digest(parsing: $0) }
+                        case "size": size = field.intValue
+                        case "loaded": loaded = field.stringValue
+                        default: break
+                        }
+                    }
+                    guard let config, let size, let loaded else { return nil }
+                    images[manifest] = Record(config: config, size: size, loaded: loaded)
+                }
+            case "tags":
+                sawTags = true
+                for (reference, target) in members {
+                    guard let digest = target.stringValue.flatMap({ try? Digest(parsing: $0) }) else { return nil }
+                    tags[reference] = digest
+                }
+            default:
+                continue
+            }
+        }
+        guard sawImages, sawTags else { return nil }
+    }
+}
+
+/// Manifests and configs the store checked before storing them, read
+/// through JSONCoding (the records: `ImageRecords(json:)`): Foundation's JSONDecoder
 /// costs ≈ 1.5 ms of CPU the first time a process uses it (generic
 /// metadata instantiated from mangled names, conformance scans), a fifth of
 /// the CLI's own work in `run --rm`. A document JSONCoding cannot read, or

@@ -218,7 +218,16 @@ private struct TreeDecoder: Decoder {
 private struct KeyedDec<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let members: [(String, RecordJSON)]
     var codingPath: [any CodingKey]
-    var allKeys: [Key] { members.compactMap { Key(stringValue: $0.0) } }
+    // A loop rather than `compactMap`: unspecialized here (`Key` is
+    // generic), that would make the runtime look up `Sequence`'s witnesses
+    // by scanning every conformance record of the binary.
+    var allKeys: [Key] {
+        var keys: [Key] = []
+        for (name, _) in members {
+            if let key = Key(stringValue: name) { keys.append(key) }
+        }
+        return keys
+    }
 
     func find(_ key: Key) throws -> RecordJSON {
         guard let v = members.first(where: { $0.0 == key.stringValue })?.1 else {

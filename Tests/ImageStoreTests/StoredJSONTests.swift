@@ -1,5 +1,6 @@
 import Testing
 @testable import ImageStore
+import JSONCoding
 import OCI
 
 /// The image lookup's JSONCoding reading gives what Foundation's
@@ -77,8 +78,30 @@ import OCI
                        "\(Self.digestC)":{"config":"\(Self.digestC)","size":0,"loaded":"x"}},
              "tags":{"docker.io/library/busybox:latest":"\(Self.digestA)","localhost:5000/a/b:1":"\(Self.digestC)"}}
             """.utf8)
-        let fast = try #require(StoredJSON.lenient(ImageRecords.self, bytes))
+        let fast = try #require(ImageRecords(json: try RecordJSON.parse(bytes)))
         #expect(try encodeJSON(fast) == encodeJSON(try decodeJSON(ImageRecords.self, bytes)))
+        let empty = Array(#"{"images":{},"tags":{},"other":1}"#.utf8)
+        let fastEmpty = try #require(ImageRecords(json: try RecordJSON.parse(empty)))
+        #expect(try encodeJSON(fastEmpty) == encodeJSON(try decodeJSON(ImageRecords.self, empty)))
+    }
+
+    /// Records JSONDecoder would refuse are refused here too (and then
+    /// decoded by JSONDecoder, which reports them as before).
+    @Test(arguments: [
+        Case(name: "no tags", json: #"{"images":{}}"#),
+        Case(name: "record without size", json: """
+            {"images":{"\(digestA)":{"config":"\(digestB)","loaded":"x"}},"tags":{}}
+            """),
+        Case(name: "size as text", json: """
+            {"images":{"\(digestA)":{"config":"\(digestB)","size":"1","loaded":"x"}},"tags":{}}
+            """),
+        Case(name: "tag to a bad digest", json: #"{"images":{},"tags":{"a:1":"sha256:12"}}"#),
+        Case(name: "images as a list", json: #"{"images":[],"tags":{}}"#),
+    ])
+    func refusesRecordsJSONDecoderRefuses(_ c: Case) throws {
+        let bytes = Array(c.json.utf8)
+        #expect(ImageRecords(json: try RecordJSON.parse(bytes)) == nil)
+        #expect(throws: (any Error).self) { try decodeJSON(ImageRecords.self, bytes) }
     }
 
     /// What JSONCoding cannot read, or what fails the checks, goes to

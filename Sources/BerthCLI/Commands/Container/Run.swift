@@ -35,9 +35,11 @@ struct RunCommand: MainThreadCommand {
         }
         if create.tty && create.interactive && !detach { try requireTerminalInput() }
         let ctx = ContainerContext(state)
+        // Resolved once (each `state.paths` reads the whole environment).
+        let paths = ctx.store.paths
         let (record, networking) = try translated(exitCode: 125) {
             try create.makeRecord(image: image, command: Array(imageAndCommand.dropFirst()),
-                                  autoRemove: autoRemove, paths: state.paths)
+                                  autoRemove: autoRemove, paths: paths)
         }
         // The monitor was spawned before the command line was parsed
         // (`RunMonitorAhead`) and has been starting up on the other CPU
@@ -57,11 +59,11 @@ struct RunCommand: MainThreadCommand {
         defer { if !released { launch.cancel() } }
         let created = try translated(exitCode: 125) { try ctx.store.create(record) }
         if !detach {
-            launch.release(id: created.id, paths: state.paths, deferStart: true)
+            launch.release(id: created.id, paths: paths, deferStart: true)
             released = true
         }
         do {
-            try networking.finish(created, directory: ctx.store.directory(created.id), paths: state.paths)
+            try networking.finish(created, directory: ctx.store.directory(created.id), paths: paths)
         } catch {
             // The monitor may have created the cgroup already: `remove`
             // (monitor gone) takes it too.
@@ -70,13 +72,13 @@ struct RunCommand: MainThreadCommand {
             throw UserError("Error response from daemon: failed to set up container networking: \(error)", exitCode: 125)
         }
         if detach {
-            launch.release(id: created.id, paths: state.paths, deferStart: false)
+            launch.release(id: created.id, paths: paths, deferStart: false)
             released = true
         }
         if case .failed(let code, let message) = launch.outcome() {
             if created.autoRemove {
                 try? ctx.operations.remove(created, force: true)
-                try? RunNetworking.release(created, paths: state.paths)
+                try? RunNetworking.release(created, paths: paths)
             }
             throw UserError("Error response from daemon: failed to create task for container: \(message)", exitCode: code)
         }
@@ -86,7 +88,7 @@ struct RunCommand: MainThreadCommand {
         }
         // The monitor removes a --rm container (and unpins its namespace,
         // which takes its veth); the network bookkeeping is released here.
-        defer { if created.autoRemove { try? RunNetworking.release(created, paths: state.paths) } }
+        defer { if created.autoRemove { try? RunNetworking.release(created, paths: paths) } }
         let result = try translated(exitCode: 125) {
             try AttachClient.attach(socketPath: ctx.store.socketPath(created.id), stdin: create.interactive,
                                     tty: create.tty)
