@@ -59,7 +59,7 @@ let package = Package(
         .target(name: "IPAddress"),
         // The DNS helper's code: no Foundation, so berth-dns starts in ~1.5 ms.
         .target(name: "DNSResponder", dependencies: ["IPAddress", "Diagnostics"]),
-        .target(name: "Networking", dependencies: ["CNFTables", "CNetlink", "Diagnostics", "SystemCalls", "IPAddress", "DNSResponder"]),
+        .target(name: "Networking", dependencies: ["CNFTables", "CNetlink", "Diagnostics", "SystemCalls", "IPAddress", "DNSResponder", "JSONCoding"]),
         .executableTarget(name: "berth-dns", dependencies: ["DNSResponder"]),
         // Deletes links in the background (a bridge's deletion waits ~50 ms on
         // RCU after the link is already gone): C only, like berth-init.

@@ -101,10 +101,17 @@ public struct DigestHasher {
     }
 
     public func finalize() -> Digest {
-        let hex = state.finalize().map { byte -> String in
-            let s = String(byte, radix: 16)
-            return s.count == 1 ? "0" + s : s
-        }.joined()
+        // Digits appended one by one: `joined()` on the strings ran
+        // unspecialized and made the runtime scan the binary's conformance
+        // records (once per process, ≈ 0.05 ms).
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(64)
+        for byte in state.finalize() {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0xf)])
+        }
+        let hex = String(decoding: text, as: UTF8.self)
         // A freshly computed sha256 hex string is always a valid digest.
         return Digest(uncheckedSHA256Hex: hex)
     }

@@ -23,4 +23,34 @@ import Testing
         #expect(try store.list().map(\.id) == [record.id])
         #expect(try store.inspect("demo_default").id == record.id)
     }
+
+    /// `list` reads records through JSONCoding first; it must give what
+    /// JSONDecoder gives for what berth writes (`NetworkStore.encoder`).
+    @Test func recordsReadThroughJSONCodingEqualJSONDecoders() throws {
+        let plan = AddressPlan(subnet: try #require(IPv4Subnet("172.30.0.0/16")), gateway: IPv4Address(172, 30, 0, 1),
+                               ipRange: IPv4Subnet("172.30.5.0/24"), loopbackAlias: IPv4Address(172, 30, 255, 254),
+                               subnet6: IPv6Subnet("fd00:1::/64"), gateway6: IPv6Address("fd00:1::1"))
+        let endpoint = Endpoint(containerID: String(repeating: "c", count: 64), containerName: "web-1", interface: "eth0",
+                                hostInterface: "brtv0123456", ipv4: IPv4Address(172, 30, 0, 2),
+                                ipv6: IPv6Address("fd00:1::2"), mac: try #require(MACAddress("02:42:ac:1e:00:02")),
+                                aliases: ["web", "w \u{e9}\"q\""],
+                                ports: [PortBinding(hostIP: IPv4Address(0), hostPort: 8080, containerPort: 80, proto: .tcp),
+                                        PortBinding(hostIP: .anyIPv6, hostPort: 53, containerPort: 53, proto: .udp)])
+        var record = NetworkRecord(id: String(repeating: "0", count: 64), name: "demo_default", driver: "bridge",
+                                   created: "2026-11-25T12:00:00.123Z", labels: ["com.docker.compose.network": "default", "e": ""],
+                                   isInternal: true, plan: plan, bridge: "brt-01234567", mtu: 1400,
+                                   endpoints: [endpoint.containerID: endpoint, "x": endpoint])
+        record.predefined = true
+        record.dormant = false
+        let minimal = NetworkRecord(id: "0123456789ab", name: "n", driver: "bridge", created: "", labels: [:],
+                                    isInternal: false, plan: plan, bridge: "brt-1", mtu: nil, endpoints: [:])
+        for r in [record, minimal] {
+            for data in [try NetworkStore.encoder.encode(r), try JSONEncoder().encode(r)] {
+                let lenient = try #require(NetworkStore.decodeLeniently(data))
+                #expect(lenient == (try JSONDecoder().decode(NetworkRecord.self, from: data)))
+                #expect(lenient == r)
+            }
+        }
+        #expect(NetworkStore.decodeLeniently(Data("{\"id\":1}".utf8)) == nil)
+    }
 }
