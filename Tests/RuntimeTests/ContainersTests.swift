@@ -153,6 +153,21 @@ import Testing
         #expect(!StateFile.exists(store.directory(a.id)))
     }
 
+    /// A `--rm` container's state is written without fsync; an empty
+    /// state.json (what a crash may leave of that) reads as none.
+    @Test func anUnsyncedStateReadsBackAndAnEmptyOneReadsAsNone() throws {
+        let dir = try TempDir()
+        let store = ContainerStore(paths: StatePaths(root: dir.path + "/root", run: dir.path + "/run"))
+        let a = try store.create(ContainerLookupTests.record(ContainerStore.newID(), "web"))
+        try store.updateState(id: a.id, synced: false) { $0.markStarted(pid: 7, at: Timestamp(seconds: 3), isRestart: false) }
+        #expect(try store.state(id: a.id).pid == 7)
+        #expect(StateFile.list(store.directory(a.id)).sorted() == ["config.json", "state.json"])
+        try StateFile.writeAtomically(store.statePath(a.id), [], durable: false, synced: false)
+        #expect(try store.state(id: a.id) == ContainerState())
+        try StateFile.writeAtomically(store.statePath(a.id), Array("{".utf8), durable: false, synced: false)
+        #expect(throws: ContainerStoreError.self) { try store.state(id: a.id) }
+    }
+
     @Test func detachHidesTheRecordAtOnceAndReclaimDeletesItsFiles() throws {
         let dir = try TempDir()
         let store = ContainerStore(paths: StatePaths(root: dir.path + "/root", run: dir.path + "/run"))

@@ -151,9 +151,10 @@ public final class ContainerMonitor {
         state.monitorLost = false
     }
 
+    /// A `--rm` container's state is not fsynced (see `writeState`).
     private func saveState() throws {
         let s = state
-        try store.updateState(id: record.id) { $0 = s }
+        try store.updateState(id: record.id, synced: !record.autoRemove) { $0 = s }
     }
 
     // MARK: Starting
