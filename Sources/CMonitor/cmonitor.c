@@ -127,6 +127,12 @@ pid_t cm_spawn_detached(const char *path, char *const argv[], char *const envp[]
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
     if (ready_fd >= 0) posix_spawn_file_actions_adddup2(&fa, ready_fd, 3);
+#if defined(__GLIBC__) && __GLIBC_PREREQ(2, 34)
+    /* Nothing else: a descriptor another thread opened without
+       O_CLOEXEC meanwhile (a lock file's flock) must not live on in a
+       monitor. */
+    posix_spawn_file_actions_addclosefrom_np(&fa, ready_fd >= 0 ? 4 : 3);
+#endif
     pid_t pid = -1;
     int rc = posix_spawn(&pid, path, &fa, &attr, argv, envp);
     posix_spawn_file_actions_destroy(&fa);
@@ -135,6 +141,82 @@ pid_t cm_spawn_detached(const char *path, char *const argv[], char *const envp[]
     return pid;
 }
 
+
+struct cm_spawn_job {
+    pthread_t thread;
+    int threaded;
+    char *path;
+    char **argv, **envp;
+    int ready_fd;
+    pid_t pid;
+    int err;
+};
+
+static char **cm_copy_strings(char *const v[]) {
+    size_t n = 0;
+    while (v[n]) n++;
+    char **out = calloc(n + 1, sizeof(char *));
+    if (!out) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        out[i] = strdup(v[i]);
+        if (!out[i]) {
+            for (size_t k = 0; k < i; k++) free(out[k]);
+            free(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+static void cm_free_strings(char **v) {
+    if (!v) return;
+    for (size_t i = 0; v[i]; i++) free(v[i]);
+    free(v);
+}
+
+static void *cm_spawn_run(void *arg) {
+    struct cm_spawn_job *job = arg;
+    job->pid = cm_spawn_detached(job->path, job->argv, job->envp, job->ready_fd);
+    job->err = job->pid < 0 ? errno : 0;
+    return NULL;
+}
+
+struct cm_spawn_job *cm_spawn_detached_begin(const char *path, char *const argv[], char *const envp[], int ready_fd) {
+    struct cm_spawn_job *job = calloc(1, sizeof *job);
+    if (!job) return NULL;
+    job->path = strdup(path);
+    job->argv = cm_copy_strings(argv);
+    job->envp = cm_copy_strings(envp);
+    job->ready_fd = ready_fd;
+    if (!job->path || !job->argv || !job->envp) {
+        job->pid = -1;
+        job->err = ENOMEM;
+        return job;
+    }
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    /* posix_spawn maps its own stack for the child; this thread needs little. */
+    pthread_attr_setstacksize(&attr, 256 << 10);
+    job->threaded = pthread_create(&job->thread, &attr, cm_spawn_run, job) == 0;
+    pthread_attr_destroy(&attr);
+    if (!job->threaded) cm_spawn_run(job);
+    return job;
+}
+
+pid_t cm_spawn_detached_end(struct cm_spawn_job *job, int *err) {
+    if (!job) {
+        *err = ENOMEM;
+        return -1;
+    }
+    if (job->threaded) pthread_join(job->thread, NULL);
+    pid_t pid = job->pid;
+    *err = job->err;
+    free(job->path);
+    cm_free_strings(job->argv);
+    cm_free_strings(job->envp);
+    free(job);
+    return pid;
+}
 
 struct cm_fs_batch {
     const int *ops;

@@ -54,6 +54,16 @@ int cm_restore_termios(int fd, const void *saved);
 /// or -1 (errno).
 pid_t cm_spawn_detached(const char *path, char *const argv[], char *const envp[], int ready_fd);
 
+/// `cm_spawn_detached` on a thread of its own: posix_spawn blocks its caller
+/// until the child has exec'ed (≈ 1–5 ms for berth-monitor here), which the
+/// caller can spend on other work meanwhile. Copies its arguments; never
+/// fails (without a thread it spawns right away). `cm_spawn_detached_end`
+/// waits for it and returns what `cm_spawn_detached` returned (errno in
+/// `*err`); call it exactly once.
+struct cm_spawn_job;
+struct cm_spawn_job *cm_spawn_detached_begin(const char *path, char *const argv[], char *const envp[], int ready_fd);
+pid_t cm_spawn_detached_end(struct cm_spawn_job *job, int *err);
+
 /// Runs one file-system call per entry, one after the other while each
 /// returns quickly; once one has waited for the device (> 0.5 ms: online
 /// discard on a journal-less ext4, a busy disk) up to 16 helper threads take

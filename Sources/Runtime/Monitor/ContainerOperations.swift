@@ -210,27 +210,94 @@ public struct ContainerOperations: Sendable {
         return try spawnMonitor(executable, ends: (fds[0], fds[1]), arguments: ["--await-record"])
     }
 
+    /// `spawnMonitorAwaitingRecord` with posix_spawn on a thread of its
+    /// own: posix_spawn blocks until the monitor has exec'ed (≈ 1–5 ms here),
+    /// which `run` spends parsing, looking up the image and writing the
+    /// record instead. `PendingMonitorLaunch.wait()` gives the launch.
+    public static func beginSpawnMonitorAwaitingRecord(executable: String) throws -> PendingMonitorLaunch {
+        var fds: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
+            throw SystemError.current("socketpair", "monitor ready socket")
+        }
+        let spawn = MonitorSpawn(executable, ends: (fds[0], fds[1]), arguments: ["--await-record"])
+        let job = spawn.withArguments { argv, envp in cm_spawn_detached_begin(executable, argv, envp, spawn.writeEnd) }
+        return PendingMonitorLaunch(spawn: spawn, job: job)
+    }
+
+    /// A berth-monitor being spawned on a thread of its own
+    /// (`beginSpawnMonitorAwaitingRecord`).
+    public final class PendingMonitorLaunch {
+        private let spawn: MonitorSpawn
+        private var job: OpaquePointer?
+        private var waited = false
+
+        init(spawn: MonitorSpawn, job: OpaquePointer?) {
+            self.spawn = spawn
+            self.job = job
+        }
+
+        /// Waits for posix_spawn to return: the launch, or the error
+        /// `spawnMonitorAwaitingRecord` would have thrown. Once.
+        public func wait() throws -> MonitorLaunch {
+            guard !waited else { throw SystemError("posix_spawn", spawn.executable, errno: EALREADY) }
+            waited = true
+            var err: Int32 = 0
+            let pid = cm_spawn_detached_end(job, &err)
+            job = nil
+            return try spawn.finish(pid: pid, errno: err)
+        }
+    }
+
+    /// The descriptors and arguments of one berth-monitor spawn, with
+    /// `ends.child` as its fd 3 (`--ready-fd 3`).
+    struct MonitorSpawn {
+        let executable: String
+        let arguments: [String]
+        let readEnd: Int32
+        let writeEnd: Int32
+
+        init(_ executable: String, ends: (ours: Int32, child: Int32), arguments: [String]) {
+            var readEnd = ends.ours, writeEnd = ends.child
+            // fd 3 is where the monitor expects it; make sure dup2 really moves it.
+            if writeEnd == 3 { let moved = fcntl(writeEnd, F_DUPFD_CLOEXEC, 10); close(writeEnd); writeEnd = moved }
+            if readEnd == 3 { let moved = fcntl(readEnd, F_DUPFD_CLOEXEC, 10); close(readEnd); readEnd = moved }
+            self.executable = executable
+            self.arguments = [executable] + arguments + ["--ready-fd", "3"]
+            self.readEnd = readEnd
+            self.writeEnd = writeEnd
+        }
+
+        /// `body` with argv and envp as C arrays (freed afterwards).
+        func withArguments<R>(_ body: ([UnsafeMutablePointer<CChar>?], [UnsafeMutablePointer<CChar>?]) -> R) -> R {
+            let cargs: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+            let pathEnv = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+            let env: [UnsafeMutablePointer<CChar>?] = [strdup(pathEnv), nil]
+            defer { for p in cargs + env { free(p) } }
+            return body(cargs, env)
+        }
+
+        /// After posix_spawn returned `pid` (errno `spawnErrno` when < 0):
+        /// `ends.child` is closed, `ends.ours` goes into the launch.
+        func finish(pid: pid_t, errno spawnErrno: Int32) throws -> MonitorLaunch {
+            close(writeEnd)
+            if pid < 0 {
+                close(readEnd)
+                throw SystemError("posix_spawn", executable, errno: spawnErrno)
+            }
+            return MonitorLaunch(pid: pid, readEnd: readEnd)
+        }
+    }
+
     /// posix_spawn of berth-monitor with `ends.child` as its fd 3 (`--ready-fd 3`);
     /// `ends.ours` stays here, in the returned launch.
     private static func spawnMonitor(_ monitorExecutable: String, ends: (ours: Int32, child: Int32),
                                      arguments: [String]) throws -> MonitorLaunch {
-        var readEnd = ends.ours, writeEnd = ends.child
-        // fd 3 is where the monitor expects it; make sure dup2 really moves it.
-        if writeEnd == 3 { let moved = fcntl(writeEnd, F_DUPFD_CLOEXEC, 10); close(writeEnd); writeEnd = moved }
-        if readEnd == 3 { let moved = fcntl(readEnd, F_DUPFD_CLOEXEC, 10); close(readEnd); readEnd = moved }
-        let args = [monitorExecutable] + arguments + ["--ready-fd", "3"]
-        let cargs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
-        let pathEnv = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-        let env: [UnsafeMutablePointer<CChar>?] = [strdup(pathEnv), nil]
-        defer { for p in cargs + env { free(p) } }
-        let pid = cm_spawn_detached(monitorExecutable, cargs, env, writeEnd)
-        let spawnErrno = errno
-        close(writeEnd)
-        if pid < 0 {
-            close(readEnd)
-            throw SystemError("posix_spawn", monitorExecutable, errno: spawnErrno)
+        let spawn = MonitorSpawn(monitorExecutable, ends: ends, arguments: arguments)
+        let (pid, spawnErrno) = spawn.withArguments { argv, envp in
+            let pid = cm_spawn_detached(monitorExecutable, argv, envp, spawn.writeEnd)
+            return (pid, errno)
         }
-        return MonitorLaunch(pid: pid, readEnd: readEnd)
+        return try spawn.finish(pid: pid, errno: spawnErrno)
     }
 
     // MARK: Stopping

@@ -13,20 +13,21 @@ import Glibc
 enum RunMonitorAhead {
     /// Set on the main thread before parsing; taken by `RunCommand`, which
     /// runs on the main thread too (a `MainThreadCommand`).
-    nonisolated(unsafe) private static var spawned: ContainerOperations.MonitorLaunch?
+    nonisolated(unsafe) private static var spawning: ContainerOperations.PendingMonitorLaunch?
 
     /// Spawns the monitor when `argv` (global options hoisted) runs `run`
-    /// as root.
+    /// as root, on a thread of its own: posix_spawn returns only once the
+    /// monitor has exec'ed, and this process parses meanwhile.
     static func start(_ argv: [String]) {
         guard argv.first == "run", geteuid() == 0 else { return }
         let executable = ContainerOperations.monitorBesideExecutable()
-        guard let launch = try? ContainerOperations.spawnMonitorAwaitingRecord(executable: executable) else { return }
-        spawned = launch
+        spawning = try? ContainerOperations.beginSpawnMonitorAwaitingRecord(executable: executable)
     }
 
-    /// The monitor spawned ahead, if any (once).
+    /// The monitor spawned ahead, if any (once); nil when its spawn failed
+    /// (`run` then spawns one itself and reports that failure).
     static func take() -> ContainerOperations.MonitorLaunch? {
-        defer { spawned = nil }
-        return spawned
+        defer { spawning = nil }
+        return try? spawning?.wait()
     }
 }
