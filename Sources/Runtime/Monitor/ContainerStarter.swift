@@ -126,7 +126,11 @@ public final class LauncherStarter: ContainerStarter {
     /// A monitor spawned ahead of its record (`--await-record`) does this
     /// while the CLI writes the record; it touches nothing.
     public static func warmUp() {
-        _ = try? CgroupHierarchy.system()
+        // The default device filter, loaded now and attached by the start
+        // (`Cgroup.create`) when the container's rules are the default ones.
+        if let hierarchy = try? CgroupHierarchy.system(), hierarchy.v2 != nil, !hierarchy.createsFiles {
+            DeviceFilterLoader.preload(DeviceRule.dockerDefault)
+        }
         // The capabilities `LaunchPlan.make` grants a container without cap flags.
         let caps = ProcessCapabilities.resolve(add: [], drop: [], privileged: false).capabilities
             .limited(to: CapabilitySet(mask: ContainerOperations.ownBoundingMask()))
