@@ -54,10 +54,12 @@ let package = Package(
         // Header only (types, constants): libnftables.so.1 is dlopen-ed at first use.
         .systemLibrary(name: "CNFTables", providers: [.apt(["libnftables-dev"])]),
         .systemLibrary(name: "CNetlink"),
+        // Header only: the bpf(2) commands of the published ports' socket redirect.
+        .systemLibrary(name: "CBPF"),
         .target(name: "IPAddress"),
         // The DNS helper's code: no Foundation, so berth-dns starts in ~1.5 ms.
         .target(name: "DNSResponder", dependencies: ["IPAddress", "Diagnostics"]),
-        .target(name: "Networking", dependencies: ["CNFTables", "CNetlink", "Diagnostics", "SystemCalls", "IPAddress", "DNSResponder"]),
+        .target(name: "Networking", dependencies: ["CNFTables", "CNetlink", "CBPF", "Diagnostics", "SystemCalls", "IPAddress", "DNSResponder"]),
         .executableTarget(name: "berth-dns", dependencies: ["DNSResponder"]),
         // Deletes links in the background (a bridge's deletion waits ~50 ms on
         // RCU after the link is already gone): C only, like berth-init.
