@@ -70,6 +70,11 @@ public struct BPFAssembler {
         emit(BPFInstruction(code: Self.ldx | Self.mem | Self.word, dst: dst.rawValue, src: src.rawValue, offset: offset))
     }
 
+    /// dst = *(u64 *)(src + offset)
+    public mutating func load64(_ dst: BPFRegister, from src: BPFRegister, _ offset: Int16) {
+        emit(BPFInstruction(code: Self.ldx | Self.mem | Self.doubleWord, dst: dst.rawValue, src: src.rawValue, offset: offset))
+    }
+
     /// *(u32 *)(dst + offset) = src
     public mutating func store32(_ dst: BPFRegister, _ offset: Int16, _ src: BPFRegister) {
         emit(BPFInstruction(code: Self.stx | Self.mem | Self.word, dst: dst.rawValue, src: src.rawValue, offset: offset))

@@ -58,8 +58,9 @@ public struct RedirectEntry: Hashable, Sendable, CustomStringConvertible {
 /// berth's two cgroup socket-address programs (see `SocketRedirect`),
 /// assembled against the file descriptors of their maps. Pure.
 ///
-/// - connect4: for a TCP connect() from the host's network namespace to an
-///   address and port in the ports map, rewrite the destination to the
+/// - connect4: for a TCP connect() from the host's network namespace, by a
+///   socket not bound to an address or device, to an address and port in
+///   the ports map, rewrite the destination to the
 ///   container's, and remember the original under the socket's cookie in
 ///   the reverse map. The connection then takes the direct path: no packet
 ///   of it is ever rewritten.
@@ -73,7 +74,9 @@ public enum RedirectPrograms {
     public static let reverseKeySize: UInt32 = 8, reverseValueSize: UInt32 = 16
 
     // Offsets in `struct bpf_sock_addr` (uapi linux/bpf.h).
-    static let userFamily = Int16(0), userIP4 = Int16(4), userPort = Int16(24), type = Int16(32)
+    static let userFamily = Int16(0), userIP4 = Int16(4), userPort = Int16(24), type = Int16(32), sock = Int16(64)
+    // Offsets in `struct bpf_sock`.
+    static let sockBoundDevice = Int16(0), sockSourceIP4 = Int16(24)
     static let afInet: Int32 = 2, sockStream: Int32 = 1
 
     public static func connect4(ports: Int32, reverse: Int32) throws -> [BPFInstruction] {
@@ -83,6 +86,15 @@ public enum RedirectPrograms {
         a.jump(if: .r2, differsFrom: sockStream, to: "allow")
         a.load32(.r2, from: .r6, userFamily)
         a.jump(if: .r2, differsFrom: afInet, to: "allow")
+        // A socket bound to a source address or a device keeps it (and the
+        // NAT path, which handles a loopback source): a redirected connect
+        // from 127.0.0.1 could not leave through the bridge.
+        a.load64(.r2, from: .r6, sock)
+        a.jump(if: .r2, equals: 0, to: "allow")
+        a.load32(.r3, from: .r2, sockSourceIP4)
+        a.jump(if: .r3, differsFrom: 0, to: "allow")
+        a.load32(.r3, from: .r2, sockBoundDevice)
+        a.jump(if: .r3, differsFrom: 0, to: "allow")
         // Key at fp-16: netns cookie, address, port.
         a.move(.r1, .r6)
         a.call(BPF_FUNC_get_netns_cookie)
