@@ -1,10 +1,11 @@
-// CBPF: the few bpf(2) commands Networking's socket redirect uses, as plain
+// CBPF: the bpf(2) commands berth uses (EBPF's BPFKernel), as plain
 // functions (Swift cannot call the variadic syscall(2) nor fill union
 // bpf_attr's anonymous structs). Each returns what bpf(2) returns (-1 and
 // errno on failure). Header only: no library to link.
 #ifndef BERTH_CBPF_SHIM_H
 #define BERTH_CBPF_SHIM_H
 
+#include <errno.h>
 #include <linux/bpf.h>
 #include <stdint.h>
 #include <string.h>
@@ -28,24 +29,35 @@ static inline int berth_bpf_map_create(uint32_t type, uint32_t key_size, uint32_
     return (int)berth_bpf(BPF_MAP_CREATE, &a);
 }
 
-/// Loads a BPF_PROG_TYPE_CGROUP_SOCK_ADDR program; the verifier's report
-/// goes to `log` (NUL-terminated) when it refuses the program.
-static inline int berth_bpf_prog_load_sock_addr(uint32_t expected_attach_type, const void *insns, uint32_t insn_count,
-                                                const char *name, char *log, uint32_t log_size) {
+/// Loads a program of `prog_type` (`count` 8-byte instructions). Only when
+/// the verifier refuses it is it loaded again with the verifier's log going
+/// to `log` (logging is costly); errno is the first refusal's.
+static inline int berth_bpf_prog_load(uint32_t prog_type, uint32_t expected_attach_type, const void *insns,
+                                      uint32_t count, const char *name, const char *license,
+                                      char *log, uint32_t log_size) {
     union bpf_attr a;
     memset(&a, 0, sizeof a);
-    a.prog_type = BPF_PROG_TYPE_CGROUP_SOCK_ADDR;
+    a.prog_type = prog_type;
     a.expected_attach_type = expected_attach_type;
     a.insns = (uint64_t)(uintptr_t)insns;
-    a.insn_cnt = insn_count;
-    a.license = (uint64_t)(uintptr_t)"GPL";
-    a.log_buf = (uint64_t)(uintptr_t)log;
-    a.log_size = log_size;
-    a.log_level = log_size > 0 ? 1 : 0;
+    a.insn_cnt = count;
+    a.license = (uint64_t)(uintptr_t)license;
     strncpy(a.prog_name, name, sizeof a.prog_name - 1);
-    return (int)berth_bpf(BPF_PROG_LOAD, &a);
+    int fd = (int)berth_bpf(BPF_PROG_LOAD, &a);
+    if (fd < 0 && (errno == EINVAL || errno == EACCES) && log != NULL && log_size > 0) {
+        int first = errno;
+        log[0] = 0;
+        a.log_buf = (uint64_t)(uintptr_t)log;
+        a.log_size = log_size;
+        a.log_level = 1;
+        fd = (int)berth_bpf(BPF_PROG_LOAD, &a);
+        if (fd < 0) errno = first;
+    }
+    return fd;
 }
 
+/// Attaches to a cgroup directory with BPF_F_ALLOW_MULTI: the cgroup holds
+/// the program until it is detached or the cgroup is removed.
 static inline int berth_bpf_prog_attach(int prog_fd, int cgroup_fd, uint32_t attach_type) {
     union bpf_attr a;
     memset(&a, 0, sizeof a);
@@ -65,7 +77,8 @@ static inline int berth_bpf_prog_detach(int prog_fd, int cgroup_fd, uint32_t att
     return (int)berth_bpf(BPF_PROG_DETACH, &a);
 }
 
-/// The ids of the programs attached to a cgroup for one attach type;
+/// The ids of the programs attached to a cgroup itself (not its ancestors)
+/// for one attach type;
 /// `*count` is the capacity in, the number found out.
 static inline int berth_bpf_prog_query(int cgroup_fd, uint32_t attach_type, uint32_t *ids, uint32_t *count) {
     union bpf_attr a;
@@ -79,6 +92,7 @@ static inline int berth_bpf_prog_query(int cgroup_fd, uint32_t attach_type, uint
     return r;
 }
 
+/// BPF_PROG_GET_FD_BY_ID (ENOENT once the program is freed).
 static inline int berth_bpf_prog_fd_by_id(uint32_t id) {
     union bpf_attr a;
     memset(&a, 0, sizeof a);
@@ -176,6 +190,9 @@ static const uint32_t berth_bpf_map_type_hash = BPF_MAP_TYPE_HASH;
 static const uint32_t berth_bpf_map_type_lru_hash = BPF_MAP_TYPE_LRU_HASH;
 static const uint32_t berth_bpf_attach_connect4 = BPF_CGROUP_INET4_CONNECT;
 static const uint32_t berth_bpf_attach_getpeername4 = BPF_CGROUP_INET4_GETPEERNAME;
+static const uint32_t berth_bpf_attach_device = BPF_CGROUP_DEVICE;
+static const uint32_t berth_bpf_prog_type_sock_addr = BPF_PROG_TYPE_CGROUP_SOCK_ADDR;
+static const uint32_t berth_bpf_prog_type_device = BPF_PROG_TYPE_CGROUP_DEVICE;
 /* SO_NETNS_COOKIE (Linux 5.14): the cookie of the socket's network namespace. */
 static const int berth_so_netns_cookie = 71;
 

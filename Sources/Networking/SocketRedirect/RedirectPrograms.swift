@@ -1,4 +1,5 @@
 import CBPF
+import EBPF
 import IPAddress
 
 /// One published TCP port as the socket redirect sees it: connections from
@@ -49,6 +50,12 @@ public struct RedirectEntry: Hashable, Sendable, CustomStringConvertible {
 
     /// The ports map's value: the container's address and port.
     public var value: [UInt8] { backend.bytes + RedirectEntry.port(backendPort) }
+
+    /// The entry a ports-map key and value stand for.
+    init(key: [UInt8], value: [UInt8]) {
+        self.init(frontend: IPv4Address(key[8], key[9], key[10], key[11]), frontendPort: UInt16(key[12]) << 8 | UInt16(key[13]),
+                  backend: IPv4Address(value[0], value[1], value[2], value[3]), backendPort: UInt16(value[4]) << 8 | UInt16(value[5]))
+    }
 
     static func port(_ p: UInt16) -> [UInt8] { [UInt8(p >> 8), UInt8(p & 0xff), 0, 0] }
 

@@ -1,6 +1,7 @@
-import CBPF
 import Diagnostics
+import EBPF
 import IPAddress
+import SystemCalls
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,8 +16,9 @@ import Glibc
 /// a container's 127.0.0.1 stays its own.
 ///
 /// berth's nftables rules for the same ports stay in place: they serve UDP,
-/// IPv6, the host's other addresses, and everything whenever the programs
-/// cannot be loaded (an old kernel, no cgroup2 mount).
+/// IPv6, the host's other addresses, sockets bound to an address, and
+/// everything whenever the programs cannot be loaded (an old kernel, no
+/// cgroup2 mount).
 ///
 /// The kernel holds all the state: programs attached with BPF_F_ALLOW_MULTI
 /// stay attached after berth exits and are found again by name (each state
@@ -47,7 +49,8 @@ public struct SocketRedirect: Sendable {
             try converge(entries, cgroup: cgroup)
             return nil
         } catch {
-            for p in attached(cgroup: cgroup) { p.detach(cgroup: cgroup) }
+            let found = attached(cgroup: cgroup)
+            for p in found { p.detach(cgroup: cgroup) }
             return error
         }
     }
@@ -57,31 +60,23 @@ public struct SocketRedirect: Sendable {
         guard let cgroup = Self.openCgroup2Root() else { return [] }
         defer { close(cgroup) }
         let found = attached(cgroup: cgroup)
-        defer { for p in found { close(p.fd) } }
         guard let connect = found.first(where: { $0.name == connectName }),
               let ports = mapFD(of: connect, named: portsName) else { return [] }
         defer { close(ports) }
-        var out: [RedirectEntry] = []
-        for key in try Self.keys(of: ports) {
-            var value = [UInt8](repeating: 0, count: Int(RedirectPrograms.portsValueSize))
-            guard berth_bpf_map_lookup(ports, key, &value) == 0 else { continue }
-            out.append(RedirectEntry(frontend: IPv4Address(key[8], key[9], key[10], key[11]),
-                                     frontendPort: UInt16(key[12]) << 8 | UInt16(key[13]),
-                                     backend: IPv4Address(value[0], value[1], value[2], value[3]),
-                                     backendPort: UInt16(value[4]) << 8 | UInt16(value[5])))
+        return try BPFKernel.keys(map: ports, keySize: Int(RedirectPrograms.portsKeySize), portsName).compactMap { key in
+            BPFKernel.lookup(map: ports, key: key, valueSize: Int(RedirectPrograms.portsValueSize))
+                .map { RedirectEntry(key: key, value: $0) }
         }
-        return out
     }
 
     private func converge(_ entries: [RedirectEntry], cgroup: Int32) throws {
-        var found = attached(cgroup: cgroup)
-        defer { for p in found { close(p.fd) } }
+        let found = attached(cgroup: cgroup)
         if entries.isEmpty {
             for p in found { p.detach(cgroup: cgroup) }
             return
         }
         let netns = try Self.netnsCookie()
-        var ports: Int32 = -1
+        let ports: Int32
         if found.count == 2, let connect = found.first(where: { $0.name == connectName }),
            found.contains(where: { $0.name == getpeernameName }), let fd = mapFD(of: connect, named: portsName) {
             ports = fd
@@ -89,53 +84,37 @@ public struct SocketRedirect: Sendable {
             // Nothing yet, or a pair half made or half removed (berth killed
             // in between): start again.
             for p in found { p.detach(cgroup: cgroup) }
-            found = []
             ports = try attachPrograms(cgroup: cgroup)
         }
         defer { close(ports) }
 
         var wanted: [[UInt8]: [UInt8]] = [:]
         for e in entries { wanted[e.key(netns: netns)] = e.value }
-        for key in try Self.keys(of: ports) where wanted[key] == nil {
-            guard berth_bpf_map_delete(ports, key) == 0 || errno == ENOENT else {
-                throw SystemError("bpf(BPF_MAP_DELETE_ELEM)", portsName, errno: errno)
-            }
+        for key in try BPFKernel.keys(map: ports, keySize: Int(RedirectPrograms.portsKeySize), portsName) where wanted[key] == nil {
+            try BPFKernel.delete(map: ports, key: key, portsName)
         }
-        for (key, value) in wanted {
-            guard berth_bpf_map_update(ports, key, value) == 0 else {
-                throw SystemError("bpf(BPF_MAP_UPDATE_ELEM)", portsName, errno: errno)
-            }
-        }
+        for (key, value) in wanted { try BPFKernel.update(map: ports, key: key, value: value, portsName) }
     }
 
     /// Creates the maps, loads both programs and attaches them
     /// (getpeername first, so no redirected socket ever reports the
     /// container's address); returns the ports map.
     private func attachPrograms(cgroup: Int32) throws -> Int32 {
-        let ports = berth_bpf_map_create(berth_bpf_map_type_hash, RedirectPrograms.portsKeySize,
-                                         RedirectPrograms.portsValueSize, 4096, portsName)
-        guard ports >= 0 else { throw SystemError("bpf(BPF_MAP_CREATE)", portsName, errno: errno) }
-        let reverse = berth_bpf_map_create(berth_bpf_map_type_lru_hash, RedirectPrograms.reverseKeySize,
-                                           RedirectPrograms.reverseValueSize, 65536, reverseName)
-        guard reverse >= 0 else {
-            let e = errno
-            close(ports)
-            throw SystemError("bpf(BPF_MAP_CREATE)", reverseName, errno: e)
-        }
-        defer { close(reverse) }
+        let ports = try BPFKernel.createMap(.hash, keySize: RedirectPrograms.portsKeySize, valueSize: RedirectPrograms.portsValueSize,
+                                           maxEntries: 4096, name: portsName)
         do {
-            let getpeername = try load(try RedirectPrograms.getpeername4(reverse: reverse),
-                                       attachType: berth_bpf_attach_getpeername4, name: getpeernameName)
+            let reverse = try BPFKernel.createMap(.lruHash, keySize: RedirectPrograms.reverseKeySize,
+                                                  valueSize: RedirectPrograms.reverseValueSize, maxEntries: 65536, name: reverseName)
+            defer { close(reverse) }
+            // GPL: the kernel offers these helpers to GPL-compatible programs.
+            let getpeername = try BPFKernel.load(try RedirectPrograms.getpeername4(reverse: reverse), for: .getpeername4,
+                                                 name: getpeernameName, license: "GPL", getpeernameName)
             defer { close(getpeername) }
-            let connect = try load(try RedirectPrograms.connect4(ports: ports, reverse: reverse),
-                                   attachType: berth_bpf_attach_connect4, name: connectName)
+            let connect = try BPFKernel.load(try RedirectPrograms.connect4(ports: ports, reverse: reverse), for: .connect4,
+                                             name: connectName, license: "GPL", connectName)
             defer { close(connect) }
-            guard berth_bpf_prog_attach(getpeername, cgroup, berth_bpf_attach_getpeername4) == 0 else {
-                throw SystemError("bpf(BPF_PROG_ATTACH)", getpeernameName, errno: errno)
-            }
-            guard berth_bpf_prog_attach(connect, cgroup, berth_bpf_attach_connect4) == 0 else {
-                throw SystemError("bpf(BPF_PROG_ATTACH)", connectName, errno: errno)
-            }
+            try BPFKernel.attach(program: getpeername, cgroup: cgroup, .getpeername4, getpeernameName)
+            try BPFKernel.attach(program: connect, cgroup: cgroup, .connect4, connectName)
             return ports
         } catch {
             close(ports)
@@ -143,104 +122,50 @@ public struct SocketRedirect: Sendable {
         }
     }
 
-    private func load(_ program: [BPFInstruction], attachType: UInt32, name: String) throws -> Int32 {
-        let code = program.flatMap(\.bytes)
-        var log = [CChar](repeating: 0, count: 16384)
-        let fd = berth_bpf_prog_load_sock_addr(attachType, code, UInt32(program.count), name, &log, UInt32(log.count))
-        guard fd >= 0 else {
-            let e = errno
-            let report = String(decoding: log.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            let last = report.split(separator: "\n").suffix(2).joined(separator: "; ")
-            throw NetworkError("cannot load eBPF program \(name): \(String(cString: strerror(e)))\(last.isEmpty ? "" : " (\(last))")")
-        }
-        return fd
-    }
-
     /// One of this root's programs attached to the cgroup2 root.
     struct Attached {
-        var fd: Int32
+        var fd: OwnedDescriptor
         var name: String
-        var attachType: UInt32
+        var attachType: BPFKernel.AttachType
         var mapIDs: [UInt32]
 
-        func detach(cgroup: Int32) { _ = berth_bpf_prog_detach(fd, cgroup, attachType) }
+        func detach(cgroup: Int32) { BPFKernel.detach(program: fd.raw, cgroup: cgroup, attachType) }
     }
 
-    /// This root's programs attached to `cgroup` (open descriptors the
-    /// caller closes).
+    /// This root's programs attached to `cgroup`.
     func attached(cgroup: Int32) -> [Attached] {
-        var out: [Attached] = []
-        for type in [berth_bpf_attach_connect4, berth_bpf_attach_getpeername4] {
-            for p in Self.programs(cgroup: cgroup, attachType: type) {
-                if p.name == connectName || p.name == getpeernameName { out.append(p) } else { close(p.fd) }
-            }
-        }
-        return out
+        Self.programs(cgroup: cgroup).filter { $0.name == connectName || $0.name == getpeernameName }
     }
 
-    /// Every program attached to `cgroup` for `attachType`, with its name.
-    static func programs(cgroup: Int32, attachType: UInt32) -> [Attached] {
-        var ids = [UInt32](repeating: 0, count: 64)
-        var count = UInt32(ids.count)
-        guard berth_bpf_prog_query(cgroup, attachType, &ids, &count) == 0 else { return [] }
+    /// Every program attached to `cgroup` for the two attach types, with
+    /// its name.
+    static func programs(cgroup: Int32) -> [Attached] {
         var out: [Attached] = []
-        for id in ids.prefix(Int(min(count, UInt32(ids.count)))) {
-            let fd = berth_bpf_prog_fd_by_id(id)
-            guard fd >= 0 else { continue }
-            var name = [CChar](repeating: 0, count: 16)
-            var maps = [UInt32](repeating: 0, count: 8)
-            var mapCount = UInt32(maps.count)
-            guard berth_bpf_prog_info(fd, &name, &maps, &mapCount) == 0 else {
-                close(fd)
-                continue
+        for type in [BPFKernel.AttachType.connect4, .getpeername4] {
+            for id in (try? BPFKernel.attachedIDs(cgroup: cgroup, type, "cgroup2 root")) ?? [] {
+                guard let fd = BPFKernel.program(id: id).map(OwnedDescriptor.init) else { continue }
+                guard let info = BPFKernel.programInfo(fd.raw) else { continue }
+                out.append(Attached(fd: fd, name: info.name, attachType: type, mapIDs: info.mapIDs))
             }
-            out.append(Attached(fd: fd, name: Self.string(name), attachType: attachType,
-                                mapIDs: Array(maps.prefix(Int(min(mapCount, UInt32(maps.count)))))))
         }
         return out
     }
 
     /// The names of every berth program attached to the cgroup2 root, of
-    /// any state root (`brt4…`): what a leak check looks for.
+    /// any state root (`brt4…`).
     public static func attachedProgramNames() -> [String] {
         guard let cgroup = openCgroup2Root() else { return [] }
         defer { close(cgroup) }
-        var names: [String] = []
-        for type in [berth_bpf_attach_connect4, berth_bpf_attach_getpeername4] {
-            for p in programs(cgroup: cgroup, attachType: type) {
-                if p.name.hasPrefix("brt4") { names.append(p.name) }
-                close(p.fd)
-            }
-        }
-        return names.sorted()
+        return programs(cgroup: cgroup).map(\.name).filter { $0.hasPrefix("brt4") }.sorted()
     }
 
     private func mapFD(of program: Attached, named name: String) -> Int32? {
         for id in program.mapIDs {
-            let fd = berth_bpf_map_fd_by_id(id)
-            guard fd >= 0 else { continue }
-            var mapName = [CChar](repeating: 0, count: 16)
-            if berth_bpf_map_name(fd, &mapName) == 0 && Self.string(mapName) == name { return fd }
-            close(fd)
+            guard let map = BPFKernel.map(id: id) else { continue }
+            if map.name == name { return map.fd }
+            close(map.fd)
         }
         return nil
-    }
-
-    private static func keys(of map: Int32) throws -> [[UInt8]] {
-        var keys: [[UInt8]] = []
-        var next = [UInt8](repeating: 0, count: Int(RedirectPrograms.portsKeySize))
-        var rc = berth_bpf_map_next_key(map, nil, &next)
-        while rc == 0 {
-            keys.append(next)
-            let current = next
-            rc = berth_bpf_map_next_key(map, current, &next)
-        }
-        guard errno == ENOENT else { throw SystemError("bpf(BPF_MAP_GET_NEXT_KEY)", "ports map", errno: errno) }
-        return keys
-    }
-
-    private static func string(_ chars: [CChar]) -> String {
-        String(decoding: chars.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// The cookie of this process's network namespace (SO_NETNS_COOKIE),
@@ -251,7 +176,7 @@ public struct SocketRedirect: Sendable {
         defer { close(s) }
         var cookie: UInt64 = 0
         var size = socklen_t(MemoryLayout<UInt64>.size)
-        guard getsockopt(s, SOL_SOCKET, berth_so_netns_cookie, &cookie, &size) == 0 else {
+        guard getsockopt(s, SOL_SOCKET, 71 /* SO_NETNS_COOKIE */, &cookie, &size) == 0 else {
             throw SystemError("getsockopt(SO_NETNS_COOKIE)", "", errno: errno)
         }
         return cookie
@@ -260,8 +185,7 @@ public struct SocketRedirect: Sendable {
     /// The root of the cgroup2 hierarchy: /sys/fs/cgroup/unified on a
     /// hybrid machine, /sys/fs/cgroup on a pure cgroup2 one.
     static func openCgroup2Root() -> Int32? {
-        for path in ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"] {
-            guard berth_is_cgroup2(path) == 1 else { continue }
+        for path in ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"] where BPFKernel.isCgroup2(path) {
             let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             if fd >= 0 { return fd }
         }

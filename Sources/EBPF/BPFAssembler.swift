@@ -1,31 +1,5 @@
 import CBPF
 
-/// One eBPF instruction as the kernel reads it: opcode, destination and
-/// source registers, a 16-bit offset and a 32-bit immediate (8 bytes).
-public struct BPFInstruction: Hashable, Sendable {
-    public var code: UInt8
-    public var dst: UInt8
-    public var src: UInt8
-    public var offset: Int16
-    public var immediate: Int32
-
-    public init(code: UInt8, dst: UInt8 = 0, src: UInt8 = 0, offset: Int16 = 0, immediate: Int32 = 0) {
-        self.code = code
-        self.dst = dst
-        self.src = src
-        self.offset = offset
-        self.immediate = immediate
-    }
-
-    /// The 8 bytes of `struct bpf_insn` (little-endian fields; the source
-    /// register in the high nibble of the second byte).
-    public var bytes: [UInt8] {
-        let off = UInt16(bitPattern: offset), imm = UInt32(bitPattern: immediate)
-        return [code, (src << 4) | (dst & 0x0f), UInt8(off & 0xff), UInt8(off >> 8),
-                UInt8(imm & 0xff), UInt8((imm >> 8) & 0xff), UInt8((imm >> 16) & 0xff), UInt8(imm >> 24)]
-    }
-}
-
 /// The eBPF registers: r0 result, r1–r5 arguments, r6–r9 kept across
 /// calls, r10 the read-only frame pointer.
 public enum BPFRegister: UInt8, Sendable {
@@ -57,12 +31,12 @@ public struct BPFAssembler {
 
     /// dst = value
     public mutating func move(_ dst: BPFRegister, _ value: Int32) {
-        emit(BPFInstruction(code: Self.alu64 | Self.mov | Self.k, dst: dst.rawValue, immediate: value))
+        emit(BPFInstruction(code: Self.alu64 | Self.mov | Self.k, dst: dst.rawValue, imm: value))
     }
 
     /// dst += value
     public mutating func add(_ dst: BPFRegister, _ value: Int32) {
-        emit(BPFInstruction(code: Self.alu64 | Self.add | Self.k, dst: dst.rawValue, immediate: value))
+        emit(BPFInstruction(code: Self.alu64 | Self.add | Self.k, dst: dst.rawValue, imm: value))
     }
 
     /// dst = *(u32 *)(src + offset)
@@ -88,20 +62,20 @@ public struct BPFAssembler {
     /// dst = the map with file descriptor `fd` (a two-slot instruction the
     /// kernel turns into the map's address at load).
     public mutating func loadMap(_ dst: BPFRegister, fd: Int32) {
-        emit(BPFInstruction(code: Self.ld | Self.doubleWord | Self.imm, dst: dst.rawValue, src: UInt8(BPF_PSEUDO_MAP_FD), immediate: fd))
+        emit(BPFInstruction(code: Self.ld | Self.doubleWord | Self.imm, dst: dst.rawValue, src: UInt8(BPF_PSEUDO_MAP_FD), imm: fd))
         emit(BPFInstruction(code: 0))
     }
 
     /// if reg == value goto label
     public mutating func jump(if reg: BPFRegister, equals value: Int32, to label: String) {
         jumps.append((instructions.count, label))
-        emit(BPFInstruction(code: Self.jmp | Self.jeq | Self.k, dst: reg.rawValue, immediate: value))
+        emit(BPFInstruction(code: Self.jmp | Self.jeq | Self.k, dst: reg.rawValue, imm: value))
     }
 
     /// if reg != value goto label
     public mutating func jump(if reg: BPFRegister, differsFrom value: Int32, to label: String) {
         jumps.append((instructions.count, label))
-        emit(BPFInstruction(code: Self.jmp | Self.jne | Self.k, dst: reg.rawValue, immediate: value))
+        emit(BPFInstruction(code: Self.jmp | Self.jne | Self.k, dst: reg.rawValue, imm: value))
     }
 
     /// if reg != other goto label
@@ -113,7 +87,7 @@ public struct BPFAssembler {
     /// Calls a kernel helper (`bpf_func_id`); its result lands in r0 and
     /// r1–r5 are clobbered.
     public mutating func call(_ helper: bpf_func_id) {
-        emit(BPFInstruction(code: Self.jmp | Self.call, immediate: Int32(helper.rawValue)))
+        emit(BPFInstruction(code: Self.jmp | Self.call, imm: Int32(helper.rawValue)))
     }
 
     /// return r0
@@ -131,13 +105,20 @@ public struct BPFAssembler {
     public func assemble() throws -> [BPFInstruction] {
         var out = instructions
         for j in jumps {
-            guard let target = labels[j.label] else { throw NetworkError("eBPF program: no label \(j.label)") }
+            guard let target = labels[j.label] else { throw BPFError("eBPF program: no label \(j.label)") }
             let distance = target - j.index - 1
             guard distance >= 0, distance <= Int(Int16.max) else {
-                throw NetworkError("eBPF program: jump to \(j.label) goes backwards or too far")
+                throw BPFError("eBPF program: jump to \(j.label) goes backwards or too far")
             }
             out[j.index].offset = Int16(distance)
         }
         return out
     }
+}
+
+/// A program berth could not build.
+public struct BPFError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
 }
