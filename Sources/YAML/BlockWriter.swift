@@ -33,7 +33,9 @@ struct BlockWriter {
         guard !node.isScalar else { return nil }
         var writer = BlockWriter(indent: indent)
         do {
-            try writer.node(node, sequence: false, mapping: false)
+            try withExtendedLifetime(node) {
+                try writer.node(Unmanaged.passUnretained(node.storage), mapping: false)
+            }
             // Document end (implicit): a final line break.
             writer.writeIndent()
         } catch {
@@ -86,47 +88,63 @@ struct BlockWriter {
     // MARK: Nodes
 
     /// `yaml_emitter_emit_node` for a node that is not a mapping key.
-    private mutating func node(_ node: Node, sequence: Bool, mapping: Bool) throws {
-        if node.tag != nil { throw Unsupported() }
-        switch node.kind {
-        case let .scalar(text, requested):
-            try scalar(text, requested: requested, isKey: false)
-        case let .sequence(items):
-            if items.isEmpty {
-                emptyFlow(open: 0x5B, close: 0x5D)
-                return
+    ///
+    /// The tree is walked through unretained references to the nodes'
+    /// storage (the caller holds the tree for the whole walk, and nothing
+    /// in it changes): a node copied out of its array costs an atomic
+    /// retain and release of its storage, a cache miss on a tree this size,
+    /// and while `config` renders, the other thread is reading (and
+    /// retaining) the same nodes, so each such write would also take the
+    /// cache line away from that core.
+    private mutating func node(_ node: Unmanaged<Node.Storage>, mapping: Bool) throws {
+        try node._withUnsafeGuaranteedRef { storage in
+            if storage.tag != nil { throw Unsupported() }
+            switch storage.kind {
+            case let .scalar(text, requested):
+                try scalar(text, requested: requested, isKey: false)
+            case let .sequence(items):
+                if items.isEmpty {
+                    emptyFlow(open: 0x5B, close: 0x5D)
+                    return
+                }
+                // Sequences under a mapping key are written indentless.
+                increaseIndent(flow: false, indentless: mapping && !indention)
+                try items.withUnsafeBufferPointer { items in
+                    for i in items.indices {
+                        writeIndent()
+                        writeIndicator(0x2D, needWhitespace: true, isWhitespace: false, isIndention: true)
+                        try self.node(Unmanaged.passUnretained(items[i].storage), mapping: false)
+                    }
+                }
+                popIndent()
+            case let .mapping(pairs):
+                if pairs.isEmpty {
+                    emptyFlow(open: 0x7B, close: 0x7D)
+                    return
+                }
+                increaseIndent(flow: false, indentless: false)
+                try pairs.withUnsafeBufferPointer { pairs in
+                    for i in pairs.indices {
+                        writeIndent()
+                        try key(Unmanaged.passUnretained(pairs[i].key.storage))
+                        writeIndicator(0x3A, needWhitespace: false, isWhitespace: false, isIndention: false)
+                        try self.node(Unmanaged.passUnretained(pairs[i].value.storage), mapping: true)
+                    }
+                }
+                popIndent()
             }
-            // Sequences under a mapping key are written indentless.
-            increaseIndent(flow: false, indentless: mapping && !indention)
-            for item in items {
-                writeIndent()
-                writeIndicator(0x2D, needWhitespace: true, isWhitespace: false, isIndention: true)
-                try self.node(item, sequence: true, mapping: false)
-            }
-            popIndent()
-        case let .mapping(pairs):
-            if pairs.isEmpty {
-                emptyFlow(open: 0x7B, close: 0x7D)
-                return
-            }
-            increaseIndent(flow: false, indentless: false)
-            for pair in pairs {
-                writeIndent()
-                try key(pair.key)
-                writeIndicator(0x3A, needWhitespace: false, isWhitespace: false, isIndention: false)
-                try self.node(pair.value, sequence: false, mapping: true)
-            }
-            popIndent()
         }
     }
 
     /// A simple key (libyaml's `check_simple_key`): an untagged one-line
     /// scalar of at most 128 bytes. Other keys need `? ` and are left to libyaml.
-    private mutating func key(_ key: Node) throws {
-        guard key.tag == nil, case let .scalar(text, requested) = key.kind, text.utf8.count <= 128 else {
-            throw Unsupported()
+    private mutating func key(_ key: Unmanaged<Node.Storage>) throws {
+        try key._withUnsafeGuaranteedRef { storage in
+            guard storage.tag == nil, case let .scalar(text, requested) = storage.kind, text.utf8.count <= 128 else {
+                throw Unsupported()
+            }
+            try scalar(text, requested: requested, isKey: true)
         }
-        try scalar(text, requested: requested, isKey: true)
     }
 
     /// `[]` or `{}`: libyaml writes empty collections in flow style.

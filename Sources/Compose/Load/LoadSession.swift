@@ -25,6 +25,9 @@ final class LoadSession {
         var environment: [String: String]
     }
     private var prepared: [CacheKey: Node?] = [:]
+    /// Trees a later phase replaced (the parsed file once interpolated…),
+    /// kept as long as the load's result: see `LoadedTree.superseded`.
+    var superseded: [Node] = []
 
     /// The path used for standard input (`-f -`).
     static let stdinPath = "-"
@@ -113,9 +116,11 @@ final class LoadSession {
         if var node = parse(path, referencedAt: mark, keyPath: keyPath) {
             if interpolate {
                 let (interpolated, found) = Interpolation.apply(to: node) { environment[$0] }
+                superseded.append(node)
                 node = interpolated
                 diagnostics += found
             }
+            superseded.append(node)
             result = PathResolution.resolve(node, base: base, home: home)
         }
         prepared[key] = result
