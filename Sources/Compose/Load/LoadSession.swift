@@ -115,7 +115,7 @@ final class LoadSession {
         var result: Node?
         if var node = parse(path, referencedAt: mark, keyPath: keyPath) {
             if interpolate {
-                let (interpolated, found) = Interpolation.apply(to: node) { environment[$0] }
+                let (interpolated, found) = Interpolation.applyToDocument(node) { environment[$0] }
                 superseded.append(node)
                 node = interpolated
                 diagnostics += found
