@@ -30,7 +30,7 @@ extension LoadSession {
             documents.append(applyExtends(doc, path: file.path, environment: environment))
         }
         superseded += documents
-        var model = Merger.merge(documents: documents)
+        var model = Merger.merge(documents: documents, tagged: sawTags)
         superseded.append(model)
         model = applyIncludes(model, environment: environment, includeChain: includeChain)
         guard foldEnvironment else { return model }

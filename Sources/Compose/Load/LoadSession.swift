@@ -28,6 +28,9 @@ final class LoadSession {
     /// Trees a later phase replaced (the parsed file once interpolated…),
     /// kept as long as the load's result: see `LoadedTree.superseded`.
     var superseded: [Node] = []
+    /// Whether any file parsed so far had a node with an explicit tag:
+    /// until one has, no tree of the load holds a `!reset` or `!override`.
+    var sawTags = false
 
     /// The path used for standard input (`-f -`).
     static let stdinPath = "-"
@@ -89,7 +92,9 @@ final class LoadSession {
         if !filesRead.contains(path) { filesRead.append(path) }
         let node: Node
         do {
-            node = try YAMLLoader.load(bytes: bytes, file: name)
+            let loaded = try YAMLLoader.loadNotingTags(bytes: bytes, file: name)
+            node = loaded.node
+            if loaded.tagged { sawTags = true }
         } catch let e as DiagnosticsError {
             diagnostics += e.diagnostics
             incomplete = true
