@@ -1,3 +1,4 @@
+import CYAML
 import Diagnostics
 
 /// A direct writer for the trees `config` prints: block mappings and
@@ -186,6 +187,7 @@ struct BlockWriter {
                 increaseIndent(flow: false, indentless: mapping && !indention)
                 try items.withUnsafeBufferPointer { items in
                     for i in items.indices {
+                        if i + 1 < items.count { Self.prefetch(items[i + 1].storage) }
                         writeIndent()
                         writeIndicator(0x2D, needWhitespace: true, isWhitespace: false, isIndention: true)
                         try self.node(Unmanaged.passUnretained(items[i].storage), mapping: false)
@@ -200,6 +202,10 @@ struct BlockWriter {
                 increaseIndent(flow: false, indentless: false)
                 try pairs.withUnsafeBufferPointer { pairs in
                     for i in pairs.indices {
+                        if i + 1 < pairs.count {
+                            Self.prefetch(pairs[i + 1].key.storage)
+                            Self.prefetch(pairs[i + 1].value.storage)
+                        }
                         try pair(key: Unmanaged.passUnretained(pairs[i].key.storage),
                                  value: Unmanaged.passUnretained(pairs[i].value.storage))
                     }
@@ -207,6 +213,13 @@ struct BlockWriter {
                 popIndent()
             }
         }
+    }
+
+    /// Starts loading a node's storage into the cache: the next sibling's,
+    /// while the current one is written (the tree's nodes are spread over
+    /// the heap, and most of the writer's time was spent waiting for them).
+    private static func prefetch(_ storage: Node.Storage) {
+        berth_yaml_prefetch(UnsafeRawPointer(Unmanaged.passUnretained(storage).toOpaque()))
     }
 
     /// One entry of a block mapping: its key on a line of its own, then its value.
