@@ -35,6 +35,12 @@ public struct LoadedTree: Sendable {
     public var allProfiles: [String]
     /// The profiles that were enabled (`--profile` or `COMPOSE_PROFILES`).
     public var enabledProfiles: [String]
+    /// The trees of the load's earlier phases (the parsed files, the
+    /// merged and the validated model…), kept alive with the result rather
+    /// than freed node by node while the load runs: a 200-service project
+    /// spends about a millisecond freeing them, work a command that exits
+    /// after printing the result (`config`) never needs to do.
+    var superseded: [Node] = []
 }
 
 /// Turns compose files into a project. The phases, in order:
@@ -152,7 +158,8 @@ public enum ComposeLoader {
                               warnings: diagnostics.filter { $0.severity == .warning }.sortedByPosition(),
                               files: assembled.files, environment: assembled.environment,
                               projectDirectory: assembled.projectDirectory, allProfiles: profiles(in: normalized),
-                              enabledProfiles: assembled.enabledProfiles)
+                              enabledProfiles: assembled.enabledProfiles,
+                              superseded: session.superseded + [assembled.model, normalized])
         return FinalTree(tree: tree, selected: selected, diagnostics: diagnostics)
     }
 
