@@ -39,7 +39,8 @@ public struct LoadedTree: Sendable {
     /// merged and the validated model…), kept alive with the result rather
     /// than freed node by node while the load runs: a 200-service project
     /// spends about a millisecond freeing them, work a command that exits
-    /// after printing the result (`config`) never needs to do.
+    /// after printing the result (`config`) never needs to do. `load`
+    /// drops them (its callers may live long); `loadTree` keeps them.
     var superseded: [Node] = []
 }
 
@@ -64,7 +65,11 @@ public enum ComposeLoader {
         var project = try read.get()
         project.configFiles = final.tree.files
         project.workingDirectory = final.tree.projectDirectory
-        return LoadedProject(tree: final.tree, project: project)
+        // Commands that load a project may run for hours (`up` attached):
+        // they free the earlier trees now; only `config` (`loadTree`) keeps them.
+        var tree = final.tree
+        tree.superseded = []
+        return LoadedProject(tree: tree, project: project)
     }
 
     /// `load` without reading the `Project` model (`Project.check` makes

@@ -166,8 +166,10 @@ struct BlockWriter {
     /// `yaml_emitter_emit_node` for a node that is not a mapping key.
     ///
     /// The tree is walked through unretained references to the nodes'
-    /// storage (the caller holds the tree for the whole walk, and nothing
-    /// in it changes): a node copied out of its array costs an atomic
+    /// storage. That is safe because the caller holds the tree for the
+    /// whole walk (`withExtendedLifetime`) and no storage can change under
+    /// it: `Node.Storage`'s fields are `let`, and `Node`'s setters allocate
+    /// new storage rather than write into a shared one. A node copied out of its array costs an atomic
     /// retain and release of its storage, a cache miss on a tree this size,
     /// and while `config` renders, the other thread is reading (and
     /// retaining) the same nodes, so each such write would also take the
