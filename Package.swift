@@ -42,7 +42,12 @@ let package = Package(
         .target(name: "CRuntime"),
         .target(name: "SystemCalls", dependencies: ["CRuntime", "Diagnostics"]),
         .target(name: "CMonitor"),
-        .target(name: "Runtime", dependencies: ["CRuntime", "SystemCalls", "Diagnostics", "CMonitor", "Health", "JSONCoding"]),
+        // Header only: the bpf(2) commands, as plain functions.
+        .systemLibrary(name: "CBPF"),
+        // eBPF programs as data (instructions, a small assembler) and bpf(2) calls:
+        // the runtime's device filter and the published ports' socket redirect.
+        .target(name: "EBPF", dependencies: ["CBPF", "Diagnostics"]),
+        .target(name: "Runtime", dependencies: ["EBPF", "CRuntime", "SystemCalls", "Diagnostics", "CMonitor", "Health", "JSONCoding"]),
         // PID 1 of `--init` containers (like docker-init): C only, fully static
         // because it runs inside arbitrary images; -nostartfiles leaves out
         // swiftrt.o, so no Swift runtime is linked in (~0.8 MB, libc only).
@@ -59,7 +64,7 @@ let package = Package(
         .target(name: "IPAddress"),
         // The DNS helper's code: no Foundation, so berth-dns starts in ~1.5 ms.
         .target(name: "DNSResponder", dependencies: ["IPAddress", "Diagnostics"]),
-        .target(name: "Networking", dependencies: ["CNFTables", "CNetlink", "Diagnostics", "SystemCalls", "IPAddress", "DNSResponder", "JSONCoding"]),
+        .target(name: "Networking", dependencies: ["CNFTables", "CNetlink", "CBPF", "EBPF", "Diagnostics", "SystemCalls", "IPAddress", "DNSResponder", "JSONCoding"]),
         .executableTarget(name: "berth-dns", dependencies: ["DNSResponder"]),
         // Deletes links in the background (a bridge's deletion waits ~50 ms on
         // RCU after the link is already gone): C only, like berth-init.
@@ -89,6 +94,7 @@ let package = Package(
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "OCI", "CZlib", "CZstd", "BerthTestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "SystemCalls", "CRuntime", "Diagnostics", "BerthTestSupport"]),
         .testTarget(name: "NetworkingTests", dependencies: ["Networking", "IPAddress"]),
+        .testTarget(name: "EBPFTests", dependencies: ["EBPF", "CBPF"]),
         .testTarget(name: "DNSResponderTests", dependencies: ["DNSResponder", "IPAddress"]),
         // One target for every root integration suite (Tests/IntegrationTests/<Area>/).
         .testTarget(name: "IntegrationTests", dependencies: [

@@ -11,6 +11,7 @@ packages=(
     libnftables-dev libnftables1         # build: CNFTables header; at run time berth dlopens libnftables.so.1
     busybox-static                       # base image for the main job and tests; wget for HTTP checks
     nftables iproute2                    # tests and leak-check read nft and link state (nft, ip)
+    bpftool                              # tests and leak-check list loaded eBPF programs (socket redirect)
     util-linux procps bsdutils           # tests: nsenter, unshare, timeout; leak-check: ps; pty tests: script
     gzip zstd                            # tests: compressed rootfs imports (gzip -c, zstd -c)
     skopeo umoci                         # image format interop tests

@@ -22,6 +22,10 @@ objects() {
     if command -v nft >/dev/null 2>&1; then
         nft list tables 2>/dev/null | grep -i -E 'berth|brt' | sed 's/^/nftables /'
     fi
+    # The socket redirect's eBPF programs (attached to the cgroup2 root).
+    if command -v bpftool >/dev/null 2>&1; then
+        bpftool prog show 2>/dev/null | grep -o 'name brt4[^ ]*' | sed 's/^name /bpf-program /'
+    fi
     # berth's shared `berth` parents and the containers' cgroups below them.
     find /sys/fs/cgroup -maxdepth 4 -type d \( -iname '*berth*' -o -path '*/berth/*' \) 2>/dev/null \
         | sed 's/^/cgroup /'

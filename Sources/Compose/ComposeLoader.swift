@@ -35,6 +35,13 @@ public struct LoadedTree: Sendable {
     public var allProfiles: [String]
     /// The profiles that were enabled (`--profile` or `COMPOSE_PROFILES`).
     public var enabledProfiles: [String]
+    /// The trees of the load's earlier phases (the parsed files, the
+    /// merged and the validated model…), kept alive with the result rather
+    /// than freed node by node while the load runs: a 200-service project
+    /// spends about a millisecond freeing them, work a command that exits
+    /// after printing the result (`config`) never needs to do. `load`
+    /// drops them (its callers may live long); `loadTree` keeps them.
+    var superseded: [Node] = []
 }
 
 /// Turns compose files into a project. The phases, in order:
@@ -58,7 +65,11 @@ public enum ComposeLoader {
         var project = try read.get()
         project.configFiles = final.tree.files
         project.workingDirectory = final.tree.projectDirectory
-        return LoadedProject(tree: final.tree, project: project)
+        // Commands that load a project may run for hours (`up` attached):
+        // they free the earlier trees now; only `config` (`loadTree`) keeps them.
+        var tree = final.tree
+        tree.superseded = []
+        return LoadedProject(tree: tree, project: project)
     }
 
     /// `load` without reading the `Project` model (`Project.check` makes
@@ -152,7 +163,8 @@ public enum ComposeLoader {
                               warnings: diagnostics.filter { $0.severity == .warning }.sortedByPosition(),
                               files: assembled.files, environment: assembled.environment,
                               projectDirectory: assembled.projectDirectory, allProfiles: profiles(in: normalized),
-                              enabledProfiles: assembled.enabledProfiles)
+                              enabledProfiles: assembled.enabledProfiles,
+                              superseded: session.superseded + [assembled.model, normalized])
         return FinalTree(tree: tree, selected: selected, diagnostics: diagnostics)
     }
 

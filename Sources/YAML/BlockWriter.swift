@@ -1,3 +1,6 @@
+import CYAML
+import Diagnostics
+
 /// A direct writer for the trees `config` prints: block mappings and
 /// sequences of untagged scalars. It follows libyaml's emitter step by step
 /// (emitter.c: `write_indent`, `write_indicator`, `increase_indent`, the
@@ -28,18 +31,93 @@ struct BlockWriter {
     }
 
     /// The text libyaml would write for `node`, or nil when `node` needs
-    /// something this writer does not do.
+    /// something this writer does not do. A long block mapping under a key
+    /// of the root mapping (`config`'s `services`) is written in two halves
+    /// at once, the second on another thread (see `emitSplit`).
     static func emit(_ node: Node, indent: Int) -> String? {
         guard !node.isScalar else { return nil }
+        if let text = emitSplit(node, indent: indent) { return text }
         var writer = BlockWriter(indent: indent)
         do {
-            try writer.node(node, sequence: false, mapping: false)
+            try withExtendedLifetime(node) {
+                try writer.node(Unmanaged.passUnretained(node.storage), mapping: false)
+            }
             // Document end (implicit): a final line break.
             writer.writeIndent()
         } catch {
             return nil
         }
         return String(decoding: writer.out, as: UTF8.self)
+    }
+
+    /// The fewest entries a mapping needs to be written in two halves.
+    static let splitThreshold = 64
+
+    /// `emit` in two parts for a root mapping whose value under some key is
+    /// an untagged block mapping of at least `splitThreshold` entries: this
+    /// thread writes the text up to the middle of that mapping, another
+    /// thread the rest, from the state libyaml is in between two entries of
+    /// a block mapping at that depth. That state does not depend on what
+    /// the entries before wrote: each entry starts with a line break
+    /// (`indention` is false after any value), so the column is not read,
+    /// and `whitespace` is false too. The first part's final state is
+    /// checked against it, and anything unexpected (an error, another
+    /// state) writes the whole tree in one piece instead, so the text is
+    /// the one-piece text in every case. Nil when the tree has no such
+    /// mapping or needs libyaml.
+    static func emitSplit(_ root: Node, indent: Int) -> String? {
+        guard root.tag == nil, case let .mapping(pairs) = root.kind,
+              let at = pairs.firstIndex(where: { pair in
+                  guard pair.value.tag == nil, case let .mapping(inner) = pair.value.kind else { return false }
+                  return inner.count >= splitThreshold
+              }),
+              case let .mapping(inner) = pairs[at].value.kind
+        else { return nil }
+        let middle = inner.count / 2
+        // Between two entries of the mapping under a root key: the root
+        // mapping's indent (0) pushed on the document's (-1), the inner
+        // mapping's indent `indent` current.
+        let between = (indent: indent, indents: [-1, 0])
+        let (head, tail) = Concurrently.run({ () -> BlockWriter? in
+            var writer = BlockWriter(indent: indent)
+            do {
+                try withExtendedLifetime(root) {
+                    writer.increaseIndent(flow: false, indentless: false)
+                    for i in pairs.indices[..<at] { try writer.pair(pairs[i]) }
+                    try writer.key(entry: Unmanaged.passUnretained(pairs[at].key.storage))
+                    writer.increaseIndent(flow: false, indentless: false)
+                    for i in inner.indices[..<middle] { try writer.pair(inner[i]) }
+                }
+            } catch {
+                return nil
+            }
+            return writer
+        }, beside: { () -> [UInt8]? in
+            var writer = BlockWriter(indent: indent)
+            writer.indent = between.indent
+            writer.indents = between.indents
+            writer.column = 1
+            writer.whitespace = false
+            writer.indention = false
+            do {
+                try withExtendedLifetime(root) {
+                    for i in inner.indices[middle...] { try writer.pair(inner[i]) }
+                    writer.popIndent()
+                    for i in pairs.indices[(at + 1)...] { try writer.pair(pairs[i]) }
+                    writer.popIndent()
+                    writer.writeIndent()
+                }
+            } catch {
+                return nil
+            }
+            return writer.out
+        })
+        guard let head, let tail, head.indent == between.indent, head.indents == between.indents,
+              !head.whitespace, !head.indention
+        else { return nil }
+        var bytes = head.out
+        bytes.append(contentsOf: tail)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     // MARK: libyaml's primitives
@@ -86,47 +164,92 @@ struct BlockWriter {
     // MARK: Nodes
 
     /// `yaml_emitter_emit_node` for a node that is not a mapping key.
-    private mutating func node(_ node: Node, sequence: Bool, mapping: Bool) throws {
-        if node.tag != nil { throw Unsupported() }
-        switch node.kind {
-        case let .scalar(text, requested):
-            try scalar(text, requested: requested, isKey: false)
-        case let .sequence(items):
-            if items.isEmpty {
-                emptyFlow(open: 0x5B, close: 0x5D)
-                return
+    ///
+    /// The tree is walked through unretained references to the nodes'
+    /// storage. That is safe because the caller holds the tree for the
+    /// whole walk (`withExtendedLifetime`) and no storage can change under
+    /// it: `Node.Storage`'s fields are `let`, and `Node`'s setters allocate
+    /// new storage rather than write into a shared one. A node copied out of its array costs an atomic
+    /// retain and release of its storage, a cache miss on a tree this size,
+    /// and while `config` renders, the other thread is reading (and
+    /// retaining) the same nodes, so each such write would also take the
+    /// cache line away from that core.
+    private mutating func node(_ node: Unmanaged<Node.Storage>, mapping: Bool) throws {
+        try node._withUnsafeGuaranteedRef { storage in
+            if storage.tag != nil { throw Unsupported() }
+            switch storage.kind {
+            case let .scalar(text, requested):
+                try scalar(text, requested: requested, isKey: false)
+            case let .sequence(items):
+                if items.isEmpty {
+                    emptyFlow(open: 0x5B, close: 0x5D)
+                    return
+                }
+                // Sequences under a mapping key are written indentless.
+                increaseIndent(flow: false, indentless: mapping && !indention)
+                try items.withUnsafeBufferPointer { items in
+                    for i in items.indices {
+                        if i + 1 < items.count { Self.prefetch(items[i + 1].storage) }
+                        writeIndent()
+                        writeIndicator(0x2D, needWhitespace: true, isWhitespace: false, isIndention: true)
+                        try self.node(Unmanaged.passUnretained(items[i].storage), mapping: false)
+                    }
+                }
+                popIndent()
+            case let .mapping(pairs):
+                if pairs.isEmpty {
+                    emptyFlow(open: 0x7B, close: 0x7D)
+                    return
+                }
+                increaseIndent(flow: false, indentless: false)
+                try pairs.withUnsafeBufferPointer { pairs in
+                    for i in pairs.indices {
+                        if i + 1 < pairs.count {
+                            Self.prefetch(pairs[i + 1].key.storage)
+                            Self.prefetch(pairs[i + 1].value.storage)
+                        }
+                        try pair(key: Unmanaged.passUnretained(pairs[i].key.storage),
+                                 value: Unmanaged.passUnretained(pairs[i].value.storage))
+                    }
+                }
+                popIndent()
             }
-            // Sequences under a mapping key are written indentless.
-            increaseIndent(flow: false, indentless: mapping && !indention)
-            for item in items {
-                writeIndent()
-                writeIndicator(0x2D, needWhitespace: true, isWhitespace: false, isIndention: true)
-                try self.node(item, sequence: true, mapping: false)
-            }
-            popIndent()
-        case let .mapping(pairs):
-            if pairs.isEmpty {
-                emptyFlow(open: 0x7B, close: 0x7D)
-                return
-            }
-            increaseIndent(flow: false, indentless: false)
-            for pair in pairs {
-                writeIndent()
-                try key(pair.key)
-                writeIndicator(0x3A, needWhitespace: false, isWhitespace: false, isIndention: false)
-                try self.node(pair.value, sequence: false, mapping: true)
-            }
-            popIndent()
         }
+    }
+
+    /// Starts loading a node's storage into the cache: the next sibling's,
+    /// while the current one is written (the tree's nodes are spread over
+    /// the heap, and most of the writer's time was spent waiting for them).
+    private static func prefetch(_ storage: Node.Storage) {
+        berth_yaml_prefetch(UnsafeRawPointer(Unmanaged.passUnretained(storage).toOpaque()))
+    }
+
+    /// One entry of a block mapping: its key on a line of its own, then its value.
+    private mutating func pair(_ entry: Node.Pair) throws {
+        try pair(key: Unmanaged.passUnretained(entry.key.storage), value: Unmanaged.passUnretained(entry.value.storage))
+    }
+
+    private mutating func pair(key: Unmanaged<Node.Storage>, value: Unmanaged<Node.Storage>) throws {
+        try self.key(entry: key)
+        try node(value, mapping: true)
+    }
+
+    /// A mapping entry's key and `:`.
+    private mutating func key(entry key: Unmanaged<Node.Storage>) throws {
+        writeIndent()
+        try self.key(key)
+        writeIndicator(0x3A, needWhitespace: false, isWhitespace: false, isIndention: false)
     }
 
     /// A simple key (libyaml's `check_simple_key`): an untagged one-line
     /// scalar of at most 128 bytes. Other keys need `? ` and are left to libyaml.
-    private mutating func key(_ key: Node) throws {
-        guard key.tag == nil, case let .scalar(text, requested) = key.kind, text.utf8.count <= 128 else {
-            throw Unsupported()
+    private mutating func key(_ key: Unmanaged<Node.Storage>) throws {
+        try key._withUnsafeGuaranteedRef { storage in
+            guard storage.tag == nil, case let .scalar(text, requested) = storage.kind, text.utf8.count <= 128 else {
+                throw Unsupported()
+            }
+            try scalar(text, requested: requested, isKey: true)
         }
-        try scalar(text, requested: requested, isKey: true)
     }
 
     /// `[]` or `{}`: libyaml writes empty collections in flow style.

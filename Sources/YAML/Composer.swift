@@ -90,6 +90,8 @@ struct Composer {
     let file: String
     let limits: YAMLLimits
     private(set) var root: Node?
+    /// Whether any node had an explicit tag (`!reset`, `!!str`…).
+    private(set) var sawTag = false
     private(set) var diagnostics: [Diagnostic] = []
     private var anchors: [String: Anchored] = [:]
     private var openAnchors: [String: Int] = [:]
@@ -102,6 +104,7 @@ struct Composer {
     }
 
     mutating func scalar(_ value: String, style: ScalarStyle, tag: String?, anchor: String?, at mark: Mark) throws {
+        if tag != nil { sawTag = true }
         let node = Node(.scalar(value, style), tag: tag, mark: mark)
         if let anchor { anchors[anchor] = Anchored(node: node, size: 1, height: 0) }
         add(node, size: 1, height: 0)
@@ -133,6 +136,7 @@ struct Composer {
             throw fatal(at: mark, "nesting is deeper than the limit of \(limits.maxDepth) levels")
         }
         if let anchor { openAnchors[anchor, default: 0] += 1 }
+        if tag != nil { sawTag = true }
         stack.append(Frame(kind: kind, tag: tag, anchor: anchor, mark: mark))
     }
 

@@ -157,11 +157,19 @@ public struct Node: Hashable, Sendable {
     @inlinable public subscript(key: String) -> Node? {
         // A plain loop over the pairs: the loaders look keys up millions of
         // times, and this avoids copying each key's text into an Optional.
+        // Keys are compared byte for byte, as compose-go does (no Unicode
+        // canonical equivalence), lengths first: reading a native string's
+        // UTF-8 count is a load, where comparing two different strings is a
+        // call into the standard library, and most keys differ from the
+        // wanted one in length.
         guard case let .mapping(pairs) = kind else { return nil }
+        let length = key.utf8.count
         var i = pairs.endIndex
         while i > pairs.startIndex {
             i -= 1
-            if case let .scalar(text, _) = pairs[i].key.kind, text == key { return pairs[i].value }
+            if case let .scalar(text, _) = pairs[i].key.kind, text.utf8.count == length, text.utf8.elementsEqual(key.utf8) {
+                return pairs[i].value
+            }
         }
         return nil
     }

@@ -16,6 +16,14 @@ public enum YAMLLoader {
     /// Loads raw bytes, which must be UTF-8 (a UTF-8 byte order mark is
     /// allowed). An empty document yields a null scalar at 1:1.
     public static func load(bytes: [UInt8], file: String, limits: YAMLLimits = .default) throws -> Node {
+        try loadNotingTags(bytes: bytes, file: file, limits: limits).node
+    }
+
+    /// `load(bytes:file:limits:)`, telling also whether any node of the
+    /// document has an explicit tag (a loader that gives some tags a
+    /// meaning can then skip looking for them in an untagged tree).
+    public static func loadNotingTags(bytes: [UInt8], file: String,
+                                      limits: YAMLLimits = .default) throws -> (node: Node, tagged: Bool) {
         let source = SourceText(bytes: bytes, file: file)
         if bytes.count > limits.maxBytes {
             throw DiagnosticsError(Diagnostic(
@@ -42,7 +50,8 @@ private struct EventReader {
     let source: SourceText
     let buffer: UnsafeBufferPointer<UInt8>
 
-    func read(limits: YAMLLimits) throws -> Node {
+    /// The document's root and whether any node had an explicit tag.
+    func read(limits: YAMLLimits) throws -> (Node, Bool) {
         let parser = UnsafeMutablePointer<yaml_parser_t>.allocate(capacity: 1)
         defer { parser.deallocate() }
         guard yaml_parser_initialize(parser) != 0 else {
@@ -51,7 +60,7 @@ private struct EventReader {
         }
         defer { yaml_parser_delete(parser) }
         guard let base = buffer.baseAddress, !buffer.isEmpty else {
-            return Node(.scalar("", .plain), mark: Mark(file: source.file, line: 1, column: 1))
+            return (Node(.scalar("", .plain), mark: Mark(file: source.file, line: 1, column: 1)), false)
         }
         yaml_parser_set_input_string(parser, base, buffer.count)
         yaml_parser_set_encoding(parser, YAML_UTF8_ENCODING)
@@ -70,7 +79,8 @@ private struct EventReader {
                 continue
             case YAML_STREAM_END_EVENT:
                 if !composer.diagnostics.isEmpty { throw DiagnosticsError(composer.diagnostics) }
-                return composer.root ?? Node(.scalar("", .plain), mark: Mark(file: source.file, line: 1, column: 1))
+                return (composer.root ?? Node(.scalar("", .plain), mark: Mark(file: source.file, line: 1, column: 1)),
+                        composer.sawTag)
             case YAML_DOCUMENT_START_EVENT:
                 documents += 1
                 if documents > 1 {

@@ -3,17 +3,18 @@ import SystemCalls
 
 /// Finds what a test left behind: mounts and processes under its directory,
 /// and berth-named kernel objects (links, nftables tables, cgroups, network
-/// namespaces) that did not exist before it started. Integration suites are
+/// namespaces, eBPF programs) that did not exist before it started. Integration suites are
 /// `.serialized`, so a difference is this test's.
 public enum LeakCheck {
     public struct Snapshot: Sendable {
         var links: Set<String>
         var nftTables: Set<String>
         var cgroups: Set<String>
+        var bpfPrograms: Set<String>
 
         public static func take() -> Snapshot {
             Snapshot(links: LeakCheck.berthLinks(), nftTables: LeakCheck.berthNFTTables(),
-                     cgroups: LeakCheck.berthCgroups())
+                     cgroups: LeakCheck.berthCgroups(), bpfPrograms: LeakCheck.berthBPFPrograms())
         }
     }
 
@@ -25,6 +26,7 @@ public enum LeakCheck {
         found += after.links.subtracting(before.links).sorted().map { "link \($0)" }
         found += after.nftTables.subtracting(before.nftTables).sorted().map { "nftables table \($0)" }
         found += after.cgroups.subtracting(before.cgroups).sorted().map { "cgroup \($0)" }
+        found += after.bpfPrograms.subtracting(before.bpfPrograms).sorted().map { "eBPF program \($0)" }
         return found
     }
 
@@ -71,6 +73,13 @@ public enum LeakCheck {
     public static func berthNFTTables() -> Set<String> {
         guard let out = try? capture("/usr/sbin/nft", ["list", "tables"]) else { return [] }
         return Set(out.split(separator: "\n").map(String.init).filter { isBerthName($0) })
+    }
+
+    /// Loaded eBPF programs named like berth's socket redirect (`brt4…`):
+    /// attached ones outlive the process that loaded them.
+    public static func berthBPFPrograms() -> Set<String> {
+        guard let out = try? capture("/usr/sbin/bpftool", ["prog", "show"]) else { return [] }
+        return Set(out.split(separator: " ").filter { $0.hasPrefix("brt4") }.map(String.init))
     }
 
     /// cgroup directories named like berth's, on every v1 hierarchy and v2.

@@ -57,6 +57,50 @@ import Testing
         #expect(accepted > 800)
     }
 
+    /// A root mapping whose value under one key (first, middle or last)
+    /// is a block mapping long enough to be written in two halves, each
+    /// entry a generated subtree; with a tag at `taggedEntry` when given.
+    static func longMappingTree(_ simple: inout SimpleTrees, entries: Int, position: Int, taggedEntry: Int? = nil) -> Node {
+        var inner: [Node.Pair] = []
+        for e in 0..<entries {
+            var value = simple.node(depth: 3)
+            // Only values the writer handles (a scalar line break, say, is not).
+            while BlockWriter.emit(.mapping(["k": value]), indent: 2) == nil { value = simple.node(depth: 3) }
+            if e == taggedEntry { value = .scalar("", tag: "!reset") }
+            inner.append(Node.Pair(key: .scalar("svc-\(e)-é"), value: value))
+        }
+        var outer: [Node.Pair] = [
+            Node.Pair(key: .scalar("name"), value: .scalar("demo")),
+            Node.Pair(key: .scalar("volumes"), value: .mapping(["data": .mapping([])])),
+            Node.Pair(key: .scalar("x-empty"), value: .sequence([])),
+        ]
+        outer.insert(Node.Pair(key: .scalar("services"), value: .mapping(inner)), at: position)
+        return .mapping(outer)
+    }
+
+    @Test(arguments: [0, 1, 3])
+    func aLongMappingWrittenInTwoHalvesMatchesLibyaml(position: Int) throws {
+        var simple = SimpleTrees(rng: SplitMix(state: 0x5B11 + UInt64(position)))
+        for entries in [BlockWriter.splitThreshold, BlockWriter.splitThreshold + 1, 70] {
+            for indent in [2, 4] {
+                let tree = Self.longMappingTree(&simple, entries: entries, position: position)
+                let libyaml = try YAMLEmitter.emitWithLibyaml(tree, indent: indent)
+                let halves = try #require(BlockWriter.emitSplit(tree, indent: indent))
+                #expect(halves == libyaml, "\(entries) entries, indent \(indent)")
+                #expect(BlockWriter.emit(tree, indent: indent) == halves)
+            }
+        }
+    }
+
+    @Test(arguments: [3, 60])
+    func aTagInEitherHalfFallsBackToLibyaml(taggedEntry: Int) throws {
+        var simple = SimpleTrees(rng: SplitMix(state: 0x7A6))
+        let tree = Self.longMappingTree(&simple, entries: 64, position: 1, taggedEntry: taggedEntry)
+        #expect(BlockWriter.emitSplit(tree, indent: 2) == nil)
+        #expect(BlockWriter.emit(tree, indent: 2) == nil)
+        #expect(try YAMLEmitter.emit(tree) == (try YAMLEmitter.emitWithLibyaml(tree)))
+    }
+
     @Test func declinesOrMatchesOnTreesWithTagsAndBlockScalars() throws {
         var generator = TreeGenerator(rng: SplitMix(state: 0x7A65))
         for i in 0..<800 {

@@ -374,3 +374,20 @@ private func shape(_ node: Node) -> String {
         #expect(d?.message == "file is 14 bytes, larger than the limit of 10 bytes")
     }
 }
+
+@Suite struct LoaderTagTests {
+    /// `loadNotingTags` tells whether any node, anywhere, has an explicit tag.
+    @Test(arguments: [
+        ("a: 1\nb: [x, {c: d}]\n", false),
+        ("", false),
+        ("a: !reset null\n", true),
+        ("a: [x, !!str 1]\n", true),
+        ("a: {b: !override {c: d}}\n", true),
+        ("! {a: b}\n", true),
+    ])
+    func notesTags(_ text: String, _ tagged: Bool) throws {
+        let loaded = try YAMLLoader.loadNotingTags(bytes: Array(text.utf8), file: "t.yaml")
+        #expect(loaded.tagged == tagged)
+        #expect(loaded.node == (try YAMLLoader.load(text, file: "t.yaml")))
+    }
+}

@@ -2,9 +2,9 @@
 # Network benchmarks (root, loopback and test namespaces only):
 #  1. create/remove a network, attach/detach a container (library calls);
 #  2. wrk against busybox httpd in a network namespace: straight to the
-#     container address vs through the published port on 127.0.0.1 (berth's
-#     stateless loopback path) and on the host's address (kernel DNAT).
-# Usage: sudo [ROUNDS=3] bench/network/run.sh [seconds per wrk run, default 5]
+#     container address vs through the published port on 127.0.0.1 (TCP:
+#     berth's connect-time socket redirect) and on the host's address (kernel DNAT).
+# Usage: sudo [ROUNDS=3] [CLIENT="-t1 -c4"] bench/network/run.sh [seconds per wrk run, default 5]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:-5}
@@ -25,7 +25,9 @@ trap cleanup EXIT
 echo "== timings (20 rounds)"
 "$bin/berth-netbench" timings "$root" "$run" 20
 
-echo "== wrk, ${secs}s each, 2 threads, 32 connections"
+# CLIENT: wrk's threads and connections (e.g. CLIENT="-t1 -c4", a light client).
+client=${CLIENT:--t2 -c32}
+echo "== wrk, ${secs}s each, $client"
 mkdir -p "$work/www"
 echo ok > "$work/www/small"
 head -c 10000000 /dev/zero > "$work/www/big"
@@ -45,7 +47,7 @@ for round in $(seq 1 "$rounds"); do
     for file in small big; do
         for target in direct:$cip:80 loopback:127.0.0.1:$port dnat:$hostip:$port; do
             name=${target%%:*} addr=${target#*:}
-            out=$(wrk -t2 -c32 -d"${secs}s" "http://$addr/$file")
+            out=$(wrk $client -d"${secs}s" "http://$addr/$file")
             req=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
             # Bytes per second, from wrk's "Transfer/sec: 1.50GB".
             bytes=$(echo "$out" | awk '/Transfer\/sec/ {v=$2; u=v; sub(/[0-9.]+/, "", u); sub(/[A-Za-z]+/, "", v);

@@ -269,20 +269,6 @@ int brt_recv_console(int socket_fd);
 /// (no path lookup). Both O_CLOEXEC|O_NOCTTY. Returns 0 or -errno.
 int brt_open_pty(int *master, int *slave);
 
-// cgroup v2 device filter (bpf.c). -1 with errno on failure.
-/// BPF_PROG_LOAD of a BPF_PROG_TYPE_CGROUP_DEVICE program: `count` 8-byte
-/// instructions; on rejection the verifier's log goes to `log` (may be NULL). → prog fd.
-int brt_bpf_load_device_filter(const uint8_t *insns, uint32_t count, char *log, uint32_t log_size);
-/// BPF_PROG_ATTACH to the cgroup directory `cgroup_fd` (BPF_CGROUP_DEVICE,
-/// BPF_F_ALLOW_MULTI). The cgroup holds the program until it is detached
-/// or the cgroup is removed.
-int brt_bpf_attach_device_filter(int cgroup_fd, int prog_fd);
-/// BPF_PROG_QUERY: ids of the device programs attached to `cgroup_fd`
-/// itself; `*count` is the capacity in, the number attached out.
-int brt_bpf_query_device_filters(int cgroup_fd, uint32_t *ids, uint32_t *count);
-/// BPF_PROG_GET_FD_BY_ID (ENOENT once the program is freed).
-int brt_bpf_prog_fd_by_id(uint32_t id);
-
 #ifdef __cplusplus
 }
 #endif

@@ -26,11 +26,16 @@ extension LoadSession {
                 ? projectDirectory : PathRules.directory(of: file.path)
             guard let doc = prepare(file.path, base: base, environment: environment,
                                     referencedAt: file.mark, keyPath: file.keyPath) else { continue }
+            superseded.append(doc)
             documents.append(applyExtends(doc, path: file.path, environment: environment))
         }
-        var model = Merger.merge(documents: documents)
+        superseded += documents
+        var model = Merger.merge(documents: documents, tagged: sawTags)
+        superseded.append(model)
         model = applyIncludes(model, environment: environment, includeChain: includeChain)
-        return foldEnvironment ? foldEnvironmentFiles(model, environment: environment) : model
+        guard foldEnvironment else { return model }
+        superseded.append(model)
+        return foldEnvironmentFiles(model, environment: environment)
     }
 
     private func applyIncludes(_ model: Node, environment: [String: String], includeChain: [String]) -> Node {

@@ -192,6 +192,60 @@ public enum Interpolation {
         return (result, walker.diagnostics)
     }
 
+    /// The fewest services a document needs for `applyToDocument` to walk
+    /// them in two halves at once.
+    static let splitThreshold = 64
+
+    /// `apply(to:)` for a whole compose document: when its `services`
+    /// mapping has at least `splitThreshold` entries, the second half of
+    /// them is walked on another thread while this one walks the keys
+    /// before it and the first half, then this one walks the keys after
+    /// it. The result and the diagnostics are exactly `apply(to:)`'s: the
+    /// second half's diagnostics come after the first half's, and an unset
+    /// variable is reported at its first use in document order only (a
+    /// warning of the second half is dropped when the part walked before it
+    /// reported that variable; the keys after `services` know both halves).
+    static func applyToDocument(_ document: Node,
+                                lookup: @escaping @Sendable (String) -> String?) -> (Node, [Diagnostic]) {
+        guard case let .mapping(top) = document.kind,
+              let at = top.lastIndex(where: { $0.key.scalarValue == "services" }),
+              case let .mapping(services) = top[at].value.kind, services.count >= splitThreshold
+        else { return apply(to: document, lookup: lookup) }
+        let middle = services.count / 2
+        let servicesKey = NodePath.Component.key("services")
+        let (head, tail) = Concurrently.run({ () -> (Walker, [Node.Pair]?, [Node.Pair]?) in
+            var walker = Walker(components: [])
+            var topOut: [Node.Pair]?
+            walker.walk(top, top.indices[..<at], into: &topOut, lookup: lookup)
+            walker.components.append(servicesKey)
+            var servicesOut: [Node.Pair]?
+            walker.walk(services, services.indices[..<middle], into: &servicesOut, lookup: lookup)
+            walker.components.removeLast()
+            return (walker, topOut, servicesOut)
+        }, beside: { () -> (Walker, [Node.Pair]?) in
+            var walker = Walker(components: [servicesKey])
+            var servicesOut: [Node.Pair]?
+            walker.walk(services, services.indices[middle...], into: &servicesOut, lookup: lookup)
+            return (walker, servicesOut)
+        })
+        var (walker, topOut, headOut) = head
+        walker.absorb(tail.0)
+        var servicesOut = headOut
+        if let tailOut = tail.1 {
+            if servicesOut == nil { servicesOut = services }
+            for i in services.indices[middle...] { servicesOut?[i] = tailOut[i] }
+        }
+        if let servicesOut {
+            if topOut == nil { topOut = top }
+            topOut?[at].value.kind = .mapping(servicesOut)
+        }
+        walker.walk(top, top.indices[(at + 1)...], into: &topOut, lookup: lookup)
+        guard let topOut else { return (document, walker.diagnostics) }
+        var copy = document
+        copy.kind = .mapping(topOut)
+        return (copy, walker.diagnostics)
+    }
+
     /// One pass over a tree. Subtrees without a `$` are shared, never
     /// copied (`walk` returns nil for them), and the key path is a stack
     /// rendered only for a diagnostic.
@@ -199,6 +253,8 @@ public enum Interpolation {
         var components: [NodePath.Component]
         var diagnostics: [Diagnostic] = []
         var warned: Set<String> = []
+        /// For each diagnostic, the unset variable it reports (nil for errors).
+        var unsetNames: [String?] = []
 
         var path: String { NodePath(components).description }
 
@@ -219,10 +275,12 @@ public enum Interpolation {
                     copy.kind = .scalar(out.text, newStyle)
                     for name in out.unset where !warned.contains(name) {
                         warned.insert(name)
+                        unsetNames.append(name)
                         diagnostics.append(Diagnostic(.warning, at: node.mark, keyPath: path,
                                                       "The \"\(name)\" variable is not set. Defaulting to a blank string."))
                     }
                 } catch {
+                    unsetNames.append(nil)
                     diagnostics.append(Diagnostic(.error, at: position(of: error.offset, in: node),
                                                   keyPath: path, error.message, hint: error.hint))
                 }
@@ -243,18 +301,38 @@ public enum Interpolation {
                 return copy
             case let .mapping(pairs):
                 var out: [Node.Pair]? = nil
-                for i in pairs.indices {
-                    components.append(.key(pairs[i].key.scalarValue ?? "?"))
-                    if let new = walk(pairs[i].value, lookup: lookup) {
-                        if out == nil { out = pairs }
-                        out?[i].value = new
-                    }
-                    components.removeLast()
-                }
+                walk(pairs, pairs.indices, into: &out, lookup: lookup)
                 guard let out else { return nil }
                 var copy = node
                 copy.kind = .mapping(out)
                 return copy
+            }
+        }
+
+        /// The values of `pairs` in `range`: `out` becomes a copy of
+        /// `pairs` at the first one that changes, with the new values in it.
+        mutating func walk<R: RangeExpression<Int>>(_ pairs: [Node.Pair], _ range: R, into out: inout [Node.Pair]?,
+                                                     lookup: (String) -> String?) {
+            for i in pairs.indices[range] {
+                components.append(.key(pairs[i].key.scalarValue ?? "?"))
+                if let new = walk(pairs[i].value, lookup: lookup) {
+                    if out == nil { out = pairs }
+                    out?[i].value = new
+                }
+                components.removeLast()
+            }
+        }
+
+        /// Appends the diagnostics of a walk over what comes next in the
+        /// document, as if this walker had gone on: unset variables it
+        /// reported already are not reported again.
+        mutating func absorb(_ next: Walker) {
+            for (diagnostic, name) in zip(next.diagnostics, next.unsetNames) {
+                if let name {
+                    guard warned.insert(name).inserted else { continue }
+                }
+                unsetNames.append(name)
+                diagnostics.append(diagnostic)
             }
         }
     }

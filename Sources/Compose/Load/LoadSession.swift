@@ -25,6 +25,12 @@ final class LoadSession {
         var environment: [String: String]
     }
     private var prepared: [CacheKey: Node?] = [:]
+    /// Trees a later phase replaced (the parsed file once interpolated…),
+    /// kept as long as the load's result: see `LoadedTree.superseded`.
+    var superseded: [Node] = []
+    /// Whether any file parsed so far had a node with an explicit tag:
+    /// until one has, no tree of the load holds a `!reset` or `!override`.
+    var sawTags = false
 
     /// The path used for standard input (`-f -`).
     static let stdinPath = "-"
@@ -86,7 +92,9 @@ final class LoadSession {
         if !filesRead.contains(path) { filesRead.append(path) }
         let node: Node
         do {
-            node = try YAMLLoader.load(bytes: bytes, file: name)
+            let loaded = try YAMLLoader.loadNotingTags(bytes: bytes, file: name)
+            node = loaded.node
+            if loaded.tagged { sawTags = true }
         } catch let e as DiagnosticsError {
             diagnostics += e.diagnostics
             incomplete = true
@@ -112,10 +120,12 @@ final class LoadSession {
         var result: Node?
         if var node = parse(path, referencedAt: mark, keyPath: keyPath) {
             if interpolate {
-                let (interpolated, found) = Interpolation.apply(to: node) { environment[$0] }
+                let (interpolated, found) = Interpolation.applyToDocument(node) { environment[$0] }
+                superseded.append(node)
                 node = interpolated
                 diagnostics += found
             }
+            superseded.append(node)
             result = PathResolution.resolve(node, base: base, home: home)
         }
         prepared[key] = result

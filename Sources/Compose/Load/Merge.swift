@@ -104,10 +104,22 @@ public enum Merger {
     }
 
     /// Merges several documents in order (the first is the base).
-    public static func merge(documents: [Node]) -> Node {
+    /// `tagged: false` promises that no node of `documents` has a tag
+    /// (`YAMLLoader.loadNotingTags`): the first document's values are then
+    /// taken as they are, without a walk over them looking for `!reset`
+    /// and `!override` to strip.
+    public static func merge(documents: [Node], tagged: Bool = true) -> Node {
         var result = Node.mapping([Node.Pair]())
         if let first = documents.first { result.mark = first.mark }
-        for doc in documents { result = merge(result, doc, path: .root) }
+        for doc in documents {
+            if !tagged, result.mappingPairs?.isEmpty == true, doc.isMapping {
+                // What `deep` does onto an empty mapping, less `stripTags`
+                // (which returns untagged values unchanged).
+                result = deep(result, doc, path: .root, stripping: false)
+            } else {
+                result = merge(result, doc, path: .root)
+            }
+        }
         return result
     }
 
@@ -143,7 +155,7 @@ public enum Merger {
 
     // MARK: Strategies
 
-    static func deep(_ base: Node, _ override: Node, path: NodePath) -> Node {
+    static func deep(_ base: Node, _ override: Node, path: NodePath, stripping: Bool = true) -> Node {
         switch (base.kind, override.kind) {
         case let (.mapping(a), .mapping(b)):
             var pairs = a
@@ -157,7 +169,7 @@ public enum Merger {
                 if let existing {
                     pairs[existing].value = merge(pairs[existing].value, pair.value, path: path.appending(key))
                 } else {
-                    pairs.append(Node.Pair(key: pair.key, value: stripTags(pair.value)))
+                    pairs.append(Node.Pair(key: pair.key, value: stripping ? stripTags(pair.value) : pair.value))
                 }
             }
             var result = base

@@ -15,8 +15,21 @@ public enum PathResolution {
     public static func resolve(_ document: Node, base: String, home: String) -> Node {
         let r = Resolver(base: base, home: home)
         var doc = document
-        if let services = doc["services"], services.isMapping {
-            doc = doc.setting("services", to: mapValues(services) { r.service($0) })
+        if let services = doc["services"], let pairs = services.mappingPairs {
+            var resolved = services
+            if pairs.count >= splitThreshold {
+                // A long mapping: the second half on another thread.
+                let middle = pairs.count / 2
+                let (head, tail) = Concurrently.run({
+                    pairs[..<middle].map { Node.Pair(key: $0.key, value: r.service($0.value)) }
+                }, beside: {
+                    pairs[middle...].map { Node.Pair(key: $0.key, value: r.service($0.value)) }
+                })
+                resolved.kind = .mapping(head + tail)
+            } else {
+                resolved = mapValues(services) { r.service($0) }
+            }
+            doc = doc.setting("services", to: resolved)
         }
         for section in ["secrets", "configs"] {
             if let node = doc[section], node.isMapping {
@@ -31,6 +44,9 @@ public enum PathResolution {
         }
         return doc
     }
+
+    /// The fewest services for `resolve` to resolve them in two halves at once.
+    static let splitThreshold = 64
 
     static func mapValues(_ node: Node, _ transform: (Node) -> Node) -> Node {
         guard let pairs = node.mappingPairs else { return node }

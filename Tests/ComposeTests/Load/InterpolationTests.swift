@@ -142,4 +142,56 @@ import YAML
         ])
         #expect(diags.first?.severity == .warning)
     }
+
+    /// A document for `applyToDocument`: `count` services, each with the
+    /// values `value(i)` gives, between top-level keys before and after.
+    static func document(services count: Int, before: String, after: String,
+                         value: (Int) -> String) throws -> Node {
+        var yaml = "x-before: \"\(before)\"\nservices:\n"
+        for i in 0..<count {
+            yaml += "  s\(i):\n    image: \"\(value(i))\"\n    labels: [\"l=\(value(i))\", plain]\n"
+        }
+        yaml += "x-after: \"\(after)\"\n"
+        return try YAMLLoader.load(yaml, file: "big.yaml")
+    }
+
+    struct SplitCase: CustomTestStringConvertible, Sendable {
+        var name: String
+        var services: Int
+        var before: String
+        var after: String
+        /// The image of service i: unset variables, errors, set ones.
+        var value: @Sendable (Int) -> String
+        var testDescription: String { name }
+    }
+
+    static let splitCases: [SplitCase] = [
+        SplitCase(name: "below the threshold: one walk", services: 10, before: "$U1", after: "$U2",
+                  value: { "img-$U1-${U\($0 % 3)}" }),
+        SplitCase(name: "nothing to substitute", services: 80, before: "a", after: "b", value: { "img-\($0)" }),
+        SplitCase(name: "set variables only", services: 80, before: "$A", after: "${B}", value: { "img-$A-\($0)" }),
+        SplitCase(name: "unset in the second half only, again after", services: 80, before: "x", after: "$LATE",
+                  value: { $0 >= 60 ? "img-$LATE-$TAILONLY" : "img" }),
+        SplitCase(name: "unset before, in both halves and after", services: 90, before: "$EVERY",
+                  after: "$EVERY $HEAD $TAIL $AFTER",
+                  value: { $0 < 45 ? "img-$EVERY-$HEAD" : "img-$EVERY-$TAIL-$HEAD" }),
+        SplitCase(name: "errors in both halves", services: 70, before: "${BAD", after: "${X:?need X}",
+                  value: { $0 % 20 == 0 ? "img-${BROKEN" : "img-$U\($0 % 4)" }),
+        SplitCase(name: "unset variables used in both halves", services: 64, before: "", after: "",
+                  value: { $0 == 63 ? "$ONLY" : ($0 == 0 ? "x" : "$V\($0 % 2)") }),
+    ]
+
+    /// Splitting a long `services` mapping across two threads gives the
+    /// one-walk result: the same tree and the same diagnostics in the same
+    /// order (each unset variable reported at its first use only).
+    @Test(arguments: splitCases)
+    func documentInHalvesMatchesOneWalk(_ c: SplitCase) throws {
+        let doc = try Self.document(services: c.services, before: c.before, after: c.after, value: c.value)
+        let env = Self.env
+        let (one, oneDiags) = Interpolation.apply(to: doc) { env[$0] }
+        let (split, splitDiags) = Interpolation.applyToDocument(doc) { env[$0] }
+        #expect(split == one)
+        #expect(splitDiags.map(\.description) == oneDiags.map(\.description))
+        #expect(splitDiags.map(\.severity) == oneDiags.map(\.severity))
+    }
 }

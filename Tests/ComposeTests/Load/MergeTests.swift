@@ -114,6 +114,27 @@ import YAML
         #expect(merged.flow == "{services: {web: {image: a, command: [x]}}}")
     }
 
+    /// A single untagged file merged without looking for tags is the
+    /// file as `merge(documents:)` gives it (same nodes, same marks).
+    @Test func untaggedSingleFileMergesWithoutStripping() throws {
+        let a = try yaml("name: p\nservices:\n  web: {image: a, ports: ['80:80'], environment: {A: '1'}}\nvolumes:\n  v: {}\n")
+        let checked = Merger.merge(documents: [a])
+        let trusted = Merger.merge(documents: [a], tagged: false)
+        #expect(trusted == checked)
+        #expect(trusted.flow == "{name: p, services: {web: {image: a, ports: [80:80], environment: {A: 1}}}, volumes: {v: {}}}")
+    }
+
+    /// The loader only skips the search for `!reset`/`!override` when no
+    /// file it parsed had a tag: a tagged file still has them stripped.
+    @Test func loaderStripsTagsOfATaggedFile() throws {
+        let fs = memoryFS([
+            "/p/compose.yaml": "services:\n  web:\n    image: a\n    ports: !reset []\n    command: !override [x]\n",
+        ])
+        let project = try assemble(loadOptions(files: ["compose.yaml"]), fileSystem: fs)
+        #expect(project.model["services"]?["web"]?.flow == "{image: a, command: [x]}")
+        #expect(project.model["services"]?["web"]?["command"]?.tag == nil)
+    }
+
     @Test func topLevelResourcesMerge() throws {
         let a = try yaml("networks:\n  n: {labels: [a=1], ipam: {config: [{subnet: 10.0.0.0/24}]}}\nvolumes:\n  v: {}\n")
         let b = try yaml("networks:\n  n: {labels: {b: '2'}, ipam: {config: [{subnet: 10.0.0.0/24, gateway: 10.0.0.1}]}}\n")

@@ -45,6 +45,23 @@ import YAML
         #expect(resolved["services"]?["s"]?.flow == c.expected)
     }
 
+    /// A long `services` mapping is resolved in two halves at once, with
+    /// the result of resolving it in one piece.
+    @Test func longServicesMappingInHalves() throws {
+        var text = "services:\n"
+        for i in 0..<(PathResolution.splitThreshold + 7) {
+            text += "  s\(i): {build: ./app\(i), volumes: ['./d\(i):/d', 'named:/n'], env_file: [e\(i).env]}\n"
+        }
+        text += "secrets:\n  s: {file: ./s.txt}\n"
+        let doc = try yaml(text)
+        let resolved = PathResolution.resolve(doc, base: "/base", home: "/home/u")
+        let r = PathResolution.Resolver(base: "/base", home: "/home/u")
+        let oneByOne = try #require(doc["services"]?.mappingPairs).map { Node.Pair(key: $0.key, value: r.service($0.value)) }
+        #expect(resolved["services"]?.mappingPairs == oneByOne)
+        #expect(resolved["services"]?["s70"]?.flow == "{build: /base/app70, volumes: [/base/d70:/d, named:/n], env_file: [/base/e70.env]}")
+        #expect(resolved["secrets"]?["s"]?["file"]?.scalarValue == "/base/s.txt")
+    }
+
     @Test func topLevelFilesAndIncludes() throws {
         let doc = try yaml("""
         secrets:

@@ -300,6 +300,23 @@ struct NetworkSerialTests {
 
             #expect(try fetchFromHost("127.0.0.1", p1) == "published")
             #expect(try fetchFromHost("\(net.plan.gateway)", p1) == "published")
+            // TCP to 127.0.0.1 is redirected at connect(): the socket is the
+            // container's peer directly (its own address is the gateway's)
+            // and still reports 127.0.0.1:port as its peer.
+            let redirect = SocketRedirect(table: store.tableName)
+            #expect(Set(try redirect.currentEntries()) == [
+                RedirectEntry(frontend: IPv4Address(127, 0, 0, 1), frontendPort: p1, backend: a.ipv4, backendPort: 80),
+                RedirectEntry(frontend: IPv4Address(127, 0, 0, 1), frontendPort: bindings[1].hostPort, backend: a.ipv4, backendPort: 81),
+            ])
+            #expect(SocketRedirect.attachedProgramNames().filter { $0.hasSuffix(redirect.connectName.dropFirst(5)) }
+                == [redirect.connectName, redirect.getpeernameName].sorted())
+            let ends = try Self.connectedEnds("127.0.0.1", p1)
+            #expect(ends.peer == "127.0.0.1:\(p1)")
+            #expect(ends.local.hasPrefix("\(net.plan.gateway):") && ends.reply.hasSuffix("published"))
+            // A socket bound to 127.0.0.1 keeps it, through the NAT path.
+            let bound = try Self.connectedEnds("127.0.0.1", p1, from: "127.0.0.1")
+            #expect(bound.peer == "127.0.0.1:\(p1)" && bound.local.hasPrefix("127.0.0.1:"))
+            #expect(bound.reply.hasPrefix("HTTP/1.") && bound.reply.hasSuffix("published"))
             // The host's own address outside berth (eth0's): kernel DNAT, replies through the host.
             let hostAddress = try Host.run("/usr/sbin/ip", ["-4", "-o", "addr", "show", "scope", "global"]).stdout
                 .split(separator: "\n").map { $0.split(separator: " ") }
@@ -321,8 +338,9 @@ struct NetworkSerialTests {
             let client = try NetnsContainer(t)
             _ = try attach(t, store, client, id: "cl", name: "\(t.prefix)-cl-1", network: other.name)
             #expect(try fetch(in: client, "\(other.plan.gateway)", p1) == "published")
-            // …but not the container directly.
+            // …but not the container directly, nor through its own 127.0.0.1.
             #expect(try fetch(in: client, "\(a.ipv4)") == nil)
+            #expect(try fetch(in: client, "127.0.0.1", p1) == nil)
 
             // One container port on 127.0.0.1 through two host ports is refused.
             #expect(throws: NetworkError.self) {
@@ -331,7 +349,49 @@ struct NetworkSerialTests {
 
             try publisher.unpublish(containerID: "web1")
             #expect(try fetchFromHost("127.0.0.1", p1) == nil)
+            // The last published port takes the programs with it.
+            #expect(try redirect.currentEntries().isEmpty)
+            #expect(!SocketRedirect.attachedProgramNames().contains(redirect.connectName))
         }
+    }
+
+    /// Connects a TCP socket from this process (bound to `source` first if
+    /// given) and returns both ends' addresses as the socket reports them
+    /// (getsockname, getpeername) and the reply to an HTTP GET.
+    static func connectedEnds(_ ip: String, _ port: UInt16, from source: String? = nil) throws -> (local: String, peer: String, reply: String) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 4, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        if let source {
+            var from = try #require(IPv4Address(source)).socketAddress(port: 0)
+            let rc = withUnsafePointer(to: &from) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            try #require(rc == 0, "bind to \(source): errno \(errno)")
+        }
+        var to = try #require(IPv4Address(ip)).socketAddress(port: port)
+        let rc = withUnsafePointer(to: &to) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        try #require(rc == 0, "connect to \(ip):\(port): errno \(errno)")
+        func name(_ get: (Int32, UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> Int32) -> String {
+            var a = sockaddr_in()
+            var size = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafeMutablePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { get(fd, $0, &size) } }
+            return "\(IPv4Address(UInt32(bigEndian: a.sin_addr.s_addr))):\(UInt16(bigEndian: a.sin_port))"
+        }
+        let request = Array("GET / HTTP/1.0\r\n\r\n".utf8)
+        try #require(write(fd, request, request.count) == request.count)
+        var reply: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = read(fd, &buffer, buffer.count)
+            if n <= 0 { break }
+            reply += buffer[..<n]
+        }
+        return (name { getsockname($0, $1, $2) }, name { getpeername($0, $1, $2) }, String(decoding: reply, as: UTF8.self))
     }
 
     @Test func portConflictIsReportedBeforeAnythingIsCreated() async throws {
