@@ -127,11 +127,14 @@ pid_t cm_spawn_detached(const char *path, char *const argv[], char *const envp[]
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
     if (ready_fd >= 0) posix_spawn_file_actions_adddup2(&fa, ready_fd, 3);
-#if defined(__GLIBC__) && __GLIBC_PREREQ(2, 34)
+#ifdef __GLIBC__
+#if __GLIBC_PREREQ(2, 34)
     /* Nothing else: a descriptor another thread opened without
        O_CLOEXEC meanwhile (a lock file's flock) must not live on in a
-       monitor. */
+       monitor. Older glibc has no closefrom here; berth opens every
+       descriptor with O_CLOEXEC, so only a foreign library's could leak. */
     posix_spawn_file_actions_addclosefrom_np(&fa, ready_fd >= 0 ? 4 : 3);
+#endif
 #endif
     pid_t pid = -1;
     int rc = posix_spawn(&pid, path, &fa, &attr, argv, envp);

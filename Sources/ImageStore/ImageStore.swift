@@ -256,6 +256,8 @@ public final class ImageStore: Sendable {
 
 /// `<root>/images/records.json`: images by manifest digest, and tags.
 struct ImageRecords: Codable, Sendable {
+    /// A new field here must be read by `init?(json:)` too (or make it
+    /// return nil), else the start path drops it silently.
     struct Record: Codable, Sendable {
         var config: Digest
         var size: Int64
@@ -325,19 +327,13 @@ extension ImageRecords {
 /// one that fails its checks, goes through JSONDecoder as before, so errors
 /// read the same. `ImageStoreTests` checks that both decode to equal values.
 enum StoredJSON {
-    /// `type` from `bytes` by JSONCoding; nil when it cannot read them.
-    static func lenient<T: Decodable>(_ type: T.Type, _ bytes: [UInt8]) -> T? {
-        guard let json = try? RecordJSON.parse(bytes) else { return nil }
-        return try? RecordCoding.decode(type, from: json)
-    }
-
     static func manifest(_ bytes: [UInt8]) throws(OCIError) -> Manifest {
-        if let m = lenient(Manifest.self, bytes), (try? m.check()) != nil { return m }
+        if let m = RecordCoding.decodeIfReadable(Manifest.self, from: bytes), (try? m.check()) != nil { return m }
         return try Manifest.decode(bytes)
     }
 
     static func config(_ bytes: [UInt8]) throws(OCIError) -> ImageConfig {
-        if let c = lenient(ImageConfig.self, bytes), (try? c.check()) != nil { return c }
+        if let c = RecordCoding.decodeIfReadable(ImageConfig.self, from: bytes), (try? c.check()) != nil { return c }
         return try ImageConfig.decode(bytes)
     }
 }

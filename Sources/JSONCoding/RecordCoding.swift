@@ -17,6 +17,15 @@ public enum RecordCoding {
     public static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
         try decode(type, from: RecordJSON.parse(text))
     }
+
+    /// The value in `bytes` when this reader can read it, else nil: the
+    /// caller then goes through Foundation's JSONDecoder, whose errors (and
+    /// leniencies) stay what users see. Cheap on the start path, where
+    /// JSONDecoder's first use costs about a millisecond.
+    public static func decodeIfReadable<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) -> T? {
+        guard let json = try? RecordJSON.parse(bytes) else { return nil }
+        return try? decode(type, from: json)
+    }
 }
 
 // MARK: - Encoding

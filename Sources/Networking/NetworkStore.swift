@@ -116,7 +116,7 @@ public final class NetworkStore: Sendable {
         for n in names where n.hasSuffix(".json") && !n.hasPrefix(".") {
             let path = directory + "/" + n
             guard let data = FileManager.default.contents(atPath: path) else { continue }
-            if let record = NetworkStore.decodeLeniently(data) {
+            if let record = RecordCoding.decodeIfReadable(NetworkRecord.self, from: [UInt8](data)) {
                 out.append(record)
                 continue
             }
@@ -127,16 +127,6 @@ public final class NetworkStore: Sendable {
             }
         }
         return out.sorted { $0.name < $1.name }
-    }
-
-    /// A record read through JSONCoding: Foundation's JSONDecoder costs
-    /// ≈ 1 ms of CPU at its first use in a process (a fifth of what `run`
-    /// adds for the default bridge). Nil when JSONCoding cannot read it;
-    /// `list` then decodes with JSONDecoder, which reports it as before.
-    /// `NetworkStoreListTests` checks both decode to equal records.
-    static func decodeLeniently(_ data: Data) -> NetworkRecord? {
-        guard let json = try? RecordJSON.parse([UInt8](data)) else { return nil }
-        return try? RecordCoding.decode(NetworkRecord.self, from: json)
     }
 
     /// The network with this name, full id or unique id prefix.

@@ -1,6 +1,7 @@
 import Diagnostics
 import Foundation
 import IPAddress
+import JSONCoding
 @testable import Networking
 import Testing
 
@@ -46,11 +47,11 @@ import Testing
                                     isInternal: false, plan: plan, bridge: "brt-1", mtu: nil, endpoints: [:])
         for r in [record, minimal] {
             for data in [try NetworkStore.encoder.encode(r), try JSONEncoder().encode(r)] {
-                let lenient = try #require(NetworkStore.decodeLeniently(data))
+                let lenient = try #require(RecordCoding.decodeIfReadable(NetworkRecord.self, from: [UInt8](data)))
                 #expect(lenient == (try JSONDecoder().decode(NetworkRecord.self, from: data)))
                 #expect(lenient == r)
             }
         }
-        #expect(NetworkStore.decodeLeniently(Data("{\"id\":1}".utf8)) == nil)
+        #expect(RecordCoding.decodeIfReadable(NetworkRecord.self, from: Array("{\"id\":1}".utf8)) == nil)
     }
 }

@@ -155,17 +155,41 @@ import Testing
 
     /// A `--rm` container's state is written without fsync; an empty
     /// state.json (what a crash may leave of that) reads as none.
-    @Test func anUnsyncedStateReadsBackAndAnEmptyOneReadsAsNone() throws {
+    @Test func anUnsyncedStateReadsBackAndAnEmptyOrTornOneIsCorrupt() throws {
         let dir = try TempDir()
         let store = ContainerStore(paths: StatePaths(root: dir.path + "/root", run: dir.path + "/run"))
         let a = try store.create(ContainerLookupTests.record(ContainerStore.newID(), "web"))
         try store.updateState(id: a.id, synced: false) { $0.markStarted(pid: 7, at: Timestamp(seconds: 3), isRestart: false) }
         #expect(try store.state(id: a.id).pid == 7)
         #expect(StateFile.list(store.directory(a.id)).sorted() == ["config.json", "state.json"])
-        try StateFile.writeAtomically(store.statePath(a.id), [], durable: false, synced: false)
+        for torn in [[], Array("{".utf8), [UInt8](repeating: 0, count: 64)] {
+            try StateFile.writeAtomically(store.statePath(a.id), torn, durable: false, synced: false)
+            #expect(throws: ContainerStoreError.self) { try store.state(id: a.id) }
+        }
+        #expect(unlink(store.statePath(a.id)) == 0)
         #expect(try store.state(id: a.id) == ContainerState())
-        try StateFile.writeAtomically(store.statePath(a.id), Array("{".utf8), durable: false, synced: false)
-        #expect(throws: ContainerStoreError.self) { try store.state(id: a.id) }
+    }
+
+    /// What a machine crash may leave of a `--rm` container's unsynced
+    /// state reads as exited, so `rm` removes it; anyone else's stays an error.
+    @Test(arguments: [true, false])
+    func aTornStateOfARemoveOnExitContainerReadsAsExited(autoRemove: Bool) throws {
+        let dir = try TempDir()
+        let paths = StatePaths(root: dir.path + "/root", run: dir.path + "/run")
+        let store = ContainerStore(paths: paths)
+        var record = ContainerLookupTests.record(ContainerStore.newID(), "web")
+        record.autoRemove = autoRemove
+        let a = try store.create(record)
+        try StateFile.writeAtomically(store.statePath(a.id), [UInt8](repeating: 0, count: 64), durable: false, synced: false)
+        let operations = ContainerOperations(store: store, monitorExecutable: "/nonexistent/berth-monitor")
+        if autoRemove {
+            let snap = try operations.snapshot(a)
+            #expect(snap.state.status == .exited && snap.state.exitCode == 137 && !snap.monitorAlive)
+            try operations.remove(a, force: false)
+            #expect(!store.exists(id: a.id))
+        } else {
+            #expect(throws: ContainerStoreError.self) { try operations.snapshot(a) }
+        }
     }
 
     @Test func detachHidesTheRecordAtOnceAndReclaimDeletesItsFiles() throws {

@@ -12,8 +12,8 @@ import Glibc
 /// Lifetime: the descriptors are closed as soon as the program is attached;
 /// the cgroup then holds the only reference, and removing the cgroup
 /// (`Cgroup.destroy`) frees the program. Nothing stays open in berth,
-/// except a program `preload`ed and not attached yet (freed when the
-/// process exits).
+/// except a program `preload`ed and not attached yet, until the start
+/// (`discardPreloaded`).
 public enum DeviceFilterLoader {
     /// Programs loaded ahead by `preload`, by their instructions; each is
     /// taken by the first `attach` of the same program.
@@ -25,6 +25,13 @@ public enum DeviceFilterLoader {
     public static func preload(_ rules: [DeviceRule]) {
         guard let program = try? DeviceFilter.program(for: rules), let fd = try? load(program, "a cgroup") else { return }
         if let replaced = preloaded.withLock({ $0.updateValue(fd, forKey: program) }) { _ = Glibc.close(replaced) }
+    }
+
+    /// Closes the programs `preload`ed and not taken (the container's rules
+    /// were not the default ones): called after a start, so a long-lived
+    /// monitor holds no unattached program.
+    public static func discardPreloaded() {
+        for fd in preloaded.withLock({ p -> [Int32] in defer { p = [:] }; return Array(p.values) }) { _ = Glibc.close(fd) }
     }
 
     /// Loads the program for `rules` and attaches it to the cgroup directory

@@ -143,10 +143,12 @@ public struct ContainerStore: Sendable {
         }
     }
 
-    /// An empty state.json reads as none: what a crash may leave of an
-    /// unsynced write (`writeState(synced: false)`, a `--rm` container's).
+    /// A missing state.json reads as none (created); one that does not
+    /// decode, empty included, is `.corrupt`: what a machine crash may leave
+    /// of an unsynced write (`writeState(synced: false)`, a `--rm`
+    /// container's), which `ContainerOperations.snapshot` reads as exited.
     public func state(id: String) throws -> ContainerState {
-        guard let text = try StateFile.readText(statePath(id)), !text.isEmpty else { return ContainerState() }
+        guard let text = try StateFile.readText(statePath(id)) else { return ContainerState() }
         do { return try RecordCoding.decode(ContainerState.self, from: text) } catch {
             throw ContainerStoreError.corrupt(id: id, detail: "\(error)")
         }
@@ -158,7 +160,7 @@ public struct ContainerStore: Sendable {
     /// "running" with its monitor and process gone into "exited", and the
     /// container's processes do not survive the crash anyway. Without
     /// `synced` not even the file is fsynced (a crash may also leave it
-    /// empty, which reads as none): for a `--rm` container, whose record is
+    /// empty or torn, which `snapshot` reads as exited): for a `--rm` container, whose record is
     /// not synced either — its fsync delayed the reaping of a short-lived
     /// process by the device's latency (1–15 ms here under load).
     public func writeState(id: String, _ state: ContainerState, synced: Bool = true) throws {

@@ -49,15 +49,16 @@ public enum StateFile {
                                        durable: Bool = true, synced: Bool = true) throws {
         let dir = parent(of: path)
         let temp = "\(dir)/.\(basename(of: path)).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        var fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         if fd < 0 { throw SystemError.current("create", temp) }
         do {
             try writeAll(fd: fd, bytes, path: temp)
             if synced && fsync(fd) != 0 { throw SystemError.current("fsync", temp) }
             close(fd)
+            fd = -1   // closed once only: another thread may get the number next
             if rename(temp, path) != 0 { throw SystemError.current("rename", "\(temp) to \(path)") }
         } catch {
-            close(fd)
+            if fd >= 0 { close(fd) }
             unlink(temp)
             throw error
         }

@@ -38,7 +38,19 @@ public struct ContainerOperations: Sendable {
     // MARK: Observing
 
     public func snapshot(_ record: ContainerRecord) throws -> ContainerSnapshot {
-        var state = try store.state(id: record.id)
+        var state: ContainerState
+        do {
+            state = try store.state(id: record.id)
+        } catch ContainerStoreError.corrupt where record.autoRemove {
+            // A `--rm` container's state is written unsynced: a machine crash
+            // may leave it empty or torn, and the container did not survive
+            // the crash either. Exited, so `rm` and `up` converge from it.
+            state = ContainerState()
+            state.status = .exited
+            state.exitCode = 137
+            state.finishedAt = .now()
+            return ContainerSnapshot(record: record, state: state, monitorAlive: false)
+        }
         let alive = ContainerOperations.isMonitor(of: state, id: record.id)
         if !alive && state.isActive {
             // The monitor died (or the machine rebooted): is the process still there?
@@ -245,6 +257,12 @@ public struct ContainerOperations: Sendable {
             let pid = cm_spawn_detached_end(job, &err)
             job = nil
             return try spawn.finish(pid: pid, errno: err)
+        }
+
+        /// One dropped unwaited still joins its thread, and the launch it
+        /// made is cancelled (the monitor sees EOF and exits).
+        deinit {
+            if !waited, let launch = try? wait() { launch.cancel() }
         }
     }
 

@@ -168,6 +168,8 @@ public final class LauncherStarter: ContainerStarter {
 
     public func start(_ stored: ContainerRecord, stdio: ProcessStdio,
                       settingUp: (Int32) -> Void) throws(StartFailure) -> StartedProcess {
+        // A preloaded device filter the start did not take goes with it.
+        defer { DeviceFilterLoader.discardPreloaded() }
         let plan: LaunchPlan
         var record = stored
         var cgroup: Cgroup?
