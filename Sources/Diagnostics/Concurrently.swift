@@ -118,8 +118,7 @@ public enum Concurrently {
             let context = Unmanaged.passRetained(worker).toOpaque()
             guard pthread_create(&thread, nil, { raw in
                 guard let raw else { return nil }
-                Unmanaged<Worker>.fromOpaque(raw).takeRetainedValue().loop()
-                return nil
+                Unmanaged<Worker>.fromOpaque(raw).takeRetainedValue().loop()   // never returns
             }, context) == 0 else {
                 Unmanaged<Worker>.fromOpaque(context).release()
                 return false
