@@ -87,14 +87,7 @@ enum ConfigFastPath {
                 services.append(word)
                 continue
             }
-            let name: Substring, attached: Substring?
-            if word.hasPrefix("--"), let eq = word.firstIndex(of: "=") {
-                name = word[..<eq]
-                attached = word[word.index(after: eq)...]
-            } else {
-                name = word[...]
-                attached = nil
-            }
+            let (name, attached) = FastPathWords.split(word)
             if let flag = switchNamed(name) {
                 guard attached == nil else { return nil }
                 let first = switch flag {
@@ -110,15 +103,7 @@ enum ConfigFastPath {
                 guard first else { return nil }
                 continue
             }
-            guard let option = valued(name) else { return nil }
-            let value: String
-            if let attached {
-                value = String(attached)
-            } else {
-                guard let next = rest.popFirst() else { return nil }
-                value = next
-            }
-            guard !value.isEmpty, !value.hasPrefix("-") else { return nil }
+            guard let option = valued(name), let value = FastPathWords.value(attached, &rest) else { return nil }
             switch option {
             case .file: files.append(value)
             case .profile: profiles.append(value)

@@ -165,33 +165,20 @@ enum RunFastPath {
         while let word = rest.first, word.hasPrefix("-") {
             rest = rest.dropFirst()
             if word.hasPrefix("--") {
-                let name: Substring, attached: Substring?
-                if let eq = word.firstIndex(of: "=") {
-                    name = word[word.index(word.startIndex, offsetBy: 2)..<eq]
-                    attached = word[word.index(after: eq)...]
-                } else {
-                    name = word.dropFirst(2)
-                    attached = nil
-                }
+                let (dashed, attached) = FastPathWords.split(word)
+                let name = dashed.dropFirst(2)
                 guard !name.isEmpty, let option = RunOption.named(long: name), take(option) else { return nil }
                 if option.kind == .flag {
                     guard attached == nil, set(option, nil, in: &command) else { return nil }
                     continue
                 }
-                let value: String
-                if let attached {
-                    value = String(attached)
-                } else {
-                    guard let next = rest.popFirst() else { return nil }
-                    value = next
-                }
-                guard !value.isEmpty, !value.hasPrefix("-"), set(option, value, in: &command) else { return nil }
+                guard let value = FastPathWords.value(attached, &rest), set(option, value, in: &command) else { return nil }
                 continue
             }
             let letters = word.dropFirst()
             guard let first = letters.first, let option = RunOption.named(short: first) else { return nil }
             if letters.count == 1 && option.kind != .flag {
-                guard take(option), let value = rest.popFirst(), !value.isEmpty, !value.hasPrefix("-"),
+                guard take(option), let value = FastPathWords.value(nil, &rest),
                       set(option, value, in: &command) else { return nil }
                 continue
             }
