@@ -1,3 +1,4 @@
+import CBPF
 import Diagnostics
 import EBPF
 import IPAddress
@@ -176,7 +177,7 @@ public struct SocketRedirect: Sendable {
         defer { close(s) }
         var cookie: UInt64 = 0
         var size = socklen_t(MemoryLayout<UInt64>.size)
-        guard getsockopt(s, SOL_SOCKET, 71 /* SO_NETNS_COOKIE */, &cookie, &size) == 0 else {
+        guard getsockopt(s, SOL_SOCKET, berth_so_netns_cookie, &cookie, &size) == 0 else {
             throw SystemError("getsockopt(SO_NETNS_COOKIE)", "", errno: errno)
         }
         return cookie

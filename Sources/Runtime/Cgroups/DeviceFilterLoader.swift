@@ -31,7 +31,12 @@ public enum DeviceFilterLoader {
     /// were not the default ones): called after a start, so a long-lived
     /// monitor holds no unattached program.
     public static func discardPreloaded() {
-        for fd in preloaded.withLock({ p -> [Int32] in defer { p = [:] }; return Array(p.values) }) { _ = Glibc.close(fd) }
+        let left = preloaded.withLock { p in
+            let fds = Array(p.values)
+            p.removeAll()
+            return fds
+        }
+        for fd in left { _ = Glibc.close(fd) }
     }
 
     /// Loads the program for `rules` and attaches it to the cgroup directory
