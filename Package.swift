@@ -99,7 +99,7 @@ let package = Package(
         // One target for every root integration suite (Tests/IntegrationTests/<Area>/).
         .testTarget(name: "IntegrationTests", dependencies: [
             "BerthTestSupport", "Diagnostics", "ImageStore", "OCI", "CUnpack", "Runtime", "SystemCalls",
-            "Networking", "IPAddress", "DNSResponder",
+            "Networking", "IPAddress", "DNSResponder", "EBPF",
         ]),
     ]
 )

@@ -19,8 +19,8 @@ public struct BPFAssembler {
     private static let ld: UInt8 = 0x00, ldx: UInt8 = 0x01, stx: UInt8 = 0x03, jmp: UInt8 = 0x05, alu64: UInt8 = 0x07
     private static let word: UInt8 = 0x00, doubleWord: UInt8 = 0x18, imm: UInt8 = 0x00, mem: UInt8 = 0x60
     private static let k: UInt8 = 0x00, x: UInt8 = 0x08
-    private static let add: UInt8 = 0x00, mov: UInt8 = 0xb0
-    private static let jeq: UInt8 = 0x10, jne: UInt8 = 0x50, call: UInt8 = 0x80, exit: UInt8 = 0x90
+    private static let add: UInt8 = 0x00, and: UInt8 = 0x50, rsh: UInt8 = 0x70, mov: UInt8 = 0xb0
+    private static let ja: UInt8 = 0x00, jeq: UInt8 = 0x10, jge: UInt8 = 0x30, jne: UInt8 = 0x50, call: UInt8 = 0x80, exit: UInt8 = 0x90
 
     private mutating func emit(_ i: BPFInstruction) { instructions.append(i) }
 
@@ -37,6 +37,16 @@ public struct BPFAssembler {
     /// dst += value
     public mutating func add(_ dst: BPFRegister, _ value: Int32) {
         emit(BPFInstruction(code: Self.alu64 | Self.add | Self.k, dst: dst.rawValue, imm: value))
+    }
+
+    /// dst &= value
+    public mutating func and(_ dst: BPFRegister, _ value: Int32) {
+        emit(BPFInstruction(code: Self.alu64 | Self.and | Self.k, dst: dst.rawValue, imm: value))
+    }
+
+    /// dst >>= bits (logical)
+    public mutating func shiftRight(_ dst: BPFRegister, _ bits: Int32) {
+        emit(BPFInstruction(code: Self.alu64 | Self.rsh | Self.k, dst: dst.rawValue, imm: bits))
     }
 
     /// dst = *(u32 *)(src + offset)
@@ -66,6 +76,12 @@ public struct BPFAssembler {
         emit(BPFInstruction(code: 0))
     }
 
+    /// goto label
+    public mutating func jump(to label: String) {
+        jumps.append((instructions.count, label))
+        emit(BPFInstruction(code: Self.jmp | Self.ja))
+    }
+
     /// if reg == value goto label
     public mutating func jump(if reg: BPFRegister, equals value: Int32, to label: String) {
         jumps.append((instructions.count, label))
@@ -76,6 +92,12 @@ public struct BPFAssembler {
     public mutating func jump(if reg: BPFRegister, differsFrom value: Int32, to label: String) {
         jumps.append((instructions.count, label))
         emit(BPFInstruction(code: Self.jmp | Self.jne | Self.k, dst: reg.rawValue, imm: value))
+    }
+
+    /// if reg >= value (unsigned) goto label
+    public mutating func jump(if reg: BPFRegister, atLeast value: Int32, to label: String) {
+        jumps.append((instructions.count, label))
+        emit(BPFInstruction(code: Self.jmp | Self.jge | Self.k, dst: reg.rawValue, imm: value))
     }
 
     /// if reg != other goto label

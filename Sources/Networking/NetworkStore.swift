@@ -448,9 +448,10 @@ public final class NetworkStore: Sendable {
         }
         let live = all.filter { $0.dormant != true }
         try NFTables.apply(table: tableName, networks: live.map(\.ruleNetwork), ports: ports)
-        // TCP to 127.0.0.1: redirected at connect() when the kernel allows
-        // (else the rules just applied serve it, as they serve the rest).
-        SocketRedirect(table: tableName).apply(RedirectEntry.entries(for: ports))
+        // TCP to the host's IPv4 addresses: redirected at connect() when the
+        // kernel allows (else the rules just applied serve it, as they serve
+        // the rest).
+        SocketRedirect(table: tableName).apply(RedirectEntry.entries(for: ports, nonlocalBind: SocketRedirect.nonlocalBindEnabled()))
         if excluding.isEmpty { unlink(rulesPendingPath) }
     }
 

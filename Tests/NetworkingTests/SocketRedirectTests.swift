@@ -16,7 +16,7 @@ import Testing
             #expect(i + 1 + Int(insn.offset) < p.count)
         }
         let maps = p.filter { $0.code == 0x18 }.map(\.imm)
-        #expect(maps == (which == "connect4" ? [11, 12] : [12]))
+        #expect(maps == (which == "connect4" ? [11, 11, 12] : [12]))
         let contextWrites = p.filter { $0.code == 0x63 && $0.dst == 6 }.map(\.offset)
         #expect(contextWrites == [4, 24])
     }
@@ -25,23 +25,28 @@ import Testing
         var name: String
         var binding: String
         var proto: PortProtocol = .tcp
-        var expected: String?
+        var nonlocalBind = false
+        var expected: [String]
         var testDescription: String { name }
     }
 
     @Test(arguments: [
-        EntryCase(name: "every address: on 127.0.0.1", binding: "0.0.0.0", expected: "127.0.0.1:8000->172.18.0.2:80"),
-        EntryCase(name: "127.0.0.1 itself", binding: "127.0.0.1", expected: "127.0.0.1:8000->172.18.0.2:80"),
-        EntryCase(name: "another loopback address", binding: "127.0.0.2", expected: "127.0.0.2:8000->172.18.0.2:80"),
-        EntryCase(name: "UDP stays with NAT", binding: "0.0.0.0", proto: .udp, expected: nil),
-        EntryCase(name: "a host address stays with NAT", binding: "192.168.1.5", expected: nil),
-        EntryCase(name: "IPv6 stays with NAT", binding: "::", expected: nil),
+        EntryCase(name: "every address: 127.0.0.1 and any other of the host's",
+                  binding: "0.0.0.0", expected: ["127.0.0.1:8000->172.18.0.2:80", "0.0.0.0:8000->172.18.0.2:80"]),
+        EntryCase(name: "127.0.0.1 itself", binding: "127.0.0.1", expected: ["127.0.0.1:8000->172.18.0.2:80"]),
+        EntryCase(name: "another loopback address", binding: "127.0.0.2", expected: ["127.0.0.2:8000->172.18.0.2:80"]),
+        EntryCase(name: "a host address", binding: "192.168.1.5", expected: ["192.168.1.5:8000->172.18.0.2:80"]),
+        EntryCase(name: "UDP stays with NAT", binding: "0.0.0.0", proto: .udp, expected: []),
+        EntryCase(name: "IPv6 stays with NAT", binding: "::", expected: []),
+        EntryCase(name: "ip_nonlocal_bind: the loopback only", binding: "0.0.0.0", nonlocalBind: true,
+                  expected: ["127.0.0.1:8000->172.18.0.2:80"]),
+        EntryCase(name: "ip_nonlocal_bind: a host address stays with NAT", binding: "192.168.1.5", nonlocalBind: true, expected: []),
     ])
-    func entriesCoverTCPOnTheLoopbackOnly(_ c: EntryCase) throws {
+    func entriesCoverTCPOnTheHostsIPv4Addresses(_ c: EntryCase) throws {
         let ip = try #require(HostAddress(c.binding))
         let port = RulePort(bridge: "brt-aaaa1111", loopbackAlias: IPv4Address(172, 18, 0, 254), containerIP: IPv4Address(172, 18, 0, 2),
                             binding: PortBinding(hostIP: ip, hostPort: 8000, containerPort: 80, proto: c.proto))
-        #expect(RedirectEntry.entries(for: [port]).map(\.description) == (c.expected.map { [$0] } ?? []))
+        #expect(RedirectEntry.entries(for: [port], nonlocalBind: c.nonlocalBind).map(\.description) == c.expected)
     }
 
     @Test func keysAndValuesAreLaidOutAsTheProgramReadsThem() {
@@ -50,12 +55,18 @@ import Testing
         #expect(e.value == [172, 18, 0, 2, 0, 80, 0, 0])
         #expect(e.key(netns: 1).count == Int(RedirectPrograms.portsKeySize))
         #expect(e.value.count == Int(RedirectPrograms.portsValueSize))
+        // Any other address: the flag in the port word's upper half.
+        var any = e
+        any.frontend = IPv4Address(0, 0, 0, 0)
+        #expect(any.key(netns: 1)[8..<16] == [0, 0, 0, 0, 0x1f, 0x40, 0, 0])
+        #expect(any.value == [172, 18, 0, 2, 0, 80, 1, 0] && any.requiresLocalDestination)
+        #expect(RedirectEntry(key: any.key(netns: 1), value: any.value) == any)
     }
 
-    @Test(arguments: [("berth", "brt4c", "brtr"), ("berth_1a2b3c4d", "brt4c_1a2b3c4d", "brtr_1a2b3c4d")])
+    @Test(arguments: [("berth", "brt4a", "brtr"), ("berth_1a2b3c4d", "brt4a_1a2b3c4d", "brtr_1a2b3c4d")])
     func namesFollowTheTableAndFitTheKernelsSixteenBytes(_ table: String, _ connect: String, _ reverse: String) {
         let r = SocketRedirect(table: table)
         #expect(r.connectName == connect && r.reverseName == reverse)
-        for n in [r.connectName, r.getpeernameName, r.portsName, r.reverseName] { #expect(n.utf8.count <= 15) }
+        for n in [r.connectName, r.getpeernameName, r.portsName, r.reverseName] + r.formerNames { #expect(n.utf8.count <= 15) }
     }
 }

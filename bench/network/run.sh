@@ -2,8 +2,9 @@
 # Network benchmarks (root, loopback and test namespaces only):
 #  1. create/remove a network, attach/detach a container (library calls);
 #  2. wrk against busybox httpd in a network namespace: straight to the
-#     container address vs through the published port on 127.0.0.1 (TCP:
-#     berth's connect-time socket redirect) and on the host's address (kernel DNAT).
+#     container address vs through the published port on 127.0.0.1 and on
+#     the host's own address (TCP: both through berth's connect-time socket
+#     redirect; kernel DNAT when the redirect cannot be loaded).
 # Usage: sudo [ROUNDS=3] [CLIENT="-t1 -c4"] bench/network/run.sh [seconds per wrk run, default 5]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -45,7 +46,7 @@ rounds=${ROUNDS:-3}
 results=$work/results
 for round in $(seq 1 "$rounds"); do
     for file in small big; do
-        for target in direct:$cip:80 loopback:127.0.0.1:$port dnat:$hostip:$port; do
+        for target in direct:$cip:80 loopback:127.0.0.1:$port hostaddr:$hostip:$port; do
             name=${target%%:*} addr=${target#*:}
             out=$(wrk $client -d"${secs}s" "http://$addr/$file")
             req=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
@@ -69,7 +70,7 @@ def values(file, name, col):
 for file, col, unit, scale in (("small", 2, "req/s", 1), ("big", 3, "MB/s", 1 / 1048576)):
     direct = values(file, "direct", col)
     base = statistics.median(direct.values())
-    for name in ("direct", "loopback", "dnat"):
+    for name in ("direct", "loopback", "hostaddr"):
         v = values(file, name, col)
         ratios = [v[k] / direct[k] for k in v if direct.get(k)]
         print(f"{file:5}  {name:8}  {statistics.median(v.values()) * scale:10.1f} {unit:5}  "

@@ -5,6 +5,7 @@ import IPAddress
 /// One published TCP port as the socket redirect sees it: connections from
 /// the host's own network namespace to `frontend:frontendPort` go straight
 /// to `backend:backendPort` (the container), chosen at connect() time.
+/// A frontend of 0.0.0.0 stands for every address of the host.
 public struct RedirectEntry: Hashable, Sendable, CustomStringConvertible {
     public var frontend: IPv4Address
     public var frontendPort: UInt16
@@ -20,22 +21,35 @@ public struct RedirectEntry: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { "\(frontend):\(frontendPort)->\(backend):\(backendPort)" }
 
-    /// The entries for published ports: TCP bindings reachable on the host's
-    /// IPv4 loopback (0.0.0.0 → 127.0.0.1, or the 127.x address given).
-    /// Other host addresses stay with kernel NAT: whether an address is the
-    /// host's own can change after publishing, and only NAT's per-packet
-    /// `fib daddr type local` follows that; loopback is always local.
-    public static func entries(for ports: [RulePort]) -> [RedirectEntry] {
+    /// Whether the program must find the destination to be one of the
+    /// host's own addresses at connect() time before redirecting: every
+    /// frontend but a loopback one (always the host's). Whether an
+    /// address is the host's can change after publishing; the check is
+    /// made per connection, as NAT's `fib daddr type local` is per packet.
+    public var requiresLocalDestination: Bool { !frontend.isLoopback }
+
+    /// The entries for published ports: TCP bindings on the host's IPv4
+    /// addresses. 0.0.0.0 gives two: 127.0.0.1 (the usual destination,
+    /// found at the first lookup) and "any address of the host" (0.0.0.0,
+    /// checked at connect() time); a loopback or other host address gives
+    /// its own. The non-loopback ones are left out when
+    /// `nonlocalBind` (net.ipv4.ip_nonlocal_bind) is on: the check binds the
+    /// socket to the destination, which that sysctl lets succeed for any
+    /// address. IPv6 and UDP stay with kernel NAT.
+    public static func entries(for ports: [RulePort], nonlocalBind: Bool) -> [RedirectEntry] {
         var out: [RedirectEntry] = []
         for p in ports where p.binding.proto == .tcp {
-            let frontend: IPv4Address
+            var frontends: [IPv4Address]
             switch p.binding.hostIP {
-            case .v4(let a) where a.isUnspecified: frontend = IPv4Address(127, 0, 0, 1)
-            case .v4(let a) where a.isLoopback: frontend = a
+            case .v4(let a) where a.isUnspecified: frontends = [IPv4Address(127, 0, 0, 1), a]
+            case .v4(let a): frontends = [a]
             default: continue
             }
-            out.append(RedirectEntry(frontend: frontend, frontendPort: p.binding.hostPort,
-                                     backend: p.containerIP, backendPort: p.binding.containerPort))
+            if nonlocalBind { frontends.removeAll { !$0.isLoopback } }
+            for f in frontends {
+                out.append(RedirectEntry(frontend: f, frontendPort: p.binding.hostPort,
+                                         backend: p.containerIP, backendPort: p.binding.containerPort))
+            }
         }
         return out
     }
@@ -48,8 +62,12 @@ public struct RedirectEntry: Hashable, Sendable, CustomStringConvertible {
         RedirectEntry.littleEndian(netns) + frontend.bytes + RedirectEntry.port(frontendPort)
     }
 
-    /// The ports map's value: the container's address and port.
-    public var value: [UInt8] { backend.bytes + RedirectEntry.port(backendPort) }
+    /// The ports map's value: the container's address and port, then
+    /// 1 when the destination must be local (`requiresLocalDestination`):
+    /// the program reads the port's u32, whose upper half holds it.
+    public var value: [UInt8] {
+        backend.bytes + [UInt8(backendPort >> 8), UInt8(backendPort & 0xff), requiresLocalDestination ? 1 : 0, 0]
+    }
 
     /// The entry a ports-map key and value stand for.
     init(key: [UInt8], value: [UInt8]) {
@@ -67,14 +85,21 @@ public struct RedirectEntry: Hashable, Sendable, CustomStringConvertible {
 ///
 /// - connect4: for a TCP connect() from the host's network namespace, by a
 ///   socket not bound to an address or device, to an address and port in
-///   the ports map, rewrite the destination to the
+///   the ports map (or, for a destination below 224.0.0.0, to any address
+///   with that port's 0.0.0.0 entry), rewrite the destination to the
 ///   container's, and remember the original under the socket's cookie in
-///   the reverse map. The connection then takes the direct path: no packet
-///   of it is ever rewritten.
+///   the reverse map. An entry that requires a local destination first
+///   binds the socket to it (`bpf_bind`, port 0): that succeeds only for an
+///   address of the host, and gives the socket the source address a
+///   connection to that address would have had. 127/8 destinations skip
+///   the bind (always local; a socket bound there could not leave through
+///   the bridge). The connection then takes the direct path: no packet of
+///   it is ever rewritten.
 /// - getpeername4: a socket found in the reverse map, still connected to
 ///   the container it was redirected to, reports the address it asked for.
 public enum RedirectPrograms {
-    /// Ports map: 16-byte key (`RedirectEntry.key`), 8-byte value.
+    /// Ports map: 16-byte key (`RedirectEntry.key`), 8-byte value
+    /// (`RedirectEntry.value`).
     public static let portsKeySize: UInt32 = 16, portsValueSize: UInt32 = 8
     /// Reverse map (LRU): socket cookie → frontend address, frontend port,
     /// backend address, backend port (4 bytes each, as in `bpf_sock_addr`).
@@ -114,8 +139,45 @@ public enum RedirectPrograms {
         a.move(.r2, .r10)
         a.add(.r2, -16)
         a.call(BPF_FUNC_map_lookup_elem)
+        a.jump(if: .r0, differsFrom: 0, to: "found")
+        // Not the address itself: the port's 0.0.0.0 entry, for a first
+        // octet (the u32's low byte, kept in r8) below multicast's.
+        a.load32(.r8, from: .r6, userIP4)
+        a.and(.r8, 0xff)
+        a.jump(if: .r8, atLeast: 224, to: "allow")
+        a.move(.r2, 0)
+        a.store32(.r10, -8, .r2)
+        a.loadMap(.r1, fd: ports)
+        a.move(.r2, .r10)
+        a.add(.r2, -16)
+        a.call(BPF_FUNC_map_lookup_elem)
         a.jump(if: .r0, equals: 0, to: "allow")
         a.move(.r7, .r0)                                    // r7 = the backend
+        // 127/8 is always local, and a socket bound to it could not leave
+        // through the bridge: no bind.
+        a.jump(if: .r8, equals: 127, to: "redirect")
+        a.jump(to: "check")
+        a.label("found")
+        a.move(.r7, .r0)
+        a.label("check")
+        a.load32(.r2, from: .r7, 4)
+        a.shiftRight(.r2, 16)
+        a.jump(if: .r2, equals: 0, to: "redirect")
+        // Only to the host's own address: bind the socket to it (struct
+        // sockaddr_in at fp-56: AF_INET, port 0, the address, zeros).
+        a.move(.r2, afInet)
+        a.store32(.r10, -56, .r2)
+        a.load32(.r2, from: .r6, userIP4)
+        a.store32(.r10, -52, .r2)
+        a.move(.r2, 0)
+        a.store64(.r10, -48, .r2)
+        a.move(.r1, .r6)
+        a.move(.r2, .r10)
+        a.add(.r2, -56)
+        a.move(.r3, 16)
+        a.call(BPF_FUNC_bind)
+        a.jump(if: .r0, differsFrom: 0, to: "allow")
+        a.label("redirect")
         // Reverse entry: key (socket cookie) at fp-24, value at fp-40.
         a.move(.r1, .r6)
         a.call(BPF_FUNC_get_socket_cookie)
@@ -128,6 +190,7 @@ public enum RedirectPrograms {
         a.store32(.r10, -32, .r2)
         a.store32(.r6, userIP4, .r2)                        // the redirect itself
         a.load32(.r2, from: .r7, 4)
+        a.and(.r2, 0xffff)
         a.store32(.r10, -28, .r2)
         a.store32(.r6, userPort, .r2)
         a.loadMap(.r1, fd: reverse)

@@ -7,19 +7,19 @@ import SystemCalls
 import Glibc
 #endif
 
-/// Published TCP ports on the host's loopback, taken at connect() time
-/// instead of per packet: two cgroup socket-address programs
+/// Published TCP ports on the host's own IPv4 addresses, taken at connect()
+/// time instead of per packet: two cgroup socket-address programs
 /// (`RedirectPrograms`) attached to the root of the cgroup2 hierarchy point
-/// a host process's connect() to 127.0.0.1:PORT straight at the container,
-/// so the connection runs exactly like one to the container's own address
-/// (no NAT, no conntrack, the socket's early demux), and getpeername() still
-/// reports 127.0.0.1:PORT. Only the host's network namespace is affected:
-/// a container's 127.0.0.1 stays its own.
+/// a host process's connect() to 127.0.0.1:PORT (or to another address of
+/// the host with that port) straight at the container, so the connection
+/// runs exactly like one to the container's own address (no NAT, no
+/// conntrack, the socket's early demux), and getpeername() still reports
+/// the address and port asked for. Only the host's network namespace is
+/// affected: a container's 127.0.0.1 stays its own.
 ///
 /// berth's nftables rules for the same ports stay in place: they serve UDP,
-/// IPv6, the host's other addresses, sockets bound to an address, and
-/// everything whenever the programs cannot be loaded (an old kernel, no
-/// cgroup2 mount).
+/// IPv6, sockets bound to an address, and everything
+/// whenever the programs cannot be loaded (an old kernel, no cgroup2 mount).
 ///
 /// The kernel holds all the state: programs attached with BPF_F_ALLOW_MULTI
 /// stay attached after berth exits and are found again by name (each state
@@ -27,16 +27,20 @@ import Glibc
 /// found through the connect program. No pinning, no file to leak. The pair
 /// goes with the root's last published port.
 public struct SocketRedirect: Sendable {
-    /// `brt4c`, `brt4g`, `brtp`, `brtr` + the table name's suffix
+    /// `brt4a`, `brt4n`, `brtp`, `brtr` + the table name's suffix
     /// (`berth` → none, `berth_1a2b3c4d` → `_1a2b3c4d`): at most 15 bytes.
     public let connectName: String, getpeernameName: String, portsName: String, reverseName: String
+    /// The names of an earlier pair (`brt4c`, `brt4g`: loopback only, a
+    /// value without the local-destination flag), replaced when found.
+    let formerNames: [String]
 
     public init(table: String) {
-        let suffix = table.hasPrefix("berth") ? String(table.dropFirst(5).prefix(10)) : "_" + String(table.prefix(10))
-        connectName = "brt4c" + suffix
-        getpeernameName = "brt4g" + suffix
+        let suffix = table.hasPrefix("berth") ? String(table.dropFirst(5).prefix(10)) : "_" + String(table.prefix(9))
+        connectName = "brt4a" + suffix
+        getpeernameName = "brt4n" + suffix
         portsName = "brtp" + suffix
         reverseName = "brtr" + suffix
+        formerNames = ["brt4c" + suffix, "brt4g" + suffix]
     }
 
     /// Makes the kernel match `entries` (none: the programs go). Any
@@ -82,8 +86,8 @@ public struct SocketRedirect: Sendable {
            found.contains(where: { $0.name == getpeernameName }), let fd = mapFD(of: connect, named: portsName) {
             ports = fd
         } else {
-            // Nothing yet, or a pair half made or half removed (berth killed
-            // in between): start again.
+            // Nothing yet, a pair half made or half removed (berth killed
+            // in between), or a former berth's pair: start again.
             for p in found { p.detach(cgroup: cgroup) }
             ports = try attachPrograms(cgroup: cgroup)
         }
@@ -133,9 +137,10 @@ public struct SocketRedirect: Sendable {
         func detach(cgroup: Int32) { BPFKernel.detach(program: fd.raw, cgroup: cgroup, attachType) }
     }
 
-    /// This root's programs attached to `cgroup`.
+    /// This root's programs attached to `cgroup`, of this pair or a
+    /// former one.
     func attached(cgroup: Int32) -> [Attached] {
-        Self.programs(cgroup: cgroup).filter { $0.name == connectName || $0.name == getpeernameName }
+        Self.programs(cgroup: cgroup).filter { $0.name == connectName || $0.name == getpeernameName || formerNames.contains($0.name) }
     }
 
     /// Every program attached to `cgroup` for the two attach types, with
@@ -167,6 +172,14 @@ public struct SocketRedirect: Sendable {
             close(map.fd)
         }
         return nil
+    }
+
+    /// Whether net.ipv4.ip_nonlocal_bind is on in this network namespace
+    /// (then only loopback entries are made: see `RedirectEntry.entries`);
+    /// unreadable counts as on.
+    public static func nonlocalBindEnabled() -> Bool {
+        guard let text = try? Sys.readFile("/proc/sys/net/ipv4/ip_nonlocal_bind") else { return true }
+        return !text.hasPrefix("0")
     }
 
     /// The cookie of this process's network namespace (SO_NETNS_COOKIE),

@@ -1,8 +1,10 @@
 import BerthTestSupport
 import Diagnostics
+import EBPF
 import Foundation
 import IPAddress
 import Networking
+import SystemCalls
 import Testing
 
 /// Networks, containers (netns stand-ins), DNS, published ports and
@@ -306,26 +308,42 @@ struct NetworkSerialTests {
             let redirect = SocketRedirect(table: store.tableName)
             #expect(Set(try redirect.currentEntries()) == [
                 RedirectEntry(frontend: IPv4Address(127, 0, 0, 1), frontendPort: p1, backend: a.ipv4, backendPort: 80),
+                RedirectEntry(frontend: IPv4Address(0, 0, 0, 0), frontendPort: p1, backend: a.ipv4, backendPort: 80),
                 RedirectEntry(frontend: IPv4Address(127, 0, 0, 1), frontendPort: bindings[1].hostPort, backend: a.ipv4, backendPort: 81),
             ])
             #expect(SocketRedirect.attachedProgramNames().filter { $0.hasSuffix(redirect.connectName.dropFirst(5)) }
                 == [redirect.connectName, redirect.getpeernameName].sorted())
+            let direct = "\(a.ipv4):80"
             let ends = try Self.connectedEnds("127.0.0.1", p1)
-            #expect(ends.peer == "127.0.0.1:\(p1)")
+            #expect(ends.peer == "127.0.0.1:\(p1)" && ends.kernelPeer == direct)
             #expect(ends.local.hasPrefix("\(net.plan.gateway):") && ends.reply.hasSuffix("published"))
             // A socket bound to 127.0.0.1 keeps it, through the NAT path.
             let bound = try Self.connectedEnds("127.0.0.1", p1, from: "127.0.0.1")
-            #expect(bound.peer == "127.0.0.1:\(p1)" && bound.local.hasPrefix("127.0.0.1:"))
+            #expect(bound.peer == "127.0.0.1:\(p1)" && bound.local.hasPrefix("127.0.0.1:") && bound.kernelPeer == "127.0.0.1:\(p1)")
             #expect(bound.reply.hasPrefix("HTTP/1.") && bound.reply.hasSuffix("published"))
-            // The host's own address outside berth (eth0's): kernel DNAT, replies through the host.
+            // Another 127/8 address: redirected as well, from the gateway's
+            // address (kernel NAT serves only 127.0.0.1).
+            let other127 = try Self.connectedEnds("127.0.0.3", p1)
+            #expect(other127.peer == "127.0.0.3:\(p1)" && other127.kernelPeer == direct)
+            #expect(other127.local.hasPrefix("\(net.plan.gateway):") && other127.reply.hasSuffix("published"))
+            // The host's other addresses (the bridge's gateway, eth0's) are
+            // redirected too, from the address asked for; the loopback-only
+            // port is not reachable on them.
             let hostAddress = try Host.run("/usr/sbin/ip", ["-4", "-o", "addr", "show", "scope", "global"]).stdout
                 .split(separator: "\n").map { $0.split(separator: " ") }
                 .first { $0.count > 3 && !$0[1].hasPrefix("brt") }
                 .map { String($0[3].split(separator: "/")[0]) }
-            if let hostAddress {
-                #expect(try fetchFromHost(hostAddress, p1) == "published")
-                #expect(try fetchFromHost(hostAddress, bindings[1].hostPort) == nil)
+            for address in [net.plan.gateway.description] + (hostAddress.map { [$0] } ?? []) {
+                let e = try Self.connectedEnds(address, p1)
+                #expect(e.peer == "\(address):\(p1)" && e.kernelPeer == direct, "\(address)")
+                #expect(e.local.hasPrefix("\(address):") && e.reply.hasSuffix("published"), "\(address)")
+                #expect(try fetchFromHost(address, bindings[1].hostPort) == nil)
             }
+            // An address that is not the host's, with the published port:
+            // not redirected (the connect goes where it was sent: nowhere).
+            let stranger = try NetnsContainer(t)
+            let strangerAddress = try attach(t, store, stranger, id: "st", name: "\(t.prefix)-st-1", network: net.name).ipv4
+            #expect(try fetchFromHost(strangerAddress.description, p1) == nil)
             #expect(try fetchFromHost("127.0.0.1", bindings[1].hostPort) == "loopback only")
             // Loopback-only binding is not reachable on the bridge address.
             #expect(try fetchFromHost("\(net.plan.gateway)", bindings[1].hostPort) == nil)
@@ -355,10 +373,48 @@ struct NetworkSerialTests {
         }
     }
 
+    /// A pair left by an earlier berth (the loopback-only programs, under
+    /// their former names) is replaced by the current one at the next
+    /// change, which then goes with the last entry.
+    @Test func aFormerRedirectPairIsReplaced() async throws {
+        try await withTestRoot { t in
+            let redirect = SocketRedirect(table: t.networkStore().tableName)
+            let suffix = redirect.connectName.dropFirst(5)
+            let formerNames = ["brt4c" + suffix, "brt4g" + suffix]
+            let root = try #require(["/sys/fs/cgroup/unified", "/sys/fs/cgroup"].first { BPFKernel.isCgroup2($0) })
+            let cgroup = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            try #require(cgroup >= 0)
+            defer { close(cgroup) }
+            var allow = BPFAssembler()
+            allow.move(.r0, 1)
+            allow.exit()
+            var former: [(fd: Int32, type: BPFKernel.AttachType)] = []
+            defer { for p in former { BPFKernel.detach(program: p.fd, cgroup: cgroup, p.type); close(p.fd) } }
+            for (name, type) in zip(formerNames, [BPFKernel.AttachType.connect4, .getpeername4]) {
+                let fd = try BPFKernel.load(try allow.assemble(), for: type, name: name, license: "GPL", name)
+                former.append((fd, type))
+                try BPFKernel.attach(program: fd, cgroup: cgroup, type, name)
+            }
+            #expect(Set(SocketRedirect.attachedProgramNames()).isSuperset(of: formerNames))
+
+            let entry = RedirectEntry(frontend: IPv4Address(127, 0, 0, 1), frontendPort: try HostListener.freePort(),
+                                      backend: IPv4Address(10, 255, 255, 1), backendPort: 80)
+            #expect(redirect.apply([entry]) == nil)
+            let names = SocketRedirect.attachedProgramNames().filter { $0.hasSuffix(suffix) }
+            #expect(names == [redirect.connectName, redirect.getpeernameName].sorted())
+            #expect(try redirect.currentEntries() == [entry])
+            #expect(redirect.apply([]) == nil)
+            #expect(SocketRedirect.attachedProgramNames().filter { $0.hasSuffix(suffix) }.isEmpty)
+        }
+    }
+
     /// Connects a TCP socket from this process (bound to `source` first if
     /// given) and returns both ends' addresses as the socket reports them
     /// (getsockname, getpeername) and the reply to an HTTP GET.
-    static func connectedEnds(_ ip: String, _ port: UInt16, from source: String? = nil) throws -> (local: String, peer: String, reply: String) {
+    /// `kernelPeer` is where the socket is really connected, as the kernel's
+    /// TCP table shows it (no getpeername program in between).
+    static func connectedEnds(_ ip: String, _ port: UInt16, from source: String? = nil) throws
+        -> (local: String, peer: String, kernelPeer: String?, reply: String) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         try #require(fd >= 0)
         defer { close(fd) }
@@ -382,6 +438,8 @@ struct NetworkSerialTests {
             _ = withUnsafeMutablePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { get(fd, $0, &size) } }
             return "\(IPv4Address(UInt32(bigEndian: a.sin_addr.s_addr))):\(UInt16(bigEndian: a.sin_port))"
         }
+        let local = name { getsockname($0, $1, $2) }
+        let kernelPeer = try Self.tcpTablePeer(local: local)
         let request = Array("GET / HTTP/1.0\r\n\r\n".utf8)
         try #require(write(fd, request, request.count) == request.count)
         var reply: [UInt8] = []
@@ -391,7 +449,23 @@ struct NetworkSerialTests {
             if n <= 0 { break }
             reply += buffer[..<n]
         }
-        return (name { getsockname($0, $1, $2) }, name { getpeername($0, $1, $2) }, String(decoding: reply, as: UTF8.self))
+        return (local, name { getpeername($0, $1, $2) }, kernelPeer, String(decoding: reply, as: UTF8.self))
+    }
+
+    /// The remote end of the TCP socket whose local end is `local`
+    /// ("a.b.c.d:port"), from /proc/net/tcp (addresses as the kernel's
+    /// u32 in hex, ports in hex).
+    static func tcpTablePeer(local: String) throws -> String? {
+        func decode(_ field: Substring) -> String? {
+            let parts = field.split(separator: ":")
+            guard parts.count == 2, let a = UInt32(parts[0], radix: 16), let p = UInt16(parts[1], radix: 16) else { return nil }
+            return "\(a & 0xff).\(a >> 8 & 0xff).\(a >> 16 & 0xff).\(a >> 24):\(p)"
+        }
+        for line in try Sys.readFile("/proc/net/tcp").split(separator: "\n").dropFirst() {
+            let fields = line.split(separator: " ")
+            if fields.count > 2, decode(fields[1]) == local { return decode(fields[2]) }
+        }
+        return nil
     }
 
     @Test func portConflictIsReportedBeforeAnythingIsCreated() async throws {
