@@ -192,26 +192,40 @@ public struct NetworkAttacher: Sendable {
     /// are, since `NetworkStore.remove(_:droppingEndpoints:)` drops the
     /// endpoints of containers that are gone, and each record write costs
     /// an fsync under the store's lock that every other removal waits for.
+    ///
+    /// With `awaitLinks: false` (a container whose processes are all gone:
+    /// `run --rm` after its monitor reported the exit) the namespace is
+    /// unpinned first and its veths are left to the kernel, which deletes
+    /// them with the namespace after its RCU grace periods; nothing waits
+    /// for that, while the records and the rules change as usual. The
+    /// returned names are those veths (nobody needs to wait for them:
+    /// `NetworkStore.prune` and `remove` wait for any still on a bridge
+    /// they take down).
     @discardableResult
     public func release(containerID: String, namespaceFile: String?, lazyLinks: Bool = false,
+                        awaitLinks: Bool = true,
                         removedNext: (NetworkRecord) -> Bool = { _ in false }) throws -> [String] {
+        let leaveLinks = lazyLinks || !awaitLinks
         // Lazy: unpinned first, the namespace (and its veth) starts going
         // while the records change, which waits for the store's lock.
-        if lazyLinks, let namespaceFile { try NetworkNamespaceFile.remove(at: namespaceFile) }
+        if leaveLinks, let namespaceFile { try NetworkNamespaceFile.remove(at: namespaceFile) }
         let attached = try endpoints(containerID: containerID)
         var left = attached.filter { removedNext($0.network) }.map(\.endpoint.hostInterface)
-        let staying = Set(attached.filter { !removedNext($0.network) }.map(\.network.name))
-        if !staying.isEmpty {
+        let stayingEndpoints = attached.filter { !removedNext($0.network) }
+        let staying = Set(stayingEndpoints.map(\.network.name))
+        // Only endpoints with published ports have anything to unpublish
+        // (each look costs a pass over the records under the store's lock).
+        if stayingEndpoints.contains(where: { !$0.endpoint.ports.isEmpty }) {
             try PortPublisher(store: store).unpublish(containerID: containerID, applyRules: !lazyLinks,
                                                       networks: staying)
         }
         for (network, _) in attached where staying.contains(network.name) {
-            if let link = try detach(containerID: containerID, network: network.name, deleteLink: !lazyLinks,
+            if let link = try detach(containerID: containerID, network: network.name, deleteLink: !leaveLinks,
                                      applyRules: !lazyLinks) {
                 left.append(link)
             }
         }
-        if !lazyLinks, let namespaceFile { try NetworkNamespaceFile.remove(at: namespaceFile) }
+        if !leaveLinks, let namespaceFile { try NetworkNamespaceFile.remove(at: namespaceFile) }
         return left
     }
 

@@ -321,6 +321,7 @@ public final class NetworkStore: Sendable {
 
     func makeDormant(_ r: NetworkRecord) throws {
         var r = r
+        try awaitReleasedVeths(on: r.bridge)
         try LinkDeleter().delete([r.bridge])
         r.dormant = true
         try save(r, durability: .full)
@@ -402,7 +403,7 @@ public final class NetworkStore: Sendable {
         // without this network go meanwhile. The record goes last: a crash
         // before leaves it for the next `remove` or `prune` (rules marked pending).
         try inParallel([
-            { try LinkDeleter().delete([r.bridge]) },
+            { try self.awaitReleasedVeths(on: r.bridge); try LinkDeleter().delete([r.bridge]) },
             { try DNSHelper.stop(pidFile: self.pidPath(r.id), records: self.recordsPath(r.id)) },
             { try self.applyRules(excluding: [r.id]) },
         ])
@@ -410,6 +411,19 @@ public final class NetworkStore: Sendable {
         // The rules were rendered from the records as they are now.
         unlink(rulesPendingPath)
         try? FileManager.default.removeItem(atPath: runDirectory(r.id))
+    }
+
+    /// Waits until the kernel has deleted the veths still on `bridge` (the
+    /// caller takes it down with no endpoint left): those of containers
+    /// released with `NetworkAttacher.release(awaitLinks: false)`, which go
+    /// with their unpinned namespaces a few milliseconds later. What is
+    /// still there after `timeout` seconds is deleted here, so a pruned or
+    /// removed network leaves no link behind.
+    func awaitReleasedVeths(on bridge: String, timeout: Double = 3) throws {
+        let links = LinkControl(try NetlinkSocket())
+        guard let master = try links.link(named: bridge)?.index else { return }
+        let left = try links.links().filter { $0.master == master && $0.name.hasPrefix("brtv") }.map(\.name)
+        if !left.isEmpty { try LinkDeleter.awaitGone(left, timeout: timeout) }
     }
 
     // MARK: shared with the attacher and the port publisher

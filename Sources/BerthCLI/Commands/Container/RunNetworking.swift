@@ -211,10 +211,13 @@ struct RunNetworking {
     }
 
     /// Undoes `finish` for a removed container: published ports, veths,
-    /// addresses, the pinned namespace. Safe to repeat.
-    static func release(_ record: ContainerRecord, paths: StatePaths) throws {
+    /// addresses, the pinned namespace. Safe to repeat. `awaitLinks: false`
+    /// when no process of the container is left (see
+    /// `NetworkAttacher.release`): the veths go with the namespace.
+    static func release(_ record: ContainerRecord, paths: StatePaths, awaitLinks: Bool = true) throws {
         guard let path = record.pinnedNetworkNamespace(under: paths) else { return }
-        try NetworkAttacher(store: NetworkStore(paths: paths)).release(containerID: record.id, namespaceFile: path)
+        try NetworkAttacher(store: NetworkStore(paths: paths)).release(containerID: record.id, namespaceFile: path,
+                                                                       awaitLinks: awaitLinks)
     }
 
     /// Releases endpoints whose container is gone (a detached `run --rm`
