@@ -304,8 +304,9 @@ public final class NetworkStore: Sendable {
 
     /// The default `bridge` network, created on first use (own subnet,
     /// bridge `brt-<id8>`, no DNS helper) and brought up when dormant.
-    public func defaultBridge() throws -> NetworkRecord {
-        if let r = try list().first(where: { $0.isPredefined && $0.name == NetworkStore.defaultBridgeName }) {
+    /// `listed`: the records as the caller has just read them (`list()`).
+    public func defaultBridge(listed: [NetworkRecord]? = nil) throws -> NetworkRecord {
+        if let r = try (listed ?? list()).first(where: { $0.isPredefined && $0.name == NetworkStore.defaultBridgeName }) {
             return r
         }
         do {

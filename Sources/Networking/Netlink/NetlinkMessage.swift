@@ -156,8 +156,14 @@ public struct NetlinkMessage: Hashable, Sendable {
     }
 
     /// `ip link add NAME [mtu M] [master BR] type veth peer name PEER [address MAC] [mtu M] netns NS`.
+    /// With `up`, the link `name` is created up (`ifi_flags` of its
+    /// ifinfomsg: the kernel applies them once both ends exist, before the
+    /// master), which spares a lookup and an `ip link set … up`. Not the
+    /// peer: the kernel configures it before the pair is joined, and a veth
+    /// without its peer refuses to open (ENOTCONN).
     public static func newVeth(name: String, peer: String, peerNamespace: Namespace?, peerMAC: MACAddress?,
-                               mtu: UInt32?, master: Int32?, sequence: UInt32 = 0) -> NetlinkMessage {
+                               mtu: UInt32?, master: Int32?, up: Bool = false, sequence: UInt32 = 0) -> NetlinkMessage {
+        let state = up ? ifinfo(flags: RT.iffUp, change: RT.iffUp) : ifinfo()
         // Attribute order and the kind without NUL as iproute2 sends them.
         var peerAttrs: [NetlinkAttribute] = []
         if let peerMAC { peerAttrs.append(NetlinkAttribute(RT.iflaAddress, peerMAC.bytes)) }
@@ -171,7 +177,13 @@ public struct NetlinkMessage: Hashable, Sendable {
         if let master { attrs.append(.u32(RT.iflaMaster, UInt32(bitPattern: master))) }
         attrs.append(.nested(RT.iflaLinkinfo, [NetlinkAttribute(RT.infoKind, Array("veth".utf8)), .nested(RT.infoData, [peerInfo])]))
         return NetlinkMessage(type: RT.newLink, flags: RT.request | RT.ack | RT.create | RT.excl, sequence: sequence,
-                              header: ifinfo(), attributes: attrs)
+                              header: state, attributes: attrs)
+    }
+
+    /// `ip link set dev NAME up`: the link found by name (index 0).
+    public static func setLinkUp(name: String, sequence: UInt32 = 0) -> NetlinkMessage {
+        NetlinkMessage(type: RT.newLink, flags: RT.request | RT.ack, sequence: sequence,
+                       header: ifinfo(flags: RT.iffUp, change: RT.iffUp), attributes: [.string(RT.iflaIfname, name)])
     }
 
     /// `ip link set dev INDEX up|down` (also `mtu`, `master`, `netns`, `name`).
