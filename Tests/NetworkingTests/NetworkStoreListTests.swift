@@ -62,7 +62,7 @@ import Testing
             #expect(try store.list() == [attached])
             #expect(store.readDefinition(id: record.id) == record)
         } else {
-            try NetworkStore.encoder.encode(attached).write(to: URL(fileURLWithPath: store.recordPath(record.id)))
+            try NetworkStore.encode(attached).write(to: URL(fileURLWithPath: store.recordPath(record.id)))
         }
         try Data(c.contents).write(to: URL(fileURLWithPath: store.recordPath(record.id)))
         if c.withDefinition {
@@ -76,7 +76,8 @@ import Testing
     }
 
     /// `list` reads records through JSONCoding first; it must give what
-    /// JSONDecoder gives for what berth writes (`NetworkStore.encoder`).
+    /// JSONDecoder gives for what berth writes (`NetworkStore.encode`), and
+    /// what berth writes must read back the same through JSONDecoder.
     @Test func recordsReadThroughJSONCodingEqualJSONDecoders() throws {
         let plan = AddressPlan(subnet: try #require(IPv4Subnet("172.30.0.0/16")), gateway: IPv4Address(172, 30, 0, 1),
                                ipRange: IPv4Subnet("172.30.5.0/24"), loopbackAlias: IPv4Address(172, 30, 255, 254),
@@ -96,7 +97,7 @@ import Testing
         let minimal = NetworkRecord(id: "0123456789ab", name: "n", driver: "bridge", created: "", labels: [:],
                                     isInternal: false, plan: plan, bridge: "brt-1", mtu: nil, endpoints: [:])
         for r in [record, minimal] {
-            for data in [try NetworkStore.encoder.encode(r), try JSONEncoder().encode(r)] {
+            for data in [try NetworkStore.encode(r), try JSONEncoder().encode(r)] {
                 let lenient = try #require(RecordCoding.decodeIfReadable(NetworkRecord.self, from: [UInt8](data)))
                 #expect(lenient == (try JSONDecoder().decode(NetworkRecord.self, from: data)))
                 #expect(lenient == r)
