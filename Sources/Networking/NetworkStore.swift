@@ -200,10 +200,12 @@ public final class NetworkStore: Sendable {
                 }
                 do {
                     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-                    try saveDefinition(r)
-                    undo.append { [self] in unlink(definitionPath(id)) }
+                    // The record, then its definition copy: killed in between,
+                    // the record's next save writes the copy (no orphan copy).
                     try writeAtomically(recordPath(id), try NetworkStore.encode(r))
                     undo.append { [self] in try? FileManager.default.removeItem(atPath: recordPath(id)) }
+                    try saveDefinition(r)
+                    undo.append { [self] in unlink(definitionPath(id)) }
                     if !options.isInternal { _ = try NFTables.enableIPv4Forwarding() }
                     try applyRules()
                     undo.append { [self] in try? applyRules() }
