@@ -141,7 +141,7 @@ public struct NetworkAttacher: Sendable {
         defer { close(nsfd) }
         let bridgeIndex = try host.index(of: net.bridge)
         try host.createVeth(e.hostInterface, peer: e.interface, peerNamespace: .fd(nsfd), peerMAC: e.mac,
-                            mtu: net.mtu, master: bridgeIndex, up: true)
+                            mtu: net.mtu, master: bridgeIndex, up: true, singleQueue: true)
         let fresh = socket != nil
         let inside = LinkControl(try socket ?? NetlinkSocket.open(namespace: namespace.path))
         let index = try inside.index(of: e.interface)

@@ -115,6 +115,19 @@ import Testing
         #expect(Array(down.encoded()[24..<32]) == [UInt8](repeating: 0, count: 8))
     }
 
+    @Test func vethWithSingleQueuesOnBothEnds() {
+        // ip link add a numtxqueues 1 numrxqueues 1 type veth peer name eth0 numtxqueues 1 numrxqueues 1
+        let m = NetlinkMessage.newVeth(name: "a", peer: "eth0", peerNamespace: .fd(7), peerMAC: nil, mtu: nil, master: nil,
+                                       singleQueue: true)
+        let bytes = m.encoded()
+        let attrs = NetlinkAttribute.parse(bytes[32...])
+        #expect(attrs.map(\.type) == [RT.iflaNumTxQueues, RT.iflaNumRxQueues, RT.iflaIfname, RT.iflaLinkinfo])
+        #expect(attrs[0].payload == [1, 0, 0, 0] && attrs[1].payload == [1, 0, 0, 0])
+        let info = NetlinkAttribute.parse(attrs[3].payload[...])
+        let peer = NetlinkAttribute.parse(NetlinkAttribute.parse(info[1].payload[...])[0].payload[16...])
+        #expect(peer.map(\.type) == [RT.iflaNumTxQueues, RT.iflaNumRxQueues, RT.iflaNetNSFd, RT.iflaIfname])
+    }
+
     @Test func linkUpByName() {
         // ip link set dev lo up, by name: index 0, IFF_UP in flags and change.
         #expect(NetlinkMessage.setLinkUp(name: "lo").encoded()
