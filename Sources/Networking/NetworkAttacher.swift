@@ -128,12 +128,12 @@ public struct NetworkAttacher: Sendable {
     /// bridge and the peer created inside the namespace under its final
     /// name, addresses, lo, default routes.
     ///
-    /// The host end is created up; inside, the address(es), the peer and
-    /// `lo` up and the default route(s) go to the kernel in one batch
-    /// (`requestAll`). In a
-    /// namespace made for this attach (`inside` given) there is no route
-    /// yet; elsewhere the routes are looked at first, since a second
-    /// network must not replace the first one's default route.
+    /// The host end is created up (one queue per direction on both ends);
+    /// inside, the address(es), the peer and `lo` up and the default
+    /// route(s) go to the kernel in one batch (`requestAll`). In a namespace
+    /// made for this attach (`inside` given) there is no route yet;
+    /// elsewhere the routes are looked at first, since a second network
+    /// must not replace the first one's default route.
     private func wire(_ e: Endpoint, into net: NetworkRecord, namespace: NamespaceRef, inside socket: NetlinkSocket?) throws {
         let host = LinkControl(try NetlinkSocket())
         let nsfd = open(namespace.path, O_RDONLY | O_CLOEXEC)
@@ -237,8 +237,10 @@ public struct NetworkAttacher: Sendable {
             return try store.withLock {
                 var left: [String] = []
                 var ports = false
-                for var net in try store.list() where !removedNext(net) {
+                for var net in try store.list() {
                     guard let e = net.endpoints.removeValue(forKey: containerID) else { continue }
+                    // Left as it is for the caller's removal (see above).
+                    if removedNext(net) { left.append(e.hostInterface); continue }
                     ports = ports || !e.ports.isEmpty
                     try store.save(net)
                     try store.writeRecords(net)
