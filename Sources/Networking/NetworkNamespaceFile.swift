@@ -44,10 +44,16 @@ public enum NetworkNamespaceFile {
         guard fd >= 0 else { throw SystemError.current("create network namespace file", path) }
         close(fd)
 
-        // unshare() moves only the calling thread; a dedicated thread makes
-        // the namespace, pins it, opens a netlink socket in it and goes back
-        // home before it ends.
-        let pinned = NamespaceThread.run { () -> Result<Int32, SystemError> in
+        // unshare() moves only the calling thread, which makes the namespace,
+        // pins it, opens a netlink socket in it and goes back home. On the
+        // main thread (`run`, a MainThreadCommand) that is the caller itself:
+        // a new thread starts behind whatever else is runnable (the monitor
+        // starting on the other CPU) and was seen waiting 1–3 ms for one.
+        // Elsewhere (compose's tasks on the cooperative pool) a dedicated
+        // thread does it, so that no pool thread ever changes namespace. Were
+        // the way back refused, the error ends the command: the caller's
+        // rollback touches no link.
+        let body = { @Sendable () -> Result<Int32, SystemError> in
             let home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
             guard home >= 0 else { return .failure(.current("open", "/proc/thread-self/ns/net")) }
             defer { close(home) }
@@ -64,6 +70,7 @@ public enum NetworkNamespaceFile {
             guard s >= 0 else { return .failure(SystemError("socket AF_NETLINK in", path, errno: savedSocket)) }
             return .success(s)
         }
+        let pinned = Thread.isMainThread ? body() : NamespaceThread.run(body)
         do {
             return try NetlinkSocket.adopt(try pinned.get(), what: path)
         } catch {
