@@ -76,9 +76,14 @@ public struct ContainerWiring: Sendable {
 
     public func wire(_ request: WiringRequest) throws -> NetworkEtcFiles {
         // Attaching brings lo up; only a namespace without networks needs it here.
-        try NetworkNamespaceFile.create(at: request.namespacePath, loopbackUp: request.networks.isEmpty)
+        var inside: NetlinkSocket?
+        if request.networks.isEmpty {
+            try NetworkNamespaceFile.create(at: request.namespacePath)
+        } else {
+            inside = try NetworkNamespaceFile.createOpeningSocket(at: request.namespacePath)
+        }
         do {
-            return try attachAll(request)
+            return try attachAll(request, inside: inside)
         } catch {
             _ = try? NetworkAttacher(store: store).release(containerID: request.containerID,
                                                            namespaceFile: request.namespacePath)
@@ -86,15 +91,16 @@ public struct ContainerWiring: Sendable {
         }
     }
 
-    private func attachAll(_ request: WiringRequest) throws -> NetworkEtcFiles {
+    private func attachAll(_ request: WiringRequest, inside: NetlinkSocket?) throws -> NetworkEtcFiles {
         let attacher = NetworkAttacher(store: store)
         var first: (record: NetworkRecord, attachment: Attachment)?
         for (index, join) in request.networks.enumerated() {
-            let attachment = try attacher.attach(AttachRequest(
+            // The socket made with the namespace serves its first interface.
+            let attached = try attacher.attach(AttachRequest(
                 containerID: request.containerID, containerName: request.containerName, network: join.network,
                 namespace: .path(request.namespacePath), aliases: join.aliases, ipv4Address: join.ipv4Address,
-                macAddress: join.macAddress, interface: "eth\(index)"))
-            if first == nil { first = (try store.inspect(join.network), attachment) }
+                macAddress: join.macAddress, interface: "eth\(index)"), inside: index == 0 ? inside : nil)
+            if first == nil { first = attached }
         }
         if let first, !request.ports.isEmpty {
             let publisher = PortPublisher(store: store)

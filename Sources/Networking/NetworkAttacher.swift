@@ -79,6 +79,15 @@ public struct NetworkAttacher: Sendable {
     /// gives the endpoint back. A network with an endpoint is never torn
     /// down or made dormant, so the bridge stays while the veth is made.
     public func attach(_ request: AttachRequest) throws -> Attachment {
+        try attach(request, inside: nil).attachment
+    }
+
+    /// `attach`, also returning the network's record as the attach left it.
+    /// `inside`: a netlink socket in a namespace just made for this
+    /// container (`NetworkNamespaceFile.createOpeningSocket`), whose first
+    /// interface this is: used instead of opening one, and the namespace
+    /// is known to hold nothing but a down `lo`.
+    func attach(_ request: AttachRequest, inside: NetlinkSocket?) throws -> (record: NetworkRecord, attachment: Attachment) {
         let (net, endpoint) = try store.withLock {
             var net = try store.inspect(request.network)
             net = try store.ensureUpLocked(net)
@@ -98,7 +107,7 @@ public struct NetworkAttacher: Sendable {
             return (net, endpoint)
         }
         do {
-            try wire(endpoint, into: net, namespace: request.namespace)
+            try wire(endpoint, into: net, namespace: request.namespace, inside: inside)
         } catch {
             _ = try? LinkControl(try NetlinkSocket()).deleteIfPresent(endpoint.hostInterface)
             _ = try? store.withLock {
@@ -110,39 +119,52 @@ public struct NetworkAttacher: Sendable {
             }
             throw error
         }
-        return Attachment(network: net.name, ipv4: endpoint.ipv4, prefix: net.plan.subnet.prefix,
-                          gateway: net.plan.gateway, ipv6: endpoint.ipv6, mac: endpoint.mac,
-                          interface: endpoint.interface, hostInterface: endpoint.hostInterface)
+        return (net, Attachment(network: net.name, ipv4: endpoint.ipv4, prefix: net.plan.subnet.prefix,
+                                gateway: net.plan.gateway, ipv6: endpoint.ipv6, mac: endpoint.mac,
+                                interface: endpoint.interface, hostInterface: endpoint.hostInterface))
     }
 
     /// The kernel side of an endpoint: veth pair with the host end on the
     /// bridge and the peer created inside the namespace under its final
     /// name, addresses, lo, default routes.
-    private func wire(_ e: Endpoint, into net: NetworkRecord, namespace: NamespaceRef) throws {
+    ///
+    /// The host end is created up (one queue per direction on both ends);
+    /// inside, the address(es), the peer and `lo` up and the default
+    /// route(s) go to the kernel in one batch (`requestAll`). In a namespace
+    /// made for this attach (`inside` given) there is no route yet;
+    /// elsewhere the routes are looked at first, since a second network
+    /// must not replace the first one's default route.
+    private func wire(_ e: Endpoint, into net: NetworkRecord, namespace: NamespaceRef, inside socket: NetlinkSocket?) throws {
         let host = LinkControl(try NetlinkSocket())
         let nsfd = open(namespace.path, O_RDONLY | O_CLOEXEC)
         guard nsfd >= 0 else { throw SystemError.current("open network namespace", namespace.path) }
         defer { close(nsfd) }
         let bridgeIndex = try host.index(of: net.bridge)
         try host.createVeth(e.hostInterface, peer: e.interface, peerNamespace: .fd(nsfd), peerMAC: e.mac,
-                            mtu: net.mtu, master: bridgeIndex)
-        try host.setUp(try host.index(of: e.hostInterface), name: e.hostInterface)
-        let inside = LinkControl(try NetlinkSocket.open(namespace: namespace.path))
+                            mtu: net.mtu, master: bridgeIndex, up: true, singleQueue: true)
+        let fresh = socket != nil
+        let inside = LinkControl(try socket ?? NetlinkSocket.open(namespace: namespace.path))
         let index = try inside.index(of: e.interface)
-        try inside.addAddress(e.ipv4, prefix: net.plan.subnet.prefix, index: index, name: e.interface)
+        var batch: [(message: NetlinkMessage, what: String)] = [
+            (.newAddress(e.ipv4, prefix: net.plan.subnet.prefix, index: index),
+             "add address \(e.ipv4)/\(net.plan.subnet.prefix) to \(e.interface)"),
+        ]
         if let ip6 = e.ipv6, let s6 = net.plan.subnet6 {
-            try inside.addAddress6(ip6, prefix: s6.prefix, index: index, name: e.interface)
+            batch.append((.newAddress6(ip6, prefix: s6.prefix, index: index), "add address \(ip6)/\(s6.prefix) to \(e.interface)"))
         }
-        try inside.setUp(index, name: e.interface)
-        try inside.setUp(try inside.index(of: "lo"), name: "lo")
+        batch.append((.setLink(index: index, up: true), "set link \(e.interface) up"))
+        batch.append((.setLinkUp(name: "lo"), "set link lo up"))
         if !net.isInternal {
-            // A second network must not replace the first one's default route.
-            let hasDefault = try inside.routes().contains { $0.dstLength == 0 }
-            if !hasDefault { try inside.addDefaultRoute(via: net.plan.gateway, index: index) }
-            if let g6 = net.plan.gateway6, try !inside.routes(family: RT.afInet6).contains(where: { $0.dstLength == 0 }) {
-                try inside.addDefaultRoute6(via: g6, index: index)
+            let hasDefault = try !fresh && inside.routes().contains { $0.dstLength == 0 }
+            if !hasDefault {
+                batch.append((.newDefaultRoute(via: net.plan.gateway, index: index), "add default route via \(net.plan.gateway)"))
+            }
+            if let g6 = net.plan.gateway6,
+               try fresh || !inside.routes(family: RT.afInet6).contains(where: { $0.dstLength == 0 }) {
+                batch.append((.newDefaultRoute6(via: g6, index: index), "add default route via \(g6)"))
             }
         }
+        try inside.transport.requestAll(batch)
     }
 
     /// Detaches a container: deletes its veth pair (the peer goes with it),
@@ -192,26 +214,59 @@ public struct NetworkAttacher: Sendable {
     /// are, since `NetworkStore.remove(_:droppingEndpoints:)` drops the
     /// endpoints of containers that are gone, and each record write costs
     /// an fsync under the store's lock that every other removal waits for.
+    ///
+    /// With `awaitLinks: false` (a container whose processes are all gone:
+    /// `run --rm` after its monitor reported the exit) the namespace is
+    /// unpinned first and its veths are left to the kernel, which deletes
+    /// them with the namespace after its RCU grace periods; nothing waits
+    /// for that, while the records and the rules change as usual. The
+    /// returned names are those veths (nobody needs to wait for them:
+    /// `NetworkStore.prune` and `remove` wait for any still on a bridge
+    /// they take down).
     @discardableResult
     public func release(containerID: String, namespaceFile: String?, lazyLinks: Bool = false,
+                        awaitLinks: Bool = true,
                         removedNext: (NetworkRecord) -> Bool = { _ in false }) throws -> [String] {
+        let leaveLinks = lazyLinks || !awaitLinks
         // Lazy: unpinned first, the namespace (and its veth) starts going
         // while the records change, which waits for the store's lock.
-        if lazyLinks, let namespaceFile { try NetworkNamespaceFile.remove(at: namespaceFile) }
+        if leaveLinks, let namespaceFile { try NetworkNamespaceFile.remove(at: namespaceFile) }
+        if !awaitLinks && !lazyLinks {
+            // One pass over the records under the lock: every endpoint
+            // of the container out, the rules applied once if it had ports.
+            return try store.withLock {
+                var left: [String] = []
+                var ports = false
+                for var net in try store.list() {
+                    guard let e = net.endpoints.removeValue(forKey: containerID) else { continue }
+                    // Left as it is for the caller's removal (see above).
+                    if removedNext(net) { left.append(e.hostInterface); continue }
+                    ports = ports || !e.ports.isEmpty
+                    try store.save(net)
+                    try store.writeRecords(net)
+                    left.append(e.hostInterface)
+                }
+                if ports { try store.applyRules() }
+                return left
+            }
+        }
         let attached = try endpoints(containerID: containerID)
         var left = attached.filter { removedNext($0.network) }.map(\.endpoint.hostInterface)
-        let staying = Set(attached.filter { !removedNext($0.network) }.map(\.network.name))
-        if !staying.isEmpty {
+        let stayingEndpoints = attached.filter { !removedNext($0.network) }
+        let staying = Set(stayingEndpoints.map(\.network.name))
+        // Only endpoints with published ports have anything to unpublish
+        // (each look costs a pass over the records under the store's lock).
+        if stayingEndpoints.contains(where: { !$0.endpoint.ports.isEmpty }) {
             try PortPublisher(store: store).unpublish(containerID: containerID, applyRules: !lazyLinks,
                                                       networks: staying)
         }
         for (network, _) in attached where staying.contains(network.name) {
-            if let link = try detach(containerID: containerID, network: network.name, deleteLink: !lazyLinks,
+            if let link = try detach(containerID: containerID, network: network.name, deleteLink: !leaveLinks,
                                      applyRules: !lazyLinks) {
                 left.append(link)
             }
         }
-        if !lazyLinks, let namespaceFile { try NetworkNamespaceFile.remove(at: namespaceFile) }
+        if !leaveLinks, let namespaceFile { try NetworkNamespaceFile.remove(at: namespaceFile) }
         return left
     }
 

@@ -16,30 +16,63 @@ public enum NetworkNamespaceFile {
     /// network next, which brings `lo` up in the same netlink session).
     /// Fails if `path` already holds a namespace.
     public static func create(at path: String, loopbackUp: Bool = true) throws {
+        let inside = try pin(at: path)
+        do {
+            guard loopbackUp else { return }
+            try inside.requestAll([(.setLinkUp(name: "lo"), "set link lo up")])
+        } catch {
+            try? remove(at: path)
+            throw error
+        }
+    }
+
+    /// Creates and pins a new network namespace as `create(at:loopbackUp:
+    /// false)`, and returns a netlink socket inside it, made by the same
+    /// thread while it is there (no second thread and `setns` to open one;
+    /// the caller attaches the first network through it, and its `lo` is
+    /// still down). The namespace lives at least as long as the socket.
+    public static func createOpeningSocket(at path: String) throws -> NetlinkSocket {
+        try pin(at: path)
+    }
+
+    private static func pin(at path: String) throws -> NetlinkSocket {
         let directory = (path as NSString).deletingLastPathComponent
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        if mkdir(directory, 0o755) != 0 && errno != EEXIST {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
         let fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
         guard fd >= 0 else { throw SystemError.current("create network namespace file", path) }
         close(fd)
 
-        // unshare() moves only the calling thread; a dedicated thread makes
-        // the namespace, pins it, and goes back home before it ends.
-        let pinned = NamespaceThread.run { () -> Result<Void, SystemError> in
+        // unshare() moves only the calling thread, which makes the namespace,
+        // pins it, opens a netlink socket in it and goes back home. On the
+        // main thread (`run`, a MainThreadCommand) that is the caller itself:
+        // a new thread starts behind whatever else is runnable (the monitor
+        // starting on the other CPU) and was seen waiting 1–3 ms for one.
+        // Elsewhere (compose's tasks on the cooperative pool) a dedicated
+        // thread does it, so that no pool thread ever changes namespace. Were
+        // the way back refused, the error ends the command: the caller's
+        // rollback touches no link.
+        let body = { @Sendable () -> Result<Int32, SystemError> in
             let home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
             guard home >= 0 else { return .failure(.current("open", "/proc/thread-self/ns/net")) }
             defer { close(home) }
             guard unshare(berth_clone_newnet) == 0 else { return .failure(.current("unshare CLONE_NEWNET")) }
             let rc = mount("/proc/thread-self/ns/net", path, nil, UInt(MS_BIND), nil)
-            let saved = errno
-            guard setns(home, berth_clone_newnet) == 0 else { return .failure(.current("setns back to the host network namespace")) }
-            guard rc == 0 else { return .failure(SystemError("mount --bind network namespace on", path, errno: saved)) }
-            return .success(())
+            let savedMount = errno
+            let s = rc == 0 ? socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) : -1
+            let savedSocket = errno
+            guard setns(home, berth_clone_newnet) == 0 else {
+                if s >= 0 { close(s) }
+                return .failure(.current("setns back to the host network namespace"))
+            }
+            guard rc == 0 else { return .failure(SystemError("mount --bind network namespace on", path, errno: savedMount)) }
+            guard s >= 0 else { return .failure(SystemError("socket AF_NETLINK in", path, errno: savedSocket)) }
+            return .success(s)
         }
+        let pinned = Thread.isMainThread ? body() : NamespaceThread.run(body)
         do {
-            try pinned.get()
-            guard loopbackUp else { return }
-            let links = LinkControl(try NetlinkSocket.open(namespace: path))
-            try links.setUp(try links.index(of: "lo"), name: "lo")
+            return try NetlinkSocket.adopt(try pinned.get(), what: path)
         } catch {
             try? remove(at: path)
             throw error

@@ -101,6 +101,72 @@ import Testing
         #expect(del == Self.hex("2c000000 1100 0500 00000000 00000000  00 00 0000 00000000 00000000 00000000  0a00 0300 6272742d 31000000"))
     }
 
+    @Test func vethCreatedUpSetsUpOnTheFirstEndOnly() {
+        let m = NetlinkMessage.newVeth(name: "a", peer: "eth0", peerNamespace: .fd(7), peerMAC: nil, mtu: nil, master: 5, up: true)
+        let bytes = m.encoded()
+        // ifinfomsg after the 16-byte nlmsghdr: family, pad, type, index, flags, change.
+        #expect(Array(bytes[24..<32]) == [1, 0, 0, 0, 1, 0, 0, 0])
+        let attrs = NetlinkAttribute.parse(bytes[32...])
+        let info = NetlinkAttribute.parse(attrs[2].payload[...])
+        let peer = NetlinkAttribute.parse(info[1].payload[...])[0].payload
+        #expect(Array(peer[8..<16]) == [UInt8](repeating: 0, count: 8))
+        // Without `up` both stay as iproute2 sends them (all zero).
+        let down = NetlinkMessage.newVeth(name: "a", peer: "eth0", peerNamespace: .fd(7), peerMAC: nil, mtu: nil, master: 5)
+        #expect(Array(down.encoded()[24..<32]) == [UInt8](repeating: 0, count: 8))
+    }
+
+    @Test func vethWithSingleQueuesOnBothEnds() {
+        // ip link add a numtxqueues 1 numrxqueues 1 type veth peer name eth0 numtxqueues 1 numrxqueues 1
+        let m = NetlinkMessage.newVeth(name: "a", peer: "eth0", peerNamespace: .fd(7), peerMAC: nil, mtu: nil, master: nil,
+                                       singleQueue: true)
+        let bytes = m.encoded()
+        let attrs = NetlinkAttribute.parse(bytes[32...])
+        #expect(attrs.map(\.type) == [RT.iflaNumTxQueues, RT.iflaNumRxQueues, RT.iflaIfname, RT.iflaLinkinfo])
+        #expect(attrs[0].payload == [1, 0, 0, 0] && attrs[1].payload == [1, 0, 0, 0])
+        let info = NetlinkAttribute.parse(attrs[3].payload[...])
+        let peer = NetlinkAttribute.parse(NetlinkAttribute.parse(info[1].payload[...])[0].payload[16...])
+        #expect(peer.map(\.type) == [RT.iflaNumTxQueues, RT.iflaNumRxQueues, RT.iflaNetNSFd, RT.iflaIfname])
+    }
+
+    @Test func linkUpByName() {
+        // ip link set dev lo up, by name: index 0, IFF_UP in flags and change.
+        #expect(NetlinkMessage.setLinkUp(name: "lo").encoded()
+            == Self.hex("28000000 1000 0500 00000000 00000000  00 00 0000 00000000 01000000 01000000  0700 0300 6c6f0000"))
+    }
+
+    struct BatchCase: CustomTestStringConvertible, Sendable {
+        let name: String
+        let messages: [NetlinkMessage]
+        let first: UInt32
+        var testDescription: String { name }
+    }
+
+    @Test(arguments: [
+        BatchCase(name: "one request", messages: [.setLinkUp(name: "lo")], first: 1),
+        BatchCase(name: "address, lo, route (lengths not multiples of 4 in between)",
+                  messages: [.newAddress(IPv4Address(10, 0, 0, 2), prefix: 24, index: 2), .setLinkUp(name: "lo"),
+                             .setLinkUp(name: "eth10"), .newDefaultRoute(via: IPv4Address(10, 0, 0, 1), index: 2)],
+                  first: 41),
+        BatchCase(name: "sequence numbers wrap", messages: [.setLinkUp(name: "a"), .setLinkUp(name: "b")], first: UInt32.max),
+    ])
+    func batchIsTheMessagesBackToBackWithAcksAndConsecutiveNumbers(_ c: BatchCase) {
+        let bytes = NetlinkSocket.batch(c.messages, first: c.first)
+        let replies = NetlinkReply.split(bytes)
+        #expect(replies.count == c.messages.count)
+        var expected: [UInt8] = []
+        for (i, var m) in c.messages.enumerated() {
+            m.sequence = c.first &+ UInt32(i)
+            m.flags |= RT.ack
+            let e = m.encoded()
+            expected += e + [UInt8](repeating: 0, count: NetlinkEncoding.align(e.count) - e.count)
+            #expect(replies[i].sequence == c.first &+ UInt32(i))
+            #expect(replies[i].flags & RT.ack == RT.ack)
+            #expect(replies[i].type == c.messages[i].type)
+        }
+        #expect(bytes == expected)
+        #expect(bytes.count % 4 == 0)
+    }
+
     @Test func parsesAckErrorAndLink() {
         // NLMSG_ERROR with error -17 (EEXIST), then a link message.
         var bytes = Self.hex("24000000 0200 0000 01000000 00000000 efffffff") + [UInt8](repeating: 0, count: 16)

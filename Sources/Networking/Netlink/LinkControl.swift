@@ -48,9 +48,9 @@ public struct LinkControl {
     }
 
     public func createVeth(_ name: String, peer: String, peerNamespace: NetlinkMessage.Namespace?, peerMAC: MACAddress?,
-                           mtu: UInt32?, master: Int32?) throws {
+                           mtu: UInt32?, master: Int32?, up: Bool = false, singleQueue: Bool = false) throws {
         _ = try transport.request(.newVeth(name: name, peer: peer, peerNamespace: peerNamespace, peerMAC: peerMAC,
-                                           mtu: mtu, master: master),
+                                           mtu: mtu, master: master, up: up, singleQueue: singleQueue),
                                   what: "create veth \(name) (peer \(peer))")
     }
 

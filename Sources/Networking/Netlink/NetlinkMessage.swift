@@ -14,6 +14,7 @@ public enum RT {
     public static let iflaAddress: UInt16 = 1, iflaIfname: UInt16 = 3, iflaMTU: UInt16 = 4
     public static let iflaMaster: UInt16 = 10, iflaLinkinfo: UInt16 = 18, iflaNetNSPid: UInt16 = 19
     public static let iflaNetNSFd: UInt16 = 28
+    public static let iflaNumTxQueues: UInt16 = 31, iflaNumRxQueues: UInt16 = 32
     public static let infoKind: UInt16 = 1, infoData: UInt16 = 2
     public static let vethInfoPeer: UInt16 = 1
 
@@ -156,22 +157,41 @@ public struct NetlinkMessage: Hashable, Sendable {
     }
 
     /// `ip link add NAME [mtu M] [master BR] type veth peer name PEER [address MAC] [mtu M] netns NS`.
+    /// With `up`, the link `name` is created up (`ifi_flags` of its
+    /// ifinfomsg: the kernel applies them once both ends exist, before the
+    /// master), which spares a lookup and an `ip link set … up`. Not the
+    /// peer: the kernel configures it before the pair is joined, and a veth
+    /// without its peer refuses to open (ENOTCONN).
+    /// With `singleQueue`, both ends get one TX and one RX queue
+    /// (`numtxqueues 1 numrxqueues 1`): the kernel otherwise allocates one
+    /// per CPU and then cuts the real count to 1 anyway (`veth_init_queues`),
+    /// which waits for two expedited RCU grace periods and makes sysfs
+    /// entries for queues never used.
     public static func newVeth(name: String, peer: String, peerNamespace: Namespace?, peerMAC: MACAddress?,
-                               mtu: UInt32?, master: Int32?, sequence: UInt32 = 0) -> NetlinkMessage {
+                               mtu: UInt32?, master: Int32?, up: Bool = false, singleQueue: Bool = false,
+                               sequence: UInt32 = 0) -> NetlinkMessage {
+        let state = up ? ifinfo(flags: RT.iffUp, change: RT.iffUp) : ifinfo()
+        let queues: [NetlinkAttribute] = singleQueue ? [.u32(RT.iflaNumTxQueues, 1), .u32(RT.iflaNumRxQueues, 1)] : []
         // Attribute order and the kind without NUL as iproute2 sends them.
-        var peerAttrs: [NetlinkAttribute] = []
+        var peerAttrs: [NetlinkAttribute] = queues
         if let peerMAC { peerAttrs.append(NetlinkAttribute(RT.iflaAddress, peerMAC.bytes)) }
         if let mtu { peerAttrs.append(.u32(RT.iflaMTU, mtu)) }
         if let peerNamespace { peerAttrs.append(peerNamespace.attribute) }
         peerAttrs.append(.string(RT.iflaIfname, peer))
         let peerInfo = NetlinkAttribute(RT.vethInfoPeer, ifinfo() + peerAttrs.flatMap { $0.encoded() })
-        var attrs: [NetlinkAttribute] = []
+        var attrs: [NetlinkAttribute] = queues
         if let mtu { attrs.append(.u32(RT.iflaMTU, mtu)) }
         attrs.append(.string(RT.iflaIfname, name))
         if let master { attrs.append(.u32(RT.iflaMaster, UInt32(bitPattern: master))) }
         attrs.append(.nested(RT.iflaLinkinfo, [NetlinkAttribute(RT.infoKind, Array("veth".utf8)), .nested(RT.infoData, [peerInfo])]))
         return NetlinkMessage(type: RT.newLink, flags: RT.request | RT.ack | RT.create | RT.excl, sequence: sequence,
-                              header: ifinfo(), attributes: attrs)
+                              header: state, attributes: attrs)
+    }
+
+    /// `ip link set dev NAME up`: the link found by name (index 0).
+    public static func setLinkUp(name: String, sequence: UInt32 = 0) -> NetlinkMessage {
+        NetlinkMessage(type: RT.newLink, flags: RT.request | RT.ack, sequence: sequence,
+                       header: ifinfo(flags: RT.iffUp, change: RT.iffUp), attributes: [.string(RT.iflaIfname, name)])
     }
 
     /// `ip link set dev INDEX up|down` (also `mtu`, `master`, `netns`, `name`).

@@ -11,6 +11,18 @@ public protocol NetlinkTransport: AnyObject {
     /// Sends one request and returns every reply message up to the ACK (or
     /// NLMSG_DONE for dumps). Throws a SystemError for an NLMSG_ERROR.
     func request(_ message: NetlinkMessage, what: String) throws -> [NetlinkReply]
+
+    /// Sends requests that each answer with an ACK only (no dumps), in
+    /// order; throws the error of the first one the kernel refused (the
+    /// others are still applied: the caller undoes the whole change).
+    func requestAll(_ messages: [(message: NetlinkMessage, what: String)]) throws
+}
+
+extension NetlinkTransport {
+    /// One request after the other (fakes in tests).
+    public func requestAll(_ messages: [(message: NetlinkMessage, what: String)]) throws {
+        for m in messages { _ = try request(m.message, what: m.what) }
+    }
 }
 
 /// An rtnetlink socket, bound to the network namespace it was opened in.
@@ -39,6 +51,22 @@ public final class NetlinkSocket: NetlinkTransport {
 
     private init(fd: Int32) { self.fd = fd }
 
+    /// Takes over an AF_NETLINK socket made elsewhere (e.g. inside another
+    /// network namespace) and binds it; closes it on failure.
+    static func adopt(_ fd: Int32, what: String) throws -> NetlinkSocket {
+        var addr = sockaddr_nl()
+        addr.nl_family = sa_family_t(AF_NETLINK)
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_nl>.size)) }
+        }
+        guard rc == 0 else {
+            let e = SystemError.current("bind AF_NETLINK in", what)
+            close(fd)
+            throw e
+        }
+        return NetlinkSocket(fd: fd)
+    }
+
     deinit { close(fd) }
 
     /// Opens a socket inside the network namespace at `path` (e.g.
@@ -62,24 +90,19 @@ public final class NetlinkSocket: NetlinkTransport {
             guard s >= 0 else { return .failure(SystemError("socket AF_NETLINK in", path, errno: saved)) }
             return .success(s)
         }
-        let fd = try result.get()
-        var addr = sockaddr_nl()
-        addr.nl_family = sa_family_t(AF_NETLINK)
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_nl>.size)) }
-        }
-        guard rc == 0 else {
-            let e = SystemError.current("bind AF_NETLINK in", path)
-            close(fd)
-            throw e
-        }
-        return NetlinkSocket(fd: fd)
+        return try adopt(try result.get(), what: path)
+    }
+
+    /// `count` sequence numbers in a row; returns the first.
+    func nextSequences(_ count: Int) -> UInt32 {
+        let first = sequence
+        sequence &+= UInt32(count)
+        return first
     }
 
     public func request(_ message: NetlinkMessage, what: String) throws -> [NetlinkReply] {
         var m = message
-        m.sequence = sequence
-        sequence &+= 1
+        m.sequence = nextSequences(1)
         let bytes = m.encoded()
         var sent: Int
         repeat {
@@ -105,6 +128,53 @@ public final class NetlinkSocket: NetlinkTransport {
                 if !isDump && m.flags & RT.ack == 0 { return replies }
             }
         }
+    }
+}
+
+extension NetlinkSocket {
+    /// All requests in one datagram (one `send`, one pass of the kernel's
+    /// netlink receive loop, which answers each in turn), then their ACKs.
+    /// The kernel goes on after a refused request, so every answer is read
+    /// before the first error is thrown.
+    public func requestAll(_ messages: [(message: NetlinkMessage, what: String)]) throws {
+        guard !messages.isEmpty else { return }
+        let first = nextSequences(messages.count)
+        let bytes = NetlinkSocket.batch(messages.map(\.message), first: first)
+        var sent: Int
+        repeat {
+            sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        } while sent < 0 && errno == EINTR
+        guard sent == bytes.count else { throw SystemError.current("netlink send", messages[0].what) }
+        var pending = Set(0..<messages.count)
+        var failure: SystemError?
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while !pending.isEmpty {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SystemError.current("netlink recv", messages[0].what)
+            }
+            for r in NetlinkReply.split(Array(buffer[0..<n])) {
+                let i = Int(r.sequence &- first)
+                guard i >= 0, i < messages.count, let code = r.errorCode, pending.remove(i) != nil else { continue }
+                if code != 0, failure == nil { failure = SystemError(messages[i].what, errno: code) }
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// The messages with consecutive sequence numbers from `first` and the
+    /// ACK flag, back to back (each padded to 4 bytes).
+    static func batch(_ messages: [NetlinkMessage], first: UInt32) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for (i, var m) in messages.enumerated() {
+            m.sequence = first &+ UInt32(i)
+            m.flags |= RT.ack
+            let e = m.encoded()
+            bytes += e
+            bytes += [UInt8](repeating: 0, count: NetlinkEncoding.align(e.count) - e.count)
+        }
+        return bytes
     }
 }
 

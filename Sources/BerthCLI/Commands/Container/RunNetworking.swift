@@ -182,10 +182,12 @@ struct RunNetworking {
                              resolvConf: NetworkEtcFiles.resolvConf(host: NetworkEtcFiles.hostResolvConf(), dns: flags.dns,
                                                              search: flags.dnsSearch, options: flags.dnsOptions))
         case .network(let name):
-            // Best effort: a stale endpoint must not stop a new container.
-            try? RunNetworking.sweepStale(paths: paths)
             let store = NetworkStore(paths: paths)
-            let network = name == NetworkStore.defaultBridgeName ? try store.defaultBridge().name : name
+            // The records read once for both (the attach reads them again under the store's lock).
+            let records = try store.list()
+            // Best effort: a stale endpoint must not stop a new container.
+            try? RunNetworking.sweepStale(paths: paths, records: records)
+            let network = name == NetworkStore.defaultBridgeName ? try store.defaultBridge(listed: records).name : name
             files = try ContainerWiring(store: store).wire(WiringRequest(
                 containerID: record.id, containerName: record.name, hostname: hostname,
                 namespacePath: paths.pinnedNetworkNamespace(record.id),
@@ -211,20 +213,23 @@ struct RunNetworking {
     }
 
     /// Undoes `finish` for a removed container: published ports, veths,
-    /// addresses, the pinned namespace. Safe to repeat.
-    static func release(_ record: ContainerRecord, paths: StatePaths) throws {
+    /// addresses, the pinned namespace. Safe to repeat. `awaitLinks: false`
+    /// when no process of the container is left (see
+    /// `NetworkAttacher.release`): the veths go with the namespace.
+    static func release(_ record: ContainerRecord, paths: StatePaths, awaitLinks: Bool = true) throws {
         guard let path = record.pinnedNetworkNamespace(under: paths) else { return }
-        try NetworkAttacher(store: NetworkStore(paths: paths)).release(containerID: record.id, namespaceFile: path)
+        try NetworkAttacher(store: NetworkStore(paths: paths)).release(containerID: record.id, namespaceFile: path,
+                                                                       awaitLinks: awaitLinks)
     }
 
     /// Releases endpoints whose container is gone (a detached `run --rm`
     /// container the monitor removed: its namespace went with it, its
     /// address and ports are still booked). Containers of this root only.
-    static func sweepStale(paths: StatePaths) throws {
+    static func sweepStale(paths: StatePaths, records: [NetworkRecord]? = nil) throws {
         let networks = NetworkStore(paths: paths)
         let containers = ContainerStore(paths: paths)
         var stale = Set<String>()
-        for n in try networks.list() {
+        for n in try records ?? networks.list() {
             for id in n.endpoints.keys where !StateFile.exists(containers.directory(id)) { stale.insert(id) }
         }
         let attacher = NetworkAttacher(store: networks)
