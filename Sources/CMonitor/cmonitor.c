@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <net/if.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <spawn.h>
@@ -48,21 +49,94 @@ int cm_install_signal_pipe(const int *signals, int count, int pipe_write_fd) {
 
 int cm_set_child_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
 
-int cm_release_startup_text(void) {
-    FILE *maps = fopen("/proc/self/maps", "re");
-    if (!maps) return -1;
-    char line[512];
-    int advised = 0;
-    while (fgets(line, sizeof line, maps)) {
+/// Drops this process's resident pages in [start, end) that still are the
+/// file's own page-cache pages (pagemap: present, bit 61 "file page"): a
+/// private file mapping's page never written. A page written since (a
+/// private copy) stays: MADV_DONTNEED would throw its content away. Nothing
+/// between a page's check and its drop may write to the range: raw
+/// syscalls only, errno is thread-local.
+static int release_clean_pages(int pagemap, uintptr_t start, uintptr_t end, uintptr_t page) {
+    uint64_t entries[256];
+    int released = 0;
+    for (uintptr_t addr = start; addr < end;) {
+        size_t want = (end - addr) / page;
+        if (want > sizeof entries / sizeof entries[0]) want = sizeof entries / sizeof entries[0];
+        ssize_t got = pread(pagemap, entries, want * sizeof entries[0], (off_t)(addr / page * sizeof entries[0]));
+        if (got < (ssize_t)sizeof entries[0]) break;
+        size_t n = (size_t)got / sizeof entries[0];
+        for (size_t i = 0; i < n;) {
+            if (!((entries[i] >> 63) & 1) || !((entries[i] >> 61) & 1)) { i++; continue; }
+            size_t j = i;
+            while (j < n && ((entries[j] >> 63) & 1) && ((entries[j] >> 61) & 1)) j++;
+            if (madvise((void *)(addr + i * page), (j - i) * page, MADV_DONTNEED) == 0) released += (int)(j - i);
+            i = j;
+        }
+        addr += n * page;
+    }
+    return released;
+}
+
+int cm_release_clean_pages(void *start, size_t length) {
+    int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    if (pagemap < 0) return -1;
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t from = (uintptr_t)start / page * page;
+    int released = release_clean_pages(pagemap, from, (uintptr_t)start + length, page);
+    close(pagemap);
+    return released;
+}
+
+int cm_release_file_pages(void) {
+    // The map list is read whole first: no stdio while pages are dropped.
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    size_t cap = 16384, len = 0;
+    char *text = malloc(cap);
+    for (;;) {
+        if (!text) { close(fd); return -1; }
+        if (len + 4096 > cap) {
+            char *grown = realloc(text, cap * 2);
+            if (!grown) { free(text); close(fd); return -1; }
+            text = grown;
+            cap *= 2;
+        }
+        ssize_t n = read(fd, text + len, cap - len - 1);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        len += (size_t)n;
+    }
+    close(fd);
+    text[len] = 0;
+    int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    if (pagemap < 0) { free(text); return -1; }
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    // A signal handler running between a check and a drop could write.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int released = 0;
+    for (char *line = text; line && *line;) {
+        char *next = strchr(line, '\n');
+        if (next) *next++ = 0;
         unsigned long start, end, offset, inode;
         char perms[8], dev[16];
-        if (sscanf(line, "%lx-%lx %7s %lx %15s %lu", &start, &end, perms, &offset, dev, &inode) != 6) continue;
-        // Only file-backed, private, executable, never-writable mappings.
-        if (inode == 0 || strcmp(perms, "r-xp") != 0) continue;
-        if (madvise((void *)start, end - start, MADV_DONTNEED) == 0) advised++;
+        // Readable, private, file-backed mappings: text, read-only data,
+        // and data not yet written.
+        if (sscanf(line, "%lx-%lx %7s %lx %15s %lu", &start, &end, perms, &offset, dev, &inode) == 6 &&
+            inode != 0 && perms[0] == 'r' && perms[3] == 'p') {
+            released += release_clean_pages(pagemap, start, end, page);
+        }
+        line = next;
     }
-    fclose(maps);
-    return advised;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    close(pagemap);
+    free(text);
+    return released;
+}
+
+int cm_release_file_pages_then_poll(struct pollfd *fds, nfds_t count, int timeout_ms) {
+    cm_release_file_pages();
+    return poll(fds, count, timeout_ms);
 }
 
 int cm_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }

@@ -7,6 +7,7 @@
 #ifndef BERTH_CMONITOR_H
 #define BERTH_CMONITOR_H
 
+#include <poll.h>
 #include <sys/types.h>
 #include <stdint.h>
 
@@ -17,13 +18,26 @@ int cm_install_signal_pipe(const int *signals, int count, int pipe_write_fd);
 /// prctl(PR_SET_CHILD_SUBREAPER, 1).
 int cm_set_child_subreaper(void);
 
-/// Unmaps this process's resident pages of executable file mappings
-/// (r-xp: text is never written, so MADV_DONTNEED simply lets the next use
-/// fault the page back in from the page cache). Called once the container
-/// runs: start-up code (record decoding, plan building, seccomp compiling,
-/// spawning) stops counting against the monitor's resident memory.
-/// Returns the number of mappings advised, or -1.
-int cm_release_startup_text(void);
+/// Gives back this process's resident pages of readable private file
+/// mappings that still are the file's own pages (text, read-only data,
+/// data never written: /proc/self/pagemap's "file page" bit), so the next
+/// use faults them back in from the page cache; pages written since (private
+/// copies) stay. Called when the monitor has been idle for a second: the
+/// start-up's code and data (record decoding, plan building, seccomp
+/// compiling, spawning) stop counting against its resident memory. Only
+/// while no other thread of the process runs (a write by one between a
+/// page's check and its drop would be lost); signals are blocked meanwhile.
+/// Returns the number of pages released, or -1.
+int cm_release_file_pages(void);
+
+/// `cm_release_file_pages`, then poll(2) with no other code in between
+/// (none to fault back in). Returns poll's result.
+int cm_release_file_pages_then_poll(struct pollfd *fds, nfds_t count, int timeout_ms);
+
+/// `cm_release_file_pages` for [start, start + length) only (its check
+/// per page, for a range no other thread writes). Returns the number of
+/// pages released, or -1.
+int cm_release_clean_pages(void *start, size_t length);
 
 /// pidfd_open(pid, 0); -1 with errno on failure.
 int cm_pidfd_open(pid_t pid);

@@ -108,7 +108,7 @@ public final class ContainerMonitor {
         // follows at once (foreground `run`): its pages go with the idle
         // trim in `step` instead (after a second without activity), not
         // here, between the attach and the start.
-        if !deferStart { _ = cm_release_startup_text() }
+        if !deferStart { _ = cm_release_file_pages() }
         while !done { step() }
         starter.discardPrepared()
         unlink(store.socketPath(record.id))
@@ -266,19 +266,25 @@ public final class ContainerMonitor {
             let d = max(0, deadline - now)
             timeout = timeout < 0 ? d : min(timeout, d)
         }
-        var ms = timeout < 0 ? -1 : Int32(min(timeout * 1000 + 1, 60_000))
-        // After a second without activity, give back the code pages the
-        // last burst of work faulted in (they come back from the page
-        // cache when needed): an idle monitor stays small.
-        if !trimmed && (ms < 0 || ms > 1000) { ms = 1000 }
-        let n = poll(&polls, nfds_t(polls.count), ms)
-        if n < 0 && errno != EINTR { return }
-        if n == 0 && !trimmed {
-            _ = cm_release_startup_text()
-            trimmed = true
-        } else if n > 0 {
-            trimmed = false
+        let ms = timeout < 0 ? -1 : Int32(min(timeout * 1000 + 1, 60_000))
+        var n: Int32
+        if !trimmed && (ms < 0 || ms > 1000) {
+            // After a second without activity, give back the code and
+            // unwritten data pages the last burst of work faulted in (they
+            // come back from the page cache when needed): an idle monitor
+            // stays small. The wait goes on in the same C call: any code run
+            // between the trim and the wait would fault its pages back, each
+            // with its neighbours (the kernel maps up to 64 KiB around a fault).
+            n = poll(&polls, nfds_t(polls.count), 1000)
+            if n == 0 {
+                n = cm_release_file_pages_then_poll(&polls, nfds_t(polls.count), ms < 0 ? -1 : ms - 1000)
+                trimmed = true
+            }
+        } else {
+            n = poll(&polls, nfds_t(polls.count), ms)
         }
+        if n < 0 && errno != EINTR { return }
+        if n > 0 { trimmed = false }
 
         if polls[0].revents != 0 { drainSignals() }
         if polls[2].revents != 0 { readOutput(stream: .stdout) }
