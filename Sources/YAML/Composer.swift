@@ -10,7 +10,7 @@ struct Composer {
 
     /// An anchored node with what copying it costs: its node count
     /// (aliases inside counted expanded) and its collection height.
-    struct Anchored: Sendable {
+    private struct Anchored {
         var node: Node
         var size: Int
         var height: Int
@@ -97,103 +97,16 @@ struct Composer {
     private var openAnchors: [String: Int] = [:]
     private var stack: [Frame] = []
     private var expanded = 0
-    /// How many anchors were defined so far (redefinitions included).
-    private var anchorDefinitions = 0
-    /// What the root node added up to, and whether the root was a mapping
-    /// with merge keys: what `join` needs of a composer that composed a
-    /// continuation.
-    private(set) var rootSize = 0
-    private(set) var rootHeight = 0
-    private(set) var rootHadMerges = false
 
     init(file: String, limits: YAMLLimits) {
         self.file = file
         self.limits = limits
     }
 
-    /// The number of collections open.
-    var depth: Int { stack.count }
-
-    /// Whether the next node is a key of the open mapping.
-    var awaitingKey: Bool {
-        guard let top = stack.last else { return false }
-        return top.kind == .mapping && top.pendingKey == nil
-    }
-
-    /// What a composer continuing this one's document below its open
-    /// collections needs: the anchors defined so far (an alias further
-    /// down may name any of them) and those still open.
-    struct Continuation: Sendable {
-        fileprivate var anchors: [String: Anchored]
-        fileprivate var openAnchors: [String: Int]
-        fileprivate var anchorDefinitions: Int
-        fileprivate var depth: Int
-    }
-
-    /// This composer's state for a `Composer(continuing:)`.
-    func continuation() -> Continuation {
-        Continuation(anchors: anchors, openAnchors: openAnchors, anchorDefinitions: anchorDefinitions,
-                     depth: stack.count)
-    }
-
-    /// A composer for the nodes that follow, in the same document, the
-    /// point where `continuation` was taken, one level deeper: its root
-    /// is a collection that in the whole document lies `depth` levels
-    /// down, so its depth limit is that much smaller.
-    init(file: String, limits: YAMLLimits, continuing seed: Continuation) {
-        self.file = file
-        var limits = limits
-        limits.maxDepth -= seed.depth
-        self.limits = limits
-        anchors = seed.anchors
-        openAnchors = seed.openAnchors
-        anchorDefinitions = seed.anchorDefinitions
-    }
-
-    /// Appends the pairs of `tail`'s root mapping (a composer made with
-    /// `init(continuing:)` from this one's state when the open mapping
-    /// was below the root) to that open mapping, exactly as if this
-    /// composer had read them itself, and takes over the anchors `tail`
-    /// defined. False (nothing changed) when the result could differ from
-    /// reading them here: either side found a problem, this side defined
-    /// an anchor after the continuation was taken (`tail` could not see
-    /// it), a key of `tail` is already in the mapping, either side has
-    /// merge keys at that level (their order spans both), or the alias
-    /// expansion limit is passed together.
-    mutating func join(_ tail: Composer, definitionsAtContinuation: Int) -> Bool {
-        let top = stack.count - 1
-        guard stack.count == 2, stack[top].kind == .mapping, stack[top].pendingKey == nil,
-              stack[top].merges.isEmpty, stack[top].mergeKeyMark == nil, !tail.rootHadMerges,
-              diagnostics.isEmpty, tail.diagnostics.isEmpty, tail.stack.isEmpty,
-              anchorDefinitions == definitionsAtContinuation,
-              expanded + tail.expanded <= limits.maxAliasExpansion,
-              let root = tail.root, case let .mapping(pairs) = root.kind
-        else { return false }
-        var keys = stack[top].keys
-        for pair in pairs {
-            if Self.isMergeKey(pair.key) || !keys.insert(Self.identity(pair.key), at: pair.key.mark) { return false }
-        }
-        stack[top].keys = keys
-        stack[top].pairs.append(contentsOf: pairs)
-        stack[top].size += tail.rootSize - 1
-        if tail.rootHeight - 1 > stack[top].childHeight { stack[top].childHeight = tail.rootHeight - 1 }
-        anchors = tail.anchors
-        anchorDefinitions = tail.anchorDefinitions
-        expanded += tail.expanded
-        if tail.sawTag { sawTag = true }
-        return true
-    }
-
-    /// `anchorDefinitions`, for `join`.
-    var definitions: Int { anchorDefinitions }
-
     mutating func scalar(_ value: String, style: ScalarStyle, tag: String?, anchor: String?, at mark: Mark) throws {
         if tag != nil { sawTag = true }
         let node = Node(.scalar(value, style), tag: tag, mark: mark)
-        if let anchor {
-            anchors[anchor] = Anchored(node: node, size: 1, height: 0)
-            anchorDefinitions += 1
-        }
+        if let anchor { anchors[anchor] = Anchored(node: node, size: 1, height: 0) }
         add(node, size: 1, height: 0)
     }
 
@@ -240,9 +153,7 @@ struct Composer {
         if let anchor = frame.anchor {
             openAnchors[anchor, default: 1] -= 1
             anchors[anchor] = Anchored(node: node, size: frame.size, height: height)
-            anchorDefinitions += 1
         }
-        if stack.isEmpty, !frame.merges.isEmpty || frame.mergeKeyMark != nil { rootHadMerges = true }
         add(node, size: frame.size, height: height)
     }
 
@@ -271,8 +182,6 @@ struct Composer {
     private mutating func add(_ node: Node, size: Int, height: Int) {
         guard !stack.isEmpty else {
             root = node
-            rootSize = size
-            rootHeight = height
             return
         }
         let last = stack.count - 1

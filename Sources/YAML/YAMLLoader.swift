@@ -39,18 +39,7 @@ public enum YAMLLoader {
             throw DiagnosticsError(Diagnostic(at: source.mark(atByte: offset), message))
         }
         return try bytes.withUnsafeBufferPointer { buffer in
-            if buffer.count >= SplitPlan.minimumBytes, let plan = SplitPlan(buffer),
-               let read = SplitReader(file: file, buffer: buffer, plan: plan, limits: limits).read() {
-                return read
-            }
-            return try EventReader(source: source, buffer: buffer).read(limits: limits)
-        }
-    }
-
-    /// `loadNotingTags` in one piece, never split (tests compare the two).
-    static func loadWhole(bytes: [UInt8], file: String, limits: YAMLLimits = .default) throws -> (node: Node, tagged: Bool) {
-        try bytes.withUnsafeBufferPointer { buffer in
-            try EventReader(source: SourceText(bytes: bytes, file: file), buffer: buffer).read(limits: limits)
+            try EventReader(source: source, buffer: buffer).read(limits: limits)
         }
     }
 }
@@ -84,68 +73,54 @@ private struct EventReader {
                 throw DiagnosticsError(composer.diagnostics + problem.diagnostics)
             }
             defer { yaml_event_delete(&event) }
-            let mark = Mark(file: source.file, line: Int(event.start_mark.line) + 1,
-                            column: Int(event.start_mark.column) + 1)
-            switch try composer.feed(event, at: mark) {
-            case .node:
+            let mark = self.mark(event.start_mark)
+            switch event.type {
+            case YAML_STREAM_START_EVENT, YAML_DOCUMENT_END_EVENT:
                 continue
-            case .streamEnd:
+            case YAML_STREAM_END_EVENT:
                 if !composer.diagnostics.isEmpty { throw DiagnosticsError(composer.diagnostics) }
                 return (composer.root ?? Node(.scalar("", .plain), mark: Mark(file: source.file, line: 1, column: 1)),
                         composer.sawTag)
-            case .documentStart:
+            case YAML_DOCUMENT_START_EVENT:
                 documents += 1
                 if documents > 1 {
                     throw DiagnosticsError(composer.diagnostics + [Diagnostic(
                         at: mark, "multiple YAML documents are not supported",
                         hint: "split them into separate files")])
                 }
+            case YAML_ALIAS_EVENT:
+                let name = string(event.data.alias.anchor) ?? ""
+                try composer.alias(name, at: mark)
+            case YAML_SCALAR_EVENT:
+                let s = event.data.scalar
+                let value = s.value.map {
+                    String(decoding: UnsafeBufferPointer(start: $0, count: s.length), as: UTF8.self)
+                } ?? ""
+                try composer.scalar(value, style: style(s.style), tag: string(s.tag),
+                                    anchor: string(s.anchor), at: mark)
+            case YAML_SEQUENCE_START_EVENT:
+                let s = event.data.sequence_start
+                try composer.start(.sequence, tag: string(s.tag), anchor: string(s.anchor), at: mark)
+            case YAML_MAPPING_START_EVENT:
+                let s = event.data.mapping_start
+                try composer.start(.mapping, tag: string(s.tag), anchor: string(s.anchor), at: mark)
+            case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+                try composer.end()
+            default:
+                continue
             }
         }
     }
-}
 
-/// What an event meant to `Composer.feed`.
-enum EventOutcome { case node, documentStart, streamEnd }
-
-extension Composer {
-    /// Hands one libyaml event, which starts at `mark`, to the composer.
-    mutating func feed(_ event: yaml_event_t, at mark: Mark) throws -> EventOutcome {
-        switch event.type {
-        case YAML_STREAM_END_EVENT:
-            return .streamEnd
-        case YAML_DOCUMENT_START_EVENT:
-            return .documentStart
-        case YAML_ALIAS_EVENT:
-            let name = Self.string(event.data.alias.anchor) ?? ""
-            try alias(name, at: mark)
-        case YAML_SCALAR_EVENT:
-            let s = event.data.scalar
-            let value = s.value.map {
-                String(decoding: UnsafeBufferPointer(start: $0, count: s.length), as: UTF8.self)
-            } ?? ""
-            try scalar(value, style: Self.style(s.style), tag: Self.string(s.tag),
-                       anchor: Self.string(s.anchor), at: mark)
-        case YAML_SEQUENCE_START_EVENT:
-            let s = event.data.sequence_start
-            try start(.sequence, tag: Self.string(s.tag), anchor: Self.string(s.anchor), at: mark)
-        case YAML_MAPPING_START_EVENT:
-            let s = event.data.mapping_start
-            try start(.mapping, tag: Self.string(s.tag), anchor: Self.string(s.anchor), at: mark)
-        case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
-            try end()
-        default:
-            // Stream start, document end.
-            break
-        }
-        return .node
+    private func mark(_ m: yaml_mark_t) -> Mark {
+        Mark(file: source.file, line: Int(m.line) + 1, column: Int(m.column) + 1)
     }
 
-    private static func string(_ p: UnsafeMutablePointer<yaml_char_t>?) -> String? {
+    private func string(_ p: UnsafeMutablePointer<yaml_char_t>?) -> String? {
         p.map { String(cString: $0) }
     }
 
-    private static func style(_ s: yaml_scalar_style_t) -> ScalarStyle {
+    private func style(_ s: yaml_scalar_style_t) -> ScalarStyle {
         switch s {
         case YAML_SINGLE_QUOTED_SCALAR_STYLE: .singleQuoted
         case YAML_DOUBLE_QUOTED_SCALAR_STYLE: .doubleQuoted
