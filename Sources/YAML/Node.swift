@@ -85,23 +85,23 @@ public struct Node: Hashable, Sendable {
     // MARK: Builders (used by tests and by loaders that synthesize values)
 
     public static func scalar(_ value: String, style: ScalarStyle = .plain,
-                              tag: String? = nil, mark: Mark = .synthetic("<generated>")) -> Node {
+                              tag: String? = nil, mark: Mark = .generated) -> Node {
         Node(.scalar(value, style), tag: tag, mark: mark)
     }
 
     public static func sequence(_ items: [Node], tag: String? = nil,
-                                mark: Mark = .synthetic("<generated>")) -> Node {
+                                mark: Mark = .generated) -> Node {
         Node(.sequence(items), tag: tag, mark: mark)
     }
 
     public static func mapping(_ pairs: [Pair], tag: String? = nil,
-                               mark: Mark = .synthetic("<generated>")) -> Node {
+                               mark: Mark = .generated) -> Node {
         Node(.mapping(pairs), tag: tag, mark: mark)
     }
 
     /// A mapping with plain string keys, in the given order.
     public static func mapping(_ entries: KeyValuePairs<String, Node>,
-                               mark: Mark = .synthetic("<generated>")) -> Node {
+                               mark: Mark = .generated) -> Node {
         Node(.mapping(entries.map { Pair(key: .scalar($0.key, mark: $0.value.mark), value: $0.value) }),
              mark: mark)
     }
