@@ -80,9 +80,9 @@ struct Composer {
     private struct ExactText: Hashable {
         var text: String
         static func == (a: ExactText, b: ExactText) -> Bool {
-            // String's == is fast but treats canonically equivalent texts
-            // as equal; confirm byte equality only when it says equal.
-            a.text == b.text && a.text.utf8.elementsEqual(b.text.utf8)
+            // Byte for byte (String's == treats canonically equivalent
+            // texts as equal).
+            a.text.utf8.count == b.text.utf8.count && Node.sameBytes(a.text, b.text)
         }
         func hash(into hasher: inout Hasher) {
             var copy = text

@@ -167,11 +167,22 @@ public struct Node: Hashable, Sendable {
         var i = pairs.endIndex
         while i > pairs.startIndex {
             i -= 1
-            if case let .scalar(text, _) = pairs[i].key.kind, text.utf8.count == length, text.utf8.elementsEqual(key.utf8) {
+            if case let .scalar(text, _) = pairs[i].key.kind, text.utf8.count == length, Node.sameBytes(text, key) {
                 return pairs[i].value
             }
         }
         return nil
+    }
+
+    /// Whether two strings have the same UTF-8 bytes: compared as two
+    /// buffers (native and small strings have contiguous UTF-8), which is
+    /// much less work than stepping through both `utf8` views.
+    @inlinable static func sameBytes(_ a: String, _ b: String) -> Bool {
+        let compared = a.utf8.withContiguousStorageIfAvailable { pa in
+            b.utf8.withContiguousStorageIfAvailable { pb in pa.elementsEqual(pb) }
+        }
+        guard let compared, let compared else { return a.utf8.elementsEqual(b.utf8) }
+        return compared
     }
 
     /// The keys of a mapping as strings, in order (non-scalar keys skipped).
