@@ -150,7 +150,14 @@ public struct Node: Hashable, Sendable {
         guard case let .scalar(v, style) = kind else { return false }
         if tag == "tag:yaml.org,2002:null" { return true }
         guard style == .plain, tag == nil else { return false }
-        return v.isEmpty || v == "~" || v == "null" || v == "Null" || v == "NULL"
+        // Lengths first: comparing two different strings is a call into
+        // the standard library, and most scalars are neither 1 nor 4
+        // bytes long (no text of another length is canonically equivalent
+        // to these ASCII ones).
+        let length = v.utf8.count
+        if length == 0 { return true }
+        if length == 1 { return v == "~" }
+        return length == 4 && (v == "null" || v == "Null" || v == "NULL")
     }
 
     /// The value for a plain-string key of a mapping (last one wins).
