@@ -30,7 +30,9 @@ struct Composer {
         var pendingKey: Node?
         var skipPending = false
         var pendingIsMerge = false
-        var keys = KeyIndex()
+        /// The keys of `pairs` by identity, once there are more than
+        /// `Composer.scanLimit` (fewer are found by scanning `pairs`).
+        var largeKeys: [KeyIdentity: Mark]?
         /// Merge keys' values and where in `pairs` they go.
         var merges: [(index: Int, value: Node)] = []
         var mergeKeyMark: Mark?
@@ -45,8 +47,9 @@ struct Composer {
         case complex(Node)
     }
 
-    /// The keys seen in one mapping. Compose mappings are small, where a
-    /// linear scan beats hashing; large ones switch to a dictionary.
+    /// The keys taken in a mapping whose merge keys are being resolved.
+    /// Compose mappings are small, where a linear scan beats hashing;
+    /// large ones switch to a dictionary.
     private struct KeyIndex {
         private var small: [(id: KeyIdentity, mark: Mark)] = []
         private var large: [KeyIdentity: Mark]?
@@ -77,9 +80,9 @@ struct Composer {
     private struct ExactText: Hashable {
         var text: String
         static func == (a: ExactText, b: ExactText) -> Bool {
-            // String's == is fast but treats canonically equivalent texts
-            // as equal; confirm byte equality only when it says equal.
-            a.text == b.text && a.text.utf8.elementsEqual(b.text.utf8)
+            // Byte for byte (String's == treats canonically equivalent
+            // texts as equal).
+            a.text.utf8.count == b.text.utf8.count && Node.sameBytes(a.text, b.text)
         }
         func hash(into hasher: inout Hasher) {
             var copy = text
@@ -216,10 +219,9 @@ struct Composer {
             }
             return
         }
-        if !stack[index].keys.insert(Self.identity(key), at: key.mark) {
-            let previous = stack[index].keys.mark(of: Self.identity(key))
+        if let previous = existingMark(of: key, at: index) {
             diagnostics.append(Diagnostic(at: key.mark, keyPath: keyPath(toDepth: index),
-                                          "key \(Self.describe(key)) already defined at \(previous.map(\.description) ?? "?")"))
+                                          "key \(Self.describe(key)) already defined at \(previous.description)"))
             stack[index].skipPending = true
         }
     }
@@ -231,7 +233,36 @@ struct Composer {
             stack[index].merges.append((stack[index].pairs.count, value))
         } else {
             stack[index].pairs.append(Node.Pair(key: key, value: value))
+            if stack[index].largeKeys != nil {
+                stack[index].largeKeys?[Self.identity(key)] = key.mark
+            } else if stack[index].pairs.count > Self.scanLimit {
+                var keys: [KeyIdentity: Mark] = [:]
+                for pair in stack[index].pairs { keys[Self.identity(pair.key)] = pair.key.mark }
+                stack[index].largeKeys = keys
+            }
         }
+    }
+
+    /// Up to this many keys, a mapping's keys are checked for duplicates
+    /// by scanning its pairs (compose mappings are small: no index to
+    /// allocate); beyond it, through a dictionary.
+    static let scanLimit = 16
+
+    /// Where `key` was defined already in the mapping at `index`, if it was.
+    private func existingMark(of key: Node, at index: Int) -> Mark? {
+        if let large = stack[index].largeKeys { return large[Self.identity(key)] }
+        if case let .scalar(text, _) = key.kind {
+            let length = text.utf8.count
+            for pair in stack[index].pairs {
+                if case let .scalar(other, _) = pair.key.kind, other.utf8.count == length,
+                   ExactText(text: other) == ExactText(text: text) {
+                    return pair.key.mark
+                }
+            }
+            return nil
+        }
+        let id = Self.identity(key)
+        return stack[index].pairs.first { Self.identity($0.key) == id }?.key.mark
     }
 
     // MARK: Mappings, duplicate keys and merge keys
@@ -265,7 +296,7 @@ struct Composer {
         result.reserveCapacity(pairs.count)
         // Moved out of the frame (not copied), so inserting does not copy it.
         var taken = KeyIndex()
-        swap(&taken, &frame.keys)
+        for pair in pairs { taken.insert(Self.identity(pair.key), at: pair.key.mark) }
         var next = 0
         for merge in frame.merges {
             result.append(contentsOf: pairs[next..<merge.index])

@@ -85,23 +85,23 @@ public struct Node: Hashable, Sendable {
     // MARK: Builders (used by tests and by loaders that synthesize values)
 
     public static func scalar(_ value: String, style: ScalarStyle = .plain,
-                              tag: String? = nil, mark: Mark = .synthetic("<generated>")) -> Node {
+                              tag: String? = nil, mark: Mark = .generated) -> Node {
         Node(.scalar(value, style), tag: tag, mark: mark)
     }
 
     public static func sequence(_ items: [Node], tag: String? = nil,
-                                mark: Mark = .synthetic("<generated>")) -> Node {
+                                mark: Mark = .generated) -> Node {
         Node(.sequence(items), tag: tag, mark: mark)
     }
 
     public static func mapping(_ pairs: [Pair], tag: String? = nil,
-                               mark: Mark = .synthetic("<generated>")) -> Node {
+                               mark: Mark = .generated) -> Node {
         Node(.mapping(pairs), tag: tag, mark: mark)
     }
 
     /// A mapping with plain string keys, in the given order.
     public static func mapping(_ entries: KeyValuePairs<String, Node>,
-                               mark: Mark = .synthetic("<generated>")) -> Node {
+                               mark: Mark = .generated) -> Node {
         Node(.mapping(entries.map { Pair(key: .scalar($0.key, mark: $0.value.mark), value: $0.value) }),
              mark: mark)
     }
@@ -150,7 +150,14 @@ public struct Node: Hashable, Sendable {
         guard case let .scalar(v, style) = kind else { return false }
         if tag == "tag:yaml.org,2002:null" { return true }
         guard style == .plain, tag == nil else { return false }
-        return v.isEmpty || v == "~" || v == "null" || v == "Null" || v == "NULL"
+        // Lengths first: comparing two different strings is a call into
+        // the standard library, and most scalars are neither 1 nor 4
+        // bytes long (no text of another length is canonically equivalent
+        // to these ASCII ones).
+        let length = v.utf8.count
+        if length == 0 { return true }
+        if length == 1 { return v == "~" }
+        return length == 4 && (v == "null" || v == "Null" || v == "NULL")
     }
 
     /// The value for a plain-string key of a mapping (last one wins).
@@ -167,11 +174,22 @@ public struct Node: Hashable, Sendable {
         var i = pairs.endIndex
         while i > pairs.startIndex {
             i -= 1
-            if case let .scalar(text, _) = pairs[i].key.kind, text.utf8.count == length, text.utf8.elementsEqual(key.utf8) {
+            if case let .scalar(text, _) = pairs[i].key.kind, text.utf8.count == length, Node.sameBytes(text, key) {
                 return pairs[i].value
             }
         }
         return nil
+    }
+
+    /// Whether two strings have the same UTF-8 bytes: compared as two
+    /// buffers (native and small strings have contiguous UTF-8), which is
+    /// much less work than stepping through both `utf8` views.
+    @inlinable static func sameBytes(_ a: String, _ b: String) -> Bool {
+        let compared = a.utf8.withContiguousStorageIfAvailable { pa in
+            b.utf8.withContiguousStorageIfAvailable { pb in pa.elementsEqual(pb) }
+        }
+        guard let compared, let compared else { return a.utf8.elementsEqual(b.utf8) }
+        return compared
     }
 
     /// The keys of a mapping as strings, in order (non-scalar keys skipped).

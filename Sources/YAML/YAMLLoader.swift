@@ -49,6 +49,14 @@ public enum YAMLLoader {
 private struct EventReader {
     let source: SourceText
     let buffer: UnsafeBufferPointer<UInt8>
+    /// The file's name, interned once for every mark of the document.
+    let file: Mark.File
+
+    init(source: SourceText, buffer: UnsafeBufferPointer<UInt8>) {
+        self.source = source
+        self.buffer = buffer
+        file = Mark.File(source.file)
+    }
 
     /// The document's root and whether any node had an explicit tag.
     func read(limits: YAMLLimits) throws -> (Node, Bool) {
@@ -113,7 +121,7 @@ private struct EventReader {
     }
 
     private func mark(_ m: yaml_mark_t) -> Mark {
-        Mark(file: source.file, line: Int(m.line) + 1, column: Int(m.column) + 1)
+        Mark(file, line: Int(m.line) + 1, column: Int(m.column) + 1)
     }
 
     private func string(_ p: UnsafeMutablePointer<yaml_char_t>?) -> String? {

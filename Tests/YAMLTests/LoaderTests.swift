@@ -274,6 +274,14 @@ private func shape(_ node: Node) -> String {
         // U+00E9 and e + U+0301 are equal Swift Strings but different YAML keys.
         let root = try load("\u{E9}: 1\ne\u{301}: 2\n")
         #expect(root.mappingPairs?.count == 2)
+        // Looked up byte for byte too, short and long (heap-stored) texts alike.
+        #expect(root["\u{E9}"]?.scalarValue == "1")
+        #expect(root["e\u{301}"]?.scalarValue == "2")
+        let long = String(repeating: "k", count: 40)
+        let more = try load("\(long)\u{E9}: 1\n\(long)e\u{301}: 2\n\(long)x: 3\n")
+        #expect(more["\(long)\u{E9}"]?.scalarValue == "1")
+        #expect(more["\(long)e\u{301}"]?.scalarValue == "2")
+        #expect(more["\(long)y"] == nil)
     }
 
     @Test func duplicateKeyNamesItsKeyPath() {

@@ -66,7 +66,11 @@ enum ScalarText {
     /// Booleans as docker compose accepts them for boolean fields,
     /// including YAML 1.1's yes/no/on/off/y/n.
     static func composeBool(_ s: String) -> Bool? {
-        switch s {
+        // Most texts are none of these: ruled out by length and first byte
+        // before the string comparisons (calls into the standard library).
+        guard s.utf8.count <= 5, let first = s.utf8.first, first | 0x20 == 0x74 || first | 0x20 == 0x79
+                || first | 0x20 == 0x6F || first | 0x20 == 0x66 || first | 0x20 == 0x6E else { return nil }
+        return switch s {
         case "true", "True", "TRUE", "yes", "Yes", "YES", "y", "Y", "on", "On", "ON": true
         case "false", "False", "FALSE", "no", "No", "NO", "n", "N", "off", "Off", "OFF": false
         default: nil
@@ -96,9 +100,12 @@ enum ScalarText {
         guard let first = s.utf8.first, first == 0x2e || first == 0x2d || first == 0x2b || (first >= 0x30 && first <= 0x39) else {
             return false
         }
-        switch s {
-        case ".inf", ".Inf", ".INF", "+.inf", "-.inf", "+.Inf", "-.Inf", ".nan", ".NaN", ".NAN": return true
-        default: break
+        // The special values start with a dot or a sign (not with a digit).
+        if first == 0x2e || first == 0x2d || first == 0x2b {
+            switch s {
+            case ".inf", ".Inf", ".INF", "+.inf", "-.inf", "+.Inf", "-.Inf", ".nan", ".NaN", ".NAN": return true
+            default: break
+            }
         }
         // The bytes in place (no array made per call).
         var text = s

@@ -231,15 +231,27 @@ struct NormalizeRun: Sendable {
     /// without `=`; `mapped` the value of a map entry (nil skips it).
     private func keyValueMap(_ node: Node, bare: (String, Mark) -> Node, mapped: (Node.Pair) -> Node?) -> Node {
         var entries: [(Node, Node)] = []
-        var position: [String: Int] = [:]
+        // Names compared as a `Dictionary` compares them (String's ==);
+        // environment and label maps are short: scanned, no hashing, until
+        // they grow past 16 names.
+        var names: [String] = []
+        var position: [String: Int]?
         func add(_ key: Node, _ value: Node) {
             let name = key.scalarValue ?? ""
-            if let i = position[name] {
+            let found = position.map { $0[name] } ?? names.firstIndex(of: name)
+            if let i = found {
                 entries[i] = (key, value)
-            } else {
-                position[name] = entries.count
-                entries.append((key, value))
+                return
             }
+            if position != nil {
+                position?[name] = entries.count
+            } else {
+                names.append(name)
+                if names.count > 16 {
+                    position = Dictionary(names.enumerated().map { ($0.element, $0.offset) }, uniquingKeysWith: { a, _ in a })
+                }
+            }
+            entries.append((key, value))
         }
         if let items = node.sequenceItems {
             for item in items {

@@ -8,6 +8,9 @@
 /// (lowercase ASCII letters, digits, `_` and `-`).
 struct KeyTable<Value: Sendable>: Sendable {
     private let keys: [String]
+    /// Each key's hash: compared before the text, so that a probe past
+    /// another key costs no string comparison.
+    private let hashes: [Int]
     private let values: [Value]
     /// Index + 1 into `keys` and `values`; 0 for an empty slot.
     private let slots: [Int32]
@@ -17,15 +20,18 @@ struct KeyTable<Value: Sendable>: Sendable {
         var size = 8
         while size < entries.count * 2 { size <<= 1 }   // at most half full
         var slots = [Int32](repeating: 0, count: size)
-        var keys: [String] = [], values: [Value] = []
+        var keys: [String] = [], hashes: [Int] = [], values: [Value] = []
         for (key, value) in entries.sorted(by: { $0.key < $1.key }) {
-            var i = Self.hash(key) & (size - 1)
+            let hash = Self.hash(key)
+            var i = hash & (size - 1)
             while slots[i] != 0 { i = (i + 1) & (size - 1) }
             keys.append(key)
+            hashes.append(hash)
             values.append(value)
             slots[i] = Int32(keys.count)
         }
         self.keys = keys
+        self.hashes = hashes
         self.values = values
         self.slots = slots
         self.mask = size - 1
@@ -34,11 +40,12 @@ struct KeyTable<Value: Sendable>: Sendable {
     var isEmpty: Bool { keys.isEmpty }
 
     subscript(key: String) -> Value? {
-        var i = Self.hash(key) & mask
+        let hash = Self.hash(key)
+        var i = hash & mask
         while true {
             let slot = Int(slots[i])
             if slot == 0 { return nil }
-            if keys[slot - 1] == key { return values[slot - 1] }
+            if hashes[slot - 1] == hash, keys[slot - 1] == key { return values[slot - 1] }
             i = (i + 1) & mask
         }
     }

@@ -28,6 +28,11 @@ import YAML
              normalized: #"{DEBUG: "true", N: "5", EMPTY: null, FROM_ENV: yes please}"#),
         Case(name: "environment repeated name: last wins", key: "environment", input: ["A=1", "B=x", "A=2"],
              normalized: #"{A: "2", B: x}"#),
+        Case(name: "environment of 20 names, repeated past 16: last wins in first place", key: "environment",
+             input: .sequence(((0..<20).map { "V\($0)=\($0)" } + ["V3=x", "V18=w", "V0=z"]).map { .scalar($0) }),
+             normalized: "{" + (0..<20).map { i in
+                 "V\(i): " + (i == 3 ? "x" : i == 18 ? "w" : i == 0 ? "z" : "\"\(i)\"")
+             }.joined(separator: ", ") + "}"),
         Case(name: "labels list", key: "labels", input: ["com.example.a=1", "flag"],
              normalized: #"{com.example.a: "1", flag: ""}"#),
         Case(name: "build string", key: "build", input: "./app",
