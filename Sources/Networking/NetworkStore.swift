@@ -120,12 +120,8 @@ public final class NetworkStore: Sendable {
         for n in names where n.hasSuffix(".json") && !n.hasPrefix(".") {
             let path = directory + "/" + n
             guard let data = FileManager.default.contents(atPath: path) else { continue }
-            if let record = RecordCoding.decodeIfReadable(NetworkRecord.self, from: [UInt8](data)) {
-                out.append(record)
-                continue
-            }
             do {
-                out.append(try JSONDecoder().decode(NetworkRecord.self, from: data))
+                out.append(try NetworkStore.decode(data))
             } catch {
                 // Torn by a power loss (endpoint changes are not fsynced):
                 // the definition, fsynced apart, without endpoints — after a
@@ -470,8 +466,7 @@ public final class NetworkStore: Sendable {
     /// The definition copy of the record `id`, when there is a readable one.
     func readDefinition(id: String) -> NetworkRecord? {
         guard let data = FileManager.default.contents(atPath: definitionPath(id)) else { return nil }
-        return RecordCoding.decodeIfReadable(NetworkRecord.self, from: [UInt8](data))
-            ?? (try? JSONDecoder().decode(NetworkRecord.self, from: data))
+        return try? NetworkStore.decode(data)
     }
 
     /// Marks the nftables rules as behind the records (a change made with
@@ -565,6 +560,13 @@ public final class NetworkStore: Sendable {
     /// of it its first use in the process).
     static func encode(_ r: NetworkRecord) throws -> Data {
         Data(try RecordCoding.encode(r).pretty(indent: 2).utf8)
+    }
+
+    /// A record as read: through JSONCoding, or Foundation's JSONDecoder
+    /// for what that cannot read (its error is the one thrown).
+    static func decode(_ data: Data) throws -> NetworkRecord {
+        if let record = RecordCoding.decodeIfReadable(NetworkRecord.self, from: [UInt8](data)) { return record }
+        return try JSONDecoder().decode(NetworkRecord.self, from: data)
     }
 }
 

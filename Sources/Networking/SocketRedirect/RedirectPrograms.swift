@@ -113,6 +113,18 @@ public enum RedirectPrograms {
 
     public static func connect4(ports: Int32, reverse: Int32) throws -> [BPFInstruction] {
         var a = BPFAssembler()
+        /// *(u32 *)(fp + slot) = the context's u32 at `field`.
+        func copyToStack(_ field: Int16, _ slot: Int16) {
+            a.load32(.r2, from: .r6, field)
+            a.store32(.r10, slot, .r2)
+        }
+        /// r0 = the ports map's value for the key at fp-16, or 0.
+        func lookUpPorts() {
+            a.loadMap(.r1, fd: ports)
+            a.move(.r2, .r10)
+            a.add(.r2, -16)
+            a.call(BPF_FUNC_map_lookup_elem)
+        }
         a.move(.r6, .r1)                                    // r6 = ctx
         a.load32(.r2, from: .r6, type)
         a.jump(if: .r2, differsFrom: sockStream, to: "allow")
@@ -131,14 +143,9 @@ public enum RedirectPrograms {
         a.move(.r1, .r6)
         a.call(BPF_FUNC_get_netns_cookie)
         a.store64(.r10, -16, .r0)
-        a.load32(.r2, from: .r6, userIP4)
-        a.store32(.r10, -8, .r2)
-        a.load32(.r2, from: .r6, userPort)
-        a.store32(.r10, -4, .r2)
-        a.loadMap(.r1, fd: ports)
-        a.move(.r2, .r10)
-        a.add(.r2, -16)
-        a.call(BPF_FUNC_map_lookup_elem)
+        copyToStack(userIP4, -8)
+        copyToStack(userPort, -4)
+        lookUpPorts()
         a.jump(if: .r0, differsFrom: 0, to: "found")
         // Not the address itself: the port's 0.0.0.0 entry, for a first
         // octet (the u32's low byte, kept in r8) below multicast's.
@@ -147,10 +154,7 @@ public enum RedirectPrograms {
         a.jump(if: .r8, atLeast: 224, to: "allow")
         a.move(.r2, 0)
         a.store32(.r10, -8, .r2)
-        a.loadMap(.r1, fd: ports)
-        a.move(.r2, .r10)
-        a.add(.r2, -16)
-        a.call(BPF_FUNC_map_lookup_elem)
+        lookUpPorts()
         a.jump(if: .r0, equals: 0, to: "allow")
         a.move(.r7, .r0)                                    // r7 = the backend
         // 127/8 is always local, and a socket bound to it could not leave
@@ -167,8 +171,7 @@ public enum RedirectPrograms {
         // sockaddr_in at fp-56: AF_INET, port 0, the address, zeros).
         a.move(.r2, afInet)
         a.store32(.r10, -56, .r2)
-        a.load32(.r2, from: .r6, userIP4)
-        a.store32(.r10, -52, .r2)
+        copyToStack(userIP4, -52)
         a.move(.r2, 0)
         a.store64(.r10, -48, .r2)
         a.move(.r1, .r6)
@@ -182,10 +185,8 @@ public enum RedirectPrograms {
         a.move(.r1, .r6)
         a.call(BPF_FUNC_get_socket_cookie)
         a.store64(.r10, -24, .r0)
-        a.load32(.r2, from: .r6, userIP4)
-        a.store32(.r10, -40, .r2)
-        a.load32(.r2, from: .r6, userPort)
-        a.store32(.r10, -36, .r2)
+        copyToStack(userIP4, -40)
+        copyToStack(userPort, -36)
         a.load32(.r2, from: .r7, 0)
         a.store32(.r10, -32, .r2)
         a.store32(.r6, userIP4, .r2)                        // the redirect itself

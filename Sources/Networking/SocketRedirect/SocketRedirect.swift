@@ -196,9 +196,10 @@ public struct SocketRedirect: Sendable {
         return cookie
     }
 
-    /// The root of the cgroup2 hierarchy: /sys/fs/cgroup/unified on a
-    /// hybrid machine, /sys/fs/cgroup on a pure cgroup2 one.
-    static func openCgroup2Root() -> Int32? {
+    /// The root of the cgroup2 hierarchy, opened (the caller closes it):
+    /// /sys/fs/cgroup/unified on a hybrid machine, /sys/fs/cgroup on a pure
+    /// cgroup2 one.
+    public static func openCgroup2Root() -> Int32? {
         for path in ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"] where BPFKernel.isCgroup2(path) {
             let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             if fd >= 0 { return fd }

@@ -381,9 +381,7 @@ struct NetworkSerialTests {
             let redirect = SocketRedirect(table: t.networkStore().tableName)
             let suffix = redirect.connectName.dropFirst(5)
             let formerNames = ["brt4c" + suffix, "brt4g" + suffix]
-            let root = try #require(["/sys/fs/cgroup/unified", "/sys/fs/cgroup"].first { BPFKernel.isCgroup2($0) })
-            let cgroup = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            try #require(cgroup >= 0)
+            let cgroup = try #require(SocketRedirect.openCgroup2Root())
             defer { close(cgroup) }
             var allow = BPFAssembler()
             allow.move(.r0, 1)
