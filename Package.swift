@@ -92,8 +92,8 @@ let package = Package(
         .testTarget(name: "HealthTests", dependencies: ["Health"]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "OCI", "CZlib", "CZstd", "BerthTestSupport"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "SystemCalls", "CRuntime", "CMonitor", "Diagnostics", "BerthTestSupport"]),
-        .testTarget(name: "NetworkingTests", dependencies: ["Networking", "IPAddress", "JSONCoding"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "SystemCalls", "CRuntime", "CMonitor", "Diagnostics", "JSONCoding", "BerthTestSupport"]),
+        .testTarget(name: "NetworkingTests", dependencies: ["Networking", "IPAddress", "JSONCoding", "SystemCalls"]),
         .testTarget(name: "EBPFTests", dependencies: ["EBPF", "CBPF"]),
         .testTarget(name: "DNSResponderTests", dependencies: ["DNSResponder", "IPAddress"]),
         // One target for every root integration suite (Tests/IntegrationTests/<Area>/).

@@ -38,7 +38,7 @@ public struct IPv4Address: Hashable, Sendable, Comparable, CustomStringConvertib
         [UInt8(value >> 24), UInt8(value >> 16 & 0xff), UInt8(value >> 8 & 0xff), UInt8(value & 0xff)]
     }
 
-    public var description: String { bytes.map(String.init).joined(separator: ".") }
+    public var description: String { bytes.map { String($0) }.joinedBy(".") }
 
     /// The socket address of `port` at this address, for bind/connect/sendto.
     public func socketAddress(port: UInt16) -> sockaddr_in {
@@ -159,7 +159,7 @@ public struct IPv6Address: Hashable, Sendable, CustomStringConvertible, Codable 
                 i = j
             } else { i += 1 }
         }
-        func hex(_ r: ArraySlice<UInt16>) -> String { r.map { String($0, radix: 16) }.joined(separator: ":") }
+        func hex(_ r: ArraySlice<UInt16>) -> String { r.map { String($0, radix: 16) }.joinedBy(":") }
         if bestStart < 0 { return hex(g[...]) }
         return hex(g[..<bestStart]) + "::" + hex(g[(bestStart + bestLen)...])
     }
@@ -244,7 +244,7 @@ public struct MACAddress: Hashable, Sendable, CustomStringConvertible, Codable {
     package init(unchecked bytes: [UInt8]) { self.bytes = bytes }
 
     public var description: String {
-        bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: ":")
+        bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joinedBy(":")
     }
 
     public init(from decoder: any Decoder) throws { self = try decodeText(decoder, "MAC address") { MACAddress($0) } }
@@ -321,4 +321,19 @@ func decodeText<T>(_ decoder: any Decoder, _ kind: String, _ parse: (String) -> 
 func encodeText(_ text: String, to encoder: any Encoder) throws {
     var c = encoder.singleValueContainer()
     try c.encode(text)
+}
+
+extension [String] {
+    /// `joined(separator:)` for the text forms above and the /etc files of
+    /// a container: the standard library's is not specialized for
+    /// `[String]`, and its first use in a process makes the runtime scan
+    /// every conformance record of the binary (≈ 0.1 ms of a `berth run`).
+    public func joinedBy(_ separator: Character) -> String {
+        var text = ""
+        for (i, part) in enumerated() {
+            if i > 0 { text.append(separator) }
+            text += part
+        }
+        return text
+    }
 }

@@ -40,7 +40,7 @@ public struct NetworkEtcFiles: Hashable, Sendable {
         var out = hostsHead
         for e in extraHosts { out += "\(e.address)\t\(e.name)\n" }
         var seen = Set<String>()
-        let all = ([hostname] + names).filter { !$0.isEmpty && seen.insert($0).inserted }.joined(separator: " ")
+        let all = ([hostname] + names).filter { !$0.isEmpty && seen.insert($0).inserted }.joinedBy(" ")
         if addresses.isEmpty {
             out += "127.0.1.1\t\(all)\n"
         } else {
@@ -74,8 +74,8 @@ public struct NetworkEtcFiles: Hashable, Sendable {
         }
         if !dns.isEmpty { servers = dns } else if servers.isEmpty { servers = ["8.8.8.8", "8.8.4.4"] }
         for s in servers { out += "nameserver \(s)\n" }
-        if !search.isEmpty { out += "search \(search.joined(separator: " "))\n" }
-        if !options.isEmpty { out += "options \(options.joined(separator: " "))\n" }
+        if !search.isEmpty { out += "search \(search.joinedBy(" "))\n" }
+        if !options.isEmpty { out += "options \(options.joinedBy(" "))\n" }
         return out
     }
 

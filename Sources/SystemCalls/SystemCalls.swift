@@ -75,6 +75,11 @@ public enum Sys {
 
     /// Reads a whole (small) file such as a /proc or cgroup file.
     public static func readFile(_ path: String) throws(SystemError) -> String {
+        String(decoding: try readBytes(path), as: UTF8.self)
+    }
+
+    /// The bytes of a whole (small) file.
+    public static func readBytes(_ path: String) throws(SystemError) -> [UInt8] {
         let fd = try open(path, O_RDONLY)
         var bytes: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 4096)
@@ -83,7 +88,7 @@ public enum Sys {
             if n == 0 { break }
             bytes.append(contentsOf: buf[0..<n])
         }
-        return String(decoding: bytes, as: UTF8.self)
+        return bytes
     }
 
     /// Writes `text` to an existing file (one write, as cgroup and /proc files need).
@@ -118,6 +123,14 @@ public enum Sys {
     }
 
     /// `mkdir -p`.
+    /// `mkdir -p` in one call when the directory or its parent exists
+    /// (FileManager's `createDirectory` costs ≈ 70 µs at its first use in a
+    /// process, on the `run` path).
+    public static func ensureDirectory(_ path: String, mode: mode_t = 0o755) throws(SystemError) {
+        if Glibc.mkdir(path, mode) == 0 || errno == EEXIST { return }
+        try mkdirAll(path, mode: mode)
+    }
+
     public static func mkdirAll(_ path: String, mode: mode_t = 0o755) throws(SystemError) {
         var current = path.hasPrefix("/") ? "" : "."
         for part in path.split(separator: "/") {

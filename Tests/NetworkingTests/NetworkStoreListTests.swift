@@ -3,6 +3,7 @@ import Foundation
 import IPAddress
 import JSONCoding
 @testable import Networking
+import SystemCalls
 import Testing
 
 /// `NetworkStore.list` reads `<root>/networks/<id>.json` only: a temp file
@@ -62,7 +63,7 @@ import Testing
             #expect(try store.list() == [attached])
             #expect(store.readDefinition(id: record.id) == record)
         } else {
-            try NetworkStore.encode(attached).write(to: URL(fileURLWithPath: store.recordPath(record.id)))
+            try Data(NetworkStore.encode(attached)).write(to: URL(fileURLWithPath: store.recordPath(record.id)))
         }
         try Data(c.contents).write(to: URL(fileURLWithPath: store.recordPath(record.id)))
         if c.withDefinition {
@@ -73,6 +74,43 @@ import Testing
         } else {
             #expect(throws: NetworkError.self) { try store.list() }
         }
+    }
+
+    /// An unsynced save rewrites the record's previous version in place and
+    /// exchanges the two names: every save after the first is served by the
+    /// same two inodes (no inode made or freed), whatever the lengths, and
+    /// `list` reads only the record.
+    @Test func savesExchangeTheRecordWithItsPreviousVersion() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("berth-netlist-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = NetworkStore(paths: StatePaths(root: root + "/root", run: root + "/run"))
+        try FileManager.default.createDirectory(atPath: store.directory, withIntermediateDirectories: true)
+        let plan = AddressPlan(subnet: try #require(IPv4Subnet("172.30.0.0/16")), gateway: IPv4Address(172, 30, 0, 1),
+                               ipRange: nil, loopbackAlias: IPv4Address(172, 30, 255, 254), subnet6: nil, gateway6: nil)
+        var record = NetworkRecord(id: "0123456789ab", name: "demo_default", driver: "bridge", created: "", labels: [:],
+                                   isInternal: false, plan: plan, bridge: "brt-01234567", mtu: nil, endpoints: [:])
+        func inode(_ path: String) -> UInt64 {
+            var st = stat()
+            return stat(path, &st) == 0 ? UInt64(st.st_ino) : 0
+        }
+        try store.save(record)
+        #expect(!FileManager.default.fileExists(atPath: store.sparePath(record.id)))
+        var inodes = Set<UInt64>()
+        var previous = record
+        for length in [300, 10, 2000, 0, 50] {
+            record.labels["n"] = String(repeating: "x", count: length)
+            try store.save(record)
+            inodes.insert(inode(store.recordPath(record.id)))
+            #expect(try store.list() == [record])
+            #expect(try NetworkStore.decode(Sys.readBytes(store.sparePath(record.id))) == previous)
+            previous = record
+        }
+        #expect(inodes.count == 2)
+        // A record removed by hand: the next save writes it again.
+        try FileManager.default.removeItem(atPath: store.recordPath(record.id))
+        record.labels = [:]
+        try store.save(record)
+        #expect(try store.list() == [record])
     }
 
     /// `list` reads records through JSONCoding first; it must give what
@@ -97,7 +135,7 @@ import Testing
         let minimal = NetworkRecord(id: "0123456789ab", name: "n", driver: "bridge", created: "", labels: [:],
                                     isInternal: false, plan: plan, bridge: "brt-1", mtu: nil, endpoints: [:])
         for r in [record, minimal] {
-            for data in [try NetworkStore.encode(r), try JSONEncoder().encode(r)] {
+            for data in [Data(try NetworkStore.encode(r)), try JSONEncoder().encode(r)] {
                 let lenient = try #require(RecordCoding.decodeIfReadable(NetworkRecord.self, from: [UInt8](data)))
                 #expect(lenient == (try JSONDecoder().decode(NetworkRecord.self, from: data)))
                 #expect(lenient == r)

@@ -2,6 +2,8 @@ import Diagnostics
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
+import JSONCoding
 import Testing
 @testable import Runtime
 
@@ -275,6 +277,33 @@ import Testing
     @Test(arguments: [#"{"a":}"#, #"[1,]"#, #"tru"#, #"{"a":1} x"#, #""unterminated"#])
     func rejectsInvalid(_ text: String) {
         #expect(throws: JSONSyntaxError.self) { try RecordJSON.parse(text) }
+    }
+
+    /// A type whose `init(from:)` reads its maps through `decodeMap`.
+    struct Maps: Decodable, Equatable {
+        var labels: [String: String]
+        var counts: [String: [Int]]
+        enum CodingKeys: String, CodingKey { case labels, counts }
+        init(labels: [String: String], counts: [String: [Int]]) { self.labels = labels; self.counts = counts }
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            labels = try RecordCoding.decodeMap(String.self, in: c, forKey: .labels)
+            counts = try RecordCoding.decodeMap([Int].self, in: c, forKey: .counts)
+        }
+    }
+
+    /// `decodeMap` reads what Dictionary decoding reads, through this
+    /// reader and through JSONDecoder, and fails where it fails.
+    @Test func mapsReadAsDictionaryDecodingReadsThem() throws {
+        let text = #"{"labels":{"a":"1","é \"q\"":"","a.b":"x"},"counts":{"x":[1,2],"y":[]}}"#
+        let expected = Maps(labels: ["a": "1", "é \"q\"": "", "a.b": "x"], counts: ["x": [1, 2], "y": []])
+        #expect(try RecordCoding.decode(Maps.self, from: text) == expected)
+        #expect(try JSONDecoder().decode(Maps.self, from: Data(text.utf8)) == expected)
+        for bad in [#"{"labels":[],"counts":{}}"#, #"{"labels":{"a":1},"counts":{}}"#, #"{"counts":{}}"#,
+                    #"{"labels":{},"counts":{"x":["1"]}}"#] {
+            #expect(throws: DecodingError.self) { try RecordCoding.decode(Maps.self, from: bad) }
+            #expect(throws: DecodingError.self) { try JSONDecoder().decode(Maps.self, from: Data(bad.utf8)) }
+        }
     }
 
     @Test func timestampsPrintLikeGo() {

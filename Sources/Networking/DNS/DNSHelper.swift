@@ -50,7 +50,7 @@ public enum DNSHelper {
                 let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
                 throw NetworkError("DNS helper for \(listen) did not start: \(log.split(separator: "\n").last.map(String.init) ?? "no output")")
             }
-            try writeAtomically(pidFile, Data("\(pid)\n".utf8), durability: .none)
+            try writeAtomically(pidFile, Array("\(pid)\n".utf8), durability: .none)
         }
 
         /// Stops a helper whose network is not going to be made after all.

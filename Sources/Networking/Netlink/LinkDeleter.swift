@@ -43,7 +43,7 @@ public final class LinkDeleter: Sendable {
     }
 
     public static func defaultHelperPath() -> String? {
-        if let env = ProcessInfo.processInfo.environment["BERTH_LINKDEL"] { return env.isEmpty ? nil : env }
+        if let env = getenv("BERTH_LINKDEL") { return env.pointee == 0 ? nil : String(cString: env) }
         let path = Sys.besideExecutable("berth-linkdel")
         return access(path, X_OK) == 0 ? path : nil
     }

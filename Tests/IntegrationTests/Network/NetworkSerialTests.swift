@@ -224,6 +224,14 @@ struct NetworkSerialTests {
             #expect(try String(contentsOfFile: store.recordsPath(net.id), encoding: .utf8) == records)
             let ghostLink = NetworkAttacher.hostInterfaceName(containerID: "ghost", networkID: net.id)
             #expect(try LinkControl(try NetlinkSocket()).link(named: ghostLink) == nil)
+
+            // Endpoint saves exchange the record with its previous version
+            // (`.<id>.spare`): the removal takes that too.
+            let directory = store.paths.root + "/networks"
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory).contains(".\(net.id).spare"))
+            for i in 0..<5 { try NetworkAttacher(store: store).detach(containerID: "p\(i)", network: net.name) }
+            try store.remove(net.name)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.contains(net.id) } == [])
         }
     }
 
