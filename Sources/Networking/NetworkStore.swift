@@ -649,17 +649,7 @@ func writeAtomically(_ path: String, _ data: [UInt8], durability: Durability = .
     let tmp = dir + "/.tmp-\(getpid())-" + (path as NSString).lastPathComponent
     let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
     guard fd >= 0 else { throw SystemError.current("open", tmp) }
-    var ok = true
-    data.withUnsafeBytes { buf in
-        guard let base = buf.baseAddress else { return }
-        var off = 0
-        while off < buf.count {
-            let n = write(fd, base + off, buf.count - off)
-            if n < 0 { if errno == EINTR { continue }; ok = false; return }
-            off += n
-        }
-    }
-    if !ok { let e = SystemError.current("write", tmp); close(fd); unlink(tmp); throw e }
+    if !writeWhole(fd, data) { let e = SystemError.current("write", tmp); close(fd); unlink(tmp); throw e }
     if durability != .none && fsync(fd) != 0 {
         let e = SystemError.current("fsync", tmp); close(fd); unlink(tmp); throw e
     }
@@ -668,6 +658,21 @@ func writeAtomically(_ path: String, _ data: [UInt8], durability: Durability = .
     guard durability == .full else { return }
     let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
     if dfd >= 0 { _ = fsync(dfd); close(dfd) }
+}
+
+/// Writes all of `data` from the start of `fd` (EINTR retried); false,
+/// with errno set, on an error.
+private func writeWhole(_ fd: Int32, _ data: [UInt8]) -> Bool {
+    data.withUnsafeBytes { buf in
+        guard let base = buf.baseAddress else { return true }
+        var off = 0
+        while off < buf.count {
+            let n = pwrite(fd, base + off, buf.count - off, off_t(off))
+            if n < 0 { if errno == EINTR { continue }; return false }
+            off += n
+        }
+        return true
+    }
 }
 
 /// Replaces `path` with `data` for readers at once, as `writeAtomically`
@@ -682,18 +687,9 @@ func writeAtomically(_ path: String, _ data: [UInt8], durability: Durability = .
 func exchangeIn(_ path: String, spare: String, _ data: [UInt8]) throws {
     let fd = open(spare, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
     guard fd >= 0 else { throw SystemError.current("open", spare) }
-    var ok = true
-    data.withUnsafeBytes { buf in
-        guard let base = buf.baseAddress else { return }
-        var off = 0
-        while off < buf.count {
-            let n = pwrite(fd, base + off, buf.count - off, off_t(off))
-            if n < 0 { if errno == EINTR { continue }; ok = false; return }
-            off += n
-        }
+    if !writeWhole(fd, data) || ftruncate(fd, off_t(data.count)) != 0 {
+        let e = SystemError.current("write", spare); close(fd); unlink(spare); throw e
     }
-    if ok && ftruncate(fd, off_t(data.count)) != 0 { ok = false }
-    if !ok { let e = SystemError.current("write", spare); close(fd); unlink(spare); throw e }
     close(fd)
     if renameat2(AT_FDCWD, spare, AT_FDCWD, path, berth_rename_exchange) == 0 { return }
     let e = errno

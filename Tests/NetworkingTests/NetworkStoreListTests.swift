@@ -10,13 +10,25 @@ import Testing
 /// of an atomic write (`.tmp-<pid>-<id>.json`, left behind when berth is
 /// killed mid-write) is never a second copy of the record.
 @Suite struct NetworkStoreListTests {
-    @Test func aLeftoverTempFileIsNotASecondRecord() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("berth-netlist-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: root) }
+    static func temporaryRoot() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("berth-netlist-\(UUID().uuidString)").path
+    }
+
+    /// A store under `root` with its directory made.
+    static func store(under root: String) throws -> NetworkStore {
         let store = NetworkStore(paths: StatePaths(root: root + "/root", run: root + "/run"))
         try FileManager.default.createDirectory(atPath: store.directory, withIntermediateDirectories: true)
-        let plan = AddressPlan(subnet: try #require(IPv4Subnet("172.30.0.0/16")), gateway: IPv4Address(172, 30, 0, 1),
-                               ipRange: nil, loopbackAlias: IPv4Address(172, 30, 255, 254), subnet6: nil, gateway6: nil)
+        return store
+    }
+
+    static let plan = AddressPlan(subnet: IPv4Subnet("172.30.0.0/16")!, gateway: IPv4Address(172, 30, 0, 1), ipRange: nil,
+                                  loopbackAlias: IPv4Address(172, 30, 255, 254), subnet6: nil, gateway6: nil)
+
+    @Test func aLeftoverTempFileIsNotASecondRecord() throws {
+        let root = Self.temporaryRoot()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = try Self.store(under: root)
+        let plan = Self.plan
         let record = NetworkRecord(id: "0123456789ab", name: "demo_default", driver: "bridge", created: "", labels: [:],
                                    isInternal: false, plan: plan, bridge: "brt-01234567", mtu: nil, endpoints: [:])
         let data = try JSONEncoder().encode(record)
@@ -43,12 +55,10 @@ import Testing
         TornCase(name: "empty record, no copy", contents: [], withDefinition: false),
     ])
     func aTornRecordReadsAsItsDefinition(_ c: TornCase) throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("berth-netlist-\(UUID().uuidString)").path
+        let root = Self.temporaryRoot()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let store = NetworkStore(paths: StatePaths(root: root + "/root", run: root + "/run"))
-        try FileManager.default.createDirectory(atPath: store.directory, withIntermediateDirectories: true)
-        let plan = AddressPlan(subnet: try #require(IPv4Subnet("172.30.0.0/16")), gateway: IPv4Address(172, 30, 0, 1),
-                               ipRange: nil, loopbackAlias: IPv4Address(172, 30, 255, 254), subnet6: nil, gateway6: nil)
+        let store = try Self.store(under: root)
+        let plan = Self.plan
         let endpoint = Endpoint(containerID: "c1", containerName: "web-1", interface: "eth0", hostInterface: "brtv0123456",
                                 ipv4: IPv4Address(172, 30, 0, 2), ipv6: nil,
                                 mac: try #require(MACAddress("02:42:ac:1e:00:02")), aliases: [], ports: [])
@@ -81,12 +91,10 @@ import Testing
     /// same two inodes (no inode made or freed), whatever the lengths, and
     /// `list` reads only the record.
     @Test func savesExchangeTheRecordWithItsPreviousVersion() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("berth-netlist-\(UUID().uuidString)").path
+        let root = Self.temporaryRoot()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let store = NetworkStore(paths: StatePaths(root: root + "/root", run: root + "/run"))
-        try FileManager.default.createDirectory(atPath: store.directory, withIntermediateDirectories: true)
-        let plan = AddressPlan(subnet: try #require(IPv4Subnet("172.30.0.0/16")), gateway: IPv4Address(172, 30, 0, 1),
-                               ipRange: nil, loopbackAlias: IPv4Address(172, 30, 255, 254), subnet6: nil, gateway6: nil)
+        let store = try Self.store(under: root)
+        let plan = Self.plan
         var record = NetworkRecord(id: "0123456789ab", name: "demo_default", driver: "bridge", created: "", labels: [:],
                                    isInternal: false, plan: plan, bridge: "brt-01234567", mtu: nil, endpoints: [:])
         func inode(_ path: String) -> UInt64 {
