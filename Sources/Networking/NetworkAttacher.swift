@@ -88,9 +88,10 @@ public struct NetworkAttacher: Sendable {
     /// interface this is: used instead of opening one, and the namespace
     /// is known to hold nothing but a down `lo`.
     func attach(_ request: AttachRequest, inside: NetlinkSocket?) throws -> (record: NetworkRecord, attachment: Attachment) {
-        let (net, endpoint) = try store.withLock {
-            var net = try store.inspect(request.network)
-            net = try store.ensureUpLocked(net)
+        let (net, bridgeIndex, endpoint) = try store.withLock {
+            // The bridge's index as ensureUp found it: the bridge stays while the endpoint exists.
+            let (up, bridgeIndex) = try store.ensureUpLocked(try store.inspect(request.network))
+            var net = up
             if net.endpoints[request.containerID] != nil {
                 throw NetworkError("container \(request.containerName) is already attached to network \(net.name)")
             }
@@ -104,10 +105,10 @@ public struct NetworkAttacher: Sendable {
             net.endpoints[request.containerID] = endpoint
             try store.save(net)
             try store.writeRecords(net)
-            return (net, endpoint)
+            return (net, bridgeIndex, endpoint)
         }
         do {
-            try wire(endpoint, into: net, namespace: request.namespace, inside: inside)
+            try wire(endpoint, into: net, bridgeIndex: bridgeIndex, namespace: request.namespace, inside: inside)
         } catch {
             _ = try? LinkControl(try NetlinkSocket()).deleteIfPresent(endpoint.hostInterface)
             _ = try? store.withLock {
@@ -134,12 +135,12 @@ public struct NetworkAttacher: Sendable {
     /// made for this attach (`inside` given) there is no route yet;
     /// elsewhere the routes are looked at first, since a second network
     /// must not replace the first one's default route.
-    private func wire(_ e: Endpoint, into net: NetworkRecord, namespace: NamespaceRef, inside socket: NetlinkSocket?) throws {
+    private func wire(_ e: Endpoint, into net: NetworkRecord, bridgeIndex: Int32, namespace: NamespaceRef,
+                      inside socket: NetlinkSocket?) throws {
         let host = LinkControl(try NetlinkSocket())
         let nsfd = open(namespace.path, O_RDONLY | O_CLOEXEC)
         guard nsfd >= 0 else { throw SystemError.current("open network namespace", namespace.path) }
         defer { close(nsfd) }
-        let bridgeIndex = try host.index(of: net.bridge)
         try host.createVeth(e.hostInterface, peer: e.interface, peerNamespace: .fd(nsfd), peerMAC: e.mac,
                             mtu: net.mtu, master: bridgeIndex, up: true, singleQueue: true)
         let fresh = socket != nil

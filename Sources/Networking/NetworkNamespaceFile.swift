@@ -12,13 +12,12 @@ import Glibc
 /// runtime joins it; `down` removes it after the container is gone.
 public enum NetworkNamespaceFile {
     /// Creates a new network namespace, pins it at `path` and brings its
-    /// loopback up (unless `loopbackUp` is false: the caller attaches a
-    /// network next, which brings `lo` up in the same netlink session).
+    /// loopback up (a namespace that gets a network next is made by
+    /// `createOpeningSocket`: the attach brings `lo` up with its interface).
     /// Fails if `path` already holds a namespace.
-    public static func create(at path: String, loopbackUp: Bool = true) throws {
+    public static func create(at path: String) throws {
         let inside = try pin(at: path)
         do {
-            guard loopbackUp else { return }
             try inside.requestAll([(.setLinkUp(name: "lo"), "set link lo up")])
         } catch {
             try? remove(at: path)
@@ -26,20 +25,17 @@ public enum NetworkNamespaceFile {
         }
     }
 
-    /// Creates and pins a new network namespace as `create(at:loopbackUp:
-    /// false)`, and returns a netlink socket inside it, made by the same
-    /// thread while it is there (no second thread and `setns` to open one;
-    /// the caller attaches the first network through it, and its `lo` is
-    /// still down). The namespace lives at least as long as the socket.
+    /// Creates and pins a new network namespace as `create(at:)` does, and
+    /// returns a netlink socket inside it, made by the same thread while it
+    /// is there (no second thread and `setns` to open one; the caller
+    /// attaches the first network through it, and its `lo` is still down).
+    /// The namespace lives at least as long as the socket.
     public static func createOpeningSocket(at path: String) throws -> NetlinkSocket {
         try pin(at: path)
     }
 
     private static func pin(at path: String) throws -> NetlinkSocket {
-        let directory = (path as NSString).deletingLastPathComponent
-        if mkdir(directory, 0o755) != 0 && errno != EEXIST {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        }
+        try Sys.ensureDirectory((path as NSString).deletingLastPathComponent)
         let fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
         guard fd >= 0 else { throw SystemError.current("create network namespace file", path) }
         close(fd)

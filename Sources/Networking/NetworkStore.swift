@@ -380,9 +380,10 @@ public final class NetworkStore: Sendable {
         _ = try withLock { try ensureUpLocked(try inspect(nameOrID)) }
     }
 
-    /// Returns the record as it is now (a dormant one may get a new plan).
+    /// Returns the record as it is now (a dormant one may get a new plan)
+    /// and its bridge's interface index (an attach puts its veth there).
     @discardableResult
-    func ensureUpLocked(_ r: NetworkRecord) throws -> NetworkRecord {
+    func ensureUpLocked(_ r: NetworkRecord) throws -> (record: NetworkRecord, bridgeIndex: Int32) {
         let links = LinkControl(try NetlinkSocket())
         var r = r
         let wasDormant = r.dormant == true
@@ -401,18 +402,22 @@ public final class NetworkStore: Sendable {
                 try bringUpBridge(r, links)
             }
             try applyRules()
-            return r
+            return (r, try links.index(of: r.bridge))
         }
-        if try links.link(named: r.bridge) == nil {
+        let bridgeIndex: Int32
+        if let index = try links.link(named: r.bridge)?.index {
+            bridgeIndex = index
+        } else {
             try bringUpBridge(r, links)
             try applyRules()
+            bridgeIndex = try links.index(of: r.bridge)
         }
         if access(rulesPendingPath, F_OK) == 0 { try applyRules() }
         if !r.isPredefined && !DNSHelper.isRunning(pidFile: pidPath(r.id), records: recordsPath(r.id)) {
             try writeRecords(r)
             try DNSHelper.start(executable: dnsHelper, listen: r.plan.gateway, records: recordsPath(r.id), pidFile: pidPath(r.id))
         }
-        return r
+        return (r, bridgeIndex)
     }
 
     /// Creates a stored network's bridge with its addresses, up.

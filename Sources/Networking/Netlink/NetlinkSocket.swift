@@ -100,25 +100,34 @@ public final class NetlinkSocket: NetlinkTransport {
         return first
     }
 
+    /// Sends one datagram whole (EINTR retried).
+    private func send(_ bytes: [UInt8], what: String) throws {
+        var sent: Int
+        repeat {
+            sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
+        } while sent < 0 && errno == EINTR
+        guard sent == bytes.count else { throw SystemError.current("netlink send", what) }
+    }
+
+    /// The reply messages of the next datagram the kernel sends (EINTR
+    /// retried).
+    private func receive(into buffer: inout [UInt8], what: String) throws -> [NetlinkReply] {
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n >= 0 { return NetlinkReply.split(Array(buffer[0..<n])) }
+            if errno != EINTR { throw SystemError.current("netlink recv", what) }
+        }
+    }
+
     public func request(_ message: NetlinkMessage, what: String) throws -> [NetlinkReply] {
         var m = message
         m.sequence = nextSequences(1)
-        let bytes = m.encoded()
-        var sent: Int
-        repeat {
-            sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-        } while sent < 0 && errno == EINTR
-        guard sent == bytes.count else { throw SystemError.current("netlink send", what) }
+        try send(m.encoded(), what: what)
         var replies: [NetlinkReply] = []
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         let isDump = m.flags & RT.dump == RT.dump
         while true {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw SystemError.current("netlink recv", what)
-            }
-            for r in NetlinkReply.split(Array(buffer[0..<n])) where r.sequence == m.sequence {
+            for r in try receive(into: &buffer, what: what) where r.sequence == m.sequence {
                 if r.type == RT.nlmsgDone { return replies }
                 if let code = r.errorCode {
                     if code == 0 { return replies }
@@ -139,22 +148,12 @@ extension NetlinkSocket {
     public func requestAll(_ messages: [(message: NetlinkMessage, what: String)]) throws {
         guard !messages.isEmpty else { return }
         let first = nextSequences(messages.count)
-        let bytes = NetlinkSocket.batch(messages.map(\.message), first: first)
-        var sent: Int
-        repeat {
-            sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-        } while sent < 0 && errno == EINTR
-        guard sent == bytes.count else { throw SystemError.current("netlink send", messages[0].what) }
+        try send(NetlinkSocket.batch(messages.map(\.message), first: first), what: messages[0].what)
         var pending = Set(0..<messages.count)
         var failure: SystemError?
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while !pending.isEmpty {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw SystemError.current("netlink recv", messages[0].what)
-            }
-            for r in NetlinkReply.split(Array(buffer[0..<n])) {
+            for r in try receive(into: &buffer, what: messages[0].what) {
                 let i = Int(r.sequence &- first)
                 guard i >= 0, i < messages.count, let code = r.errorCode, pending.remove(i) != nil else { continue }
                 if code != 0, failure == nil { failure = SystemError(messages[i].what, errno: code) }
