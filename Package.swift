@@ -36,7 +36,7 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         // JSON values and Codable over them without Foundation (records, image lookups).
         .target(name: "JSONCoding"),
-        .target(name: "ImageStore", dependencies: ["OCI", "CZlib", "CZstd", "CUnpack", "Diagnostics", "JSONCoding"]),
+        .target(name: "ImageStore", dependencies: ["OCI", "CZlib", "CZstd", "CUnpack", "Diagnostics", "JSONCoding", "SystemCalls"]),
 
         // MARK: Runtime (C between clone and exec; Swift plans and drives it)
         .target(name: "CRuntime"),

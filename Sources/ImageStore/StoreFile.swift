@@ -7,6 +7,7 @@
 // It never starts containers or talks to registries.
 import CUnpack
 import Diagnostics
+import SystemCalls
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -58,14 +59,7 @@ final class StoreFile {
     }
 
     func readAll(limit: Int = 64 << 20) throws -> [UInt8] {
-        var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = try chunk.withUnsafeMutableBytes { try read(into: $0) }
-            if n == 0 { return result }
-            result += chunk[0..<n]
-            if result.count > limit { throw SystemError("read", path, errno: EFBIG) }
-        }
+        try Sys.readAll(fd: fd, path: path, limit: limit)
     }
 
     func sync() throws {

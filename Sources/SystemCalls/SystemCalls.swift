@@ -81,14 +81,37 @@ public enum Sys {
     /// The bytes of a whole (small) file.
     public static func readBytes(_ path: String) throws(SystemError) -> [UInt8] {
         let fd = try open(path, O_RDONLY)
-        var bytes: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 4096)
+        return try readAll(fd: fd.raw, path: path)
+    }
+
+    /// What is left to read from `fd`, up to end of file (EFBIG past
+    /// `limit` bytes). A regular file is read into an array of its size
+    /// (plus one byte, for the end of file): no buffer is zero-filled
+    /// first, and a small state file costs one allocation of its own size
+    /// (a zeroed 64 KB chunk per read used to cost a memset and 16 page
+    /// faults). Files that grow meanwhile, and /proc or cgroup files
+    /// (size 0), are read on in steps.
+    public static func readAll(fd: Int32, path: String, limit: Int = Int.max) throws(SystemError) -> [UInt8] {
+        var st = stat()
+        let sized = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+        var step = sized ? min(Int(st.st_size), limit) + 1 : 4096
+        var out: [UInt8] = []
         while true {
-            let n = try call("read", path) { buf.withUnsafeMutableBytes { Glibc.read(fd.raw, $0.baseAddress, $0.count) } }
-            if n == 0 { break }
-            bytes.append(contentsOf: buf[0..<n])
+            var failure: Int32 = 0
+            let chunk = [UInt8](unsafeUninitializedCapacity: step) { buffer, count in
+                count = 0
+                while true {
+                    let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+                    if n >= 0 { count = n; return }
+                    if Glibc.errno != EINTR { failure = Glibc.errno; return }
+                }
+            }
+            if failure != 0 { throw SystemError("read", path, errno: failure) }
+            if chunk.isEmpty { return out }
+            if out.isEmpty { out = chunk } else { out += chunk }
+            if out.count > limit { throw SystemError("read", path, errno: EFBIG) }
+            step = 65536
         }
-        return bytes
     }
 
     /// Writes `text` to an existing file (one write, as cgroup and /proc files need).

@@ -86,16 +86,20 @@ public struct Cgroup: Sendable, Equatable {
 
     /// cgroup v2 has no devices file: the rules become an eBPF program on the
     /// v2 leaf, attached before any process joins. Where a v1 devices
-    /// hierarchy also exists (hybrid), it enforces the same rules and the
-    /// program is an extra layer: a kernel that refuses it is tolerated
-    /// there, and fatal when v2 is the only enforcement.
+    /// hierarchy also exists (hybrid), it enforces the rules (`apply` wrote
+    /// devices.deny/devices.allow) and the v2 leaf gets no program, as with
+    /// runc on such hosts: a second copy of the same list would cost a
+    /// verifier pass per container (~0.3 ms) and check nothing more.
     private func attachDeviceFilter(_ rules: [DeviceRule]) throws {
-        guard let leaf = v2Path, !hierarchy.createsFiles, !DeviceFilter.allowsEverything(rules) else { return }
-        do {
-            try DeviceFilterLoader.attach(rules, toCgroup: leaf)
-        } catch is SystemError where hierarchy.v1["devices"] != nil {
-            // Hybrid: devices.allow/devices.deny already written by `apply`.
-        }
+        guard let leaf = v2Path, !Cgroup.v1EnforcesDevices(hierarchy), !hierarchy.createsFiles,
+              !DeviceFilter.allowsEverything(rules) else { return }
+        try DeviceFilterLoader.attach(rules, toCgroup: leaf)
+    }
+
+    /// Whether device rules go to the v1 devices controller, leaving the v2
+    /// mount (if any) without a device program.
+    public static func v1EnforcesDevices(_ hierarchy: CgroupHierarchy) -> Bool {
+        hierarchy.v1["devices"] != nil
     }
 
     /// v1 cpuset groups start empty and accept no task until cpus/mems are set.
@@ -209,9 +213,10 @@ public struct Cgroup: Sendable, Equatable {
     /// ~2 s for the cgroup to empty, then removes every leaf and, when empty,
     /// the `berth` parents: nothing of berth stays once its last container
     /// is gone. A container created meanwhile makes a removed parent again
-    /// (`makeDirectories`).
-    public func destroy() throws {
-        defer { removeEmptyParents() }
+    /// (`makeDirectories`). `leavingParents`: the caller removes them later
+    /// (`removeEmptyParents`), off the path it is timed on.
+    public func destroy(leavingParents: Bool = false) throws {
+        defer { if !leavingParents { removeEmptyParents() } }
         if !hierarchy.createsFiles {
             // Usually empty by now (the container's init reaped, the kernel
             // killed the rest of its PID namespace): the leaves go at once,
@@ -235,7 +240,9 @@ public struct Cgroup: Sendable, Equatable {
         if let firstError { throw firstError }
     }
 
-    private func removeEmptyParents() {
+    /// The `berth` parents that no container uses any more (rmdir refuses
+    /// the others).
+    public func removeEmptyParents() {
         var parents = Set(hierarchy.v1.values.map { "\($0)/\(Cgroup.parentName)" })
         if let v2 = hierarchy.v2 { parents.insert("\(v2)/\(Cgroup.parentName)") }
         for parent in parents where Sys.exists(parent) {

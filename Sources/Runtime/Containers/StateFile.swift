@@ -17,19 +17,7 @@ public enum StateFile {
             throw SystemError.current("open", path)
         }
         defer { close(fd) }
-        return try readAll(fd: fd, path: path)
-    }
-
-    /// Reads `fd` to end of file.
-    public static func readAll(fd: Int32, path: String) throws -> [UInt8] {
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; throw SystemError.current("read", path) }
-            if n == 0 { return out }
-            out.append(contentsOf: chunk[0..<n])
-        }
+        return try Sys.readAll(fd: fd, path: path)
     }
 
     public static func readText(_ path: String) throws -> String? {

@@ -128,7 +128,8 @@ public final class LauncherStarter: ContainerStarter {
     public static func warmUp() {
         // The default device filter, loaded now and attached by the start
         // (`Cgroup.create`) when the container's rules are the default ones.
-        if let hierarchy = try? CgroupHierarchy.system(), hierarchy.v2 != nil, !hierarchy.createsFiles {
+        if let hierarchy = try? CgroupHierarchy.system(), hierarchy.v2 != nil, !hierarchy.createsFiles,
+           !Cgroup.v1EnforcesDevices(hierarchy) {
             DeviceFilterLoader.preload(DeviceRule.dockerDefault)
         }
         // The capabilities `LaunchPlan.make` grants a container without cap flags.

@@ -96,25 +96,35 @@ extension RuntimeIntegrationTests {
         }
     }
 
-    /// A real container on this (hybrid) machine: its v2 leaf carries the
-    /// program before the process starts, the container sees the default
-    /// rules, and the program is gone after the container's cgroup is.
-    @Test func containerV2LeafCarriesTheDeviceFilter() async throws {
+    /// A real container on this (hybrid) machine: its v1 devices cgroup
+    /// holds Docker's default list before the process starts and enforces
+    /// it, and its v2 leaf carries no device program (a second copy of the
+    /// same rules, as runc attaches none there either).
+    @Test func hybridContainerIsFilteredByItsV1DevicesCgroupAlone() async throws {
         try await withTestRoot { t in
             let root = try BusyboxRoot(in: t)
             let plan = Harness.plan("""
             mknod /tmp/fake c 42 42 && cat /tmp/fake 2>&1
             head -c 1 /dev/zero | wc -c
             """, root: root, t: t)
-            let v2 = try #require(try CgroupHierarchy.system().v2)
-            let leaf = "\(v2)/\(Cgroup.parentName)/\(try #require(plan.cgroup).name)"
+            let hierarchy = try CgroupHierarchy.system()
+            let v2 = try #require(hierarchy.v2)
+            let devices = try #require(hierarchy.v1["devices"], "not a hybrid host: no v1 devices hierarchy")
+            #expect(Cgroup.v1EnforcesDevices(hierarchy))
+            let name = try #require(plan.cgroup).name
+            let leaf = "\(v2)/\(Cgroup.parentName)/\(name)"
             let seen = LockedIDs()
-            let r = try Harness.run(plan) { _ in seen.set(try DeviceFilterLoader.attachedPrograms(cgroup: leaf)) }
+            let list = LockedText()
+            let r = try Harness.run(plan) { _ in
+                seen.set(try DeviceFilterLoader.attachedPrograms(cgroup: leaf))
+                list.set(try Sys.readFile("\(devices)/\(Cgroup.parentName)/\(name)/devices.list"))
+            }
             #expect(r.status == .exited(0), "\(r.stderr)")
             #expect(r.stdout.contains("Operation not permitted"), "\(r.stdout)")
             #expect(r.stdout.split(separator: "\n").last == "1", "allowed devices still work: \(r.stdout)")
-            #expect(seen.ids.count == 1, "device program attached before start: \(seen.ids)")
-            for id in seen.ids { #expect(Self.programFreed(id), "program \(id) still loaded after the container") }
+            #expect(seen.ids.isEmpty, "no device program on the v2 leaf: \(seen.ids)")
+            let rules = list.text.split(separator: "\n").map(String.init)
+            #expect(rules.contains("c 1:3 rwm") && !rules.contains("a *:* rwm"), "v1 list before start: \(rules)")
         }
     }
 }
@@ -125,4 +135,12 @@ final class LockedIDs: @unchecked Sendable {
     private var value: [UInt32] = []
     func set(_ ids: [UInt32]) { lock.lock(); value = ids; lock.unlock() }
     var ids: [UInt32] { lock.lock(); defer { lock.unlock() }; return value }
+}
+
+/// A file's text captured in `beforeStart`.
+final class LockedText: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = ""
+    func set(_ text: String) { lock.lock(); value = text; lock.unlock() }
+    var text: String { lock.lock(); defer { lock.unlock() }; return value }
 }
