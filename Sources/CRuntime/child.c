@@ -117,10 +117,49 @@ int brt_resolve(int rootfd, const char *path, int oflags) {
 // resolved inside the root, so creation never leaves the root either. A
 // dangling symlink is followed (its text re-read with readlinkat and resolved
 // again inside the root), as runc and Docker create volume targets.
+static int resolve_create_depth(int rootfd, const char *path, int last_is_file, int depth);
+
+// The usual case of resolve_create_depth: only the last component is
+// missing (a mount point in a directory of the image or of berth's own
+// tmpfs, such as /sys/fs/cgroup/<controller>). Its parent is resolved once
+// and the component made in it: four system calls instead of one open per
+// component of the path. Returns -1 without a descriptor whenever that does
+// not apply (a missing parent, a dangling symlink at the end: EEXIST), and
+// the component-by-component walk below decides.
+static int create_in_parent(int rootfd, const char *path, int last_is_file) {
+    size_t len = strlen(path);
+    while (len > 1 && path[len - 1] == '/') len--;
+    size_t start = len;
+    while (start > 0 && path[start - 1] != '/') start--;
+    size_t nlen = len - start;
+    char parent[4096], name[256];
+    if (nlen == 0 || nlen >= sizeof name || start >= sizeof parent) return -1;
+    memcpy(name, path + start, nlen);
+    name[nlen] = 0;
+    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) return -1;
+    memcpy(parent, path, start);
+    parent[start] = 0;
+    int pfd = brt_resolve(rootfd, start == 0 ? "/" : parent, O_DIRECTORY);
+    if (pfd < 0) return -1;
+    int rc;
+    if (last_is_file) {
+        int f = openat(pfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+        rc = f < 0 ? -1 : 0;
+        if (f >= 0) close(f);
+    } else {
+        rc = mkdirat(pfd, name, 0755);
+    }
+    close(pfd);
+    if (rc < 0) return -1;
+    return brt_resolve(rootfd, path, 0);
+}
+
 static int resolve_create_depth(int rootfd, const char *path, int last_is_file, int depth) {
     int fd = brt_resolve(rootfd, path, 0);
     if (fd >= 0 || errno != ENOENT) return fd;
     if (depth > 40) { errno = ELOOP; return -1; }
+    fd = create_in_parent(rootfd, path, last_is_file);
+    if (fd >= 0) return fd;
 
     char partial[4096];
     size_t len = strlen(path);

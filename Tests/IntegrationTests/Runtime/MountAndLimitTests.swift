@@ -96,6 +96,29 @@ extension RuntimeIntegrationTests {
         }
     }
 
+    /// A target whose last component is missing, below a parent that is a
+    /// symlink climbing out of the rootfs: made in the parent as resolved
+    /// inside the root (here /tmp), never on the host.
+    @Test func missingTargetBelowAnEscapingSymlinkIsMadeInsideTheRootfs() async throws {
+        try await withTestRoot { t in
+            let root = try BusyboxRoot(in: t)
+            try FileManager.default.createSymbolicLink(atPath: "\(root.path)/data", withDestinationPath: "../../../tmp")
+            let src = t.directory.appendingPathComponent("volsrc").path
+            try FileManager.default.createDirectory(atPath: src, withIntermediateDirectories: true)
+            let marker = "marker-\(t.prefix)"
+            try "x".write(toFile: "\(src)/\(marker)", atomically: true, encoding: .utf8)
+            let made = "made-\(t.prefix)"
+            var plan = Harness.plan("ls /tmp/\(made)", root: root, t: t)
+            plan.mounts = [.bind(src, at: "/data/\(made)")]
+            let r = try Harness.run(plan)
+            #expect(r.status == .exited(0), "\(r.stderr)")
+            #expect(r.stdout.contains(marker), "volume at /tmp/\(made) inside: \(r.stdout)")
+            #expect(FileManager.default.fileExists(atPath: "\(root.path)/tmp/\(made)"))
+            #expect(!FileManager.default.fileExists(atPath: "/tmp/\(made)"))
+            #expect(Harness.mounts(containing: "volsrc").isEmpty)
+        }
+    }
+
     @Test func memoryLimitOOMKillsAndIsReported() async throws {
         try await withTestRoot { t in
             let root = try BusyboxRoot(in: t)
