@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Runtime
 #if canImport(Glibc)
@@ -29,6 +30,42 @@ import Glibc
         #expect(got.count == 2)
         #expect(got[0].0 == .stdout && got[0].1 == Array("hello".utf8))
         #expect(got[1].0 == .exit && got[1].1 == Array("3".utf8))
+    }
+
+    /// A monitor stand-in: accepts one attach on a socket in a temporary
+    /// directory, reads the request line, sends `frames` and closes.
+    static func attach(receiving frames: [UInt8]) throws -> (AttachClient.Outcome, [Int32]) {
+        var template = Array("/tmp/berth-attach-XXXXXX".utf8CString)
+        let dir = String(cString: try #require(mkdtemp(&template)))
+        defer { rmdir(dir) }
+        let path = dir + "/attach.sock"
+        let listener = try UnixSocket.listen(path)
+        defer { close(listener); unlink(path) }
+        let server = Thread {
+            let c = accept(listener, nil, nil)
+            guard c >= 0 else { return }
+            var byte: UInt8 = 0
+            while read(c, &byte, 1) == 1 && byte != UInt8(ascii: "\n") {}
+            _ = frames.withUnsafeBytes { write(c, $0.baseAddress, $0.count) }
+            close(c)
+        }
+        server.start()
+        var removing: [Int32] = []
+        let outcome = try AttachClient.attach(socketPath: path, stdin: false, tty: false) { removing.append($0) }
+        return (outcome, removing)
+    }
+
+    @Test func removingIsReportedBeforeTheFinalExit() throws {
+        let (outcome, removing) = try Self.attach(receiving: FrameCodec.encode(.removing, text: "3")
+                                                      + FrameCodec.encode(.exit, text: "3"))
+        #expect(outcome == .exited(3))
+        #expect(removing == [3])
+        // Without it (no --rm, or a restart) the hook is not called.
+        let (plain, none) = try Self.attach(receiving: FrameCodec.encode(.exit, text: "0"))
+        #expect(plain == .exited(0) && none.isEmpty)
+        // A monitor lost after `removing`: the session still ends as disconnected.
+        let (lost, early) = try Self.attach(receiving: FrameCodec.encode(.removing, text: "137"))
+        #expect(lost == .disconnected && early == [137])
     }
 
     struct ExitCase: CustomTestStringConvertible, Sendable {

@@ -114,7 +114,11 @@ public enum AttachClient {
     /// Attaches to the container's main process through its monitor's
     /// socket until it exits; with `detachKeys` (and `stdin`), typing them
     /// ends the session instead and they never reach the container.
-    public static func attach(socketPath: String, stdin: Bool, tty: Bool, detachKeys: DetachKeys? = nil) throws -> Outcome {
+    /// `removing` runs when the monitor reports that the process of a `--rm`
+    /// container exited and its removal began (the session goes on to the
+    /// final exit).
+    public static func attach(socketPath: String, stdin: Bool, tty: Bool, detachKeys: DetachKeys? = nil,
+                              removing: (Int32) -> Void = { _ in }) throws -> Outcome {
         let fd = try UnixSocket.connect(socketPath)
         defer { close(fd) }
         // The container's terminal starts at this terminal's size (the
@@ -163,6 +167,8 @@ public enum AttachClient {
                     switch type {
                     case .stdout?: try? StateFile.writeAll(fd: 1, payload, path: "stdout")
                     case .stderr?: try? StateFile.writeAll(fd: 2, payload, path: "stderr")
+                    case .removing?:
+                        removing(Int32(String(decoding: payload, as: UTF8.self)) ?? 0)
                     case .exit?:
                         return .exited(Int32(String(decoding: payload, as: UTF8.self)) ?? 0)
                     case .error?:

@@ -489,6 +489,11 @@ public final class ContainerMonitor {
         probeDeadline = nil
         healthTracker = nil
         healthPlan = nil
+        // A `--rm` container is not restarted: its removal starts now, and a
+        // `run --rm` attached releases the network meanwhile (`removing`).
+        if record.autoRemove && record.restart == .no {
+            broadcastAttached(FrameCodec.encode(.removing, text: String(code)))
+        }
         let oom = cgroup?.oomKilled() ?? false
         // The container's init is gone; whatever is left in its cgroup goes
         // too. The shared `berth` parents go once the exit is answered (ten

@@ -60,6 +60,10 @@ public enum FrameType: UInt8, Sendable {
     case exit = 4
     /// Start failed; payload: "<exit code> <message>".
     case error = 5
+    /// A `--rm` container's process exited and its removal has begun (an
+    /// `exit` frame follows once it is removed); payload: exit code. Lets
+    /// `run --rm` release its network bookkeeping meanwhile.
+    case removing = 6
     // client → monitor
     case stdin = 10
     case stdinClose = 11

@@ -87,19 +87,28 @@ struct RunCommand: MainThreadCommand {
             return
         }
         // The monitor removes a --rm container (and unpins its namespace,
-        // which takes its veth); the network bookkeeping is released here.
+        // which takes its veth); the network bookkeeping is released here,
+        // while the monitor removes the rest (`removing`, sent once the
+        // container's init is reaped; the session ends at the final exit).
         // After an exit the monitor reported, the container's processes are
-        // gone and its namespace unpinned: the kernel deletes the veth with
-        // it and nothing here waits for that (its RCU grace periods took
-        // 1–8 ms of every `run --rm`). Otherwise (the monitor lost) the
-        // veth is deleted and awaited as by `rm`.
+        // gone and its namespace is (being) unpinned: the kernel deletes the
+        // veth with it and nothing here waits for that (its RCU grace
+        // periods took 1–8 ms of every `run --rm`). Otherwise (the monitor
+        // lost) the veth is deleted and awaited as by `rm`.
         var processesGone = false
+        var networkReleased = false
         defer {
-            if created.autoRemove { try? RunNetworking.release(created, paths: paths, awaitLinks: !processesGone) }
+            if created.autoRemove && !networkReleased {
+                try? RunNetworking.release(created, paths: paths, awaitLinks: !processesGone)
+            }
         }
         let result = try translated(exitCode: 125) {
             try AttachClient.attach(socketPath: ctx.store.socketPath(created.id), stdin: create.interactive,
-                                    tty: create.tty)
+                                    tty: create.tty) { _ in
+                guard created.autoRemove, !networkReleased else { return }
+                try? RunNetworking.release(created, paths: paths, awaitLinks: false)
+                networkReleased = true
+            }
         }
         switch result {
         case .exited(let code):
