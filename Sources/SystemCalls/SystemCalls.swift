@@ -86,15 +86,16 @@ public enum Sys {
 
     /// What is left to read from `fd`, up to end of file (EFBIG past
     /// `limit` bytes). A regular file is read into an array of its size
-    /// (plus one byte, for the end of file): no buffer is zero-filled
-    /// first, and a small state file costs one allocation of its own size
-    /// (a zeroed 64 KB chunk per read used to cost a memset and 16 page
-    /// faults). Files that grow meanwhile, and /proc or cgroup files
-    /// (size 0), are read on in steps.
+    /// (plus one byte, for the end of file) at once, and no buffer is
+    /// zero-filled first (a zeroed 64 KB chunk per read used to cost a
+    /// memset and 16 page faults). The first read asks for at least 4 KB:
+    /// /proc and cgroup files say size 0, and a /proc/sys number must come
+    /// in one read (read on from a later offset, it ends). Files that grow
+    /// meanwhile are read on in steps.
     public static func readAll(fd: Int32, path: String, limit: Int = Int.max) throws(SystemError) -> [UInt8] {
         var st = stat()
-        let sized = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
-        var step = sized ? min(Int(st.st_size), limit) + 1 : 4096
+        let size = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG ? Int(st.st_size) : 0
+        var step = max(min(size, limit) + 1, 4096)
         var out: [UInt8] = []
         while true {
             var failure: Int32 = 0

@@ -43,6 +43,15 @@ import Testing
         #expect(status.contains("\nPid:\t\(getpid())\n"))
     }
 
+    /// A /proc/sys number ends at the first read from a later offset: it
+    /// must come whole from the first.
+    @Test(arguments: ["/proc/sys/kernel/cap_last_cap", "/proc/sys/kernel/pid_max", "/proc/sys/kernel/shmmni"])
+    func procSysNumbersReadWhole(path: String) throws {
+        let text = String(decoding: try Sys.readBytes(path), as: UTF8.self)
+        #expect(text == (try String(contentsOfFile: path, encoding: .utf8)))
+        #expect(text.hasSuffix("\n") && Int(text.dropLast()) != nil, "\(path): \(text.debugDescription)")
+    }
+
     @Test func pipesAreReadToTheirEnd() throws {
         var fds: [Int32] = [0, 0]
         try #require(pipe(&fds) == 0)
