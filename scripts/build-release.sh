@@ -64,10 +64,6 @@ flags+=(-Xlinker --no-export-dynamic)
 # Go's default static binaries, e.g. Docker's).
 flags+=(-Xlinker -no-pie)
 flags+=(-Xlinker -L"$static_libs")
-# berth stays position-independent: linked with -no-pie it would start ~1.3 ms
-# sooner (~90k relative relocations fewer), but a root CLI that parses
-# untrusted input (image layers, compose files) keeps its address-space
-# randomization.
 # Extra products named as arguments (a bench's harness) get the same flags,
 # so that no build with other flags recompiles the shared modules.
 for product in berth berth-monitor berth-dns berth-init berth-linkdel "$@"; do
