@@ -101,6 +101,43 @@ public struct ExecPlan: Sendable, Equatable {
     }
 }
 
+/// A container start made ready up to the clone (`Launcher.prepare`):
+/// used by one `Launcher.spawn`, or dropped with `discard`, which closes
+/// its cgroup descriptors and removes the cgroup.
+public final class PreparedLaunch {
+    public let plan: LaunchPlan
+    /// The cgroup the process will start in, if the plan has one.
+    public let cgroup: Cgroup?
+    let filter: [UInt8]
+    let arena: CArena
+    let cfg: brt_config
+    let join: CgroupJoin?
+    private var used = false
+
+    init(plan: LaunchPlan, filter: [UInt8], arena: CArena, cfg: brt_config, cgroup: Cgroup?, join: CgroupJoin?) {
+        self.plan = plan
+        self.filter = filter
+        self.arena = arena
+        self.cfg = cfg
+        self.cgroup = cgroup
+        self.join = join
+    }
+
+    /// Marks the one start; false when it was started or discarded already.
+    fileprivate func claim() -> Bool {
+        if used { return false }
+        used = true
+        return true
+    }
+
+    /// Closes what the start would have used and removes the cgroup.
+    public func discard() {
+        guard claim() else { return }
+        join?.close()
+        try? cgroup?.destroy()
+    }
+}
+
 /// Starts containers: serializes a `LaunchPlan` for CRuntime, clones, puts
 /// the child in its cgroup, lets it set itself up and waits until it has
 /// exec'ed (or reports why it could not).
@@ -124,10 +161,20 @@ public enum Launcher {
                              beforeStart: ((Int32) throws -> Void)? = nil,
                              whileSettingUp: (Int32) -> Void = { _ in },
                              cgroup created: Cgroup? = nil) throws -> SpawnedContainer {
+        try spawn(prepare(plan, cgroup: created), stdio: stdio, beforeStart: beforeStart, whileSettingUp: whileSettingUp)
+    }
+
+    /// What `spawn` does before the clone that only the plan decides: the
+    /// seccomp filter, the C configuration (its strings in one arena), the
+    /// host directories of bind mounts and, with `plan.cgroup`, the cgroup
+    /// (`created`, or made here) and the descriptors the child enters it
+    /// through. A monitor makes it while the CLI still sets up the network
+    /// (`LauncherStarter.prepare`), so that a start after the attach only
+    /// fills in the stdio and clones. Nothing is left when it throws.
+    public static func prepare(_ plan: LaunchPlan, cgroup created: Cgroup? = nil) throws -> PreparedLaunch {
         let filter = try SeccompFilterCache.shared.filter(for: plan.seccomp, capabilities: plan.capabilities.effective)
         let arena = CArena()
-        var cfg = try ConfigBuilder.config(for: plan, stdio: stdio, filter: filter, arena: arena)
-        let console = try ConsoleSocket(tty: plan.tty, config: &cfg)
+        var cfg = try ConfigBuilder.config(for: plan, stdio: LaunchStdio(), filter: filter, arena: arena)
         for m in plan.mounts where m.createHostPath {
             if case .bind(let source, _, _) = m.kind, !Sys.exists(source) { try Sys.mkdirAll(source) }
         }
@@ -143,9 +190,31 @@ public enum Launcher {
             }
             join?.configure(&cfg, arena: arena)
         }
+        return PreparedLaunch(plan: plan, filter: filter, arena: arena, cfg: cfg, cgroup: cgroup, join: join)
+    }
+
+    /// Starts a prepared launch (once) with `stdio`; see `spawn(_:stdio:…)`.
+    public static func spawn(_ prepared: PreparedLaunch, stdio: LaunchStdio,
+                             beforeStart: ((Int32) throws -> Void)? = nil,
+                             whileSettingUp: (Int32) -> Void = { _ in }) throws -> SpawnedContainer {
+        let plan = prepared.plan
+        let cgroup = prepared.cgroup
+        guard prepared.claim() else { throw SystemError("start", "prepared launch (already used)", errno: EALREADY) }
+        let join = prepared.join
+        let arena = prepared.arena
+        var cfg = prepared.cfg
+        cfg.stdio = (stdio.stdin, stdio.stdout, stdio.stderr)
+        cfg.console_rows = stdio.windowSize.rows
+        cfg.console_cols = stdio.windowSize.cols
+        let console: ConsoleSocket?
+        do { console = try ConsoleSocket(tty: plan.tty, config: &cfg) } catch {
+            join?.close()
+            try? cgroup?.destroy()
+            throw error
+        }
         var child = brt_child()
-        let rc = withExtendedLifetime((arena, join)) { filter.withUnsafeBytes { bytes in
-            cfg.seccomp_filter = filter.isEmpty ? nil : bytes.baseAddress
+        let rc = withExtendedLifetime((arena, join)) { prepared.filter.withUnsafeBytes { bytes in
+            cfg.seccomp_filter = prepared.filter.isEmpty ? nil : bytes.baseAddress
             return brt_clone(&cfg, &child)
         } }
         join?.close()

@@ -100,24 +100,24 @@ public final class LauncherStarter: ContainerStarter {
     /// Resolves `container:<id>` network modes (at every start: the other
     /// container may have been restarted with a new process).
     let store: ContainerStore?
-    /// From `prepare`: the plan for the next start of this record, and its cgroup.
-    private var prepared: (record: ContainerRecord, plan: LaunchPlan, cgroup: Cgroup?)?
+    /// From `prepare`: the next start of this record, ready up to the clone.
+    private var prepared: (record: ContainerRecord, launch: PreparedLaunch)?
 
     public init(store: ContainerStore? = nil) { self.store = store }
 
-    /// Creates the layer directories, builds the plan, compiles its seccomp
-    /// filter (cached for the process) and creates its cgroup with the
-    /// limits ahead of the start. Not for `container:` network modes: those
+    /// Creates the layer directories, builds the plan and makes the start
+    /// ready up to the clone (`Launcher.prepare`: seccomp filter, C
+    /// configuration, the cgroup with its limits and the descriptors into
+    /// it) ahead of the start. Not for `container:` network modes: those
     /// are resolved at the start itself. The cgroup of a monitor that dies
     /// before the start is removed with the container (`ContainerOperations.remove`
     /// removes the cgroup of a container whose monitor is gone).
     public func prepare(_ record: ContainerRecord) {
         discardPrepared()
         if case .container = NetworkMode(record.host.networkMode) { return }
-        guard let plan = try? plan(for: record) else { return }
-        _ = try? SeccompFilterCache.shared.filter(for: plan.seccomp, capabilities: plan.capabilities.effective)
-        let cgroup = plan.cgroup.flatMap { spec in (try? CgroupHierarchy.system()).flatMap { try? Cgroup.create(spec, hierarchy: $0) } }
-        prepared = (record, plan, cgroup)
+        // A failure here is met again, and reported, by the start itself.
+        guard let plan = try? plan(for: record), let launch = try? Launcher.prepare(plan) else { return }
+        prepared = (record, launch)
     }
 
     /// What every start of a default container needs and no record
@@ -139,7 +139,7 @@ public final class LauncherStarter: ContainerStarter {
     }
 
     public func discardPrepared() {
-        try? prepared?.cgroup?.destroy()
+        prepared?.launch.discard()
         prepared = nil
     }
 
@@ -171,22 +171,20 @@ public final class LauncherStarter: ContainerStarter {
                       settingUp: (Int32) -> Void) throws(StartFailure) -> StartedProcess {
         // A preloaded device filter the start did not take goes with it.
         defer { DeviceFilterLoader.discardPreloaded() }
-        let plan: LaunchPlan
-        var record = stored
-        var cgroup: Cgroup?
+        let launch: PreparedLaunch
         if let ready = prepared, ready.record == stored {
-            plan = ready.plan
-            cgroup = ready.cgroup
+            launch = ready.launch
             prepared = nil
         } else {
             discardPrepared()
+            var record = stored
             do {
-                plan = try startPlan(for: &record)
+                launch = try Launcher.prepare(try startPlan(for: &record))
             } catch {
-                throw StartFailure(exitCode: 125, message: "\(error)")
+                throw StartFailure(exitCode: Launcher.exitCode(for: error), message: "\(error)")
             }
         }
-        return try launch(plan, stdio: stdio, settingUp: settingUp, cgroup: cgroup)
+        return try self.launch(launch, stdio: stdio, settingUp: settingUp)
     }
 
     private func startPlan(for record: inout ContainerRecord) throws -> LaunchPlan {
@@ -200,12 +198,13 @@ public final class LauncherStarter: ContainerStarter {
         return try plan(for: record)
     }
 
-    private func launch(_ plan: LaunchPlan, stdio: ProcessStdio, settingUp: (Int32) -> Void,
-                        cgroup: Cgroup?) throws(StartFailure) -> StartedProcess {
+    private func launch(_ launch: PreparedLaunch, stdio: ProcessStdio,
+                        settingUp: (Int32) -> Void) throws(StartFailure) -> StartedProcess {
+        let plan = launch.plan
         do {
-            let spawned = try Launcher.spawn(plan, stdio: LaunchStdio(stdin: stdio.stdin, stdout: stdio.stdout,
-                                                                      stderr: stdio.stderr, windowSize: stdio.windowSize),
-                                       whileSettingUp: settingUp, cgroup: cgroup)
+            let spawned = try Launcher.spawn(launch, stdio: LaunchStdio(stdin: stdio.stdin, stdout: stdio.stdout,
+                                                                        stderr: stdio.stderr, windowSize: stdio.windowSize),
+                                             whileSettingUp: settingUp)
             return StartedProcess(pid: spawned.pid, pidfd: spawned.pidfd ?? -1, cgroup: spawned.cgroup,
                                   ptyMaster: spawned.ptyMaster)
         } catch let e as SystemError where e.operation == "execve" && e.object != LaunchPlan.initPath {
