@@ -26,8 +26,8 @@ objects() {
     if command -v bpftool >/dev/null 2>&1; then
         bpftool prog show 2>/dev/null | grep -o 'name brt4[^ ]*' | sed 's/^name /bpf-program /'
     fi
-    # berth's shared `berth` parents and the containers' cgroups below them.
-    find /sys/fs/cgroup -maxdepth 4 -type d \( -iname '*berth*' -o -path '*/berth/*' \) 2>/dev/null \
+    # The containers' cgroups (`berth-<id>` below every hierarchy's root).
+    find /sys/fs/cgroup -maxdepth 4 -type d -iname '*berth*' 2>/dev/null \
         | sed 's/^/cgroup /'
     # Zombies hold nothing but a pid; reaping them is their parent's (here
     # init's) job, so a monitor that just exited is not a leak.

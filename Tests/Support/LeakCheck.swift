@@ -88,15 +88,8 @@ public enum LeakCheck {
         let base = "/sys/fs/cgroup"
         let hierarchies = ((try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []).map { "\(base)/\($0)" } + [base]
         for h in hierarchies {
+            // Containers' cgroups sit directly below each root (`berth-<id>`).
             for entry in (try? FileManager.default.contentsOfDirectory(atPath: h)) ?? [] where isBerthName(entry) {
-                // The shared `berth` parent (runtime: <hierarchy>/berth/<container>) comes and
-                // goes with whichever test's containers run; compare the containers' leaves.
-                if entry == "berth" {
-                    let leaves = ((try? FileManager.default.contentsOfDirectory(atPath: "\(h)/berth")) ?? [])
-                        .filter { var d: ObjCBool = false; return FileManager.default.fileExists(atPath: "\(h)/berth/\($0)", isDirectory: &d) && d.boolValue }
-                    for leaf in leaves { found.insert("\(h)/berth/\(leaf)") }
-                    continue
-                }
                 found.insert("\(h)/\(entry)")
             }
         }

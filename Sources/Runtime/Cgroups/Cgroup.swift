@@ -4,12 +4,15 @@ import SystemCalls
 import Glibc
 #endif
 
-/// A container's cgroup: `<hierarchy>/berth/<name>` in every v1 controller
-/// hierarchy and in the v2 mount. Created with its limits by `create`,
-/// removed (after killing what is left inside) by `destroy`.
+/// A container's cgroup: `<hierarchy>/berth-<name>` in every v1 controller
+/// hierarchy and in the v2 mount, directly below its root as crun's are
+/// (no shared parent to make and remove around every container: on a v1
+/// host that was ten more mkdirs before a start and ten rmdirs after it).
+/// Created with its limits by `create`, removed (after killing what is
+/// left inside) by `destroy`.
 public struct Cgroup: Sendable, Equatable {
-    /// The parent directory under every hierarchy (leak checks look for it).
-    public static let parentName = "berth"
+    /// How every leaf's name starts (leak checks look for it).
+    public static let leafPrefix = "berth-"
 
     public let name: String
     public let hierarchy: CgroupHierarchy
@@ -21,11 +24,11 @@ public struct Cgroup: Sendable, Equatable {
 
     /// v1 controller → leaf directory (co-mounted controllers share one).
     public var v1Paths: [String: String] {
-        hierarchy.v1.mapValues { "\($0)/\(Cgroup.parentName)/\(name)" }
+        hierarchy.v1.mapValues { "\($0)/\(Cgroup.leafPrefix)\(name)" }
     }
 
     /// The leaf in the v2 mount, if there is one.
-    public var v2Path: String? { hierarchy.v2.map { "\($0)/\(Cgroup.parentName)/\(name)" } }
+    public var v2Path: String? { hierarchy.v2.map { "\($0)/\(Cgroup.leafPrefix)\(name)" } }
 
     /// Every distinct leaf directory.
     public var allPaths: [String] {
@@ -52,36 +55,22 @@ public struct Cgroup: Sendable, Equatable {
 
     private func makeDirectories(limits: CgroupLimits) throws {
         for (controller, root) in hierarchy.v1.sorted(by: { $0.key < $1.key }) {
-            let parent = "\(root)/\(Cgroup.parentName)"
-            let leaf = "\(parent)/\(name)"
-            try Cgroup.remakingVanishedParent {
-                try Sys.mkdir(parent)
-                if controller == "cpuset" { try inheritCpuset(parent, from: root) }
-                if Sys.exists(leaf) { return }
-                try Sys.mkdir(leaf)
-                if controller == "cpuset" { try inheritCpuset(leaf, from: parent) }
-            }
+            let leaf = "\(root)/\(Cgroup.leafPrefix)\(name)"
+            if Sys.exists(leaf) { continue }   // co-mounted controllers (cpu,cpuacct) share it
+            try Sys.mkdir(leaf)
+            if controller == "cpuset" { try inheritCpuset(leaf, from: root) }
         }
         if let v2 = hierarchy.v2 {
-            let parent = "\(v2)/\(Cgroup.parentName)"
-            try Cgroup.remakingVanishedParent { try makeV2(parent: parent, under: v2, limits: limits) }
-        }
-    }
-
-    private func makeV2(parent: String, under v2: String, limits: CgroupLimits) throws {
-        try Sys.mkdir(parent)
-        // Delegate the controllers the limits need and the kernel offers,
-        // and `io` always: its io.stat is the block I/O `stats` shows.
-        let wanted = CgroupWrites.v2Controllers(limits) + ["io"]
-        if hierarchy.isUnified, !wanted.isEmpty {
-            let available = Set(((try? Sys.readFile("\(v2)/cgroup.controllers")) ?? "").split(whereSeparator: \.isWhitespace).map(String.init))
-            let enable = wanted.filter(available.contains).map { "+" + $0 }.joined(separator: " ")
-            if !enable.isEmpty {
-                try write("\(v2)/cgroup.subtree_control", enable)
-                try write("\(parent)/cgroup.subtree_control", enable)
+            // Delegate the controllers the limits need and the kernel offers,
+            // and `io` always: its io.stat is the block I/O `stats` shows.
+            let wanted = CgroupWrites.v2Controllers(limits) + ["io"]
+            if hierarchy.isUnified, !wanted.isEmpty {
+                let available = Set(((try? Sys.readFile("\(v2)/cgroup.controllers")) ?? "").split(whereSeparator: \.isWhitespace).map(String.init))
+                let enable = wanted.filter(available.contains).map { "+" + $0 }.joined(separator: " ")
+                if !enable.isEmpty { try write("\(v2)/cgroup.subtree_control", enable) }
             }
+            try Sys.mkdir("\(v2)/\(Cgroup.leafPrefix)\(name)")
         }
-        try Sys.mkdir("\(parent)/\(name)")
     }
 
     /// cgroup v2 has no devices file: the rules become an eBPF program on the
@@ -210,13 +199,9 @@ public struct Cgroup: Sendable, Equatable {
     }
 
     /// Kills everything left inside (SIGKILL, thawing first), waits up to
-    /// ~2 s for the cgroup to empty, then removes every leaf and, when empty,
-    /// the `berth` parents: nothing of berth stays once its last container
-    /// is gone. A container created meanwhile makes a removed parent again
-    /// (`makeDirectories`). `leavingParents`: the caller removes them later
-    /// (`removeEmptyParents`), off the path it is timed on.
-    public func destroy(leavingParents: Bool = false) throws {
-        defer { if !leavingParents { removeEmptyParents() } }
+    /// ~2 s for the cgroup to empty, then removes every leaf: nothing of
+    /// berth stays once its last container is gone.
+    public func destroy() throws {
         if !hierarchy.createsFiles {
             // Usually empty by now (the container's init reaped, the kernel
             // killed the rest of its PID namespace): the leaves go at once,
@@ -238,36 +223,6 @@ public struct Cgroup: Sendable, Equatable {
             } catch let e as SystemError { if firstError == nil { firstError = e } }
         }
         if let firstError { throw firstError }
-    }
-
-    /// The `berth` parents that no container uses any more (rmdir refuses
-    /// the others).
-    public func removeEmptyParents() {
-        var parents = Set(hierarchy.v1.values.map { "\($0)/\(Cgroup.parentName)" })
-        if let v2 = hierarchy.v2 { parents.insert("\(v2)/\(Cgroup.parentName)") }
-        for parent in parents where Sys.exists(parent) {
-            if hierarchy.createsFiles {
-                if ((try? Sys.listDirectory(parent)) ?? []).allSatisfy({ !Sys.isDirectory("\(parent)/\($0)") }) {
-                    try? removeFakeTree(parent)
-                }
-            } else {
-                _ = Glibc.rmdir(parent)   // EBUSY/ENOTEMPTY: another container still uses it
-            }
-        }
-    }
-
-    /// Runs `step` (a parent, then its leaf) again when it fails with ENOENT:
-    /// another container's exit removed the parent, empty, in between.
-    static func remakingVanishedParent(_ step: () throws -> Void) throws {
-        var attempt = 0
-        while true {
-            attempt += 1
-            do {
-                return try step()
-            } catch let e as SystemError where e.errno == ENOENT && attempt < 5 {
-                continue
-            }
-        }
     }
 
     private func rmdirRetrying(_ path: String) throws {

@@ -55,9 +55,6 @@ public final class ContainerMonitor {
     /// A `--rm` container taken out of the store at its final exit, its
     /// files to delete before the monitor exits.
     private var removed: DetachedRecord?
-    /// A cgroup destroyed without its `berth` parents (`processExited`):
-    /// they are removed, when empty, after the exit is answered.
-    private var parentsLeft: Cgroup?
     /// Code pages released since the last activity (see `step`).
     private var trimmed = false
 
@@ -113,7 +110,6 @@ public final class ContainerMonitor {
         // here, between the attach and the start.
         if !deferStart { _ = cm_release_file_pages() }
         while !done { step() }
-        parentsLeft?.removeEmptyParents()
         starter.discardPrepared()
         unlink(store.socketPath(record.id))
         // A `--rm` container's files: deleted after its exit was reported
@@ -495,11 +491,8 @@ public final class ContainerMonitor {
             broadcastAttached(FrameCodec.encode(.removing, text: String(code)))
         }
         let oom = cgroup?.oomKilled() ?? false
-        // The container's init is gone; whatever is left in its cgroup goes
-        // too. The shared `berth` parents go once the exit is answered (ten
-        // rmdirs on a v1 host, ~0.3 ms that `run --rm` would wait for).
-        try? cgroup?.destroy(leavingParents: true)
-        if let cgroup { parentsLeft = cgroup }
+        // The container's init is gone; whatever is left in its cgroup goes too.
+        try? cgroup?.destroy()
         cgroup = nil
         let ranFor = monotonicSeconds() - startedMonotonic
         // A user stop recorded by the CLI (monitor-less paths) counts too.
@@ -532,12 +525,10 @@ public final class ContainerMonitor {
     /// foreground `run --rm` returns with the container gone: cgroup
     /// removed, record out of the store, name free, network namespace
     /// unpinned, anonymous volumes removed), answer attached clients,
-    /// waiters and stoppers, stop looping. Only the removal of the empty
-    /// `berth` cgroup parents and the deletion of the record's files (on a
-    /// discard-mounted disk, milliseconds per file) come after the answer,
-    /// before the monitor exits; were it killed in between, the next
-    /// container's exit removes the parents and the next `create` deletes
-    /// the files.
+    /// waiters and stoppers, stop looping. Only the deletion of the
+    /// record's files (on a discard-mounted disk, milliseconds per file)
+    /// comes after the answer, before the monitor exits; were it killed in
+    /// between, the next `create` deletes them.
     private func finish(code: Int32, exitFrame: Bool = false) {
         finalCode = code
         if record.autoRemove {

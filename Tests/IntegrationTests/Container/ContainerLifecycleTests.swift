@@ -312,11 +312,11 @@ struct ContainerLifecycleTests {
             #expect(run.status == 0, "\(run.stderr)")
             let id = run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             let pid = try #require(try Self.state(t, id)["pid"] as? Int32)
-            #expect(FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/berth/\(id)"))
+            #expect(FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/berth-\(id)"))
             let rm = try t.cli("rm", "-f", "-v", "\(t.prefix)-gone")
             #expect(rm.status == 0, "\(rm.stderr)")
             #expect(kill(pid, 0) != 0 || isZombie(pid))
-            #expect(!FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/berth/\(id)"))
+            #expect(!FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/berth-\(id)"))
             #expect(!FileManager.default.fileExists(atPath: t.root.appendingPathComponent("containers/\(id)").path))
             #expect(!FileManager.default.fileExists(atPath: t.run.appendingPathComponent("containers/\(id)").path))
             let volumes = (try? FileManager.default.contentsOfDirectory(atPath: t.root.appendingPathComponent("volumes").path)) ?? []

@@ -45,7 +45,7 @@ struct ContainerStatsIOTests {
             // device (not even the root group counts otherwise). Give the
             // container an unreachable limit (1 TiB/s) so the kernel counts
             // its I/O; cgroup v2's io.stat always counts.
-            let blkio = "/sys/fs/cgroup/blkio/berth/\(id)/blkio.throttle.write_bps_device"
+            let blkio = "/sys/fs/cgroup/blkio/berth-\(id)/blkio.throttle.write_bps_device"
             if Sys.exists(blkio) {
                 try "\(try Self.device(of: t.root.path)) 1099511627776\n".write(toFile: blkio, atomically: false, encoding: .utf8)
             }

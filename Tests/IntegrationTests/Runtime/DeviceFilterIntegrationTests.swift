@@ -112,12 +112,12 @@ extension RuntimeIntegrationTests {
             let devices = try #require(hierarchy.v1["devices"], "not a hybrid host: no v1 devices hierarchy")
             #expect(Cgroup.v1EnforcesDevices(hierarchy))
             let name = try #require(plan.cgroup).name
-            let leaf = "\(v2)/\(Cgroup.parentName)/\(name)"
+            let leaf = "\(v2)/\(Cgroup.leafPrefix)\(name)"
             let seen = LockedIDs()
             let list = LockedText()
             let r = try Harness.run(plan) { _ in
                 seen.set(try DeviceFilterLoader.attachedPrograms(cgroup: leaf))
-                list.set(try Sys.readFile("\(devices)/\(Cgroup.parentName)/\(name)/devices.list"))
+                list.set(try Sys.readFile("\(devices)/\(Cgroup.leafPrefix)\(name)/devices.list"))
             }
             #expect(r.status == .exited(0), "\(r.stderr)")
             #expect(r.stdout.contains("Operation not permitted"), "\(r.stdout)")

@@ -105,10 +105,12 @@ enum Harness {
     static func cgroups(containing needle: String) -> [String] {
         var found: [String] = []
         let fm = FileManager.default
-        for h in (try? fm.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? [] {
-            let parent = "/sys/fs/cgroup/\(h)/berth"
-            for e in (try? fm.contentsOfDirectory(atPath: parent)) ?? [] where e.contains(needle) {
-                found.append("\(parent)/\(e)")
+        // `berth-<name>` directly below every hierarchy's root (and the v2 root itself).
+        let roots = ((try? fm.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? []).map { "/sys/fs/cgroup/\($0)" } + ["/sys/fs/cgroup"]
+        for root in roots {
+            for e in (try? fm.contentsOfDirectory(atPath: root)) ?? []
+            where e.hasPrefix(Cgroup.leafPrefix) && e.contains(needle) {
+                found.append("\(root)/\(e)")
             }
         }
         return found
