@@ -146,7 +146,6 @@ public enum Sys {
         throw SystemError("mkdir", path, errno: e)
     }
 
-    /// `mkdir -p`.
     /// `mkdir -p` in one call when the directory or its parent exists
     /// (FileManager's `createDirectory` costs ≈ 70 µs at its first use in a
     /// process, on the `run` path).
@@ -155,6 +154,7 @@ public enum Sys {
         try mkdirAll(path, mode: mode)
     }
 
+    /// `mkdir -p`.
     public static func mkdirAll(_ path: String, mode: mode_t = 0o755) throws(SystemError) {
         var current = path.hasPrefix("/") ? "" : "."
         for part in path.split(separator: "/") {

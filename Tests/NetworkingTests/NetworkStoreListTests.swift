@@ -24,13 +24,17 @@ import Testing
     static let plan = AddressPlan(subnet: IPv4Subnet("172.30.0.0/16")!, gateway: IPv4Address(172, 30, 0, 1), ipRange: nil,
                                   loopbackAlias: IPv4Address(172, 30, 255, 254), subnet6: nil, gateway6: nil)
 
+    /// The network record the tests save and read back.
+    static func demoRecord(labels: [String: String] = [:]) -> NetworkRecord {
+        NetworkRecord(id: "0123456789ab", name: "demo_default", driver: "bridge", created: "", labels: labels,
+                      isInternal: false, plan: plan, bridge: "brt-01234567", mtu: nil, endpoints: [:])
+    }
+
     @Test func aLeftoverTempFileIsNotASecondRecord() throws {
         let root = Self.temporaryRoot()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let store = try Self.store(under: root)
-        let plan = Self.plan
-        let record = NetworkRecord(id: "0123456789ab", name: "demo_default", driver: "bridge", created: "", labels: [:],
-                                   isInternal: false, plan: plan, bridge: "brt-01234567", mtu: nil, endpoints: [:])
+        let record = Self.demoRecord()
         let data = try JSONEncoder().encode(record)
         try data.write(to: URL(fileURLWithPath: store.recordPath(record.id)))
         try data.write(to: URL(fileURLWithPath: store.directory + "/.tmp-4242-\(record.id).json"))
@@ -58,12 +62,10 @@ import Testing
         let root = Self.temporaryRoot()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let store = try Self.store(under: root)
-        let plan = Self.plan
         let endpoint = Endpoint(containerID: "c1", containerName: "web-1", interface: "eth0", hostInterface: "brtv0123456",
                                 ipv4: IPv4Address(172, 30, 0, 2), ipv6: nil,
                                 mac: try #require(MACAddress("02:42:ac:1e:00:02")), aliases: [], ports: [])
-        var record = NetworkRecord(id: "0123456789ab", name: "demo_default", driver: "bridge", created: "", labels: ["a": "b"],
-                                   isInternal: false, plan: plan, bridge: "brt-01234567", mtu: nil, endpoints: [:])
+        var record = Self.demoRecord(labels: ["a": "b"])
         record.predefined = true
         var attached = record
         attached.endpoints["c1"] = endpoint
@@ -94,9 +96,7 @@ import Testing
         let root = Self.temporaryRoot()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let store = try Self.store(under: root)
-        let plan = Self.plan
-        var record = NetworkRecord(id: "0123456789ab", name: "demo_default", driver: "bridge", created: "", labels: [:],
-                                   isInternal: false, plan: plan, bridge: "brt-01234567", mtu: nil, endpoints: [:])
+        var record = Self.demoRecord()
         func inode(_ path: String) -> UInt64 {
             var st = stat()
             return stat(path, &st) == 0 ? UInt64(st.st_ino) : 0

@@ -24,11 +24,14 @@ public struct Cgroup: Sendable, Equatable {
 
     /// v1 controller → leaf directory (co-mounted controllers share one).
     public var v1Paths: [String: String] {
-        hierarchy.v1.mapValues { "\($0)/\(Cgroup.leafPrefix)\(name)" }
+        hierarchy.v1.mapValues(leaf(in:))
     }
 
     /// The leaf in the v2 mount, if there is one.
-    public var v2Path: String? { hierarchy.v2.map { "\($0)/\(Cgroup.leafPrefix)\(name)" } }
+    public var v2Path: String? { hierarchy.v2.map(leaf(in:)) }
+
+    /// This cgroup's directory directly below a hierarchy's `root`.
+    private func leaf(in root: String) -> String { "\(root)/\(Cgroup.leafPrefix)\(name)" }
 
     /// Every distinct leaf directory.
     public var allPaths: [String] {
@@ -55,10 +58,10 @@ public struct Cgroup: Sendable, Equatable {
 
     private func makeDirectories(limits: CgroupLimits) throws {
         for (controller, root) in hierarchy.v1.sorted(by: { $0.key < $1.key }) {
-            let leaf = "\(root)/\(Cgroup.leafPrefix)\(name)"
-            if Sys.exists(leaf) { continue }   // co-mounted controllers (cpu,cpuacct) share it
-            try Sys.mkdir(leaf)
-            if controller == "cpuset" { try inheritCpuset(leaf, from: root) }
+            let dir = leaf(in: root)
+            if Sys.exists(dir) { continue }   // co-mounted controllers (cpu,cpuacct) share it
+            try Sys.mkdir(dir)
+            if controller == "cpuset" { try inheritCpuset(dir, from: root) }
         }
         if let v2 = hierarchy.v2 {
             // Delegate the controllers the limits need and the kernel offers,
@@ -69,7 +72,7 @@ public struct Cgroup: Sendable, Equatable {
                 let enable = wanted.filter(available.contains).map { "+" + $0 }.joined(separator: " ")
                 if !enable.isEmpty { try write("\(v2)/cgroup.subtree_control", enable) }
             }
-            try Sys.mkdir("\(v2)/\(Cgroup.leafPrefix)\(name)")
+            try Sys.mkdir(leaf(in: v2))
         }
     }
 

@@ -132,7 +132,11 @@ public final class PreparedLaunch {
 
     /// Closes what the start would have used and removes the cgroup.
     public func discard() {
-        guard claim() else { return }
+        if claim() { drop() }
+    }
+
+    /// `discard` after the claim (a start that fails before its clone).
+    fileprivate func drop() {
         join?.close()
         try? cgroup?.destroy()
     }
@@ -208,8 +212,7 @@ public enum Launcher {
         cfg.console_cols = stdio.windowSize.cols
         let console: ConsoleSocket?
         do { console = try ConsoleSocket(tty: plan.tty, config: &cfg) } catch {
-            join?.close()
-            try? cgroup?.destroy()
+            prepared.drop()
             throw error
         }
         var child = brt_child()

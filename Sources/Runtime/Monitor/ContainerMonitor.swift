@@ -487,7 +487,8 @@ public final class ContainerMonitor {
         healthPlan = nil
         // A `--rm` container is not restarted: its removal starts now, and a
         // `run --rm` attached releases the network meanwhile (`removing`).
-        if record.autoRemove && record.restart == .no {
+        let removedAtExit = record.autoRemove && record.restart == .no
+        if removedAtExit {
             broadcastAttached(FrameCodec.encode(.removing, text: String(code)))
         }
         let oom = cgroup?.oomKilled() ?? false
@@ -499,7 +500,7 @@ public final class ContainerMonitor {
         // It decides only about a restart: a `--rm` container without a
         // restart policy (the usual `run --rm`) is not read again on its way
         // out.
-        if !(record.autoRemove && record.restart == .no),
+        if !removedAtExit,
            let disk = try? store.state(id: record.id), disk.stoppedByUser {
             state.stoppedByUser = true
         }
