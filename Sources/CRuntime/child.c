@@ -77,6 +77,11 @@ void brt_fd_path(char *buf, int fd) {
     buf[i] = 0;
 }
 
+// Where keep_only_stdio_and_report puts the console socket and the
+// detached overlay.
+#define CONSOLE_SOCKET_FD 4
+#define OVERLAY_FD 5
+
 // ---------------------------------------------------------------- syscalls
 
 static int sys_openat2(int dirfd, const char *path, uint64_t flags, uint64_t resolve) {
@@ -452,7 +457,12 @@ static void apply_readonly_paths(const struct brt_config *cfg, int rootfd, int r
 static void setup_filesystem(const struct brt_config *cfg, int rfd) {
     unsigned long prop = cfg->root_propagation ? cfg->root_propagation : MS_SLAVE;
     if (mount(NULL, "/", NULL, MS_REC | prop, NULL) < 0) brt_fail(rfd, BRT_STEP_PROPAGATION, errno, "/");
-    if (cfg->overlay_data) {
+    if (cfg->overlay_attach) {
+        // Made ahead by the parent (brt_overlay_fsmount); attached once.
+        if (sys_move_mount(OVERLAY_FD, "", AT_FDCWD, cfg->rootfs, MOVE_MOUNT_F_EMPTY_PATH_) < 0)
+            brt_fail(rfd, BRT_STEP_ROOTFS_MOUNT, errno, cfg->rootfs);
+        close(OVERLAY_FD);
+    } else if (cfg->overlay_data) {
         if (cfg->overlay_cwd && chdir(cfg->overlay_cwd) < 0) brt_fail(rfd, BRT_STEP_ROOTFS_MOUNT, errno, cfg->overlay_cwd);
         int r = mount("overlay", cfg->rootfs, "overlay", 0, cfg->overlay_data);
         if (r < 0 && errno == EINVAL && cfg->overlay_fallback)
@@ -767,26 +777,37 @@ void brt_join_cgroups(const struct brt_config *cfg, int rfd) {
     }
 }
 
-// Where keep_only_stdio_and_report puts the console socket.
-#define CONSOLE_SOCKET_FD 4
 
-// Moves the report pipe to fd 3 (and, with a tty, the console socket to
-// CONSOLE_SOCKET_FD) and closes every other inherited descriptor (other
-// threads' files included) before any setup work. Both are first moved
-// above 9 so that neither overwrites the other.
+// Moves the report pipe to fd 3 (with a tty, the console socket to
+// CONSOLE_SOCKET_FD; with a detached overlay, that to OVERLAY_FD) and
+// closes every other inherited descriptor (other threads' files included)
+// before any setup work. All are first moved above 9 so that none
+// overwrites another.
 static int keep_only_stdio_and_report(const struct brt_config *cfg, int rfd) {
     int high = fcntl(rfd, F_DUPFD_CLOEXEC, 10);
     if (high < 0) brt_fail(rfd, BRT_STEP_CLOSE_FDS, errno, NULL);
     rfd = high;
-    int keep = 4;
+    int sock = -1, overlay = -1;
     if (cfg->tty) {
-        int sock = fcntl(cfg->console_socket, F_DUPFD_CLOEXEC, 10);
+        sock = fcntl(cfg->console_socket, F_DUPFD_CLOEXEC, 10);
         if (sock < 0) brt_fail(rfd, BRT_STEP_CLOSE_FDS, errno, "console socket");
-        if (dup3(sock, CONSOLE_SOCKET_FD, O_CLOEXEC) < 0) brt_fail(rfd, BRT_STEP_CLOSE_FDS, errno, "console socket");
-        keep = CONSOLE_SOCKET_FD + 1;
+    }
+    if (cfg->overlay_attach) {
+        overlay = fcntl(cfg->overlay_fd, F_DUPFD_CLOEXEC, 10);
+        if (overlay < 0) brt_fail(rfd, BRT_STEP_CLOSE_FDS, errno, "overlay");
     }
     if (dup3(rfd, 3, O_CLOEXEC) < 0) brt_fail(rfd, BRT_STEP_CLOSE_FDS, errno, NULL);
     rfd = 3;
+    if (syscall(SYS_close_range, 4U, 9U, 0U) < 0) brt_fail(rfd, BRT_STEP_CLOSE_FDS, errno, NULL);
+    int keep = 4;
+    if (sock >= 0) {
+        if (dup3(sock, CONSOLE_SOCKET_FD, O_CLOEXEC) < 0) brt_fail(rfd, BRT_STEP_CLOSE_FDS, errno, "console socket");
+        keep = CONSOLE_SOCKET_FD + 1;
+    }
+    if (overlay >= 0) {
+        if (dup3(overlay, OVERLAY_FD, O_CLOEXEC) < 0) brt_fail(rfd, BRT_STEP_CLOSE_FDS, errno, "overlay");
+        keep = OVERLAY_FD + 1;
+    }
     if (syscall(SYS_close_range, (unsigned)keep, ~0U, 0U) < 0) brt_fail(rfd, BRT_STEP_CLOSE_FDS, errno, NULL);
     return rfd;
 }

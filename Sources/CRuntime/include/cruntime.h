@@ -168,6 +168,9 @@ struct brt_config {
     const char *overlay_cwd;    // non-NULL: chdir here first (relative lowerdir= entries)
     const char *overlay_fallback; // non-NULL: retried when overlay_data gets EINVAL (the
                                 // same without `volatile`, which kernels < 5.10 refuse)
+    int overlay_attach;         // 1: attach the detached overlay `overlay_fd`
+    int overlay_fd;             // (brt_overlay_fsmount) on rootfs instead of
+                                // mounting overlay_data
     int readonly_root;
     unsigned long root_propagation; // MS_SLAVE or MS_PRIVATE (applied MS_REC to /)
     int setup_dev;              // tmpfs /dev with the standard nodes
@@ -261,6 +264,12 @@ int brt_umount(const char *target, int flags);
 /// slaves (nothing mounted there propagates back to the host); it ends with
 /// the thread. Returns 0, or -1 with errno.
 int brt_private_mount_ns(void);
+/// Makes the overlay of mount(2)-style `data` (`lowerdir=…,upperdir=…,
+/// workdir=…[,volatile]`, absolute paths) as a detached mount, attached
+/// nowhere: a `brt_config.overlay_fd` for a child to attach on its rootfs.
+/// Returns the descriptor (close-on-exec, above 2) or -errno; nothing is
+/// left behind when it fails or when the descriptor is closed unattached.
+int brt_overlay_fsmount(const char *data);
 /// Receives the pty master a tty child sent over its console socket
 /// (close-on-exec). Returns the fd, or -errno (-EPIPE: the child closed the
 /// socket without sending one).

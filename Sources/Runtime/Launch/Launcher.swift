@@ -112,15 +112,21 @@ public final class PreparedLaunch {
     let arena: CArena
     let cfg: brt_config
     let join: CgroupJoin?
+    /// The root overlay, made ahead and attached nowhere yet (`cfg.overlay_fd`).
+    let overlay: OwnedDescriptor?
+    /// The root overlay was made here (the child attaches it), not left to the child.
+    public var overlayMadeAhead: Bool { overlay != nil }
     private var used = false
 
-    init(plan: LaunchPlan, filter: [UInt8], arena: CArena, cfg: brt_config, cgroup: Cgroup?, join: CgroupJoin?) {
+    init(plan: LaunchPlan, filter: [UInt8], arena: CArena, cfg: brt_config, cgroup: Cgroup?, join: CgroupJoin?,
+         overlay: OwnedDescriptor?) {
         self.plan = plan
         self.filter = filter
         self.arena = arena
         self.cfg = cfg
         self.cgroup = cgroup
         self.join = join
+        self.overlay = overlay
     }
 
     /// Marks the one start; false when it was started or discarded already.
@@ -138,6 +144,7 @@ public final class PreparedLaunch {
     /// `discard` after the claim (a start that fails before its clone).
     fileprivate func drop() {
         join?.close()
+        overlay?.close()
         try? cgroup?.destroy()
     }
 }
@@ -174,7 +181,9 @@ public enum Launcher {
     /// (`created`, or made here) and the descriptors the child enters it
     /// through. A monitor makes it while the CLI still sets up the network
     /// (`LauncherStarter.prepare`), so that a start after the attach only
-    /// fills in the stdio and clones. Nothing is left when it throws.
+    /// fills in the stdio and clones. The root overlay is made here too, as
+    /// a detached mount the child only attaches (`Launcher.detachedOverlay`).
+    /// Nothing is left when it throws.
     public static func prepare(_ plan: LaunchPlan, cgroup created: Cgroup? = nil) throws -> PreparedLaunch {
         let filter = try SeccompFilterCache.shared.filter(for: plan.seccomp, capabilities: plan.capabilities.effective)
         let arena = CArena()
@@ -194,7 +203,27 @@ public enum Launcher {
             }
             join?.configure(&cfg, arena: arena)
         }
-        return PreparedLaunch(plan: plan, filter: filter, arena: arena, cfg: cfg, cgroup: cgroup, join: join)
+        let overlay = detachedOverlay(for: plan.rootfs)
+        if let overlay {
+            cfg.overlay_attach = 1
+            cfg.overlay_fd = overlay.raw
+        }
+        return PreparedLaunch(plan: plan, filter: filter, arena: arena, cfg: cfg, cgroup: cgroup, join: join,
+                              overlay: overlay)
+    }
+
+    /// The overlay of `rootfs`, built now and attached nowhere (fsopen,
+    /// fsmount): the child attaches it where it would have mounted it, so
+    /// overlayfs's set-up (its work directory and feature probes, new inodes
+    /// on the upper filesystem) is done before the start, not during it.
+    /// nil (the child mounts it itself, and reports any error as before)
+    /// for a plain directory, for lower dirs relative to a directory, and
+    /// whenever the kernel refuses (no new mount API, an option it does not
+    /// know such as `volatile` before 5.10, a bad path).
+    static func detachedOverlay(for rootfs: Rootfs) -> OwnedDescriptor? {
+        guard let data = rootfs.overlayData, rootfs.overlayDirectory == nil else { return nil }
+        let fd = brt_overlay_fsmount(data)
+        return fd >= 0 ? OwnedDescriptor(fd) : nil
     }
 
     /// Starts a prepared launch (once) with `stdio`; see `spawn(_:stdio:…)`.
@@ -216,11 +245,13 @@ public enum Launcher {
             throw error
         }
         var child = brt_child()
-        let rc = withExtendedLifetime((arena, join)) { prepared.filter.withUnsafeBytes { bytes in
+        let rc = withExtendedLifetime((arena, join, prepared.overlay)) { prepared.filter.withUnsafeBytes { bytes in
             cfg.seccomp_filter = prepared.filter.isEmpty ? nil : bytes.baseAddress
             return brt_clone(&cfg, &child)
         } }
         join?.close()
+        // The child has its own copy to attach; without a child it goes with this one.
+        prepared.overlay?.close()
         console?.closeChildEnd()
         if rc < 0 {
             try? cgroup?.destroy()

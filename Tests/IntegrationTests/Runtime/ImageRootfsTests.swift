@@ -44,3 +44,38 @@ extension RuntimeIntegrationTests {
         }
     }
 }
+
+extension RuntimeIntegrationTests {
+    /// The root overlay is made before the clone, as a detached mount the
+    /// child attaches: lower and upper paths holding `,` and `:` (escaped
+    /// in the options) and `volatile` reach overlayfs as mount(2) would
+    /// give them; writes land in the upper directory and nothing is
+    /// mounted on the host. A prepared start discarded unused leaves no
+    /// mount behind, and the same layer mounts again afterwards.
+    @Test(.requiresKernel("overlay"))
+    func rootOverlayIsMadeAheadAndAttachedByTheChild() async throws {
+        try await withTestRoot { t in
+            let lower = try BusyboxRoot(in: t, name: "lower,1:a")
+            let base = t.directory.appendingPathComponent("c,1:x").path
+            for d in ["upper", "work", "rootfs"] { try Sys.mkdirAll("\(base)/\(d)") }
+            var plan = Harness.plan("echo hi > /tmp/x; cat /tmp/x; grep -c ' / / .* overlay overlay ' /proc/self/mountinfo",
+                                    root: lower, t: t)
+            plan.rootfs = Rootfs(overlayAt: "\(base)/rootfs", lowerDirs: [lower.path],
+                                 upperDir: "\(base)/upper", workDir: "\(base)/work")
+            plan.rootfs.volatile = true
+
+            let unused = try Launcher.prepare(plan)
+            #expect(unused.overlayMadeAhead, "overlayfs took the options through fsconfig")
+            unused.discard()
+            #expect(Harness.mounts(containing: base).isEmpty)
+            // What the monitor does before mounting a volatile layer again (see LauncherStarter.plan).
+            try StateFile.removeTree("\(base)/work/work")
+
+            let r = try Harness.run(plan)
+            #expect(r.status == .exited(0), "\(r.stderr)")
+            #expect(r.stdout == "hi\n1\n")
+            #expect(FileManager.default.fileExists(atPath: "\(base)/upper/tmp/x"), "writes land in the upper dir")
+            #expect(Harness.mounts(containing: base).isEmpty, "the overlay lived in the container's mount namespace")
+        }
+    }
+}
