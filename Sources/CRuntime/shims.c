@@ -59,3 +59,7 @@ int brt_open_pty(int *master, int *slave) {
     *slave = s;
     return 0;
 }
+
+int brt_rename_noreplace(const char *from, const char *to) {
+    return (int)syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, 1U /* RENAME_NOREPLACE */);
+}

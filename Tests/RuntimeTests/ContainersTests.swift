@@ -244,6 +244,73 @@ import Testing
         #expect(Set(try store.all().map(\.name)) == ["first", "second"])
     }
 
+    static func inodeOf(_ path: String) -> UInt64 { inode(path) }
+
+    private static func inode(_ path: String) -> UInt64 {
+        var st = stat()
+        return lstat(path, &st) == 0 ? UInt64(st.st_ino) : 0
+    }
+
+    /// A removed record's directory is kept for the next record (see
+    /// `RecordRecycling`): its files emptied as spares, its writable layer
+    /// deleted, `work` and `rootfs` emptied; the next `create` takes it
+    /// over, and the record, its state and its log reuse those inodes.
+    @Test func aRemovedRecordDirectoryServesTheNextRecord() throws {
+        let dir = try TempDir()
+        let store = ContainerStore(paths: StatePaths(root: dir.path + "/root", run: dir.path + "/run"))
+        let a = try store.create(ContainerLookupTests.record(ContainerStore.newID(), "web"))
+        let aDir = store.directory(a.id)
+        try store.updateState(id: a.id) { $0.markStarted(pid: 5, at: Timestamp(seconds: 9), isRestart: false) }
+        try StateFile.writeAtomically(files: [(aDir + "/hosts", Array("h".utf8)), (aDir + "/hostname", Array("n".utf8)),
+                                              (aDir + "/resolv.conf", Array("r".utf8))])
+        let log = try JSONLogWriter(path: store.logPath(a.id), options: LogOptions())
+        try log.write(LogEntry(stream: .stdout, text: "secret\n", time: Timestamp(seconds: 1)))
+        for d in ["diff/etc", "work/work/incompat", "rootfs"] { try StateFile.makeDirectories(aDir + "/" + d) }
+        try StateFile.writeAtomically(aDir + "/diff/etc/x", text: "x", durable: false)
+        try StateFile.writeAtomically(store.logPath(a.id) + ".1", text: "old log", durable: false)
+        let inodes = (dir: Self.inode(aDir), config: Self.inode(store.configPath(a.id)),
+                      state: Self.inode(store.statePath(a.id)), log: Self.inode(store.logPath(a.id)))
+
+        try store.remove(id: a.id)
+        let spare = store.containersDirectory + "/.spare-0"
+        #expect(StateFile.list(store.containersDirectory).filter { !$0.hasPrefix(".lock") } == [".spare-0"])
+        #expect(StateFile.list(spare).sorted() == [".config.json.spare", ".hostname.spare", ".hosts.spare", ".json.log.spare",
+                                                   ".resolv.conf.spare", ".state.json.spare", "rootfs", "work"])
+        for f in StateFile.list(spare) where f.hasSuffix(".spare") {
+            #expect(try StateFile.readText(spare + "/" + f) == "", "\(f) is emptied")
+        }
+        #expect(StateFile.list(spare + "/work").isEmpty)
+        #expect(throws: ContainerStoreError.noSuchContainer("web")) { try store.lookup("web") }
+
+        let b = try store.create(ContainerLookupTests.record(ContainerStore.newID(), "web"))
+        #expect(!StateFile.exists(spare))
+        #expect(Self.inode(store.directory(b.id)) == inodes.dir)
+        #expect(Self.inode(store.configPath(b.id)) == inodes.config)
+        #expect(try store.record(id: b.id) == b)
+        #expect(try store.state(id: b.id) == ContainerState(), "a new record has no state yet")
+        try store.updateState(id: b.id) { $0.markStarted(pid: 6, at: Timestamp(seconds: 10), isRestart: false) }
+        #expect(Self.inode(store.statePath(b.id)) == inodes.state)
+        #expect(try store.state(id: b.id).pid == 6)
+        _ = try JSONLogWriter(path: store.logPath(b.id), options: LogOptions())
+        #expect(Self.inode(store.logPath(b.id)) == inodes.log)
+        #expect(try JSONLogReader.entries(logPath: store.logPath(b.id), options: LogOptions()).isEmpty)
+        #expect(!StateFile.exists(store.directory(b.id) + "/diff"))
+    }
+
+    /// At most four directories are kept; the rest are deleted as before.
+    @Test func atMostFourRecordDirectoriesAreKept() throws {
+        let dir = try TempDir()
+        let store = ContainerStore(paths: StatePaths(root: dir.path + "/root", run: dir.path + "/run"))
+        let records = try (0..<6).map { try store.create(ContainerLookupTests.record(ContainerStore.newID(), "c\($0)")) }
+        for r in records { try store.remove(id: r.id) }
+        #expect(StateFile.list(store.containersDirectory).filter { $0 != ".lock" }.sorted()
+                == [".spare-0", ".spare-1", ".spare-2", ".spare-3"])
+        // Each is taken once.
+        for i in 0..<5 { try store.create(ContainerLookupTests.record(ContainerStore.newID(), "n\(i)")) }
+        #expect(!StateFile.list(store.containersDirectory).contains { $0.hasPrefix(".spare-") })
+        #expect(try store.all().count == 5)
+    }
+
     @Test func idsAre64LowercaseHexDigits() {
         let id = ContainerStore.newID()
         #expect(id.count == 64)
@@ -410,6 +477,26 @@ import Testing
         #expect(try StateFile.readText(dir.path + "/empty") == "")
         // No temp files are left.
         #expect(StateFile.list(dir.path).sorted() == ["empty", "hostname", "hosts"])
+    }
+
+    /// A spare next to the file (a recycled record directory's) is
+    /// written and renamed into place: the same inode, nothing left of its
+    /// old content; without one a new file is made.
+    @Test func aSpareIsWrittenInPlaceOfANewFile() throws {
+        let dir = try TempDir()
+        try StateFile.writeAtomically(dir.path + "/.a.spare", text: "a much longer old content", durable: false)
+        try StateFile.writeAtomically(dir.path + "/.b.spare", text: "old b", durable: false)
+        let spareA = ContainerStoreTests.inodeOf(dir.path + "/.a.spare"), spareB = ContainerStoreTests.inodeOf(dir.path + "/.b.spare")
+        try StateFile.writeAtomically(dir.path + "/a", text: "new", durable: false)
+        try StateFile.writeAtomically(files: [(dir.path + "/b", Array("b".utf8)), (dir.path + "/c", Array("c".utf8))])
+        #expect(try StateFile.readText(dir.path + "/a") == "new")
+        #expect(try StateFile.readText(dir.path + "/b") == "b")
+        #expect(ContainerStoreTests.inodeOf(dir.path + "/a") == spareA)
+        #expect(ContainerStoreTests.inodeOf(dir.path + "/b") == spareB)
+        #expect(StateFile.list(dir.path).sorted() == ["a", "b", "c"])
+        try StateFile.writeAtomically(dir.path + "/a", text: "again", durable: false)
+        #expect(ContainerStoreTests.inodeOf(dir.path + "/a") != spareA)
+        #expect(try StateFile.readText(dir.path + "/a") == "again")
     }
 
     @Test func aFailedBatchLeavesNoTempFiles() throws {

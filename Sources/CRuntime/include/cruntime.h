@@ -270,6 +270,9 @@ int brt_private_mount_ns(void);
 /// Returns the descriptor (close-on-exec, above 2) or -errno; nothing is
 /// left behind when it fails or when the descriptor is closed unattached.
 int brt_overlay_fsmount(const char *data);
+/// rename(2) that never replaces `to` (renameat2 RENAME_NOREPLACE): 0, or
+/// -1 with errno (EEXIST when `to` exists).
+int brt_rename_noreplace(const char *from, const char *to);
 /// Receives the pty master a tty child sent over its console socket
 /// (close-on-exec). Returns the fd, or -errno (-EPIPE: the child closed the
 /// socket without sending one).

@@ -101,7 +101,9 @@ public struct ContainerStore: Sendable {
                 throw ContainerStoreError.nameInUse(name: record.name, id: clash.id)
             }
             let dir = directory(record.id)
-            if mkdir(dir, 0o710) != 0 { throw SystemError.current("mkdir", dir) }
+            if !RecordRecycling.claim(names, containers: containersDirectory, as: dir), mkdir(dir, 0o710) != 0 {
+                throw SystemError.current("mkdir", dir)
+            }
             do {
                 // A `--rm` container does not outlive a crash in any useful
                 // way (its process is gone, it would be removed at its exit):
@@ -291,11 +293,16 @@ public struct DetachedRecord: Sendable {
     let runDirectory: String
 
     /// Deletes the runtime directory (the monitor's socket), then the
-    /// record's files. Another trash entry of the same container (a
-    /// claimed remnant) is left to its own owner.
+    /// record's files, keeping the record directory itself for a next
+    /// record while a slot is free (`RecordRecycling`). Another trash entry
+    /// of the same container (a claimed remnant) is left to its own owner.
     public func reclaim() throws {
         try StateFile.removeTree(runDirectory)
-        if let trash { try StateFile.removeTreeConcurrently(trash) }
+        guard let trash else { return }
+        let containers = StateFile.parent(of: trash)
+        let id = StateFile.basename(of: trash).dropFirst(ContainerStore.trashPrefix.count).prefix { $0 != "." }
+        if try RecordRecycling.recycle(trash, id: String(id), containers: containers) { return }
+        try StateFile.removeTreeConcurrently(trash)
     }
 }
 

@@ -36,9 +36,7 @@ public enum StateFile {
     public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644,
                                        durable: Bool = true, synced: Bool = true) throws {
         let dir = parent(of: path)
-        let temp = "\(dir)/.\(basename(of: path)).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
-        var fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        if fd < 0 { throw SystemError.current("create", temp) }
+        var (fd, temp) = try openTemp(for: path, mode: mode)
         do {
             try writeAll(fd: fd, bytes, path: temp)
             if synced && fsync(fd) != 0 { throw SystemError.current("fsync", temp) }
@@ -72,9 +70,7 @@ public enum StateFile {
         }
         do {
             for f in files {
-                let temp = "\(parent(of: f.path))/.\(basename(of: f.path)).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
-                let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-                if fd < 0 { throw SystemError.current("create", temp) }
+                let (fd, temp) = try openTemp(for: f.path, mode: mode)
                 temps.append((fd, temp, f.path))
                 try writeAll(fd: fd, f.bytes, path: temp)
             }
@@ -95,6 +91,25 @@ public enum StateFile {
             discard()
             throw error
         }
+    }
+
+    /// The temp file that is written and then renamed over `path`
+    /// (`.<name>.<pid>.<random>.tmp` next to it): the spare
+    /// `.<name>.spare` a recycled record directory holds (`RecordRecycling`),
+    /// claimed by renaming it and truncated, so that no inode is made (and
+    /// later freed) on the disk, and it keeps its permission bits, which the
+    /// same writer gave it; otherwise a new file of `mode`.
+    static func openTemp(for path: String, mode: mode_t) throws -> (fd: Int32, temp: String) {
+        let dir = parent(of: path), name = basename(of: path)
+        let temp = "\(dir)/.\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        if rename("\(dir)/.\(name).spare", temp) == 0 {
+            let fd = open(temp, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC)
+            if fd >= 0 { return (fd, temp) }
+            unlink(temp)
+        }
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        if fd < 0 { throw SystemError.current("create", temp) }
+        return (fd, temp)
     }
 
     public static func writeAtomically(_ path: String, text: String, durable: Bool = true, synced: Bool = true) throws {

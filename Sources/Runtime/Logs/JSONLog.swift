@@ -197,6 +197,7 @@ public final class JSONLogWriter {
     public init(path: String, options: LogOptions) throws {
         self.path = path
         self.options = options
+        RecordRecycling.takeLog(path)
         fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
         if fd < 0 { throw SystemError.current("open", path) }
         var st = stat()
