@@ -11,7 +11,8 @@
 #                                    # its wrapper alone) in every round too
 #   SETTLE=70 … alternate.sh A B     # wait 70 s after the set-up (see below)
 #
-# Root only; a private root (/tmp/bench-alternate), removed at the end.
+# Root only; a private root (/var/lib/bench-alternate, run directory
+# /run/bench-alternate: not below /tmp, see cli.sh), removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
@@ -19,12 +20,12 @@ cd "$(dirname "$0")/../.."
 N=${N:-30}
 NETWORKS=${NETWORKS:-"none bridge"}
 WORK=$(mktemp -d /tmp/bench-alternate.XXXXXX)
-export BERTH_ROOT=/tmp/bench-alternate/root BERTH_RUN=/tmp/bench-alternate/run
+export BERTH_ROOT=/var/lib/bench-alternate BERTH_RUN=/run/bench-alternate
 first=$1
 cleanup() {
     "$first/berth" rm -f $("$first/berth" ps -aq 2>/dev/null) >/dev/null 2>&1 || true
     "$first/berth" network prune -f >/dev/null 2>&1 || true
-    rm -rf "$WORK" /tmp/bench-alternate
+    rm -rf "$WORK" "$BERTH_ROOT" "$BERTH_RUN"
 }
 trap cleanup EXIT
 mkdir -p "$BERTH_ROOT" "$BERTH_RUN"

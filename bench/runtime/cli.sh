@@ -9,8 +9,14 @@
 #   bench/runtime/cli.sh                 # builds with scripts/build-release.sh
 #   SKIP_BUILD=1 RUNS=50 BASELINE=/tmp/main/.build/x86_64-unknown-linux-gnu/release bench/runtime/cli.sh
 #
-# Root only; berth runs in a private root (/tmp/bench-cli-berth), removed at
-# the end. crun 1.8 refuses this hybrid-cgroup VM ("cgroups in hybrid mode not
+# Root only; berth runs in a private root (/var/lib/bench-cli-berth, run
+# directory /run/bench-cli-berth: beside its defaults, as crun's state is in
+# its default /run/crun), removed at the end. Not below /tmp: ext4 places a
+# directory's files in its parent's block group, and on this journal-less
+# disk every new inode is searched for past those freed in that group in the
+# last minutes — the ~1000 files of the bench's own scratch copies of busybox
+# (and of a previous bench's clean-up) made each of berth's new files cost
+# 0.1–0.9 ms. crun 1.8 refuses this hybrid-cgroup VM ("cgroups in hybrid mode not
 # supported"), so, as in run.sh, it runs inside `unshare -m` with the cgroup2
 # mount unmounted; that wrapper is timed as its own row to subtract: the
 # "(crun-wrapper)" ratios compare with crun itself (what the anchor's 8.8 ms
@@ -25,12 +31,12 @@ scripts/apt-ensure.sh crun runc hyperfine jq
 if [ -z "${SKIP_BUILD:-}" ]; then scripts/build-release.sh >/dev/null; fi
 BIN=$(swift build -c release --static-swift-stdlib --show-bin-path)
 WORK=$(mktemp -d /tmp/bench-cli.XXXXXX)
-export BERTH_ROOT=/tmp/bench-cli-berth/root BERTH_RUN=/tmp/bench-cli-berth/run
+export BERTH_ROOT=/var/lib/bench-cli-berth BERTH_RUN=/run/bench-cli-berth
 cleanup() {
     "$BIN/berth" rm -f $("$BIN/berth" ps -aq 2>/dev/null) >/dev/null 2>&1 || true
     # The default bridge the runs joined: its kernel side (link, nftables table) goes with prune.
     "$BIN/berth" network prune -f >/dev/null 2>&1 || true
-    rm -rf "$WORK" /tmp/bench-cli-berth
+    rm -rf "$WORK" "$BERTH_ROOT" "$BERTH_RUN"
 }
 trap cleanup EXIT
 mkdir -p "$BERTH_ROOT" "$BERTH_RUN"
