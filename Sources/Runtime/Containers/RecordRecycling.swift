@@ -16,9 +16,10 @@ import Glibc
 /// ext4 skips every inode freed in the last 5 s, or 5 min while its inode
 /// table block is still dirty, when it picks one for a new file, looking
 /// each up in the buffer cache. A `run --rm` made and freed ~20 inodes, so
-/// runs in a row made each new file slower than the last: 15 % of the
-/// CLI's and 24 % of the monitor's CPU went to that search (`perf record
-/// -g`). A recycled directory makes and frees about half as many.
+/// runs in a row made each new file slower than the last: in a loop of
+/// runs 15 % of the CLI's and 24 % of the monitor's CPU went to that
+/// search (`perf record -g`). A recycled directory makes and frees about
+/// half as many.
 enum RecordRecycling {
     static let prefix = ".spare-"
     static let slots = 4
@@ -35,13 +36,15 @@ enum RecordRecycling {
     /// `containers`. False when every slot is taken: the caller deletes it.
     static func recycle(_ trash: String, id: String, containers: String) throws -> Bool {
         let log = "\(id)-json.log"
+        var top = stat()
+        guard lstat(trash, &top) == 0 else { return false }
         for name in StateFile.list(trash) {
             let path = "\(trash)/\(name)"
             if files.contains(name) || name == log {
                 // Emptied first: the old record (its environment) and output go now.
                 let spare = name == log ? "\(trash)/\(logSpare)" : "\(trash)/.\(name).spare"
                 if truncate(path, 0) != 0 || rename(path, spare) != 0 { try StateFile.removeTree(path) }
-            } else if directories.contains(name), isPlainDirectory(path) {
+            } else if directories.contains(name), isPlainDirectory(path, on: top.st_dev) {
                 for entry in StateFile.list(path) { try StateFile.removeTree("\(path)/\(entry)") }
             } else if !spares.contains(name) {
                 try StateFile.removeTreeConcurrently(path)
@@ -68,8 +71,12 @@ enum RecordRecycling {
         _ = brt_rename_noreplace("\(StateFile.parent(of: path))/\(logSpare)", path)
     }
 
-    private static func isPlainDirectory(_ path: String) -> Bool {
+    /// A directory (not a symlink) on the record directory's own
+    /// filesystem: never a mount point, such as a stopped container's root
+    /// mounted for `cp`, whose entries are the container's files. Anything
+    /// else is deleted by `removeTreeConcurrently`, which stops at mounts.
+    private static func isPlainDirectory(_ path: String, on device: dev_t) -> Bool {
         var st = stat()
-        return lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+        return lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR && st.st_dev == device
     }
 }
