@@ -270,6 +270,12 @@ int brt_private_mount_ns(void);
 /// Returns the descriptor (close-on-exec, above 2) or -errno; nothing is
 /// left behind when it fails or when the descriptor is closed unattached.
 int brt_overlay_fsmount(const char *data);
+/// brt_overlay_fsmount on a thread of its own, so that the caller's other
+/// preparation overlaps it; `_end` waits for it and returns its result
+/// (never NULL for `_end` to handle: a failed allocation gives -ENOMEM).
+struct brt_overlay_job;
+struct brt_overlay_job *brt_overlay_fsmount_begin(const char *data);
+int brt_overlay_fsmount_end(struct brt_overlay_job *job);
 /// rename(2) that never replaces `to` (renameat2 RENAME_NOREPLACE): 0, or
 /// -1 with errno (EEXIST when `to` exists).
 int brt_rename_noreplace(const char *from, const char *to);

@@ -182,9 +182,14 @@ public enum Launcher {
     /// through. A monitor makes it while the CLI still sets up the network
     /// (`LauncherStarter.prepare`), so that a start after the attach only
     /// fills in the stdio and clones. The root overlay is made here too, as
-    /// a detached mount the child only attaches (`Launcher.detachedOverlay`).
+    /// a detached mount the child only attaches (`Launcher.detachedOverlayBegin`).
     /// Nothing is left when it throws.
     public static func prepare(_ plan: LaunchPlan, cgroup created: Cgroup? = nil) throws -> PreparedLaunch {
+        // The overlay first, on a thread of its own: overlayfs's set-up is
+        // kernel work that the cgroup's overlaps.
+        let overlayJob = detachedOverlayBegin(for: plan.rootfs)
+        var overlayTaken = false
+        defer { if !overlayTaken { detachedOverlayEnd(overlayJob)?.close() } }
         let filter = try SeccompFilterCache.shared.filter(for: plan.seccomp, capabilities: plan.capabilities.effective)
         let arena = CArena()
         var cfg = try ConfigBuilder.config(for: plan, stdio: LaunchStdio(), filter: filter, arena: arena)
@@ -203,7 +208,8 @@ public enum Launcher {
             }
             join?.configure(&cfg, arena: arena)
         }
-        let overlay = detachedOverlay(for: plan.rootfs)
+        overlayTaken = true
+        let overlay = detachedOverlayEnd(overlayJob)
         if let overlay {
             cfg.overlay_attach = 1
             cfg.overlay_fd = overlay.raw
@@ -212,17 +218,23 @@ public enum Launcher {
                               overlay: overlay)
     }
 
-    /// The overlay of `rootfs`, built now and attached nowhere (fsopen,
-    /// fsmount): the child attaches it where it would have mounted it, so
+    /// The overlay of `rootfs`, built on a thread of its own and attached
+    /// nowhere (fsopen, fsmount): the child attaches it where it would have mounted it, so
     /// overlayfs's set-up (its work directory and feature probes, new inodes
     /// on the upper filesystem) is done before the start, not during it.
     /// nil (the child mounts it itself, and reports any error as before)
     /// for a plain directory, for lower dirs relative to a directory, and
     /// whenever the kernel refuses (no new mount API, an option it does not
     /// know such as `volatile` before 5.10, a bad path).
-    static func detachedOverlay(for rootfs: Rootfs) -> OwnedDescriptor? {
+    static func detachedOverlayBegin(for rootfs: Rootfs) -> OpaquePointer? {
         guard let data = rootfs.overlayData, rootfs.overlayDirectory == nil else { return nil }
-        let fd = brt_overlay_fsmount(data)
+        return brt_overlay_fsmount_begin(data)
+    }
+
+    /// The result of `detachedOverlayBegin` (nil: none was asked for, or the kernel refused).
+    static func detachedOverlayEnd(_ job: OpaquePointer?) -> OwnedDescriptor? {
+        guard let job else { return nil }
+        let fd = brt_overlay_fsmount_end(job)
         return fd >= 0 ? OwnedDescriptor(fd) : nil
     }
 
