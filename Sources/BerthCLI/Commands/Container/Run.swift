@@ -63,7 +63,8 @@ struct RunCommand: MainThreadCommand {
             released = true
         }
         do {
-            try networking.finish(created, directory: ctx.store.directory(created.id), paths: paths)
+            try networking.finish(created, directory: ctx.store.directory(created.id), paths: paths,
+                                  premade: RunNamespaceAhead.take())
         } catch {
             // The monitor may have created the cgroup already: `remove`
             // (monitor gone) takes it too.
