@@ -182,14 +182,15 @@ public enum Launcher {
     /// through. A monitor makes it while the CLI still sets up the network
     /// (`LauncherStarter.prepare`), so that a start after the attach only
     /// fills in the stdio and clones. The root overlay is made here too, as
-    /// a detached mount the child only attaches (`Launcher.detachedOverlayBegin`).
+    /// a detached mount the child only attaches (`OverlayJob`).
     /// Nothing is left when it throws.
-    public static func prepare(_ plan: LaunchPlan, cgroup created: Cgroup? = nil) throws -> PreparedLaunch {
-        // The overlay first, on a thread of its own: overlayfs's set-up is
-        // kernel work that the cgroup's overlaps.
-        let overlayJob = detachedOverlayBegin(for: plan.rootfs)
+    public static func prepare(_ plan: LaunchPlan, cgroup created: Cgroup? = nil,
+                               overlay begun: OverlayJob? = nil) throws -> PreparedLaunch {
+        // The overlay first (or already, `begun`), on a thread of its own:
+        // overlayfs's set-up is kernel work that the cgroup's overlaps.
+        let overlayJob = begun ?? beginOverlay(for: plan.rootfs)
         var overlayTaken = false
-        defer { if !overlayTaken { detachedOverlayEnd(overlayJob)?.close() } }
+        defer { if !overlayTaken { overlayJob.discard() } }
         let filter = try SeccompFilterCache.shared.filter(for: plan.seccomp, capabilities: plan.capabilities.effective)
         let arena = CArena()
         var cfg = try ConfigBuilder.config(for: plan, stdio: LaunchStdio(), filter: filter, arena: arena)
@@ -209,7 +210,7 @@ public enum Launcher {
             join?.configure(&cfg, arena: arena)
         }
         overlayTaken = true
-        let overlay = detachedOverlayEnd(overlayJob)
+        let overlay = overlayJob.finish()
         if let overlay {
             cfg.overlay_attach = 1
             cfg.overlay_fd = overlay.raw
@@ -218,25 +219,8 @@ public enum Launcher {
                               overlay: overlay)
     }
 
-    /// The overlay of `rootfs`, built on a thread of its own and attached
-    /// nowhere (fsopen, fsmount): the child attaches it where it would have mounted it, so
-    /// overlayfs's set-up (its work directory and feature probes, new inodes
-    /// on the upper filesystem) is done before the start, not during it.
-    /// nil (the child mounts it itself, and reports any error as before)
-    /// for a plain directory, for lower dirs relative to a directory, and
-    /// whenever the kernel refuses (no new mount API, an option it does not
-    /// know such as `volatile` before 5.10, a bad path).
-    static func detachedOverlayBegin(for rootfs: Rootfs) -> OpaquePointer? {
-        guard let data = rootfs.overlayData, rootfs.overlayDirectory == nil else { return nil }
-        return brt_overlay_fsmount_begin(data)
-    }
-
-    /// The result of `detachedOverlayBegin` (nil: none was asked for, or the kernel refused).
-    static func detachedOverlayEnd(_ job: OpaquePointer?) -> OwnedDescriptor? {
-        guard let job else { return nil }
-        let fd = brt_overlay_fsmount_end(job)
-        return fd >= 0 ? OwnedDescriptor(fd) : nil
-    }
+    /// The overlay of `rootfs`, begun on a thread of its own (`OverlayJob`).
+    public static func beginOverlay(for rootfs: Rootfs) -> OverlayJob { OverlayJob(rootfs) }
 
     /// Starts a prepared launch (once) with `stdio`; see `spawn(_:stdio:…)`.
     public static func spawn(_ prepared: PreparedLaunch, stdio: LaunchStdio,
@@ -437,4 +421,36 @@ private final class ConsoleSocket {
         closeChildEnd()
         if parentEnd >= 0 { _ = Glibc.close(parentEnd) }
     }
+}
+
+/// A container's root overlay being made as a detached mount (fsopen,
+/// fsconfig, fsmount) on a thread of its own, for the child to attach where
+/// it would have mounted it: overlayfs's set-up (its work directory and
+/// feature probes, new inodes on the upper filesystem) is then done before
+/// the start, not during it, and overlaps the caller's other preparation.
+/// Nothing (the child mounts it itself, and reports any error as before)
+/// for a plain directory, for lower dirs relative to a directory, and
+/// whenever the kernel refuses (no new mount API, an option it does not
+/// know such as `volatile` before 5.10, a bad path). Used once: `finish`
+/// or `discard`.
+public final class OverlayJob {
+    private var job: OpaquePointer?
+
+    init(_ rootfs: Rootfs) {
+        guard let data = rootfs.overlayData, rootfs.overlayDirectory == nil else { return }
+        job = brt_overlay_fsmount_begin(data)
+    }
+
+    /// Waits for it: the detached mount, or nil.
+    func finish() -> OwnedDescriptor? {
+        guard let j = job else { return nil }
+        job = nil
+        let fd = brt_overlay_fsmount_end(j)
+        return fd >= 0 ? OwnedDescriptor(fd) : nil
+    }
+
+    /// Waits for it and drops the mount (nothing of it stays).
+    public func discard() { finish()?.close() }
+
+    deinit { discard() }
 }

@@ -84,12 +84,17 @@ public protocol ContainerStarter {
     /// are left for `start` to report.
     func prepare(_ record: ContainerRecord)
 
-    /// Undoes a `prepare` that no `start` used (the monitor exits first).
+    /// The first part of `prepare`, started before the monitor sets itself
+    /// up (its socket, its log) so that both overlap; `prepare` finishes it.
+    func begin(_ record: ContainerRecord)
+
+    /// Undoes a `begin` or `prepare` that no `start` used (the monitor exits first).
     func discardPrepared()
 }
 
 extension ContainerStarter {
     public func prepare(_ record: ContainerRecord) {}
+    public func begin(_ record: ContainerRecord) {}
     public func discardPrepared() {}
 }
 
@@ -102,6 +107,8 @@ public final class LauncherStarter: ContainerStarter {
     let store: ContainerStore?
     /// From `prepare`: the next start of this record, ready up to the clone.
     private var prepared: (record: ContainerRecord, launch: PreparedLaunch)?
+    /// From `begin`: the plan of this record, its root overlay being made.
+    private var begun: (record: ContainerRecord, plan: LaunchPlan, overlay: OverlayJob)?
 
     public init(store: ContainerStore? = nil) { self.store = store }
 
@@ -113,11 +120,26 @@ public final class LauncherStarter: ContainerStarter {
     /// before the start is removed with the container (`ContainerOperations.remove`
     /// removes the cgroup of a container whose monitor is gone).
     public func prepare(_ record: ContainerRecord) {
+        let early = begun?.record == record ? begun : nil
+        begun = nil
         discardPrepared()
         if case .container = NetworkMode(record.host.networkMode) { return }
         // A failure here is met again, and reported, by the start itself.
-        guard let plan = try? plan(for: record), let launch = try? Launcher.prepare(plan) else { return }
+        guard let plan = early?.plan ?? (try? plan(for: record)),
+              let launch = try? Launcher.prepare(plan, overlay: early?.overlay) else {
+            early?.overlay.discard()
+            return
+        }
         prepared = (record, launch)
+    }
+
+    /// The layer directories, the plan and the root overlay, begun on a
+    /// thread of its own (`Launcher.beginOverlay`).
+    public func begin(_ record: ContainerRecord) {
+        discardPrepared()
+        if case .container = NetworkMode(record.host.networkMode) { return }
+        guard let plan = try? plan(for: record) else { return }
+        begun = (record, plan, Launcher.beginOverlay(for: plan.rootfs))
     }
 
     /// What every start of a default container needs and no record
@@ -141,6 +163,8 @@ public final class LauncherStarter: ContainerStarter {
     public func discardPrepared() {
         prepared?.launch.discard()
         prepared = nil
+        begun?.overlay.discard()
+        begun = nil
     }
 
     /// The layer directories and the plan (the part of a start that touches
