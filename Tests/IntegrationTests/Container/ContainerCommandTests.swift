@@ -55,7 +55,11 @@ struct ContainerCommandTests {
             // -t alone (no stdin) and -i alone still work without a terminal.
             #expect(try t.cli("exec", "-t", name, "true").status == 0)
             #expect(try t.cli("exec", "-i", name, "cat", stdin: Data("piped\n".utf8)).stdout == "piped\n")
+            #expect(try t.cli("system", "df").stdout.contains("Containers      1 "))
             #expect(try t.cli("rm", "-f", name).status == 0)
+            // Its record directory is kept for the next container, not counted as one.
+            let df = try t.cli("system", "df").stdout
+            #expect(df.contains("Containers      0 "), "\(df)")
         }
     }
 

@@ -219,7 +219,9 @@ struct SystemDfCommand: ParsableCommand {
             }
             closedir(d)
         }
-        return (names.count, names.reduce(0) { $0 + treeSize("\(dir)/\($1)") })
+        // Dot entries are berth's own (a store's `.lock`, kept record
+        // directories `.spare-<k>`, removals in progress): on disk, not counted.
+        return (names.filter { !$0.hasPrefix(".") }.count, names.reduce(0) { $0 + treeSize("\(dir)/\($1)") })
     }
 
     func treeSize(_ path: String) -> Int64 {
