@@ -220,7 +220,9 @@ public enum Launcher {
     }
 
     /// The overlay of `rootfs`, begun on a thread of its own (`OverlayJob`).
-    public static func beginOverlay(for rootfs: Rootfs) -> OverlayJob { OverlayJob(rootfs) }
+    public static func beginOverlay(for rootfs: Rootfs, threaded: Bool = true) -> OverlayJob {
+        OverlayJob(rootfs, threaded: threaded)
+    }
 
     /// Starts a prepared launch (once) with `stdio`; see `spawn(_:stdio:…)`.
     public static func spawn(_ prepared: PreparedLaunch, stdio: LaunchStdio,
@@ -435,14 +437,25 @@ private final class ConsoleSocket {
 /// or `discard`.
 public final class OverlayJob {
     private var job: OpaquePointer?
+    private var made: OwnedDescriptor?
 
-    init(_ rootfs: Rootfs) {
+    /// `threaded`: on a thread of its own; otherwise made here and now.
+    init(_ rootfs: Rootfs, threaded: Bool = true) {
         guard let data = rootfs.overlayData, rootfs.overlayDirectory == nil else { return }
-        job = brt_overlay_fsmount_begin(data)
+        if threaded {
+            job = brt_overlay_fsmount_begin(data)
+        } else {
+            let fd = brt_overlay_fsmount(data)
+            made = fd >= 0 ? OwnedDescriptor(fd) : nil
+        }
     }
 
     /// Waits for it: the detached mount, or nil.
     func finish() -> OwnedDescriptor? {
+        if let made {
+            self.made = nil
+            return made
+        }
         guard let j = job else { return nil }
         job = nil
         let fd = brt_overlay_fsmount_end(j)

@@ -86,8 +86,8 @@ public final class ContainerMonitor {
     /// line once the socket listens: `ready`, `started <pid>` or
     /// `error <code> <message>`, then is closed.
     public func run(readyFD: Int32) -> Int32 {
-        // A deferred start's root overlay is begun first, on a thread of
-        // its own, while this sets itself up (see `prepare` below).
+        // A deferred start's plan and root overlay come first, before this
+        // sets itself up (see `prepare` below).
         if deferStart { starter.begin(record) }
         do {
             try setUp()

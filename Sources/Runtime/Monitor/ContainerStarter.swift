@@ -84,8 +84,9 @@ public protocol ContainerStarter {
     /// are left for `start` to report.
     func prepare(_ record: ContainerRecord)
 
-    /// The first part of `prepare`, started before the monitor sets itself
-    /// up (its socket, its log) so that both overlap; `prepare` finishes it.
+    /// The first part of `prepare`, done as soon as the record is read,
+    /// before the monitor sets itself up (its socket, its log); `prepare`
+    /// finishes it.
     func begin(_ record: ContainerRecord)
 
     /// Undoes a `begin` or `prepare` that no `start` used (the monitor exits first).
@@ -133,13 +134,15 @@ public final class LauncherStarter: ContainerStarter {
         prepared = (record, launch)
     }
 
-    /// The layer directories, the plan and the root overlay, begun on a
-    /// thread of its own (`Launcher.beginOverlay`).
+    /// The layer directories, the plan and the root overlay, made here on
+    /// this thread: begun on a thread of its own, the overlay waited ~1 ms
+    /// for a CPU behind this one and the CLI (uprobes, 40 runs), and made
+    /// first it is out of the way of the cgroup and the attach.
     public func begin(_ record: ContainerRecord) {
         discardPrepared()
         if case .container = NetworkMode(record.host.networkMode) { return }
         guard let plan = try? plan(for: record) else { return }
-        begun = (record, plan, Launcher.beginOverlay(for: plan.rootfs))
+        begun = (record, plan, Launcher.beginOverlay(for: plan.rootfs, threaded: false))
     }
 
     /// What every start of a default container needs and no record
