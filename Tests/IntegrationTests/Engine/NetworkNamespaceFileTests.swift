@@ -37,44 +37,6 @@ struct NetworkNamespaceFileTests {
         }
     }
 
-    /// A namespace made ahead (`berth run` makes it on a thread of its own
-    /// before its parse) is the one pinned, with the socket made in it; a
-    /// premade one never taken leaves nothing behind, and a second take
-    /// makes a namespace of its own as before.
-    @Test func aPremadeNamespaceIsTheOnePinned() async throws {
-        try await withTestRoot { t in
-            let path = t.run.appendingPathComponent("netns/c3").path
-            let mine = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/net")
-            let premade = PremadeNetworkNamespace.begin()
-            let socket = try NetworkNamespaceFile.createOpeningSocket(at: path, premade: premade)
-            t.defer_("netns") { try NetworkNamespaceFile.remove(at: path) }
-            #expect(NetworkNamespaceFile.exists(at: path))
-            #expect(try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/net") == mine,
-                    "this thread stayed home")
-            let pinned = try runProcess(URL(fileURLWithPath: "/usr/bin/nsenter"),
-                                        ["--net=\(path)", "/usr/bin/readlink", "/proc/self/ns/net"])
-            #expect(pinned.stdout.trimmingCharacters(in: .whitespacesAndNewlines) != mine)
-            // The socket is inside the pinned namespace: what it brings up is seen there.
-            try socket.requestAll([(.setLinkUp(name: "lo"), "set link lo up")])
-            let lo = try runProcess(URL(fileURLWithPath: "/usr/bin/nsenter"),
-                                    ["--net=\(path)", "/usr/sbin/ip", "-o", "link", "show", "lo"])
-            #expect(lo.stdout.contains("UP"))
-
-            // Taken once: the same premade again pins a namespace of its own.
-            let second = t.run.appendingPathComponent("netns/c4").path
-            _ = try NetworkNamespaceFile.createOpeningSocket(at: second, premade: premade)
-            t.defer_("netns 2") { try NetworkNamespaceFile.remove(at: second) }
-            let other = try runProcess(URL(fileURLWithPath: "/usr/bin/nsenter"),
-                                       ["--net=\(second)", "/usr/bin/readlink", "/proc/self/ns/net"])
-            #expect(other.stdout != pinned.stdout && other.stdout.hasPrefix("net:["))
-
-            // One never taken: nothing on disk, its descriptors closed with it.
-            let fdsBefore = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count
-            do { _ = PremadeNetworkNamespace.begin() }
-            #expect(try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count <= fdsBefore)
-        }
-    }
-
     /// The socket made with the namespace works in it (not in ours), and a
     /// batch of requests (one datagram) applies each in order, reports the
     /// first refused one by its own description, and leaves the socket in
