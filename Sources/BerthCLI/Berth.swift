@@ -26,7 +26,6 @@ public struct Berth: AsyncParsableCommand {
         let argv = GlobalOptions.hoist(arguments ?? Array(CommandLine.arguments.dropFirst()))
         // `run` spawns its container's monitor meanwhile.
         RunMonitorAhead.start(argv)
-        RunNamespaceAhead.start(argv)
         let command = parse(argv)
         // `config` (what the fast path returns) and `run` are matched by
         // their types first: a cast to a protocol makes the runtime scan every

@@ -48,8 +48,6 @@ public struct WiringRequest: Sendable {
     /// `--add-host`/`extra_hosts`; `host-gateway` is replaced by the first
     /// network's gateway.
     public var extraHosts: [(name: String, address: String)]
-    /// A namespace made ahead to pin at `namespacePath` (`berth run`), if any.
-    public var premade: PremadeNetworkNamespace?
 
     public init(containerID: String, containerName: String, hostname: String, namespacePath: String,
                 networks: [NetworkJoin], ports: [PortRequest] = [], dns: [String] = [], dnsSearch: [String] = [],
@@ -82,7 +80,7 @@ public struct ContainerWiring: Sendable {
         if request.networks.isEmpty {
             try NetworkNamespaceFile.create(at: request.namespacePath)
         } else {
-            inside = try NetworkNamespaceFile.createOpeningSocket(at: request.namespacePath, premade: request.premade)
+            inside = try NetworkNamespaceFile.createOpeningSocket(at: request.namespacePath)
         }
         do {
             return try attachAll(request, inside: inside)

@@ -34,34 +34,6 @@ public enum NetworkNamespaceFile {
         try pin(at: path)
     }
 
-    /// The same with a namespace made ahead (`PremadeNetworkNamespace`),
-    /// pinned here; without one, or if it could not be made, as above.
-    public static func createOpeningSocket(at path: String, premade: PremadeNetworkNamespace?) throws -> NetlinkSocket {
-        guard let (ns, s) = premade?.take() else { return try pin(at: path) }
-        defer { close(ns) }
-        do {
-            try Sys.ensureDirectory((path as NSString).deletingLastPathComponent)
-            let fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
-            guard fd >= 0 else { throw SystemError.current("create network namespace file", path) }
-            close(fd)
-        } catch {
-            close(s)
-            throw error
-        }
-        guard mount("/proc/self/fd/\(ns)", path, nil, UInt(MS_BIND), nil) == 0 else {
-            let e = SystemError.current("mount --bind network namespace on", path)
-            close(s)
-            try? remove(at: path)
-            throw e
-        }
-        do {
-            return try NetlinkSocket.adopt(s, what: path)   // closes it when it fails
-        } catch {
-            try? remove(at: path)
-            throw error
-        }
-    }
-
     private static func pin(at path: String) throws -> NetlinkSocket {
         try Sys.ensureDirectory((path as NSString).deletingLastPathComponent)
         let fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)

@@ -63,8 +63,7 @@ struct RunCommand: MainThreadCommand {
             released = true
         }
         do {
-            try networking.finish(created, directory: ctx.store.directory(created.id), paths: paths,
-                                  premade: RunNamespaceAhead.take())
+            try networking.finish(created, directory: ctx.store.directory(created.id), paths: paths)
         } catch {
             // The monitor may have created the cgroup already: `remove`
             // (monitor gone) takes it too.

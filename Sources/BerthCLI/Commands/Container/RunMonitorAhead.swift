@@ -1,4 +1,3 @@
-import Networking
 import Runtime
 #if canImport(Glibc)
 import Glibc
@@ -30,29 +29,5 @@ enum RunMonitorAhead {
     static func take() -> ContainerOperations.MonitorLaunch? {
         defer { spawning = nil }
         return try? spawning?.wait()
-    }
-}
-
-/// `berth run` on the default network also makes its container's network
-/// namespace before the command line is parsed, on a thread of its own
-/// (`PremadeNetworkNamespace`), pinned once the container has an id. The
-/// guess is made on the arguments: no `--network`/`--net` (Docker's default,
-/// the `bridge` network). A wrong guess costs a namespace that is dropped.
-enum RunNamespaceAhead {
-    nonisolated(unsafe) private static var premade: PremadeNetworkNamespace?
-
-    static func start(_ argv: [String]) {
-        guard argv.first == "run", geteuid() == 0 else { return }
-        for a in argv.dropFirst() {
-            if a == "--" || !a.hasPrefix("-") { break }   // the image: the rest is the container's command
-            if a.hasPrefix("--network") || a.hasPrefix("--net") { return }
-        }
-        premade = PremadeNetworkNamespace.begin()
-    }
-
-    /// The namespace made ahead, if any (once).
-    static func take() -> PremadeNetworkNamespace? {
-        defer { premade = nil }
-        return premade
     }
 }

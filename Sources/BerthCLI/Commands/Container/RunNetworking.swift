@@ -166,10 +166,7 @@ struct RunNetworking {
 
     /// Once the container record exists (its name is final): wires its
     /// network and writes its /etc files. On failure nothing of it remains.
-    /// `premade`: a namespace made ahead for the container (`RunNamespaceAhead`),
-    /// pinned when it joins a network; dropped otherwise.
-    func finish(_ record: ContainerRecord, directory: String, paths: StatePaths,
-                premade: PremadeNetworkNamespace? = nil) throws {
+    func finish(_ record: ContainerRecord, directory: String, paths: StatePaths) throws {
         let files: NetworkEtcFiles
         switch kind {
         case .shared:
@@ -191,14 +188,12 @@ struct RunNetworking {
             // Best effort: a stale endpoint must not stop a new container.
             try? RunNetworking.sweepStale(paths: paths, records: records)
             let network = name == NetworkStore.defaultBridgeName ? try store.defaultBridge(listed: records).name : name
-            var request = WiringRequest(
+            files = try ContainerWiring(store: store).wire(WiringRequest(
                 containerID: record.id, containerName: record.name, hostname: hostname,
                 namespacePath: paths.pinnedNetworkNamespace(record.id),
                 networks: [NetworkJoin(network: network, aliases: flags.aliases, ipv4Address: ip, macAddress: mac)],
                 ports: ports, dns: flags.dns, dnsSearch: flags.dnsSearch, dnsOptions: flags.dnsOptions,
-                extraHosts: extraHosts)
-            request.premade = premade
-            files = try ContainerWiring(store: store).wire(request)
+                extraHosts: extraHosts))
         }
         do {
             // As NetworkEtcFiles.write (each file replaced atomically), with
