@@ -61,7 +61,16 @@ if [ -n "${BASELINE:-}" ]; then
            -n "berth run --rm --network none (baseline)" "$BASELINE/berth run --rm --network none busybox true")
 fi
 args+=(-n "crun run" "$CRUN" -n "crun wrapper only" "$WRAP")
+# CRUN_FIRST=1: crun's rows first. hyperfine times each command's runs in
+# one block, in order, and the first block after the settle is the slowest
+# here whichever command it is (see README, round 10): run the bench both
+# ways and compare within each.
+if [ -n "${CRUN_FIRST:-}" ]; then
+    n=${#args[@]}
+    args=("${args[@]:n-6:6}" "${args[@]:0:n-6}")
+fi
 
+# WARMUP=N: hyperfine warm-up runs per command (5).
 # SETTLE=70: wait first (as in alternate.sh: ext4 without a journal makes
 # every new inode scan past those deleted in the last 30-60 s, and the last
 # bench's clean-up deleted an unpacked image).
@@ -69,7 +78,7 @@ sleep "${SETTLE:-0}"
 mkdir -p bench/results
 OUT=bench/results/runtime-cli-$(date -u +%Y%m%dT%H%M%SZ).json
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-hyperfine -N -w 5 -r "$RUNS" --style basic --export-json "$OUT" "${args[@]}" >&2
+hyperfine -N -w "${WARMUP:-5}" -r "$RUNS" --style basic --export-json "$OUT" "${args[@]}" >&2
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 jq -r '(.results[] | select(.command == "crun run")) as $c
        | (.results[] | select(.command == "crun wrapper only")) as $w
