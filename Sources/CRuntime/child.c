@@ -777,7 +777,6 @@ void brt_join_cgroups(const struct brt_config *cfg, int rfd) {
     }
 }
 
-
 // Moves the report pipe to fd 3 (with a tty, the console socket to
 // CONSOLE_SOCKET_FD; with a detached overlay, that to OVERLAY_FD) and
 // closes every other inherited descriptor (other threads' files included)

@@ -240,9 +240,9 @@ public struct ContainerStore: Sendable {
             let trash = "\(containersDirectory)/\(Self.trashPrefix)\(id).\(Self.ownerToken)"
             if rename(dir, trash) != 0 {
                 if errno != ENOENT { throw SystemError.current("rename", "\(dir) to \(trash)") }
-                return DetachedRecord(trash: nil, runDirectory: runDirectory(id))
+                return DetachedRecord(id: id, trash: nil, runDirectory: runDirectory(id))
             }
-            return DetachedRecord(trash: trash, runDirectory: runDirectory(id))
+            return DetachedRecord(id: id, trash: trash, runDirectory: runDirectory(id))
         }
     }
 
@@ -270,7 +270,7 @@ public struct ContainerStore: Sendable {
             }
             let trash = "\(containersDirectory)/\(Self.trashPrefix)\(id).\(Self.ownerToken)"
             guard rename("\(containersDirectory)/\(name)", trash) == 0 else { continue }
-            claimed.append(DetachedRecord(trash: trash, runDirectory: runDirectory(id)))
+            claimed.append(DetachedRecord(id: id, trash: trash, runDirectory: runDirectory(id)))
         }
         return claimed
     }
@@ -288,6 +288,8 @@ extension ContainerStore {
 /// A record taken out of the store by `ContainerStore.detach(id:)`:
 /// invisible to every lookup, its files still on disk until `reclaim()`.
 public struct DetachedRecord: Sendable {
+    /// The container's id.
+    let id: String
     /// The trash entry holding the record directory; nil when it was gone already.
     public let trash: String?
     let runDirectory: String
@@ -299,9 +301,7 @@ public struct DetachedRecord: Sendable {
     public func reclaim() throws {
         try StateFile.removeTree(runDirectory)
         guard let trash else { return }
-        let containers = StateFile.parent(of: trash)
-        let id = StateFile.basename(of: trash).dropFirst(ContainerStore.trashPrefix.count).prefix { $0 != "." }
-        if try RecordRecycling.recycle(trash, id: String(id), containers: containers) { return }
+        if try RecordRecycling.recycle(trash, id: id, containers: StateFile.parent(of: trash)) { return }
         try StateFile.removeTreeConcurrently(trash)
     }
 }

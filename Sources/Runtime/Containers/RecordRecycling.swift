@@ -29,7 +29,7 @@ enum RecordRecycling {
     static let directories: Set<String> = ["work", "rootfs"]
     /// The log, emptied (`JSONLogWriter` takes it over).
     static let logSpare = ".json.log.spare"
-    static var spares: Set<String> { Set(files.map { ".\($0).spare" }).union([logSpare]) }
+    static let spares: Set<String> = Set(files.map { ".\($0).spare" }).union([logSpare])
 
     /// Brings the removed record directory `trash` of container `id` down
     /// to what a new record reuses and moves it into a free slot of

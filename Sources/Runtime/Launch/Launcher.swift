@@ -188,7 +188,7 @@ public enum Launcher {
                                overlay begun: OverlayJob? = nil) throws -> PreparedLaunch {
         // The overlay first (or already, `begun`), on a thread of its own:
         // overlayfs's set-up is kernel work that the cgroup's overlaps.
-        let overlayJob = begun ?? beginOverlay(for: plan.rootfs)
+        let overlayJob = begun ?? OverlayJob(plan.rootfs)
         var overlayTaken = false
         defer { if !overlayTaken { overlayJob.discard() } }
         let filter = try SeccompFilterCache.shared.filter(for: plan.seccomp, capabilities: plan.capabilities.effective)
@@ -217,11 +217,6 @@ public enum Launcher {
         }
         return PreparedLaunch(plan: plan, filter: filter, arena: arena, cfg: cfg, cgroup: cgroup, join: join,
                               overlay: overlay)
-    }
-
-    /// The overlay of `rootfs`, begun on a thread of its own (`OverlayJob`).
-    public static func beginOverlay(for rootfs: Rootfs, threaded: Bool = true) -> OverlayJob {
-        OverlayJob(rootfs, threaded: threaded)
     }
 
     /// Starts a prepared launch (once) with `stdio`; see `spawn(_:stdio:…)`.

@@ -121,16 +121,15 @@ public final class LauncherStarter: ContainerStarter {
     /// before the start is removed with the container (`ContainerOperations.remove`
     /// removes the cgroup of a container whose monitor is gone).
     public func prepare(_ record: ContainerRecord) {
+        // What `begin` made for this record is used; anything else goes.
         let early = begun?.record == record ? begun : nil
-        begun = nil
+        if early != nil { begun = nil }
         discardPrepared()
         if case .container = NetworkMode(record.host.networkMode) { return }
-        // A failure here is met again, and reported, by the start itself.
+        // A failure here is met again, and reported, by the start itself
+        // (`Launcher.prepare` drops the overlay it was given when it throws).
         guard let plan = early?.plan ?? (try? plan(for: record)),
-              let launch = try? Launcher.prepare(plan, overlay: early?.overlay) else {
-            early?.overlay.discard()
-            return
-        }
+              let launch = try? Launcher.prepare(plan, overlay: early?.overlay) else { return }
         prepared = (record, launch)
     }
 
@@ -142,7 +141,7 @@ public final class LauncherStarter: ContainerStarter {
         discardPrepared()
         if case .container = NetworkMode(record.host.networkMode) { return }
         guard let plan = try? plan(for: record) else { return }
-        begun = (record, plan, Launcher.beginOverlay(for: plan.rootfs, threaded: false))
+        begun = (record, plan, OverlayJob(plan.rootfs, threaded: false))
     }
 
     /// What every start of a default container needs and no record
