@@ -814,17 +814,8 @@ static int keep_only_stdio_and_report(const struct brt_config *cfg, int rfd) {
 // A new network namespace starts with `lo` down; Docker's `none` mode
 // (and every container before berth wires its interfaces) has it up.
 static void bring_loopback_up(int rfd) {
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) brt_fail(rfd, BRT_STEP_LOOPBACK, errno, "lo");
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    memcpy(ifr.ifr_name, "lo", 3);
-    if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) brt_fail(rfd, BRT_STEP_LOOPBACK, errno, "lo");
-    if (!(ifr.ifr_flags & IFF_UP)) {
-        ifr.ifr_flags |= IFF_UP;
-        if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0) brt_fail(rfd, BRT_STEP_LOOPBACK, errno, "lo");
-    }
-    close(fd);
+    int r = brt_loopback_up();
+    if (r < 0) brt_fail(rfd, BRT_STEP_LOOPBACK, -r, "lo");
 }
 
 _Noreturn void brt_child_main(const struct brt_config *cfg, int rfd, int start_fd) {
@@ -836,6 +827,10 @@ _Noreturn void brt_child_main(const struct brt_config *cfg, int rfd, int start_f
     brt_reset_signals();
     if (brt_wait_start(start_fd) < 0) _exit(1);  // parent gave up: leave silently
     brt_join_cgroups(cfg, rfd);
+    if (cfg->net_ns_join) {
+        if (setns(cfg->net_ns_fd, CLONE_NEWNET) < 0) brt_fail(rfd, BRT_STEP_SETNS, errno, "network namespace");
+        close(cfg->net_ns_fd);
+    }
     umask(0);
     setup_stdio(cfg, rfd);
     rfd = keep_only_stdio_and_report(cfg, rfd);

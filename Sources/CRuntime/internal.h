@@ -85,4 +85,9 @@ void brt_join_cgroups(const struct brt_config *cfg, int rfd);
 _Noreturn void brt_exec_child_main(const struct brt_config *cfg, int rfd, int start_fd, const int *ns_fds,
                                    const int *ns_types, int nns);
 
+/// Runs `work(arg)` on a thread of its own (64 KiB of stack); when no
+/// thread can be started, here and now if `inline_if_no_thread`, else
+/// not at all (NULL).
+struct brt_job *brt_job_begin(int (*work)(void *), void *arg, int inline_if_no_thread);
+
 #endif

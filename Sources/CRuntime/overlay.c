@@ -90,44 +90,18 @@ int brt_overlay_fsmount(const char *data) {
     return mnt;
 }
 
-#include <pthread.h>
 #include <stdlib.h>
 
-struct brt_overlay_job {
-    pthread_t thread;
-    int threaded;
-    char *data;
-    int result;
-};
-
-static void *overlay_run(void *arg) {
-    struct brt_overlay_job *job = arg;
-    job->result = brt_overlay_fsmount(job->data);
-    return NULL;
-}
-
-struct brt_overlay_job *brt_overlay_fsmount_begin(const char *data) {
-    struct brt_overlay_job *job = calloc(1, sizeof *job);
-    if (!job) return NULL;
-    job->data = strdup(data);
-    if (!job->data) {
-        job->result = -ENOMEM;
-        return job;
-    }
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, 64 << 10);   // overlay_run needs a page for its option copy
-    job->threaded = pthread_create(&job->thread, &attr, overlay_run, job) == 0;
-    pthread_attr_destroy(&attr);
-    if (!job->threaded) overlay_run(job);
-    return job;
-}
-
-int brt_overlay_fsmount_end(struct brt_overlay_job *job) {
-    if (!job) return -ENOMEM;
-    if (job->threaded) pthread_join(job->thread, NULL);
-    int fd = job->result;
-    free(job->data);
-    free(job);
+static int overlay_job(void *data) {
+    int fd = brt_overlay_fsmount(data);
+    free(data);
     return fd;
+}
+
+struct brt_job *brt_overlay_fsmount_begin(const char *data) {
+    char *copy = strdup(data);
+    if (!copy) return NULL;
+    struct brt_job *job = brt_job_begin(overlay_job, copy, 1);
+    if (!job) free(copy);
+    return job;
 }

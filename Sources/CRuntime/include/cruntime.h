@@ -156,6 +156,8 @@ struct brt_config {
 
     // namespaces
     uint64_t clone_flags;       // CLONE_NEWNS|CLONE_NEWPID|… created by clone
+    int net_ns_join;            // 1: join the network namespace `net_ns_fd` (made
+    int net_ns_fd;              // ahead, brt_netns_begin) first; no CLONE_NEWNET then
     int new_cgroup_ns;          // unshare(CLONE_NEWCGROUP) after cgroup placement
     const struct brt_ns_join *joins;
     int njoins;
@@ -270,12 +272,20 @@ int brt_private_mount_ns(void);
 /// Returns the descriptor (close-on-exec, above 2) or -errno; nothing is
 /// left behind when it fails or when the descriptor is closed unattached.
 int brt_overlay_fsmount(const char *data);
-/// brt_overlay_fsmount on a thread of its own, so that the caller's other
-/// preparation overlaps it; `_end` waits for it and returns its result
-/// (never NULL for `_end` to handle: a failed allocation gives -ENOMEM).
-struct brt_overlay_job;
-struct brt_overlay_job *brt_overlay_fsmount_begin(const char *data);
-int brt_overlay_fsmount_end(struct brt_overlay_job *job);
+/// Work on a thread of its own, so that the caller's other preparation
+/// overlaps it: `brt_job_end` waits for it and returns its result, a
+/// descriptor or -errno (-ENOMEM for the NULL of a failed `_begin`).
+struct brt_job;
+int brt_job_end(struct brt_job *job);
+/// brt_overlay_fsmount as a job (made on the caller's thread when no
+/// thread can be started).
+struct brt_job *brt_overlay_fsmount_begin(const char *data);
+/// A new network namespace with `lo` up, made on a job's own thread (never
+/// the caller's: NULL when no thread can be started): a descriptor of it
+/// (close-on-exec, above 2) for `brt_config.net_ns_fd`.
+struct brt_job *brt_netns_begin(void);
+/// Brings `lo` of the caller's network namespace up: 0 or -errno.
+int brt_loopback_up(void);
 /// rename(2) that never replaces `to` (renameat2 RENAME_NOREPLACE): 0, or
 /// -1 with errno (EEXIST when `to` exists).
 int brt_rename_noreplace(const char *from, const char *to);

@@ -114,12 +114,17 @@ public final class PreparedLaunch {
     let join: CgroupJoin?
     /// The root overlay, made ahead and attached nowhere yet (`cfg.overlay_fd`).
     let overlay: OwnedDescriptor?
+    /// The network namespace being made ahead, joined instead of created
+    /// (waited for at the start, the last moment).
+    let network: DescriptorJob?
     /// The root overlay was made here (the child attaches it), not left to the child.
     public var overlayMadeAhead: Bool { overlay != nil }
+    /// A network namespace is being made for the child to join (if that fails, its clone makes one).
+    public var networkNamespaceAhead: Bool { network != nil }
     private var used = false
 
     init(plan: LaunchPlan, filter: [UInt8], arena: CArena, cfg: brt_config, cgroup: Cgroup?, join: CgroupJoin?,
-         overlay: OwnedDescriptor?) {
+         overlay: OwnedDescriptor?, network: DescriptorJob?) {
         self.plan = plan
         self.filter = filter
         self.arena = arena
@@ -127,6 +132,7 @@ public final class PreparedLaunch {
         self.cgroup = cgroup
         self.join = join
         self.overlay = overlay
+        self.network = network
     }
 
     /// Marks the one start; false when it was started or discarded already.
@@ -145,6 +151,7 @@ public final class PreparedLaunch {
     fileprivate func drop() {
         join?.close()
         overlay?.close()
+        network?.discard()
         try? cgroup?.destroy()
     }
 }
@@ -182,15 +189,26 @@ public enum Launcher {
     /// through. A monitor makes it while the CLI still sets up the network
     /// (`LauncherStarter.prepare`), so that a start after the attach only
     /// fills in the stdio and clones. The root overlay is made here too, as
-    /// a detached mount the child only attaches (`OverlayJob`).
+    /// a detached mount the child only attaches (`DescriptorJob.overlay`).
+    /// `networkNamespaceAhead`: a new network namespace the plan asks for is
+    /// made on a thread of its own as well (`DescriptorJob.networkNamespace`),
+    /// for the start to wait for: for a caller that has a CPU to spare
+    /// until then (the monitor of a foreground `run`, waiting for its attach).
     /// Nothing is left when it throws.
     public static func prepare(_ plan: LaunchPlan, cgroup created: Cgroup? = nil,
-                               overlay begun: OverlayJob? = nil) throws -> PreparedLaunch {
+                               overlay begun: DescriptorJob? = nil,
+                               networkNamespaceAhead: Bool = false) throws -> PreparedLaunch {
+        let networkJob = networkNamespaceAhead && plan.namespaces.net == .new ? DescriptorJob.networkNamespace() : nil
         // The overlay first (or already, `begun`), on a thread of its own:
         // overlayfs's set-up is kernel work that the cgroup's overlaps.
-        let overlayJob = begun ?? OverlayJob(plan.rootfs)
+        let overlayJob = begun ?? DescriptorJob.overlay(plan.rootfs)
         var overlayTaken = false
-        defer { if !overlayTaken { overlayJob.discard() } }
+        defer {
+            if !overlayTaken {
+                overlayJob.discard()
+                networkJob?.discard()
+            }
+        }
         let filter = try SeccompFilterCache.shared.filter(for: plan.seccomp, capabilities: plan.capabilities.effective)
         let arena = CArena()
         var cfg = try ConfigBuilder.config(for: plan, stdio: LaunchStdio(), filter: filter, arena: arena)
@@ -216,7 +234,7 @@ public enum Launcher {
             cfg.overlay_fd = overlay.raw
         }
         return PreparedLaunch(plan: plan, filter: filter, arena: arena, cfg: cfg, cgroup: cgroup, join: join,
-                              overlay: overlay)
+                              overlay: overlay, network: networkJob)
     }
 
     /// Starts a prepared launch (once) with `stdio`; see `spawn(_:stdio:…)`.
@@ -237,14 +255,21 @@ public enum Launcher {
             prepared.drop()
             throw error
         }
+        let network = prepared.network?.finish()
+        if let network {
+            cfg.clone_flags &= ~UInt64(ConfigBuilder.newNet)
+            cfg.net_ns_join = 1
+            cfg.net_ns_fd = network.raw
+        }
         var child = brt_child()
         let rc = withExtendedLifetime((arena, join, prepared.overlay)) { prepared.filter.withUnsafeBytes { bytes in
             cfg.seccomp_filter = prepared.filter.isEmpty ? nil : bytes.baseAddress
             return brt_clone(&cfg, &child)
         } }
         join?.close()
-        // The child has its own copy to attach; without a child it goes with this one.
+        // The child has its own copies to attach and join; without a child they go with these.
         prepared.overlay?.close()
+        network?.close()
         console?.closeChildEnd()
         if rc < 0 {
             try? cgroup?.destroy()
@@ -418,47 +443,4 @@ private final class ConsoleSocket {
         closeChildEnd()
         if parentEnd >= 0 { _ = Glibc.close(parentEnd) }
     }
-}
-
-/// A container's root overlay being made as a detached mount (fsopen,
-/// fsconfig, fsmount) on a thread of its own, for the child to attach where
-/// it would have mounted it: overlayfs's set-up (its work directory and
-/// feature probes, new inodes on the upper filesystem) is then done before
-/// the start, not during it, and overlaps the caller's other preparation.
-/// Nothing (the child mounts it itself, and reports any error as before)
-/// for a plain directory, for lower dirs relative to a directory, and
-/// whenever the kernel refuses (no new mount API, an option it does not
-/// know such as `volatile` before 5.10, a bad path). Used once: `finish`
-/// or `discard`.
-public final class OverlayJob {
-    private var job: OpaquePointer?
-    private var made: OwnedDescriptor?
-
-    /// `threaded`: on a thread of its own; otherwise made here and now.
-    init(_ rootfs: Rootfs, threaded: Bool = true) {
-        guard let data = rootfs.overlayData, rootfs.overlayDirectory == nil else { return }
-        if threaded {
-            job = brt_overlay_fsmount_begin(data)
-        } else {
-            let fd = brt_overlay_fsmount(data)
-            made = fd >= 0 ? OwnedDescriptor(fd) : nil
-        }
-    }
-
-    /// Waits for it: the detached mount, or nil.
-    func finish() -> OwnedDescriptor? {
-        if let made {
-            self.made = nil
-            return made
-        }
-        guard let j = job else { return nil }
-        job = nil
-        let fd = brt_overlay_fsmount_end(j)
-        return fd >= 0 ? OwnedDescriptor(fd) : nil
-    }
-
-    /// Waits for it and drops the mount (nothing of it stays).
-    public func discard() { finish()?.close() }
-
-    deinit { discard() }
 }

@@ -109,14 +109,15 @@ public final class LauncherStarter: ContainerStarter {
     /// From `prepare`: the next start of this record, ready up to the clone.
     private var prepared: (record: ContainerRecord, launch: PreparedLaunch)?
     /// From `begin`: the plan of this record, its root overlay being made.
-    private var begun: (record: ContainerRecord, plan: LaunchPlan, overlay: OverlayJob)?
+    private var begun: (record: ContainerRecord, plan: LaunchPlan, overlay: DescriptorJob)?
 
     public init(store: ContainerStore? = nil) { self.store = store }
 
     /// Creates the layer directories, builds the plan and makes the start
     /// ready up to the clone (`Launcher.prepare`: seccomp filter, C
     /// configuration, the cgroup with its limits and the descriptors into
-    /// it) ahead of the start. Not for `container:` network modes: those
+    /// it; a new network namespace, `--network none`, on a thread of its
+    /// own: the CLI's CPU is idle from its attach on) ahead of the start. Not for `container:` network modes: those
     /// are resolved at the start itself. The cgroup of a monitor that dies
     /// before the start is removed with the container (`ContainerOperations.remove`
     /// removes the cgroup of a container whose monitor is gone).
@@ -129,7 +130,7 @@ public final class LauncherStarter: ContainerStarter {
         // A failure here is met again, and reported, by the start itself
         // (`Launcher.prepare` drops the overlay it was given when it throws).
         guard let plan = early?.plan ?? (try? plan(for: record)),
-              let launch = try? Launcher.prepare(plan, overlay: early?.overlay) else { return }
+              let launch = try? Launcher.prepare(plan, overlay: early?.overlay, networkNamespaceAhead: true) else { return }
         prepared = (record, launch)
     }
 
@@ -141,7 +142,7 @@ public final class LauncherStarter: ContainerStarter {
         discardPrepared()
         if case .container = NetworkMode(record.host.networkMode) { return }
         guard let plan = try? plan(for: record) else { return }
-        begun = (record, plan, OverlayJob(plan.rootfs, threaded: false))
+        begun = (record, plan, DescriptorJob.overlay(plan.rootfs, threaded: false))
     }
 
     /// What every start of a default container needs and no record

@@ -146,6 +146,13 @@ struct NetworkModeSerialTests {
             let owner = try t.berth("exec", name, "sh", "-c", "readlink /proc/self/ns/net; ls /sys/class/net; ip -o link show lo")
             let lines = owner.stdout.split(separator: "\n").map(String.init)
             #expect(lines.count == 3 && lines[1] == "lo" && lines[2].contains(",UP"), "\(owner.stdout)")
+            // The same in the foreground, whose monitor makes the namespace while it waits for the attach.
+            let foreground = try t.berth("run", "--rm", "--network", "none", "busybox:latest",
+                                         "sh", "-c", "readlink /proc/self/ns/net; ls /sys/class/net; ip -o link show lo")
+            let own = foreground.stdout.split(separator: "\n").map(String.init)
+            #expect(foreground.status == 0 && own.count == 3 && own[0] != lines[0] && own[1] == "lo" && own[2].contains(",UP"),
+                    "\(foreground.stdout)\(foreground.stderr)")
+            #expect(own.first != (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/net")))
 
             // container:NAME joins the running owner's namespace and takes its hostname.
             let joined = try t.berth("run", "--rm", "--net", "container:\(name)", "busybox:latest",

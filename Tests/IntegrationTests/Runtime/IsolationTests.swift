@@ -36,6 +36,53 @@ extension RuntimeIntegrationTests {
         }
     }
 
+    /// A network namespace made ahead (the monitor of a foreground
+    /// `run --network none` makes it while it waits for the attach): a new
+    /// one with `lo` up, which a child joins instead of creating its own.
+    @Test func aNetworkNamespaceMadeAheadHasLoopbackUpAndIsJoined() async throws {
+        try await withTestRoot { t in
+            let root = try BusyboxRoot(in: t)
+            let made = try #require(DescriptorJob.networkNamespace().finish())
+            defer { made.close() }
+            let ns = try Sys.readLink("/proc/self/fd/\(made.raw)")
+            let hostNS = try Sys.readLink("/proc/self/ns/net")
+            #expect(ns.hasPrefix("net:[") && ns != hostNS)
+            var joining = Harness.plan("readlink /proc/self/ns/net; ip -o link show lo", root: root, t: t)
+            joining.namespaces.net = .join(path: "/proc/\(getpid())/fd/\(made.raw)")
+            let joined = try Harness.run(joining)
+            #expect(joined.status == .exited(0), "\(joined.stderr)")
+            let lines = joined.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.first == ns && lines.count == 2 && lines[1].contains(",UP"), "\(joined.stdout)")
+
+            // Through a prepared start: a namespace of its own, only `lo`, up.
+            let plan = Harness.plan("readlink /proc/self/ns/net; ls /sys/class/net; ip -o link show lo", root: root, t: t)
+            let prepared = try Launcher.prepare(plan, networkNamespaceAhead: true)
+            #expect(prepared.networkNamespaceAhead)
+            let r = try Harness.run(plan, prepared: prepared)
+            #expect(r.status == .exited(0), "\(r.stderr)")
+            let inside = r.stdout.split(separator: "\n").map(String.init)
+            #expect(inside.count == 3 && inside[0] != hostNS && inside[0] != ns
+                    && inside[1] == "lo" && inside[2].contains(",UP"), "\(r.stdout)")
+
+            // One never started leaves no namespace descriptor behind; a
+            // plan that joins a namespace gets none made.
+            let before = namespaceDescriptors()
+            let unused = try Launcher.prepare(plan, networkNamespaceAhead: true)
+            unused.discard()
+            #expect(namespaceDescriptors() == before)
+            var host = plan
+            host.namespaces.net = .host
+            let hostLaunch = try Launcher.prepare(host, networkNamespaceAhead: true)
+            #expect(!hostLaunch.networkNamespaceAhead)
+            hostLaunch.discard()
+        }
+    }
+
+    private func namespaceDescriptors() -> [String] {
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return fds.compactMap { try? Sys.readLink("/proc/self/fd/\($0)") }.filter { $0.hasPrefix("net:[") }.sorted()
+    }
+
     @Test func defaultCapabilitiesAreDockers() async throws {
         try await withTestRoot { t in
             let root = try BusyboxRoot(in: t)

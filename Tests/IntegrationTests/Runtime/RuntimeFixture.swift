@@ -62,15 +62,13 @@ enum Harness {
     }
 
     /// Spawns `plan` with pipes for stdout/stderr, waits for it, removes its cgroup.
-    static func run(_ plan: LaunchPlan, stdin: Int32 = -1, beforeStart: ((Int32) throws -> Void)? = nil) throws -> RunResult {
+    /// `prepared`: started from it (`Launcher.prepare` of `plan`) instead.
+    static func run(_ plan: LaunchPlan, prepared: PreparedLaunch? = nil, stdin: Int32 = -1,
+                    beforeStart: ((Int32) throws -> Void)? = nil) throws -> RunResult {
         let out = try Sys.pipe(), err = try Sys.pipe()
-        let spawned: SpawnedContainer
-        do {
-            spawned = try Launcher.spawn(plan, stdio: LaunchStdio(stdin: stdin, stdout: out.write.raw, stderr: err.write.raw),
-                                         beforeStart: beforeStart)
-        } catch {
-            throw error
-        }
+        let stdio = LaunchStdio(stdin: stdin, stdout: out.write.raw, stderr: err.write.raw)
+        let spawned = try prepared.map { try Launcher.spawn($0, stdio: stdio, beforeStart: beforeStart) }
+            ?? Launcher.spawn(plan, stdio: stdio, beforeStart: beforeStart)
         out.write.close()
         err.write.close()
         let errReader = ReadAll(fd: err.read.raw)
