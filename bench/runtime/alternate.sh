@@ -13,6 +13,8 @@
 #
 # Root only; a private root (/var/lib/bench-alternate, run directory
 # /run/bench-alternate: not below /tmp, see cli.sh), removed at the end.
+# Each bin directory runs from a fresh copy (bench/runtime/fresh-bin-copy.sh), so
+# that builds of different ages compare alike (see that script).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
@@ -20,12 +22,19 @@ cd "$(dirname "$0")/../.."
 N=${N:-30}
 NETWORKS=${NETWORKS:-"none bridge"}
 WORK=$(mktemp -d /tmp/bench-alternate.XXXXXX)
+BINS=/var/lib/bench-alternate-bins
 export BERTH_ROOT=/var/lib/bench-alternate BERTH_RUN=/run/bench-alternate
-first=$1
+declare -A copy=()
+i=0
+for b in "$@"; do
+    i=$((i + 1))
+    copy[$b]=$(bench/runtime/fresh-bin-copy.sh "$b" "$BINS/$i")
+done
+first=${copy[$1]}
 cleanup() {
     "$first/berth" rm -f $("$first/berth" ps -aq 2>/dev/null) >/dev/null 2>&1 || true
     "$first/berth" network prune -f >/dev/null 2>&1 || true
-    rm -rf "$WORK" "$BERTH_ROOT" "$BERTH_RUN"
+    rm -rf "$WORK" "$BERTH_ROOT" "$BERTH_RUN" "$BINS"
 }
 trap cleanup EXIT
 mkdir -p "$BERTH_ROOT" "$BERTH_RUN"
@@ -58,11 +67,11 @@ sleep "${SETTLE:-0}"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for net in $NETWORKS; do
     declare -A times=()
-    for b in "$@"; do "$b/berth" run --rm --network "$net" busybox true; done   # warm-up
+    for b in "$@"; do "${copy[$b]}/berth" run --rm --network "$net" busybox true; done   # warm-up
     for _ in $(seq "$N"); do
         for b in "$@"; do
             s=$(date +%s%N)
-            "$b/berth" run --rm --network "$net" busybox true
+            "${copy[$b]}/berth" run --rm --network "$net" busybox true
             e=$(date +%s%N)
             times[$b]+="$(( (e - s) / 1000 )) "
         done

@@ -29,14 +29,19 @@ RUNS=${RUNS:-50}
 scripts/apt-ensure.sh crun runc hyperfine jq
 
 if [ -z "${SKIP_BUILD:-}" ]; then scripts/build-release.sh >/dev/null; fi
-BIN=$(swift build -c release --static-swift-stdlib --show-bin-path)
+# Each berth runs from a fresh copy of its bin directory, as an installer
+# writes it (bench/runtime/fresh-bin-copy.sh: the page cache of a build
+# ages on this VM; copies taken together compare alike).
+BINS=/var/lib/bench-cli-bins
+BIN=$(bench/runtime/fresh-bin-copy.sh "$(swift build -c release --static-swift-stdlib --show-bin-path)" "$BINS/new")
+if [ -n "${BASELINE:-}" ]; then BASELINE=$(bench/runtime/fresh-bin-copy.sh "$BASELINE" "$BINS/baseline"); fi
 WORK=$(mktemp -d /tmp/bench-cli.XXXXXX)
 export BERTH_ROOT=/var/lib/bench-cli-berth BERTH_RUN=/run/bench-cli-berth
 cleanup() {
     "$BIN/berth" rm -f $("$BIN/berth" ps -aq 2>/dev/null) >/dev/null 2>&1 || true
     # The default bridge the runs joined: its kernel side (link, nftables table) goes with prune.
     "$BIN/berth" network prune -f >/dev/null 2>&1 || true
-    rm -rf "$WORK" "$BERTH_ROOT" "$BERTH_RUN"
+    rm -rf "$WORK" "$BERTH_ROOT" "$BERTH_RUN" "$BINS"
 }
 trap cleanup EXIT
 mkdir -p "$BERTH_ROOT" "$BERTH_RUN"
