@@ -9,7 +9,7 @@
 #   N=50 NETWORKS="none bridge" flock /tmp/berth-itest.lock bench/runtime/alternate.sh A B C
 #   WITH_CRUN=1 … alternate.sh A B   # crun run of the equivalent bundle (and
 #                                    # its wrapper alone) in every round too
-#   SETTLE=70 … alternate.sh A B     # wait 70 s after the set-up (see below)
+#   SETTLE=40 … alternate.sh A B     # wait 40 s after the set-up (see below)
 #
 # Root only; a private root (/var/lib/bench-alternate, run directory
 # /run/bench-alternate: not below /tmp, see cli.sh), removed at the end.
@@ -59,10 +59,14 @@ if [ -n "${WITH_CRUN:-}" ]; then
     crun_times="" wrap_times=""
     for _ in $(seq 3); do eval "$CRUN"; eval "$WRAP"; done   # warm-up
 fi
-# SETTLE=70: wait that many seconds first. On a journal-less ext4 every new
-# inode scans past those deleted in the last 30-60 s (recently_deleted), so
-# the previous bench's clean-up (an unpacked image: ~400 inodes) slows the
-# first minute of runs here (see README).
+# SETTLE=40: wait that many seconds first. On a journal-less ext4 every new
+# inode scans past those deleted in the last seconds, or minutes while the
+# inode table block is unwritten (recently_deleted), so the previous bench's
+# clean-up (an unpacked image: ~400 inodes) and a fresh copy's writeback
+# slow the first half minute of runs here. No longer than ~50 s: this VM's
+# DAMON pages out what was not touched for 60 s (the executables and the
+# image's files included), and the runs after such a settle read them back
+# from the disk (see README, round 11).
 sleep "${SETTLE:-0}"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for net in $NETWORKS; do

@@ -31,7 +31,9 @@ scripts/apt-ensure.sh crun runc hyperfine jq
 if [ -z "${SKIP_BUILD:-}" ]; then scripts/build-release.sh >/dev/null; fi
 # Each berth runs from a fresh copy of its bin directory, as an installer
 # writes it (bench/runtime/fresh-bin-copy.sh: the page cache of a build
-# ages on this VM; copies taken together compare alike).
+# ages on this VM; copies taken together compare alike). EVICTED=1: copies
+# dropped from the page cache first, which the runs fault back in as after
+# the VM's page-out of an idle program (the state crun is likely in).
 BINS=/var/lib/bench-cli-bins
 BIN=$(bench/runtime/fresh-bin-copy.sh "$(swift build -c release --static-swift-stdlib --show-bin-path)" "$BINS/new")
 if [ -n "${BASELINE:-}" ]; then BASELINE=$(bench/runtime/fresh-bin-copy.sh "$BASELINE" "$BINS/baseline"); fi
@@ -76,9 +78,10 @@ if [ -n "${CRUN_FIRST:-}" ]; then
 fi
 
 # WARMUP=N: hyperfine warm-up runs per command (5).
-# SETTLE=70: wait first (as in alternate.sh: ext4 without a journal makes
-# every new inode scan past those deleted in the last 30-60 s, and the last
-# bench's clean-up deleted an unpacked image).
+# SETTLE=40: wait first, as long as alternate.sh explains: past ext4's
+# recently_deleted window after the set-up's deletions and the copies'
+# writeback, short of the 60 s after which this VM's DAMON pages out
+# whatever the warm-up touched.
 sleep "${SETTLE:-0}"
 mkdir -p bench/results
 OUT=bench/results/runtime-cli-$(date -u +%Y%m%dT%H%M%SZ).json
