@@ -62,6 +62,17 @@ flags+=(-Xlinker --no-export-dynamic)
 # its libraries, heap, stacks and mappings are still randomized (as for
 # Go's default static binaries, e.g. Docker's).
 flags+=(-Xlinker -no-pie)
+# Every function in a section of its own (as the Swift runtime's and
+# Foundation's archives already have them), so that berth's link can put
+# the functions a `run` executes next to each other (scripts/berth.order).
+# The compiler rewrites an object only when its code changed, and this flag
+# changes none of it: objects from a build before it would keep their
+# single .text, so they are rebuilt once here.
+flags+=(-Xswiftc -Xfrontend -Xswiftc -function-sections)
+probe=$(swift build "${flags[@]}" --show-bin-path)/Runtime.build/Launcher.swift.o
+if [ -f "$probe" ] && ! readelf -SW "$probe" | grep -q ' \.text\.'; then
+    find "$(dirname "$(dirname "$probe")")" -name '*.swift.o' -delete
+fi
 flags+=(-Xlinker -L"$static_libs")
 # Extra products named as arguments (a bench's harness) get the same flags,
 # so that no build with other flags recompiles the shared modules.
@@ -82,14 +93,18 @@ bin=$(swift build "${flags[@]}" --show-bin-path)
 # layout puts the read-only data (Swift's metadata sections, .rodata,
 # .eh_frame) in a segment of its own before the code, and a start touches
 # fewer 64 KiB fault-around windows: `berth --version` 352 → 289 page
-# faults, 2.2 → 1.8 ms (fresh copies, `perf stat -r 50`). berth-monitor
-# gains nothing from it (96 → 98 faults) and its resident set grows (1052 →
-# 1200 kB), so it stays with gold.
+# faults, 2.2 → 1.8 ms (fresh copies, `perf stat -r 50`). lld also puts the
+# functions `run` executes first, next to each other (scripts/berth.order,
+# made by scripts/make-berth-order.sh; a name it no longer finds is
+# skipped): the CLI's page faults in a `run --rm` 482 → 301. berth-monitor
+# gains nothing from lld alone (96 → 98 faults) and its resident set grows
+# (1052 → 1200 kB), so it stays with gold.
 rm -f "$bin/berth"
 link=$(swift build "${flags[@]}" --product berth -v 2>&1 | grep -F -- " -emit-executable " | grep -F -- " -o $bin/berth " | tail -n 1)
 [ -n "$link" ] && [ "${link/ -static-stdlib / }" != "$link" ] || {
     echo "build-release: SwiftPM's link command for berth not found" >&2; exit 1; }
-if ! eval "${link/ -static-stdlib / -static-executable -use-ld=lld }" > "$bin/berth-static-link.log" 2>&1; then
+order=(-use-ld=lld -Xlinker --symbol-ordering-file="$PWD/scripts/berth.order" -Xlinker --no-warn-symbol-ordering)
+if ! eval "${link/ -static-stdlib / -static-executable ${order[*]} }" > "$bin/berth-static-link.log" 2>&1; then
     cat "$bin/berth-static-link.log" >&2
     exit 1
 fi

@@ -8,6 +8,7 @@ packages=(
     pkg-config libyaml-dev zlib1g-dev   # build: CYAML, CZlib (the release build links their .a)
     libc6-dev linux-libc-dev             # build: CNetlink, berth-linkdel, berth-init (libc and kernel headers); libc.a: the static release berth
     gcc libstdc++-12-dev                 # release build: gcc names the multiarch and libstdc++.a paths; that archive is linked in
+    binutils                             # release build: readelf checks the objects' function sections
     libzstd-dev                          # build: CZstd (tar+zstd layers)
     libnftables-dev libnftables1         # build: CNFTables header; at run time berth dlopens libnftables.so.1
     busybox-static                       # base image for the main job and tests; wget for HTTP checks
