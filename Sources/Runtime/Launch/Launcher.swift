@@ -202,9 +202,9 @@ public enum Launcher {
         // The overlay first (or already, `begun`), on a thread of its own:
         // overlayfs's set-up is kernel work that the cgroup's overlaps.
         let overlayJob = begun ?? DescriptorJob.overlay(plan.rootfs)
-        var overlayTaken = false
+        var taken = false
         defer {
-            if !overlayTaken {
+            if !taken {
                 overlayJob.discard()
                 networkJob?.discard()
             }
@@ -227,7 +227,7 @@ public enum Launcher {
             }
             join?.configure(&cfg, arena: arena)
         }
-        overlayTaken = true
+        taken = true
         let overlay = overlayJob.finish()
         if let overlay {
             cfg.overlay_attach = 1

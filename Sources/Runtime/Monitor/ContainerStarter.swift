@@ -117,8 +117,9 @@ public final class LauncherStarter: ContainerStarter {
     /// ready up to the clone (`Launcher.prepare`: seccomp filter, C
     /// configuration, the cgroup with its limits and the descriptors into
     /// it; a new network namespace, `--network none`, on a thread of its
-    /// own: the CLI's CPU is idle from its attach on) ahead of the start. Not for `container:` network modes: those
-    /// are resolved at the start itself. The cgroup of a monitor that dies
+    /// own: the CLI's CPU is idle from its attach on) ahead of the start.
+    /// Not for `container:` network modes: those are resolved at the start
+    /// itself. The cgroup of a monitor that dies
     /// before the start is removed with the container (`ContainerOperations.remove`
     /// removes the cgroup of a container whose monitor is gone).
     public func prepare(_ record: ContainerRecord) {
