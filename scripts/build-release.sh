@@ -96,7 +96,8 @@ bin=$(swift build "${flags[@]}" --show-bin-path)
 # faults, 2.2 → 1.8 ms (fresh copies, `perf stat -r 50`). lld also puts the
 # functions `run` executes first, next to each other (scripts/berth.order,
 # made by scripts/make-berth-order.sh; a name it no longer finds is
-# skipped): the CLI's page faults in a `run --rm` 482 → 301. berth-monitor
+# skipped): the CLI's page faults in a `run --rm` 384 → 301 (482 with
+# function sections and no order). berth-monitor
 # gains nothing from lld alone (96 → 98 faults) and its resident set grows
 # (1052 → 1200 kB), so it stays with gold.
 rm -f "$bin/berth"

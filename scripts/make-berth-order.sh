@@ -4,8 +4,8 @@
 # in the order callgrind first lists them. build-release.sh links berth
 # with them first (lld's --symbol-ordering-file; every function is in a
 # section of its own): a start then touches far fewer 64 KiB fault-around
-# windows of the 100 MB executable (`run --rm`: 482 → 301 page faults in
-# the CLI). Names missing from a later build are skipped by the link, so a
+# windows of the 100 MB executable (`run --rm`: 384 → 301 page faults in
+# the CLI; 482 with function sections and no order). Names missing from a later build are skipped by the link, so a
 # stale list only orders less; rerun this after large changes to the start
 # path. Root; needs valgrind (installed here) and a release build.
 set -euo pipefail
