@@ -21,10 +21,10 @@ cleanup() {
     rm -rf "$work" "$BERTH_RUN"
 }
 trap cleanup EXIT
-mkdir -p "$work/bin" "$BERTH_ROOT" "$BERTH_RUN"
+mkdir -p "$BERTH_ROOT" "$BERTH_RUN"
+bench/runtime/fresh-bin-copy.sh "$bin" "$work/bin" >/dev/null
 # valgrind cannot read the toolchain's DWARF 5; the symbol table is enough.
 objcopy --strip-debug "$bin/berth" "$work/bin/berth"
-for f in berth-monitor berth-init berth-dns berth-linkdel; do cp "$bin/$f" "$work/bin/"; done
 scripts/make-busybox-rootfs.sh "$work/busybox.tar" >/dev/null
 "$work/bin/berth" import "$work/busybox.tar" busybox:latest >/dev/null
 for net in bridge none; do

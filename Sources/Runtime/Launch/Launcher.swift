@@ -172,21 +172,16 @@ public enum Launcher {
     /// up (mounts, pivot_root, capabilities, seccomp, exec), on this thread,
     /// in parallel with it: work that needs the pid but not the exec (the
     /// monitor records the start there). The start may still fail after it.
-    /// `cgroup`: the plan's cgroup, created already (`Cgroup.create` with
-    /// `plan.cgroup`); it is used instead of creating it here and, as one
-    /// created here, removed when the spawn fails.
     public static func spawn(_ plan: LaunchPlan, stdio: LaunchStdio,
                              beforeStart: ((Int32) throws -> Void)? = nil,
-                             whileSettingUp: (Int32) -> Void = { _ in },
-                             cgroup created: Cgroup? = nil) throws -> SpawnedContainer {
-        try spawn(prepare(plan, cgroup: created), stdio: stdio, beforeStart: beforeStart, whileSettingUp: whileSettingUp)
+                             whileSettingUp: (Int32) -> Void = { _ in }) throws -> SpawnedContainer {
+        try spawn(prepare(plan), stdio: stdio, beforeStart: beforeStart, whileSettingUp: whileSettingUp)
     }
 
     /// What `spawn` does before the clone that only the plan decides: the
     /// seccomp filter, the C configuration (its strings in one arena), the
     /// host directories of bind mounts and, with `plan.cgroup`, the cgroup
-    /// (`created`, or made here) and the descriptors the child enters it
-    /// through. A monitor makes it while the CLI still sets up the network
+    /// and the descriptors the child enters it through. A monitor makes it while the CLI still sets up the network
     /// (`LauncherStarter.prepare`), so that a start after the attach only
     /// fills in the stdio and clones. The root overlay is made here too, as
     /// a detached mount the child only attaches (`DescriptorJob.overlay`).
@@ -195,8 +190,7 @@ public enum Launcher {
     /// for the start to wait for: for a caller that has a CPU to spare
     /// until then (the monitor of a foreground `run`, waiting for its attach).
     /// Nothing is left when it throws.
-    public static func prepare(_ plan: LaunchPlan, cgroup created: Cgroup? = nil,
-                               overlay begun: DescriptorJob? = nil,
+    public static func prepare(_ plan: LaunchPlan, overlay begun: DescriptorJob? = nil,
                                networkNamespaceAhead: Bool = false) throws -> PreparedLaunch {
         let networkJob = networkNamespaceAhead && plan.namespaces.net == .new ? DescriptorJob.networkNamespace() : nil
         // The overlay first (or already, `begun`), on a thread of its own:
@@ -219,7 +213,7 @@ public enum Launcher {
         var cgroup: Cgroup?
         var join: CgroupJoin?
         if let spec = plan.cgroup {
-            let cg = try created ?? Cgroup.create(spec, hierarchy: .system())
+            let cg = try Cgroup.create(spec, hierarchy: .system())
             cgroup = cg
             do { join = try CgroupJoin(cg) } catch {
                 try? cg.destroy()

@@ -137,8 +137,9 @@ public final class LauncherStarter: ContainerStarter {
 
     /// The layer directories, the plan and the root overlay, made here on
     /// this thread: begun on a thread of its own, the overlay waited ~1 ms
-    /// for a CPU behind this one and the CLI (uprobes, 40 runs), and made
-    /// first it is out of the way of the cgroup and the attach.
+    /// for a CPU behind this one and the CLI (uprobes, 40 runs; off this
+    /// CPU it would still meet the CLI, busy then with the network), and
+    /// made first it is out of the way of the cgroup and the attach.
     public func begin(_ record: ContainerRecord) {
         discardPrepared()
         if case .container = NetworkMode(record.host.networkMode) { return }
